@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what building and testing Runbook needs, and nothing that is
+# already there: Debian packages, then the control-plane binaries (built
+# from Go modules into a per-version cache, see test/cluster/build.sh).
+# Idempotent; a second run takes a second or two.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+pkgs=(build-essential cmake ninja-build pkg-config clang clang-tidy clang-format cppcheck
+	valgrind libclang-rt-14-dev llvm libcurl4-openssl-dev libjson-c-dev libwebsockets-dev
+	libuv1-dev libssl-dev libyaml-dev openssl curl python3 bc)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v go >/dev/null || { echo "deps: Go is required to build the test control plane" >&2; exit 1; }
+command -v kubectl >/dev/null || { echo "deps: kubectl is required" >&2; exit 1; }
+"$here/../test/cluster/build.sh" >/dev/null

@@ -1,0 +1,81 @@
+# Short verbs over CMake (see CMakePresets.json) and the test cluster scripts.
+#   make deps        install Debian packages, build the control plane (cached)
+#   make             debug build
+#   make test        everything CI runs: ASan+UBSan build with unit, fuzz-corpus,
+#                    smoke, integration and e2e tests on a real local control
+#                    plane, then the unit tests again under valgrind
+#   make demo        local control plane + CRDs + operator + an example run
+#   make cluster-up / cluster-down   a control plane in build/cluster for you
+#   make lint / fmt / fuzz / bench
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+CLUSTER ?= $(CURDIR)/build/cluster
+FUZZ_SECONDS ?= 60
+SOURCES = $(shell git ls-files 'src/*.[ch]' 'operator/*.[ch]' 'test/*.[ch]' 'bench/*.[ch]' 2>/dev/null)
+
+.PHONY: all build deps test test-asan test-memcheck demo demo-down cluster-up cluster-down lint fmt fuzz bench release clean
+
+all: build
+
+deps:
+	@.ci/deps.sh
+
+build: deps
+	cmake --preset debug >/dev/null
+	cmake --build build/debug -j$(JOBS)
+
+release: deps
+	cmake --preset release >/dev/null
+	cmake --build build/release -j$(JOBS)
+
+test: deps
+	$(MAKE) test-asan
+	$(MAKE) test-memcheck
+
+test-asan:
+	cmake --preset asan >/dev/null
+	cmake --build build/asan -j$(JOBS)
+	ctest --test-dir build/asan --output-on-failure -j$(JOBS)
+
+test-memcheck:
+	cmake --preset memcheck >/dev/null
+	cmake --build build/memcheck -j$(JOBS)
+	ctest --test-dir build/memcheck --output-on-failure -j$(JOBS) -L memcheck
+
+demo: release
+	bash operator/demo.sh $(CLUSTER)-demo build/release
+
+demo-down:
+	-@[ -f $(CLUSTER)-demo/operator.pid ] && kill $$(cat $(CLUSTER)-demo/operator.pid) 2>/dev/null; rm -f $(CLUSTER)-demo/operator.pid
+	test/cluster/down.sh $(CLUSTER)-demo
+
+cluster-up: deps
+	test/cluster/up.sh $(CLUSTER)
+
+cluster-down:
+	test/cluster/down.sh $(CLUSTER)
+
+lint: deps
+	cmake --preset debug >/dev/null
+	cmake --build build/debug -j$(JOBS)
+	clang-tidy -p build/debug --quiet $(filter %.c,$(SOURCES))
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --inline-suppr --std=c11 -Isrc --suppress=missingIncludeSystem $(filter src/%.c operator/%.c,$(SOURCES))
+
+fmt:
+	clang-format -i $(SOURCES)
+
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build build/fuzz -j$(JOBS)
+	@for f in build/fuzz/test/fuzz_*; do \
+	  n=$${f##*/fuzz_}; mkdir -p build/fuzz/corpus/$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus/$$n test/fuzz/corpus/$$n || exit 1; \
+	done
+
+bench: release
+	@for b in build/release/bench/bench_*; do echo "== $$b"; $$b || exit 1; done
+
+clean:
+	rm -rf build

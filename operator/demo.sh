@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# `make demo`: a local control plane, the CRDs, the operator, and an example
+# run shown as it progresses. Leaves the cluster and operator running and
+# says how to use and stop them.
+# Usage: operator/demo.sh CLUSTER_DIR BUILD_DIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${1:?usage: $0 CLUSTER_DIR BUILD_DIR}
+build=${2:?usage: $0 CLUSTER_DIR BUILD_DIR}
+"$root/test/cluster/up.sh" "$dir"
+export KUBECONFIG=$dir/kubeconfig
+op=$build/runbook-operator
+if [ ! -x "$op" ] || [ -z "$(ls "$root"/crds/*.yaml 2>/dev/null)" ]; then
+	echo
+	echo "demo: the control plane is up, but the operator is not built yet in this"
+	echo "      version of the tree (no $op or no CRDs); stopping here."
+	echo "      Use the cluster: export KUBECONFIG=$KUBECONFIG"
+	echo "      Stop it: make demo-down"
+	exit 0
+fi
+kubectl apply --server-side -f "$root/crds/" >/dev/null
+kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
+if [ -f "$dir/operator.pid" ] && kill -0 "$(cat "$dir/operator.pid")" 2>/dev/null; then
+	kill "$(cat "$dir/operator.pid")"
+	sleep 1
+fi
+setsid "$op" --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 \
+	>"$dir/logs/operator.log" 2>&1 </dev/null &
+echo $! >"$dir/operator.pid"
+echo "demo: operator running (pid $(cat "$dir/operator.pid"), log $dir/logs/operator.log)"
+kubectl delete -f "$root/manifests/examples/diamond.yaml" --ignore-not-found --wait=true >/dev/null 2>&1 || true
+kubectl apply -f "$root/manifests/examples/diamond.yaml"
+run=$(kubectl get wfr -o jsonpath='{.items[0].metadata.name}')
+echo "demo: watching workflowrun/$run"
+kubectl get wfr "$run" -w &
+w=$!
+kubectl wait --for=jsonpath='{.status.completionTime}' "wfr/$run" --timeout=120s >/dev/null || true
+sleep 1
+kill $w 2>/dev/null || true
+echo
+kubectl get wfr "$run" -o jsonpath='{range .status.steps[*]}{.name}{"\t"}{.phase}{"\t"}{.job}{"\n"}{end}'
+kubectl get jobs -l "runbook.dev/run=$run"
+echo
+echo "Try: kubectl apply -f $root/manifests/examples/fail-fast.yaml && kubectl get wfr -w"
+echo "Use: export KUBECONFIG=$KUBECONFIG     Stop: make demo-down"

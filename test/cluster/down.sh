@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Stops exactly the processes test/cluster/up.sh started in DIR (by PID), in
+# reverse order, and removes the cluster's state. Safe to call twice.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+dir=${1:?usage: $0 DIR}
+[ -d "$dir" ] || exit 0
+for c in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+	comp_stop "$dir" "$c"
+done
+rm -rf "$dir/etcd-data"
+echo "cluster stopped: $dir"

@@ -1,0 +1,22 @@
+# The smoke tests can fail: with kube-controller-manager stopped, a Job never
+# completes and an orphan is never collected. Restarts it afterwards.
+. "$(dirname "$0")/../lib.sh"
+: "${RUNBOOK_CLUSTER_DIR:?}"
+ctl=$RB_SRC/test/cluster/ctl.sh
+"$ctl" "$RUNBOOK_CLUSTER_DIR" stop kube-controller-manager
+trap '"$ctl" "$RUNBOOK_CLUSTER_DIR" start kube-controller-manager; kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1' EXIT
+job_yaml ok '{runbook.dev/test-duration: 100ms}' | kubectl apply -f - >/dev/null
+kubectl -n "$NS" create configmap owner >/dev/null
+uid=$(jp configmap/owner '{.metadata.uid}')
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: child\n  namespace: %s\n  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: owner, uid: %s}]\n' "$NS" "$uid" |
+	kubectl apply -f - >/dev/null
+kubectl -n "$NS" delete configmap owner >/dev/null
+sleep 8
+check "without the Job controller the Job has no pod" none pod job-name=ok
+check "without the Job controller the Job is not Complete" \
+	[ "$(jp job/ok '{.status.conditions[?(@.type=="Complete")].status}')" != True ]
+check "without the garbage collector the orphan stays" exists configmap/child
+"$ctl" "$RUNBOOK_CLUSTER_DIR" start kube-controller-manager
+eventually 90 "with it back, the Job completes" field_is job/ok '{.status.conditions[?(@.type=="Complete")].status}' True
+eventually 90 "with it back, the orphan is collected" none configmap/child
+finish
