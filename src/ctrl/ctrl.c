@@ -1,0 +1,291 @@
+/* Controller lifecycle, the work queue's pump, and metrics helpers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctrl/ctrl-internal.h"
+#include "kube/kube.h"
+#include "log/log.h"
+
+const double ctrl_hist_bounds[CTRL_HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                    0.1,   0.25,   0.5,   1,    2.5,   10};
+
+static const char *const inf_names[CTRL_INF_MAX] = {"workflows", "workflowruns", "jobs", "pods"};
+
+void ctrl_hist_observe(struct ctrl_hist *h, double seconds)
+{
+    h->count++;
+    h->sum += seconds;
+    for (int i = 0; i < CTRL_HIST_BUCKETS; i++)
+        if (seconds <= ctrl_hist_bounds[i])
+            h->buckets[i]++;
+}
+
+int64_t ctrl_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *dupstr(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options *opt,
+             struct ctrl **out)
+{
+    static const struct ctrl_options defaults = {0};
+    if (!loop || !kc || !out)
+        return -EINVAL;
+    if (!opt)
+        opt = &defaults;
+    struct ctrl *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->loop = loop;
+    c->kc = kc;
+    c->workers = opt->workers > 0 ? opt->workers : 16;
+    c->ns = dupstr(opt->namespace);
+    c->instance = strdup(opt->instance ? opt->instance : "runbook");
+    struct wq_config qc;
+    wq_config_default(&qc);
+    qc.qps = 0; /* the kube client's token bucket already paces writes */
+    c->q = wq_new(&qc);
+    c->expect = lh_kchar_table_new(256, ctrl_expect_free);
+    if (!c->instance || (opt->namespace && !c->ns) || !c->q || !c->expect)
+        goto nomem;
+    static const struct kube_resource *const res[CTRL_INF_MAX] = {
+        &KUBE_WORKFLOWS, &KUBE_WORKFLOWRUNS, &KUBE_JOBS, &KUBE_PODS};
+    static const struct inf_projection *const proj[CTRL_INF_MAX] = {
+        &ctrl_obj_projection, &ctrl_obj_projection, &ctrl_job_projection,
+        &ctrl_pod_projection};
+    /* Only our children: Jobs and pods carrying the run label. */
+    static const char *const sel[CTRL_INF_MAX] = {NULL, NULL, "runbook.dev/run",
+                                                  "runbook.dev/run"};
+    for (int i = 0; i < CTRL_INF_MAX; i++) {
+        int r = inf_new(kc, loop, res[i], c->ns, sel[i], NULL, proj[i], &ctrl_handlers[i], c,
+                        &c->inf[i]);
+        if (r < 0) {
+            ctrl_free(c);
+            return r;
+        }
+    }
+    uv_timer_init(loop, &c->pump);
+    c->pump.data = c;
+    *out = c;
+    return 0;
+nomem:
+    ctrl_free(c);
+    return -ENOMEM;
+}
+
+static void pump_cb(uv_timer_t *t);
+
+/* Arms the pump for the earliest moment the queue may have work. */
+static void arm(struct ctrl *c, uint64_t due)
+{
+    if (c->stopping || c->pump_closed)
+        return;
+    uint64_t now = uv_now(c->loop);
+    uint64_t delay = due <= now ? 0 : due - now;
+    if (uv_is_active((uv_handle_t *)&c->pump) && uv_timer_get_due_in(&c->pump) <= delay)
+        return;
+    uv_timer_start(&c->pump, pump_cb, delay, 0);
+}
+
+void ctrl_kick(struct ctrl *c)
+{
+    arm(c, 0);
+}
+
+void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name)
+{
+    char key[2 + 64 + 1 + 254 + 1];
+    int n = snprintf(key, sizeof key, "%c:%s/%s", kind, ns ? ns : "", name);
+    if (n < 0 || (size_t)n >= sizeof key)
+        return;
+    if (wq_add(c->q, key) == 0)
+        ctrl_kick(c);
+}
+
+static void pump_cb(uv_timer_t *t)
+{
+    struct ctrl *c = t->data;
+    /* Plans are only worth computing from complete caches. */
+    if (!ctrl_synced(c))
+        return;
+    uint64_t now = uv_now(c->loop);
+    const char *key;
+    while (!c->stopping && c->in_flight < (size_t)c->workers && (key = wq_get(c->q, now))) {
+        c->in_flight++;
+        ctrl_reconcile(c, key);
+    }
+    c->stats.queue_depth = wq_len(c->q);
+    if (wq_len(c->q) && c->in_flight < (size_t)c->workers)
+        arm(c, now);
+    else if (wq_next_deadline_ms(c->q) != WQ_NO_DEADLINE)
+        arm(c, wq_next_deadline_ms(c->q));
+}
+
+static void maybe_stopped(struct ctrl *c);
+
+void ctrl_reconcile_done(struct ctrl *c)
+{
+    c->in_flight--;
+    if (c->stopping)
+        maybe_stopped(c);
+    else
+        ctrl_kick(c);
+}
+
+int ctrl_start(struct ctrl *c)
+{
+    if (c->started)
+        return -EBUSY;
+    c->started = 1;
+    for (int i = 0; i < CTRL_INF_MAX; i++) {
+        int r = inf_start(c->inf[i]);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int ctrl_synced(const struct ctrl *c)
+{
+    for (int i = 0; i < CTRL_INF_MAX; i++)
+        if (!c->inf[i] || !inf_synced(c->inf[i]))
+            return 0;
+    return 1;
+}
+
+static int enqueue_all(void *ud, const void *rec)
+{
+    struct ctrl *c = ((void **)ud)[0];
+    char kind = *(char *)((void **)ud)[1];
+    ctrl_enqueue(c, kind, inf_rec_namespace(rec), inf_rec_name(rec));
+    return 0;
+}
+
+void ctrl_set_leading(struct ctrl *c, int leading)
+{
+    if (c->leading == !!leading)
+        return;
+    c->leading = !!leading;
+    if (!c->leading)
+        return;
+    /* A new leader does not know what the old one saw: look at everything. */
+    char w = 'w', r = 'r';
+    void *a[2] = {c, &w}, *b[2] = {c, &r};
+    inf_foreach(c->inf[CTRL_INF_WORKFLOWS], enqueue_all, a);
+    inf_foreach(c->inf[CTRL_INF_RUNS], enqueue_all, b);
+}
+
+int ctrl_leading(const struct ctrl *c)
+{
+    return c->leading;
+}
+
+static void pump_closed(uv_handle_t *h)
+{
+    struct ctrl *c = h->data;
+    c->pump_closed = 1;
+    maybe_stopped(c);
+}
+
+static void inf_closed(struct inf *inf, void *ud)
+{
+    (void)inf;
+    struct ctrl *c = ud;
+    c->closing_infs--;
+    maybe_stopped(c);
+}
+
+static void maybe_stopped(struct ctrl *c)
+{
+    if (c->in_flight)
+        return;
+    if (c->closing_infs < 0) { /* writes drained: now close the informers */
+        c->closing_infs = 0;
+        for (int i = 0; i < CTRL_INF_MAX; i++)
+            if (c->inf[i]) {
+                c->closing_infs++;
+                inf_close(c->inf[i], inf_closed, c);
+            }
+        if (!uv_is_closing((uv_handle_t *)&c->pump))
+            uv_close((uv_handle_t *)&c->pump, pump_closed);
+        return;
+    }
+    if (c->closing_infs == 0 && c->pump_closed && c->stopped) {
+        void (*cb)(void *) = c->stopped;
+        c->stopped = NULL;
+        cb(c->stopped_ud);
+    }
+}
+
+void ctrl_stop(struct ctrl *c, void (*stopped)(void *ud), void *ud)
+{
+    if (c->stopping)
+        return;
+    c->stopping = 1;
+    c->stopped = stopped;
+    c->stopped_ud = ud;
+    c->closing_infs = -1;
+    wq_shutdown(c->q);
+    uv_timer_stop(&c->pump);
+    log_kv(LOGL_INFO, "controller stopping", "writes_in_flight",
+           c->in_flight ? "yes" : "no", NULL);
+    maybe_stopped(c);
+}
+
+void ctrl_free(struct ctrl *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < CTRL_INF_MAX; i++)
+        inf_free(c->inf[i]);
+    wq_free(c->q);
+    if (c->expect)
+        lh_table_free(c->expect);
+    free(c->ns);
+    free(c->instance);
+    free(c);
+}
+
+static int count_phase(void *ud, const void *rec)
+{
+    uint64_t *by = ud;
+    const struct ctrl_obj *r = rec;
+    by[plan_phase_parse(ctrl_run_phase(r->obj))]++;
+    return 0;
+}
+
+void ctrl_get_stats(const struct ctrl *c, struct ctrl_stats *out)
+{
+    *out = c->stats;
+    memset(out->runs_by_phase, 0, sizeof out->runs_by_phase);
+    if (c->inf[CTRL_INF_RUNS])
+        inf_foreach(c->inf[CTRL_INF_RUNS], count_phase, out->runs_by_phase);
+    out->queue_depth = wq_len(c->q);
+}
+
+size_t ctrl_informer_count(void)
+{
+    return CTRL_INF_MAX;
+}
+
+const char *ctrl_informer_name(size_t i)
+{
+    return i < CTRL_INF_MAX ? inf_names[i] : "";
+}
+
+void ctrl_informer_stats(const struct ctrl *c, size_t i, struct inf_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (i < CTRL_INF_MAX && c->inf[i])
+        inf_get_stats(c->inf[i], out);
+}

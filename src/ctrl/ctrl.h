@@ -1,0 +1,77 @@
+/* ctrl - the controller: caches in, plans out, plans performed.
+ *
+ * Four informers (Workflows, WorkflowRuns, and the Jobs and Pods labelled
+ * runbook.dev/run) feed one work queue of keys; a worker on the loop takes a
+ * key, gathers what the caches hold about it, asks src/plan for a plan (a
+ * pure function) and performs the plan's writes asynchronously through the
+ * kube client. Level-triggered: every handler only enqueues, and a
+ * reconcile always starts from the caches, so a restart converges.
+ *
+ * Writes are only made while ctrl_set_leading(c, 1) (leader election keeps
+ * standbys' caches warm and their hands still).
+ *
+ * Lifecycle (libuv style, two-phase):
+ *   ctrl_new -> ctrl_start -> ... -> ctrl_stop(cb) -> cb -> ctrl_free
+ * ctrl_stop stops taking keys, lets the writes in flight finish (bounded by
+ * the kube client's timeouts), closes the informers and timers, then calls
+ * cb. The kube client is borrowed and must outlive the controller. */
+#ifndef RB_CTRL_H
+#define RB_CTRL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct kube_client;
+struct ctrl;
+
+struct ctrl_options {
+    const char *namespace; /* NULL: all namespaces */
+    const char *instance;  /* reportingInstance of Events (hostname); NULL: "runbook" */
+    int workers;           /* reconciles in flight at once; 0: 16 */
+};
+
+/* Counters and gauges for /metrics. */
+#define CTRL_HIST_BUCKETS 12
+extern const double ctrl_hist_bounds[CTRL_HIST_BUCKETS]; /* seconds, le= */
+
+struct ctrl_hist {
+    uint64_t count;
+    double sum;
+    uint64_t buckets[CTRL_HIST_BUCKETS]; /* cumulative counts per bound */
+};
+
+struct ctrl_stats {
+    uint64_t reconciles;       /* plans computed */
+    uint64_t reconcile_errors; /* plans whose writes failed (requeued) */
+    uint64_t skipped_stale;    /* reconciles deferred until the cache caught up */
+    uint64_t jobs_created, jobs_deleted, status_writes, events, runs_cancelled, runs_deleted;
+    uint64_t steps_succeeded, steps_failed; /* from step-end events */
+    uint64_t runs_by_phase[8];              /* gauge, by enum plan_phase */
+    uint64_t queue_depth;                   /* gauge */
+    struct ctrl_hist reconcile_seconds;     /* plan + writes */
+    struct ctrl_hist teardown_seconds;      /* teardown start -> terminal phase */
+};
+
+int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options *opt,
+             struct ctrl **out);
+/* Starts the informers. -EBUSY if already started. */
+int ctrl_start(struct ctrl *c);
+/* Enables or disables writes (leader election). Enabling enqueues every
+ * cached object, so a new leader reconciles everything once. */
+void ctrl_set_leading(struct ctrl *c, int leading);
+int ctrl_leading(const struct ctrl *c);
+/* True once every informer has listed once. */
+int ctrl_synced(const struct ctrl *c);
+void ctrl_stop(struct ctrl *c, void (*stopped)(void *ud), void *ud);
+void ctrl_free(struct ctrl *c);
+void ctrl_get_stats(const struct ctrl *c, struct ctrl_stats *out);
+
+/* Per-informer counters, for /metrics: i in [0, ctrl_informer_count()). */
+struct inf_stats;
+size_t ctrl_informer_count(void);
+const char *ctrl_informer_name(size_t i);
+void ctrl_informer_stats(const struct ctrl *c, size_t i, struct inf_stats *out);
+
+#endif

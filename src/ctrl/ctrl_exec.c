@@ -1,0 +1,547 @@
+/* The executor: gathers a key's observed state from the caches, asks
+ * plan_run/plan_workflow for a plan, and performs its writes.
+ *
+ * A plan's writes are independent of each other (the plan is computed so
+ * that any subset of them may be lost to a crash), so they go out at once:
+ * a teardown's DELETEs leave within one loop iteration of the event that
+ * caused it. Events follow a successful status write. The key stays
+ * "processing" in the queue until every write has answered, so a key is
+ * never reconciled twice at once. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrl/ctrl-internal.h"
+#include "kube/kube.h"
+#include "log/log.h"
+
+#define CTRL_EXPECT_MS 30000 /* how long to wait for our writes to be cached */
+#define CTRL_STALE_RECHECK_MS 1000
+
+/* One reconcile in flight. */
+struct rec {
+    struct ctrl *c;
+    char *key; /* the queue's string (valid until wq_done) */
+    char kind; /* 'r' or 'w' */
+    char ns[64];
+    char name[PLAN_OBJ_LEN];
+    char uid[PLAN_UID_LEN];
+    char rv[32];
+    struct plan plan;
+    size_t pending;
+    int failed;   /* a write failed: back off */
+    int conflict; /* 409 on our status: re-plan at once */
+    int status_ok;
+    uint64_t t0;
+    struct ctrl_expect *exp; /* built while writes answer; handed to c->expect */
+};
+
+/* One write of a plan. */
+struct op {
+    struct rec *r;
+    size_t i; /* index in r->plan.actions */
+};
+
+void ctrl_expect_free(struct lh_entry *e)
+{
+    struct ctrl_expect *x = (struct ctrl_expect *)lh_entry_v(e);
+    free(lh_entry_k(e));
+    if (x)
+        free(x->jobs);
+    free(x);
+}
+
+/* --- gathering ------------------------------------------------------------ */
+
+struct gather {
+    const char *ns, *uid, *workflow, *self;
+    struct plan_job *jobs;
+    size_t n_jobs, cap_jobs;
+    struct plan_pod *pods;
+    size_t n_pods, cap_pods;
+    struct plan_sibling *sibs;
+    size_t n_sibs, cap_sibs;
+    int oom;
+};
+
+static void *grow(void *arr, size_t *cap, size_t n, size_t size, int *oom)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *p = realloc(arr, ncap * size);
+    if (!p) {
+        *oom = 1;
+        return arr;
+    }
+    *cap = ncap;
+    return p;
+}
+
+static int gather_job(void *ud, const void *rec)
+{
+    struct gather *g = ud;
+    const struct ctrl_job *j = rec;
+    if (strcmp(j->j.controller_uid, g->uid) != 0 || strcmp(inf_rec_namespace(rec), g->ns) != 0)
+        return 0;
+    g->jobs = grow(g->jobs, &g->cap_jobs, g->n_jobs, sizeof *g->jobs, &g->oom);
+    if (!g->oom)
+        g->jobs[g->n_jobs++] = j->j;
+    return 0;
+}
+
+static int gather_pod(void *ud, const void *rec)
+{
+    struct gather *g = ud;
+    const struct ctrl_pod *p = rec;
+    if (strcmp(inf_rec_namespace(rec), g->ns) != 0)
+        return 0;
+    for (size_t i = 0; i < g->n_jobs; i++) {
+        if (strcmp(g->jobs[i].name, p->p.job) == 0) {
+            g->pods = grow(g->pods, &g->cap_pods, g->n_pods, sizeof *g->pods, &g->oom);
+            if (!g->oom)
+                g->pods[g->n_pods++] = p->p;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int gather_sibling(void *ud, const void *rec)
+{
+    struct gather *g = ud;
+    const struct ctrl_obj *o = rec;
+    const char *wf = ctrl_run_workflow(o->obj);
+    if (!g->workflow || !wf || strcmp(wf, g->workflow) != 0 ||
+        strcmp(inf_rec_namespace(rec), g->ns) != 0 || strcmp(inf_rec_name(rec), g->self) == 0)
+        return 0;
+    g->sibs = grow(g->sibs, &g->cap_sibs, g->n_sibs, sizeof *g->sibs, &g->oom);
+    if (!g->oom && plan_sibling_from_json(o->obj, &g->sibs[g->n_sibs]) == 0)
+        g->n_sibs++;
+    return 0;
+}
+
+static void gather_free(struct gather *g)
+{
+    free(g->jobs);
+    free(g->pods);
+    free(g->sibs);
+}
+
+/* --- finishing --------------------------------------------------------------- */
+
+static void rec_finish(struct rec *r)
+{
+    struct ctrl *c = r->c;
+    uint64_t now = uv_now(c->loop);
+    ctrl_hist_observe(&c->stats.reconcile_seconds, (double)(now - r->t0) / 1000.0);
+    if (r->exp && (r->exp->status_written || r->exp->n_jobs)) {
+        char *k = strdup(r->key);
+        if (k) {
+            lh_table_delete(c->expect, r->key);
+            r->exp->deadline_ms = now + CTRL_EXPECT_MS;
+            if (lh_table_insert(c->expect, k, r->exp) == 0)
+                r->exp = NULL;
+            else
+                free(k);
+        }
+    }
+    if (r->exp) {
+        free(r->exp->jobs);
+        free(r->exp);
+    }
+    /* wq_done before the re-adds: a key added while processing is re-queued
+     * at once, which is what a conflict wants anyway. */
+    char key[2 + 64 + 1 + 254 + 1];
+    snprintf(key, sizeof key, "%s", r->key);
+    wq_done(c->q, key);
+    if (r->failed) {
+        c->stats.reconcile_errors++;
+        wq_add_rate_limited(c->q, key, now);
+    } else {
+        wq_forget(c->q, key);
+        if (r->conflict)
+            wq_add(c->q, key);
+        else if (r->plan.requeue_after_ms > 0)
+            wq_add_after(c->q, key, (uint64_t)r->plan.requeue_after_ms, now);
+    }
+    plan_release(&r->plan);
+    free(r);
+    ctrl_reconcile_done(c);
+}
+
+static void op_done(struct rec *r)
+{
+    if (--r->pending == 0)
+        rec_finish(r);
+}
+
+/* --- events ------------------------------------------------------------------ */
+
+static void event_cb(void *ud, const struct kube_result *res)
+{
+    struct op *o = ud;
+    struct rec *r = o->r;
+    if (res->err || res->http_status >= 300)
+        log_kv(LOGL_DEBUG, "event not recorded", "run", r->name, "namespace", r->ns, "error",
+               res->status.message, NULL);
+    else
+        r->c->stats.events++;
+    free(o);
+    op_done(r);
+}
+
+/* events.k8s.io/v1 Event about the run (and the Job it names). Best effort:
+ * a lost Event is only a lost note. */
+static void send_event(struct rec *r, size_t i)
+{
+    const struct plan_action *a = &r->plan.actions[i];
+    char now[40], name[PLAN_OBJ_LEN + 32];
+    int64_t ms = ctrl_wall_ms();
+    plan_time_format(ms, now);
+    /* MicroTime: the same instant with microseconds. */
+    size_t nl = strlen(now);
+    if (nl > 1 && now[nl - 1] == 'Z')
+        snprintf(now + nl - 1, sizeof now - (nl - 1), ".%06dZ", (int)(ms % 1000) * 1000);
+    snprintf(name, sizeof name, "%.200s.%llx%zx", r->name, (unsigned long long)ms, i);
+    struct json_object *ev = json_object_new_object(), *meta = json_object_new_object(),
+                       *reg = json_object_new_object();
+    json_object_object_add(meta, "name", json_object_new_string(name));
+    json_object_object_add(meta, "namespace", json_object_new_string(r->ns));
+    json_object_object_add(ev, "metadata", meta);
+    json_object_object_add(ev, "eventTime", json_object_new_string(now));
+    json_object_object_add(ev, "reportingController", json_object_new_string("runbook.dev/operator"));
+    json_object_object_add(ev, "reportingInstance", json_object_new_string(r->c->instance));
+    json_object_object_add(ev, "action", json_object_new_string(a->reason));
+    json_object_object_add(ev, "reason", json_object_new_string(a->reason));
+    json_object_object_add(ev, "type", json_object_new_string(a->type));
+    json_object_object_add(ev, "note", json_object_new_string(a->message));
+    json_object_object_add(reg, "apiVersion", json_object_new_string("runbook.dev/v1alpha1"));
+    json_object_object_add(reg, "kind", json_object_new_string(r->kind == 'r' ? "WorkflowRun"
+                                                                              : "Workflow"));
+    json_object_object_add(reg, "name", json_object_new_string(r->name));
+    json_object_object_add(reg, "namespace", json_object_new_string(r->ns));
+    json_object_object_add(reg, "uid", json_object_new_string(r->uid));
+    json_object_object_add(ev, "regarding", reg);
+    if (a->name[0]) {
+        struct json_object *rel = json_object_new_object();
+        json_object_object_add(rel, "apiVersion", json_object_new_string("batch/v1"));
+        json_object_object_add(rel, "kind", json_object_new_string("Job"));
+        json_object_object_add(rel, "name", json_object_new_string(a->name));
+        json_object_object_add(rel, "namespace", json_object_new_string(r->ns));
+        json_object_object_add(ev, "related", rel);
+    }
+    struct op *o = malloc(sizeof *o);
+    if (!o) {
+        json_object_put(ev);
+        return;
+    }
+    o->r = r;
+    o->i = i;
+    r->pending++;
+    if (kube_create(r->c->kc, &KUBE_EVENTS, r->ns, ev, event_cb, o) < 0) {
+        r->pending--;
+        free(o);
+    }
+    json_object_put(ev);
+}
+
+/* --- writes ------------------------------------------------------------------ */
+
+static int is_status(const struct kube_result *res, int code)
+{
+    return res->err == 0 && res->http_status == code;
+}
+
+static void write_failed(struct rec *r, const struct plan_action *a, const struct kube_result *res)
+{
+    r->failed = 1;
+    char code[16];
+    snprintf(code, sizeof code, "%ld", res->http_status);
+    log_kv(LOGL_WARN, "write failed", r->kind == 'r' ? "run" : "workflow", r->name, "namespace",
+           r->ns, "action", plan_kind_name(a->kind), "object", a->name[0] ? a->name : NULL,
+           "code", res->err ? NULL : code, "reason", res->status.reason[0] ? res->status.reason : NULL,
+           "error", res->status.message[0] ? res->status.message : strerror(-res->err), NULL);
+}
+
+static void expect_job(struct rec *r, const char *job)
+{
+    struct ctrl_expect *x = r->exp;
+    void *p = realloc(x->jobs, (x->n_jobs + 1) * sizeof *x->jobs);
+    if (!p)
+        return;
+    x->jobs = p;
+    snprintf(x->jobs[x->n_jobs++], PLAN_SHORT_LEN, "%s", job);
+}
+
+/* A 409 on create: ours (a previous attempt, or a reconcile from a stale
+ * cache) only if the existing Job's controller is this run. */
+static void existing_cb(void *ud, const struct kube_result *res)
+{
+    struct op *o = ud;
+    struct rec *r = o->r;
+    const struct plan_action *a = &r->plan.actions[o->i];
+    struct plan_job j;
+    if (res->err == 0 && res->http_status == 200 && plan_job_from_json(res->body, &j) == 0 &&
+        strcmp(j.controller_uid, r->uid) == 0) {
+        expect_job(r, a->name);
+    } else if (res->err == 0 && res->http_status == 200) {
+        r->failed = 1;
+        log_kv(LOGL_ERROR, "a Job with the step's name exists and is not owned by this run",
+               "run", r->name, "namespace", r->ns, "job", a->name, NULL);
+    } else {
+        write_failed(r, a, res);
+    }
+    free(o);
+    op_done(r);
+}
+
+static void write_cb(void *ud, const struct kube_result *res)
+{
+    struct op *o = ud;
+    struct rec *r = o->r;
+    struct ctrl *c = r->c;
+    const struct plan_action *a = &r->plan.actions[o->i];
+    int ok = res->err == 0 && res->http_status >= 200 && res->http_status < 300;
+    switch (a->kind) {
+    case PLAN_PATCH_STATUS:
+        if (ok) {
+            c->stats.status_writes++;
+            r->status_ok = 1;
+            r->exp->status_written = 1;
+        } else if (is_status(res, 409) || is_status(res, 404)) {
+            r->conflict = 1; /* the cache was behind: re-plan from fresh state */
+        } else {
+            write_failed(r, a, res);
+        }
+        break;
+    case PLAN_CREATE_JOB:
+        if (ok) {
+            c->stats.jobs_created++;
+            expect_job(r, a->name);
+        } else if (is_status(res, 409) && strcmp(res->status.reason, "AlreadyExists") == 0) {
+            o->r->pending++; /* held until the GET answers */
+            if (kube_get(c->kc, &KUBE_JOBS, r->ns, a->name, existing_cb, o) == 0) {
+                op_done(r);
+                return;
+            }
+            o->r->pending--;
+            write_failed(r, a, res);
+        } else {
+            write_failed(r, a, res);
+        }
+        break;
+    case PLAN_DELETE_JOB:
+    case PLAN_DELETE_RUN:
+        /* 404: already gone; 409: the uid precondition failed, i.e. a new
+         * object took the name: either way nothing of ours to delete. */
+        if (ok) {
+            if (a->kind == PLAN_DELETE_JOB)
+                c->stats.jobs_deleted++;
+            else
+                c->stats.runs_deleted++;
+        } else if (!is_status(res, 404) && !is_status(res, 409)) {
+            write_failed(r, a, res);
+        }
+        break;
+    case PLAN_CANCEL_RUN:
+        if (ok)
+            c->stats.runs_cancelled++;
+        else if (!is_status(res, 404))
+            write_failed(r, a, res);
+        break;
+    case PLAN_EVENT:
+        break;
+    }
+    free(o);
+    if (a->kind == PLAN_PATCH_STATUS && r->status_ok) {
+        for (size_t i = 0; i < r->plan.n; i++)
+            if (r->plan.actions[i].kind == PLAN_EVENT)
+                send_event(r, i);
+    }
+    op_done(r);
+}
+
+static int start_write(struct rec *r, size_t i)
+{
+    struct ctrl *c = r->c;
+    const struct plan_action *a = &r->plan.actions[i];
+    struct op *o = malloc(sizeof *o);
+    if (!o)
+        return -ENOMEM;
+    o->r = r;
+    o->i = i;
+    int rc = -EINVAL;
+    const char *body;
+    size_t len;
+    switch (a->kind) {
+    case PLAN_PATCH_STATUS: {
+        struct kube_patch_opts po = {.type = KUBE_PATCH_MERGE, .status = 1};
+        body = json_object_to_json_string_length(a->body, JSON_C_TO_STRING_PLAIN, &len);
+        rc = kube_patch(c->kc, r->kind == 'r' ? &KUBE_WORKFLOWRUNS : &KUBE_WORKFLOWS, r->ns,
+                        r->name, body, len, &po, write_cb, o);
+        break;
+    }
+    case PLAN_CREATE_JOB:
+        rc = kube_create(c->kc, &KUBE_JOBS, r->ns, a->body, write_cb, o);
+        break;
+    case PLAN_DELETE_JOB:
+    case PLAN_DELETE_RUN: {
+        /* Foreground for Jobs: their pods get SIGTERM and the Job stays
+         * visible until they are gone, which is how teardown is observed. */
+        struct kube_delete_opts d = {
+            .propagation = a->kind == PLAN_DELETE_JOB ? "Foreground" : "Background",
+            .precondition_uid = a->uid[0] ? a->uid : NULL};
+        rc = kube_delete(c->kc, a->kind == PLAN_DELETE_JOB ? &KUBE_JOBS : &KUBE_WORKFLOWRUNS,
+                         r->ns, a->name, &d, write_cb, o);
+        break;
+    }
+    case PLAN_CANCEL_RUN: {
+        char patch[160];
+        int n = snprintf(patch, sizeof patch,
+                         "{\"spec\":{\"cancel\":true},\"metadata\":{\"uid\":\"%s\"}}", a->uid);
+        if (!a->uid[0])
+            n = snprintf(patch, sizeof patch, "{\"spec\":{\"cancel\":true}}");
+        rc = kube_patch(c->kc, &KUBE_WORKFLOWRUNS, r->ns, a->name, patch, (size_t)n, NULL,
+                        write_cb, o);
+        break;
+    }
+    case PLAN_EVENT:
+        break;
+    }
+    if (rc < 0) {
+        free(o);
+        return rc;
+    }
+    r->pending++;
+    return 0;
+}
+
+/* --- reconcile ------------------------------------------------------------- */
+
+static int parse_key(struct rec *r, const char *key)
+{
+    const char *slash = strchr(key + 2, '/');
+    if (strlen(key) < 4 || key[1] != ':' || !slash || (size_t)(slash - key - 2) >= sizeof r->ns ||
+        strlen(slash + 1) >= sizeof r->name)
+        return -EINVAL;
+    r->kind = key[0];
+    memcpy(r->ns, key + 2, (size_t)(slash - key - 2));
+    r->ns[slash - key - 2] = '\0';
+    snprintf(r->name, sizeof r->name, "%s", slash + 1);
+    return 0;
+}
+
+/* Our own writes not yet in the cache? Then the cache cannot be trusted to
+ * plan from; the informer event that carries them will enqueue the key. */
+static int cache_behind(struct ctrl *c, const struct rec *r, const char *rv)
+{
+    struct ctrl_expect *x;
+    if (!lh_table_lookup_ex(c->expect, r->key, (void **)&x))
+        return 0;
+    if (uv_now(c->loop) > x->deadline_ms)
+        goto stale_expectation;
+    if (x->status_written && strcmp(x->stale_rv, rv) == 0)
+        return 1;
+    for (size_t i = 0; i < x->n_jobs; i++)
+        if (!inf_get(c->inf[CTRL_INF_JOBS], r->ns, x->jobs[i]))
+            return 1;
+stale_expectation:
+    lh_table_delete(c->expect, r->key);
+    return 0;
+}
+
+static int plan_for(struct ctrl *c, struct rec *r)
+{
+    const struct ctrl_obj *o;
+    if (r->kind == 'w') {
+        o = inf_get(c->inf[CTRL_INF_WORKFLOWS], r->ns, r->name);
+        if (!o)
+            return 1; /* deleted: nothing to write */
+        const char *wuid = inf_jstr(o->obj, "metadata", "uid", NULL);
+        snprintf(r->uid, sizeof r->uid, "%s", wuid ? wuid : "");
+        return plan_workflow(o->obj, ctrl_wall_ms(), &r->plan);
+    }
+    o = inf_get(c->inf[CTRL_INF_RUNS], r->ns, r->name);
+    if (!o) {
+        lh_table_delete(c->expect, r->key);
+        return 1; /* deleted: the garbage collector removes its children */
+    }
+    const char *uid = inf_jstr(o->obj, "metadata", "uid", NULL);
+    snprintf(r->uid, sizeof r->uid, "%s", uid ? uid : "");
+    snprintf(r->rv, sizeof r->rv, "%s", inf_rec_rv(o));
+    if (cache_behind(c, r, r->rv)) {
+        c->stats.skipped_stale++;
+        return 2;
+    }
+    const char *wfname = ctrl_run_workflow(o->obj);
+    const struct ctrl_obj *wf =
+        wfname ? inf_get(c->inf[CTRL_INF_WORKFLOWS], r->ns, wfname) : NULL;
+    struct gather g = {.ns = r->ns, .uid = r->uid, .workflow = wfname, .self = r->name};
+    inf_foreach(c->inf[CTRL_INF_JOBS], gather_job, &g);
+    if (g.n_jobs)
+        inf_foreach(c->inf[CTRL_INF_PODS], gather_pod, &g);
+    inf_foreach(c->inf[CTRL_INF_RUNS], gather_sibling, &g);
+    int rc = -ENOMEM;
+    if (!g.oom) {
+        struct plan_input in = {.run = o->obj,
+                                .workflow = wf ? wf->obj : NULL,
+                                .jobs = g.jobs,
+                                .n_jobs = g.n_jobs,
+                                .pods = g.pods,
+                                .n_pods = g.n_pods,
+                                .siblings = g.sibs,
+                                .n_siblings = g.n_sibs,
+                                .now_ms = ctrl_wall_ms()};
+        rc = plan_run(&in, &r->plan);
+    }
+    gather_free(&g);
+    return rc;
+}
+
+void ctrl_reconcile(struct ctrl *c, const char *key)
+{
+    struct rec *r = calloc(1, sizeof *r);
+    struct ctrl_expect *x = calloc(1, sizeof *x);
+    if (!r || !x || parse_key(r, key) < 0) {
+        free(r);
+        free(x);
+        log_kv(LOGL_ERROR, "cannot reconcile", "key", key, NULL);
+        wq_done(c->q, key);
+        ctrl_reconcile_done(c);
+        return;
+    }
+    r->c = c;
+    r->key = (char *)(uintptr_t)key; /* the queue's, valid until wq_done */
+    r->exp = x;
+    r->t0 = uv_now(c->loop);
+    plan_init(&r->plan);
+    c->stats.reconciles++;
+    int rc = plan_for(c, r);
+    if (rc == 2) { /* wait for the cache; a watch event will come sooner */
+        r->plan.requeue_after_ms = CTRL_STALE_RECHECK_MS;
+    } else if (rc < 0) {
+        log_kv(LOGL_ERROR, "plan failed", "key", key, "error", strerror(-rc), NULL);
+        r->failed = 1;
+    }
+    snprintf(x->stale_rv, sizeof x->stale_rv, "%s", r->rv);
+    r->pending = 1; /* held while the writes are being issued */
+    if (rc == 0 && c->leading) {
+        int has_status = plan_count(&r->plan, PLAN_PATCH_STATUS) > 0;
+        for (size_t i = 0; i < r->plan.n; i++) {
+            if (r->plan.actions[i].kind == PLAN_EVENT && !has_status)
+                send_event(r, i); /* nothing to wait for */
+            if (r->plan.actions[i].kind == PLAN_EVENT)
+                continue;
+            int w = start_write(r, i);
+            if (w < 0) {
+                log_kv(LOGL_ERROR, "cannot send write", "key", key, "error", strerror(-w), NULL);
+                r->failed = 1;
+            }
+        }
+    }
+    if (!c->leading)
+        r->plan.requeue_after_ms = 0;
+    op_done(r);
+}

@@ -1,0 +1,156 @@
+#include "opts/opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { O_KUBECONFIG = 256, O_CONTEXT, O_NAMESPACE, O_LOG_LEVEL, O_LOG_FORMAT, O_QPS, O_BURST,
+       O_WORKERS, O_HELP, O_VERSION };
+
+static const struct option longopts[] = {
+    {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
+    {"context", required_argument, NULL, O_CONTEXT},
+    {"namespace", required_argument, NULL, O_NAMESPACE},
+    {"log-level", required_argument, NULL, O_LOG_LEVEL},
+    {"log-format", required_argument, NULL, O_LOG_FORMAT},
+    {"qps", required_argument, NULL, O_QPS},
+    {"burst", required_argument, NULL, O_BURST},
+    {"workers", required_argument, NULL, O_WORKERS},
+    {"help", no_argument, NULL, O_HELP},
+    {"version", no_argument, NULL, O_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+const char *opts_usage(void)
+{
+    return "Usage: runbook-operator [flags]\n"
+           "Runs the Runbook controller: Workflows and WorkflowRuns (runbook.dev/v1alpha1).\n"
+           "\n"
+           "  --kubeconfig PATH     kubeconfig to use (default: $KUBECONFIG, the in-cluster\n"
+           "                        service account, then ~/.kube/config)\n"
+           "  --context NAME        kubeconfig context (default: current-context)\n"
+           "  --namespace NS        watch only NS (default: all namespaces)\n"
+           "  --log-level LEVEL     debug, info, warn, error (default: info)\n"
+           "  --log-format FORMAT   logfmt or json (default: logfmt)\n"
+           "  --qps N               API requests per second, client side (default: 50)\n"
+           "  --burst N             API request burst (default: 100)\n"
+           "  --workers N           reconciles in flight at once (default: 16)\n"
+           "  --help, --version\n"
+           "\n"
+           "Every flag can also be set as RUNBOOK_<FLAG> in the environment, e.g.\n"
+           "RUNBOOK_LOG_LEVEL=debug; flags win.\n";
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -EINVAL;
+}
+
+static int set(struct opts *o, int id, const char *name, const char *v, char *err, size_t len)
+{
+    char *end;
+    switch (id) {
+    case O_KUBECONFIG:
+        o->kubeconfig = v;
+        break;
+    case O_CONTEXT:
+        o->context = v;
+        break;
+    case O_NAMESPACE:
+        if (o->n_namespaces > 0)
+            return fail(err, len, "--namespace: only one namespace (or all) is supported yet");
+        if (!*v)
+            return fail(err, len, "--namespace: empty");
+        o->namespaces[o->n_namespaces++] = v;
+        break;
+    case O_LOG_LEVEL:
+        if (log_level_parse(v, &o->log_level) < 0)
+            return fail(err, len, "%s: unknown level \"%s\" (debug, info, warn, error)", name, v);
+        break;
+    case O_LOG_FORMAT:
+        if (log_format_parse(v, &o->log_format) < 0)
+            return fail(err, len, "%s: unknown format \"%s\" (logfmt, json)", name, v);
+        break;
+    case O_QPS:
+        o->qps = strtod(v, &end);
+        if (!*v || *end || !(o->qps > 0) || o->qps > 1e6)
+            return fail(err, len, "%s: not a positive number: \"%s\"", name, v);
+        break;
+    case O_BURST:
+    case O_WORKERS: {
+        long n = strtol(v, &end, 10);
+        if (!*v || *end || n < 1 || n > 100000)
+            return fail(err, len, "%s: not a whole number from 1 to 100000: \"%s\"", name, v);
+        if (id == O_BURST)
+            o->burst = (int)n;
+        else
+            o->workers = (int)n;
+        break;
+    }
+    default:
+        break;
+    }
+    return 0;
+}
+
+int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->log_level = LOGL_INFO;
+    o->log_format = LOG_FORMAT_LOGFMT;
+    o->qps = 50;
+    o->burst = 100;
+    o->workers = 16;
+    err[0] = '\0';
+
+    /* The environment first, so flags override it. */
+    for (const struct option *lo = longopts; lo->name; lo++) {
+        if (lo->has_arg != required_argument)
+            continue;
+        char env[64] = "RUNBOOK_";
+        size_t n = strlen(env);
+        for (const char *p = lo->name; *p && n < sizeof env - 1; p++)
+            env[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        env[n] = '\0';
+        const char *v = getenv(env);
+        if (v && set(o, lo->val, env, v, err, errlen) < 0)
+            return -EINVAL;
+    }
+    size_t env_ns = o->n_namespaces;
+
+    optind = 0; /* full reset of getopt's state: parse may be called again */
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (c == '?')
+            return fail(err, errlen, "unknown flag \"%s\" (see --help)", argv[optind - 1]);
+        if (c == ':')
+            return fail(err, errlen, "flag \"%s\" needs a value", argv[optind - 1]);
+        if (c == O_HELP) {
+            o->help = 1;
+            continue;
+        }
+        if (c == O_VERSION) {
+            o->version = 1;
+            continue;
+        }
+        if (c == O_NAMESPACE && env_ns) { /* a flag replaces the environment's list */
+            o->n_namespaces = 0;
+            env_ns = 0;
+        }
+        char name[40];
+        snprintf(name, sizeof name, "--%s", longopts[c - O_KUBECONFIG].name);
+        if (set(o, c, name, optarg, err, errlen) < 0)
+            return -EINVAL;
+    }
+    if (optind < argc)
+        return fail(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    return 0;
+}

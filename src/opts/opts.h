@@ -1,0 +1,33 @@
+/* opts - the operator's command line, with environment-variable
+ * equivalents (RUNBOOK_<FLAG>, e.g. RUNBOOK_LOG_LEVEL=debug). Flags win over
+ * the environment. Pure: parsing touches no file and no network. */
+#ifndef RB_OPTS_H
+#define RB_OPTS_H
+
+#include <stddef.h>
+
+#include "log/log.h"
+
+#define OPTS_MAX_NAMESPACES 64
+
+struct opts {
+    const char *kubeconfig; /* NULL: $KUBECONFIG, in-cluster, ~/.kube/config */
+    const char *context;
+    const char *namespaces[OPTS_MAX_NAMESPACES]; /* none: all namespaces */
+    size_t n_namespaces;
+    enum log_level log_level;
+    enum log_format log_format;
+    double qps;
+    int burst;
+    int workers;
+    int help, version;
+};
+
+/* Parses argv (and the environment) into *o. Returns 0, or -EINVAL with a
+ * one-line message in err (e.g. "--qps: not a positive number: \"x\""). */
+int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen);
+
+/* The --help text. */
+const char *opts_usage(void);
+
+#endif

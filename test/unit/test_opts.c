@@ -1,0 +1,93 @@
+#include "check.h"
+#include "opts/opts.h"
+
+#include <stdlib.h>
+
+/* -Wwrite-strings makes literals const; getopt wants char *. The copies
+ * live in a pool that stays valid until the next parse (opts point into it). */
+static int parse(struct opts *o, char *err, int argc, const char *const *args)
+{
+    static char pool[4096];
+    static char *argv[32];
+    size_t used = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t n = strlen(args[i]) + 1;
+        memcpy(pool + used, args[i], n);
+        argv[i] = pool + used;
+        used += n;
+    }
+    argv[argc] = NULL;
+    return opts_parse(argc, argv, o, err, 256);
+}
+
+static void test_defaults_and_flags(void)
+{
+    struct opts o;
+    char err[256];
+    const char *const a[] = {"op", "--kubeconfig", "/k", "--context=dev", "--namespace", "team-a",
+                 "--log-level", "debug", "--log-format=json", "--qps", "12.5", "--burst", "7",
+                 NULL};
+    CHECK_INT(parse(&o, err, 13, a), 0);
+    CHECK_STR(o.kubeconfig, "/k");
+    CHECK_STR(o.context, "dev");
+    CHECK_INT(o.n_namespaces, 1);
+    CHECK_STR(o.namespaces[0], "team-a");
+    CHECK_INT(o.log_level, LOGL_DEBUG);
+    CHECK_INT(o.log_format, LOG_FORMAT_JSON);
+    CHECK(o.qps == 12.5);
+    CHECK_INT(o.burst, 7);
+    const char *const b[] = {"op", NULL};
+    CHECK_INT(parse(&o, err, 1, b), 0);
+    CHECK(o.kubeconfig == NULL);
+    CHECK_INT(o.n_namespaces, 0);
+    CHECK_INT(o.workers, 16);
+}
+
+static void test_env(void)
+{
+    struct opts o;
+    char err[256];
+    setenv("RUNBOOK_LOG_LEVEL", "warn", 1);
+    setenv("RUNBOOK_QPS", "5", 1);
+    const char *const a[] = {"op", "--qps", "9", NULL};
+    CHECK_INT(parse(&o, err, 3, a), 0);
+    CHECK_INT(o.log_level, LOGL_WARN);
+    CHECK(o.qps == 9); /* the flag wins */
+    setenv("RUNBOOK_LOG_LEVEL", "chatty", 1);
+    CHECK(parse(&o, err, 1, a) < 0);
+    CHECK_CONTAINS(err, "RUNBOOK_LOG_LEVEL: unknown level \"chatty\"");
+    unsetenv("RUNBOOK_LOG_LEVEL");
+    unsetenv("RUNBOOK_QPS");
+}
+
+static void test_errors(void)
+{
+    struct opts o;
+    char err[256];
+    const char *const a[] = {"op", "--frobnicate", NULL};
+    CHECK(parse(&o, err, 2, a) < 0);
+    CHECK_STR(err, "unknown flag \"--frobnicate\" (see --help)");
+    const char *const b[] = {"op", "--qps", "fast", NULL};
+    CHECK(parse(&o, err, 3, b) < 0);
+    CHECK_STR(err, "--qps: not a positive number: \"fast\"");
+    const char *const c[] = {"op", "--burst", "0", NULL};
+    CHECK(parse(&o, err, 3, c) < 0);
+    CHECK_CONTAINS(err, "--burst: not a whole number");
+    const char *const d[] = {"op", "--kubeconfig", NULL};
+    CHECK(parse(&o, err, 2, d) < 0);
+    CHECK_STR(err, "flag \"--kubeconfig\" needs a value");
+    const char *const e[] = {"op", "stray", NULL};
+    CHECK(parse(&o, err, 2, e) < 0);
+    CHECK_STR(err, "unexpected argument \"stray\" (see --help)");
+    const char *const f[] = {"op", "--log-format", "xml", NULL};
+    CHECK(parse(&o, err, 3, f) < 0);
+    CHECK_STR(err, "--log-format: unknown format \"xml\" (logfmt, json)");
+}
+
+int main(void)
+{
+    RUN(test_defaults_and_flags);
+    RUN(test_env);
+    RUN(test_errors);
+    return check_finish();
+}
