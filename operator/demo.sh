@@ -19,7 +19,7 @@ if [ ! -x "$op" ] || [ -z "$(ls "$root"/crds/*.yaml 2>/dev/null)" ]; then
 	exit 0
 fi
 kubectl apply --server-side -f "$root/crds/" >/dev/null
-kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
+for _ in $(seq 1 300); do kubectl wait --for=condition=Established crd --all --timeout=5s >/dev/null 2>&1 && break; sleep 0.2; done
 if [ -f "$dir/operator.pid" ] && kill -0 "$(cat "$dir/operator.pid")" 2>/dev/null; then
 	kill "$(cat "$dir/operator.pid")"
 	sleep 1

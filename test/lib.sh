@@ -77,3 +77,35 @@ trap 'kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1' EXIT
 # Pods need the namespace's default ServiceAccount (made by the controller
 # manager's token controller).
 for _ in $(seq 1 100); do kubectl -n "$NS" get sa default >/dev/null 2>&1 && break; sleep 0.1; done
+
+# --- Workflow helpers (e2e) ----------------------------------------------------
+run_phase() { jp "wfr/$1" '{.status.phase}'; }
+phase_is() { [ "$(run_phase "$1")" = "$2" ]; }
+step_phase() { jp "wfr/$1" "{.status.steps[?(@.name==\"$2\")].phase}"; }
+step_is() { [ "$(step_phase "$1" "$2")" = "$3" ]; }
+cond_reason() { jp "wfr/$1" "{.status.conditions[?(@.type==\"$2\")].reason}"; }
+# Pods of a run that still run: not Succeeded or Failed (terminating pods
+# included: they are Running with a deletionTimestamp until they are gone).
+run_pods() {
+	kubectl -n "$NS" get pods -l "runbook.dev/run=$1" \
+		-o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null | grep -cvE '^(Succeeded|Failed|)$'
+}
+no_run_pods_except() { # RUN STEP...: no pod of RUN outside the given steps exists
+	local run=$1 sel
+	shift
+	sel="runbook.dev/run=$run"
+	[ $# -gt 0 ] && sel="$sel,runbook.dev/step notin ($(
+		IFS=,
+		echo "$*"
+	))"
+	[ -z "$(kubectl -n "$NS" get pods -l "$sel" -o name 2>/dev/null)" ]
+}
+# Prints the operator log's tail when a test failed (CTest shows it).
+operator_log_on_failure() {
+	if [ "$failed" -gt 0 ] && [ -n "${RUNBOOK_CLUSTER_DIR:-}" ]; then
+		echo "--- operator log (tail)"
+		tail -n 40 "$RUNBOOK_CLUSTER_DIR/logs/operator.log" 2>/dev/null
+		echo "--- run status"
+		kubectl -n "$NS" get wfr -o yaml 2>/dev/null | sed -n '/^  status:/,/^- /p' | grep -v -A0 workflowSpec | head -80
+	fi
+}

@@ -6,8 +6,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 dir=${1:?usage: $0 DIR}
 [ -d "$dir" ] || exit 0
-for c in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-	comp_stop "$dir" "$c"
+# Clients first (in parallel), then the apiserver, then its storage.
+for c in kwok kube-scheduler kube-controller-manager; do
+	comp_stop "$dir" "$c" &
 done
+wait
+comp_stop "$dir" kube-apiserver
+comp_stop "$dir" etcd
 rm -rf "$dir/etcd-data"
 echo "cluster stopped: $dir"

@@ -1,0 +1,57 @@
+# A diamond DAG (a -> b, c -> d) succeeds in dependency order; children are
+# named, labelled and owned as documented.
+. "$(dirname "$0")/../lib.sh"
+cat <<Y | kubectl apply -f - >/dev/null
+apiVersion: runbook.dev/v1alpha1
+kind: Workflow
+metadata: {name: diamond, namespace: $NS}
+spec:
+  params: [{name: target, default: linux}]
+  steps:
+  - name: a
+    image: busybox:1.36
+    command: [echo, "fetch"]
+    podTemplate:
+      metadata:
+        labels: {app.kubernetes.io/instance: argocd-app, team: build}
+        annotations: {runbook.dev/test-duration: 1s}
+  - {name: b, image: busybox:1.36, dependsOn: [a], args: ["build \$(params.target)"],
+     podTemplate: {metadata: {annotations: {runbook.dev/test-duration: 1s}}}}
+  - {name: c, image: busybox:1.36, dependsOn: [a], podTemplate: {metadata: {annotations: {runbook.dev/test-duration: 2s}}}}
+  - {name: d, image: busybox:1.36, dependsOn: [b, c], podTemplate: {metadata: {annotations: {runbook.dev/test-duration: 1s}}}}
+---
+apiVersion: runbook.dev/v1alpha1
+kind: WorkflowRun
+metadata: {name: r1, namespace: $NS, labels: {app.kubernetes.io/instance: argocd-app}}
+spec:
+  workflowRef: {name: diamond}
+  params: [{name: target, value: arm64}]
+Y
+check "kubectl wait for Succeeded=True" kubectl -n "$NS" wait --for=condition=Succeeded wfr/r1 --timeout=90s
+check "phase Succeeded" phase_is r1 Succeeded
+check "progress 4/4" field_is wfr/r1 '{.status.progress}' 4/4
+for s in a b c d; do check "step $s Succeeded" step_is r1 $s Succeeded; done
+ms() { date -d "$(jp "job/r1-$1" "{.$2}")" +%s; }
+check "b started after a completed" [ "$(ms b metadata.creationTimestamp)" -ge "$(ms a status.completionTime)" ]
+check "c started after a completed" [ "$(ms c metadata.creationTimestamp)" -ge "$(ms a status.completionTime)" ]
+check "d started after b completed" [ "$(ms d metadata.creationTimestamp)" -ge "$(ms b status.completionTime)" ]
+check "d started after c completed" [ "$(ms d metadata.creationTimestamp)" -ge "$(ms c status.completionTime)" ]
+uid=$(jp wfr/r1 '{.metadata.uid}')
+check "Job's controller is the run" field_is job/r1-a '{.metadata.ownerReferences[0].uid}' "$uid"
+check "ownerReference controller=true" field_is job/r1-a '{.metadata.ownerReferences[0].controller}' true
+check "ownerReference blockOwnerDeletion=true" field_is job/r1-a '{.metadata.ownerReferences[0].blockOwnerDeletion}' true
+check "label runbook.dev/run" field_is job/r1-a '{.metadata.labels.runbook\.dev/run}' r1
+check "label runbook.dev/step" field_is job/r1-a '{.metadata.labels.runbook\.dev/step}' a
+check "label runbook.dev/workflow" field_is job/r1-a '{.metadata.labels.runbook\.dev/workflow}' diamond
+check "pod template keeps the user's label" field_is job/r1-a '{.spec.template.metadata.labels.team}' build
+check "app.kubernetes.io/instance never copied to the Job" \
+	[ -z "$(jp job/r1-a '{.metadata.labels.app\.kubernetes\.io/instance}')" ]
+check "nor to its pods" [ -z "$(jp job/r1-a '{.spec.template.metadata.labels.app\.kubernetes\.io/instance}')" ]
+check "parameter substituted in args" field_is job/r1-b '{.spec.template.spec.containers[0].args[0]}' "build arm64"
+check "exactly 4 Jobs" [ "$(kubectl -n "$NS" get jobs -l runbook.dev/run=r1 -o name | wc -l)" -eq 4 ]
+check "StepStarted events recorded" bash -c "kubectl -n $NS get events.events.k8s.io -o jsonpath='{.items[*].reason}' | grep -q StepStarted"
+# Deleting the run removes its children through the garbage collector.
+kubectl -n "$NS" delete wfr r1 --wait=false >/dev/null
+eventually 60 "children collected after the run is deleted" none job runbook.dev/run=r1
+operator_log_on_failure
+finish

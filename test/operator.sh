@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Runs the operator under test against a test cluster, as the e2e tests'
+# CTest fixture does: installs the CRDs, starts build/.../runbook-operator in
+# the background with its log in CLUSTER_DIR/logs/operator.log.
+# Usage: test/operator.sh start|stop|kill|restart CLUSTER_DIR BINARY_DIR [ARGS...]
+#   stop: SIGTERM, waits for exit, fails if the exit was not clean or the
+#   sanitizers reported anything in the log.
+set -euo pipefail
+verb=${1:?usage}
+dir=${2:?usage}
+bindir=${3:?usage}
+shift 3
+root=$(cd "$(dirname "$0")/.." && pwd)
+export KUBECONFIG=$dir/kubeconfig
+pidf=$dir/pids/operator.pid
+log=$dir/logs/operator.log
+
+alive() { [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
+
+start() {
+	kubectl apply --server-side --force-conflicts -f "$root/crds/" >/dev/null
+	# kubectl wait errors out (not waits) while a new CRD has no conditions yet.
+	for _ in $(seq 1 300); do
+		kubectl wait --for=condition=Established crd/workflows.runbook.dev \
+			crd/workflowruns.runbook.dev --timeout=5s >/dev/null 2>&1 && break
+		sleep 0.2
+	done
+	alive && return 0
+	echo "--- start $(date -u +%FT%TZ) $*" >>"$log"
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} setsid "$bindir/runbook-operator" \
+		--kubeconfig "$KUBECONFIG" --log-level "${RUNBOOK_TEST_LOG_LEVEL:-info}" "$@" \
+		>>"$log" 2>&1 </dev/null &
+	echo $! >"$pidf"
+	sleep 0.5
+	alive || { echo "operator exited at once:"; tail -20 "$log"; exit 1; }
+}
+
+stop() { # SIGNAL
+	alive || return 0
+	local pid rc=0
+	pid=$(cat "$pidf")
+	kill "-$1" "$pid"
+	for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "operator did not exit within 15 s of SIG$1"
+		kill -KILL "$pid"
+		rc=1
+	fi
+	rm -f "$pidf"
+	return $rc
+}
+
+case $verb in
+start) start "$@" ;;
+kill) stop KILL ;;
+restart) stop KILL; start "$@" ;;
+stop)
+	stop TERM
+	if grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$log"; then
+		echo "sanitizer reports in $log"
+		exit 1
+	fi
+	;;
+*) echo "unknown verb $verb" >&2; exit 2 ;;
+esac
