@@ -14,331 +14,84 @@
     "{'name':'d','image':'x','dependsOn':['b']},{'name':'e','image':'x','dependsOn':['c']}],"      \
     "'finally':[{'name':'f','image':'x'},{'name':'g','image':'x','dependsOn':['f']}]}"
 
-enum op {
-    END = 0,
-    SETTLE,   /* plan + apply to a fixpoint */
-    RUNNING,  /* s: its pod starts */
-    OK,       /* s: its pod exits 0, the Job completes */
-    FAIL,     /* s: its pod exits n, FailureTarget + Failed */
-    FAIL_TGT, /* s: its pod exits n, FailureTarget only */
-    FAIL_FIN, /* s: the Job gets Failed after FailureTarget */
-    GONE,     /* deleting pods and Jobs vanish */
-    CANCEL,   /* spec.cancel = n */
-    ADVANCE,  /* now += n seconds */
-    VANISH,   /* s: its Job disappears (deleted by someone) */
-    PHASE,    /* run phase == s */
-    STEP,     /* "name=Phase" */
-    REASON,   /* Succeeded condition reason == s */
-    MESSAGE,  /* status.message == s */
-    CURRENT,  /* currentStep == s ("" for none) */
-    HAS_JOB,  /* n: a Job exists for step s */
-    PROGRESS, /* progress == s */
-};
-
-struct sop {
-    enum op op;
-    const char *s;
-    long long n;
-};
-
+/* A script is a list of commands separated by ';':
+ *   settle              plan + apply until nothing is left to write
+ *   run S | ok S        S's pod starts | exits 0 and its Job completes
+ *   fail S N            S's pod exits N: FailureTarget + Failed
+ *   target S N          S's pod exits N: FailureTarget only
+ *   final S             S's Job gets Failed after FailureTarget
+ *   gone                deleting pods and Jobs vanish (GC done)
+ *   cancel N            spec.cancel = N (0 or 1)
+ *   wait N              now += N seconds
+ *   vanish S            S's Job is deleted by someone else
+ *   phase P | reason R | current S | progress X | job S N
+ *   step S=P            checks (job: a Job exists for S, N = 0 or 1)
+ *   message TEXT        status.message == TEXT (the rest of the command) */
 struct script {
     const char *name;
     int policies; /* bit 0 FailFast, bit 1 Continue */
-    struct sop ops[48];
+    const char *cmds;
 };
 
-#define BOTH 3
 #define FF 1
 #define CONT 2
+#define BOTH 3
 
 static const struct script scripts[] = {
-    {"all succeed",
-     BOTH,
-     {{SETTLE},
-      {HAS_JOB, "a", 1},
-      {HAS_JOB, "b", 0},
-      {RUNNING, "a"},
-      {SETTLE},
-      {CURRENT, "a"},
-      {OK, "a"},
-      {SETTLE},
-      {HAS_JOB, "b", 1},
-      {HAS_JOB, "c", 1},
-      {RUNNING, "b"},
-      {RUNNING, "c"},
-      {SETTLE},
-      {OK, "b"},
-      {OK, "c"},
-      {SETTLE},
-      {HAS_JOB, "f", 0},
-      {OK, "d"},
-      {SETTLE},
-      {HAS_JOB, "f", 0},
-      {OK, "e"},
-      {SETTLE},
-      {PHASE, "Running"},
-      {HAS_JOB, "f", 1},
-      {HAS_JOB, "g", 0},
-      {OK, "f"},
-      {SETTLE},
-      {OK, "g"},
-      {SETTLE},
-      {PHASE, "Succeeded"},
-      {REASON, "Succeeded"},
-      {MESSAGE, "all 7 steps succeeded"},
-      {PROGRESS, "7/7"},
-      {CURRENT, ""}}},
-    {"fail-fast: b fails while c runs; c torn down, finally after it is gone",
-     FF,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {RUNNING, "b"},
-      {RUNNING, "c"},
-      {SETTLE},
-      {FAIL, "b", 3},
-      {SETTLE},
-      {PHASE, "Failing"},
-      {REASON, "StepFailed"},
-      {MESSAGE, "step \"b\" failed: exit code 3 (Error): boom"},
-      {CURRENT, "b"},
-      {STEP, "b=Failed"},
-      {STEP, "c=Cancelled"},
-      {STEP, "d=Skipped"},
-      {STEP, "e=Skipped"},
-      {HAS_JOB, "f", 0},
-      {PROGRESS, "5/7"},
-      {GONE},
-      {SETTLE},
-      {HAS_JOB, "f", 1},
-      {PHASE, "Failing"},
-      {OK, "f"},
-      {SETTLE},
-      {OK, "g"},
-      {SETTLE},
-      {PHASE, "Failed"},
-      {REASON, "StepFailed"},
-      {CURRENT, "b"},
-      {STEP, "f=Succeeded"},
-      {STEP, "g=Succeeded"}}},
-    {"continue: b fails, c's branch finishes, d skipped",
-     CONT,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {RUNNING, "b"},
-      {RUNNING, "c"},
-      {SETTLE},
-      {FAIL, "b", 3},
-      {SETTLE},
-      {PHASE, "Running"},
-      {REASON, "StepFailed"},
-      {STEP, "d=Skipped"},
-      {STEP, "c=Running"},
-      {OK, "c"},
-      {SETTLE},
-      {HAS_JOB, "e", 1},
-      {HAS_JOB, "f", 0},
-      {OK, "e"},
-      {SETTLE},
-      {PHASE, "Failing"},
-      {HAS_JOB, "f", 1},
-      {OK, "f"},
-      {SETTLE},
-      {OK, "g"},
-      {SETTLE},
-      {PHASE, "Failed"},
-      {REASON, "StepFailed"},
-      {MESSAGE, "step \"b\" failed: exit code 3 (Error): boom"},
-      {STEP, "c=Succeeded"},
-      {STEP, "e=Succeeded"},
-      {STEP, "d=Skipped"}}},
-    {"cancel while b and c run",
-     BOTH,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {RUNNING, "b"},
-      {RUNNING, "c"},
-      {SETTLE},
-      {CANCEL, NULL, 1},
-      {SETTLE},
-      {PHASE, "Cancelling"},
-      {REASON, "Cancelled"},
-      {STEP, "b=Cancelled"},
-      {STEP, "c=Cancelled"},
-      {STEP, "d=Skipped"},
-      {HAS_JOB, "f", 0},
-      /* GitOps reverts the field: the cancel is latched */
-      {CANCEL, NULL, 0},
-      {SETTLE},
-      {PHASE, "Cancelling"},
-      {GONE},
-      {SETTLE},
-      {HAS_JOB, "f", 1},
-      {OK, "f"},
-      {SETTLE},
-      {OK, "g"},
-      {SETTLE},
-      {PHASE, "Cancelled"},
-      {REASON, "Cancelled"},
-      {MESSAGE, "run was cancelled"}}},
-    {"run deadline while b runs",
-     BOTH,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {RUNNING, "b"},
-      {ADVANCE, NULL, 599},
-      {SETTLE},
-      {PHASE, "Running"},
-      {ADVANCE, NULL, 1},
-      {SETTLE},
-      {PHASE, "Failing"},
-      {REASON, "DeadlineExceeded"},
-      {MESSAGE, "run exceeded its deadline of 600s (activeDeadlineSeconds)"},
-      {STEP, "b=Cancelled"},
-      {STEP, "c=Cancelled"},
-      {GONE},
-      {SETTLE},
-      {OK, "f"},
-      {SETTLE},
-      {OK, "g"},
-      {SETTLE},
-      {PHASE, "Failed"},
-      {REASON, "DeadlineExceeded"}}},
-    {"a finally step fails after main success",
-     BOTH,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {OK, "b"},
-      {OK, "c"},
-      {SETTLE},
-      {OK, "d"},
-      {OK, "e"},
-      {SETTLE},
-      {FAIL, "f", 1},
-      {SETTLE},
-      {STEP, "g=Skipped"},
-      {PHASE, "Failed"},
-      {REASON, "StepFailed"},
-      {CURRENT, "f"},
-      {MESSAGE, "step \"f\" failed: exit code 1 (Error): boom"}}},
-    {"cancel while finally runs: finally continues, then Cancelled",
-     BOTH,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {OK, "b"},
-      {OK, "c"},
-      {SETTLE},
-      {OK, "d"},
-      {OK, "e"},
-      {SETTLE},
-      {RUNNING, "f"},
-      {SETTLE},
-      {CANCEL, NULL, 1},
-      {SETTLE},
-      {PHASE, "Cancelling"},
-      {STEP, "f=Running"},
-      {OK, "f"},
-      {SETTLE},
-      {HAS_JOB, "g", 1},
-      {OK, "g"},
-      {SETTLE},
-      {PHASE, "Cancelled"},
-      {STEP, "f=Succeeded"},
-      {STEP, "g=Succeeded"}}},
-    {"failure first, then cancel: the failure decides",
-     BOTH,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {RUNNING, "b"},
-      {RUNNING, "c"},
-      {SETTLE},
-      {FAIL, "b", 2},
-      {SETTLE},
-      {CANCEL, NULL, 1},
-      {SETTLE},
-      {PHASE, "Failing"},
-      {STEP, "c=Cancelled"},
-      {GONE},
-      {SETTLE},
-      {OK, "f"},
-      {SETTLE},
-      {OK, "g"},
-      {SETTLE},
-      {PHASE, "Failed"},
-      {REASON, "StepFailed"}}},
-    {"cancel first, then a torn-down step fails: still Cancelled",
-     BOTH,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {RUNNING, "b"},
-      {SETTLE},
-      {CANCEL, NULL, 1},
-      {SETTLE},
-      {FAIL, "b", 143},
-      {SETTLE},
-      {STEP, "b=Cancelled"},
-      {GONE},
-      {SETTLE},
-      {FAIL, "f", 1},
-      {SETTLE},
-      {PHASE, "Cancelled"},
-      {REASON, "Cancelled"}}},
-    {"FailureTarget starts the teardown before Failed",
-     FF,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {RUNNING, "b"},
-      {RUNNING, "c"},
-      {SETTLE},
-      {FAIL_TGT, "b", 7},
-      {SETTLE},
-      {PHASE, "Failing"},
-      {STEP, "b=Failed"},
-      {STEP, "c=Cancelled"},
-      {GONE},
-      /* b's Job is not done (no Failed yet): finally waits */
-      {SETTLE},
-      {HAS_JOB, "f", 0},
-      {FAIL_FIN, "b"},
-      {SETTLE},
-      {HAS_JOB, "f", 1},
-      {MESSAGE, "step \"b\" failed: exit code 7 (Error): boom"}}},
-    {"the first step fails: nothing else starts, finally runs",
-     BOTH,
-     {{SETTLE},
-      {FAIL, "a", 1},
-      {SETTLE},
-      {STEP, "b=Skipped"},
-      {STEP, "e=Skipped"},
-      {HAS_JOB, "b", 0},
-      {HAS_JOB, "f", 1},
-      {OK, "f"},
-      {SETTLE},
-      {OK, "g"},
-      {SETTLE},
-      {PHASE, "Failed"},
-      {PROGRESS, "7/7"}}},
-    {"a Job deleted behind our back fails its step",
-     FF,
-     {{SETTLE},
-      {OK, "a"},
-      {SETTLE},
-      {RUNNING, "b"},
-      {SETTLE},
-      {VANISH, "b"},
-      {SETTLE},
-      {STEP, "b=Failed"},
-      {MESSAGE, "step \"b\" failed: JobDeleted: job \"r1-b\" was deleted before the step "
-                "finished"},
-      {PHASE, "Failing"}}},
+    {"all succeed", BOTH,
+     "settle; job a 1; job b 0; run a; settle; current a; ok a; settle; job b 1; job c 1;"
+     "run b; run c; settle; ok b; ok c; settle; job f 0; ok d; settle; job f 0; ok e; settle;"
+     "phase Running; job f 1; job g 0; ok f; settle; ok g; settle; phase Succeeded;"
+     "reason Succeeded; message all 7 steps succeeded; progress 7/7; current "},
+    {"fail-fast: b fails while c runs; c torn down, finally once it is gone", FF,
+     "settle; ok a; settle; run b; run c; settle; fail b 3; settle; phase Failing;"
+     "reason StepFailed; message step \"b\" failed: exit code 3 (Error): boom; current b;"
+     "step b=Failed; step c=Cancelled; step d=Skipped; step e=Skipped; job f 0; progress 5/7;"
+     "gone; settle; job f 1; phase Failing; ok f; settle; ok g; settle; phase Failed;"
+     "reason StepFailed; current b; step f=Succeeded; step g=Succeeded"},
+    {"continue: b fails, c's branch finishes, d skipped", CONT,
+     "settle; ok a; settle; run b; run c; settle; fail b 3; settle; phase Running;"
+     "reason StepFailed; step d=Skipped; step c=Running; ok c; settle; job e 1; job f 0;"
+     "ok e; settle; phase Failing; job f 1; ok f; settle; ok g; settle; phase Failed;"
+     "reason StepFailed; message step \"b\" failed: exit code 3 (Error): boom;"
+     "step c=Succeeded; step e=Succeeded; step d=Skipped"},
+    {"cancel while b and c run; reverting spec.cancel does nothing", BOTH,
+     "settle; ok a; settle; run b; run c; settle; cancel 1; settle; phase Cancelling;"
+     "reason Cancelled; step b=Cancelled; step c=Cancelled; step d=Skipped; job f 0;"
+     "cancel 0; settle; phase Cancelling; gone; settle; job f 1; ok f; settle; ok g; settle;"
+     "phase Cancelled; reason Cancelled; message run was cancelled"},
+    {"run deadline while b runs", BOTH,
+     "settle; ok a; settle; run b; wait 599; settle; phase Running; wait 1; settle;"
+     "phase Failing; reason DeadlineExceeded;"
+     "message run exceeded its deadline of 600s (activeDeadlineSeconds);"
+     "step b=Cancelled; step c=Cancelled; gone; settle; ok f; settle; ok g; settle;"
+     "phase Failed; reason DeadlineExceeded"},
+    {"a finally step fails after main success", BOTH,
+     "settle; ok a; settle; ok b; ok c; settle; ok d; ok e; settle; fail f 1; settle;"
+     "step g=Skipped; phase Failed; reason StepFailed; current f;"
+     "message step \"f\" failed: exit code 1 (Error): boom"},
+    {"cancel while finally runs: finally continues, then Cancelled", BOTH,
+     "settle; ok a; settle; ok b; ok c; settle; ok d; ok e; settle; run f; settle; cancel 1;"
+     "settle; phase Cancelling; step f=Running; ok f; settle; job g 1; ok g; settle;"
+     "phase Cancelled; step f=Succeeded; step g=Succeeded"},
+    {"failure first, then cancel: the failure decides", BOTH,
+     "settle; ok a; settle; run b; run c; settle; fail b 2; settle; cancel 1; settle;"
+     "phase Failing; step c=Cancelled; gone; settle; ok f; settle; ok g; settle; phase Failed;"
+     "reason StepFailed"},
+    {"cancel first, then a torn-down step fails: still Cancelled", BOTH,
+     "settle; ok a; settle; run b; settle; cancel 1; settle; fail b 143; settle;"
+     "step b=Cancelled; gone; settle; fail f 1; settle; phase Cancelled; reason Cancelled"},
+    {"FailureTarget starts the teardown; finally waits for Failed", FF,
+     "settle; ok a; settle; run b; run c; settle; target b 7; settle; phase Failing;"
+     "step b=Failed; step c=Cancelled; gone; settle; job f 0; final b; settle; job f 1;"
+     "message step \"b\" failed: exit code 7 (Error): boom"},
+    {"the first step fails: nothing else starts, finally runs", BOTH,
+     "settle; fail a 1; settle; step b=Skipped; step e=Skipped; job b 0; job f 1; ok f;"
+     "settle; ok g; settle; phase Failed; progress 7/7"},
+    {"a Job deleted behind our back fails its step", FF,
+     "settle; ok a; settle; run b; settle; vanish b; settle; step b=Failed; phase Failing;"
+     "message step \"b\" failed: JobDeleted: job \"r1-b\" was deleted before the step "
+     "finished"},
 };
 
 static void vanish(struct world *w, const char *step)
@@ -354,94 +107,93 @@ static void vanish(struct world *w, const char *step)
     *j = w->jobs[--w->n_jobs];
 }
 
+/* Runs one command; returns 0, or -1 for a command the table misspelt. */
+static int command(struct world *w, const char *cmd)
+{
+    char verb[16] = "", arg[64] = "";
+    int n = 0, used = 0;
+    if (sscanf(cmd, " %15s %n", verb, &used) < 1)
+        return 0;
+    const char *rest = cmd + used;
+    sscanf(rest, "%63s %d", arg, &n);
+    if (!strcmp(verb, "settle"))
+        settle(w);
+    else if (!strcmp(verb, "run"))
+        sim_running(w, arg);
+    else if (!strcmp(verb, "ok"))
+        sim_ok(w, arg);
+    else if (!strcmp(verb, "fail") || !strcmp(verb, "target"))
+        sim_fail(w, arg, n, "boom\n", verb[0] == 't');
+    else if (!strcmp(verb, "final"))
+        job_of(w, arg)->failed = 1;
+    else if (!strcmp(verb, "gone"))
+        sim_gone(w);
+    else if (!strcmp(verb, "cancel"))
+        sim_cancel(w, atoi(arg));
+    else if (!strcmp(verb, "wait"))
+        w->now += atoi(arg) * SEC;
+    else if (!strcmp(verb, "vanish"))
+        vanish(w, arg);
+    else if (!strcmp(verb, "phase"))
+        CHECK_STR(phase(w), arg);
+    else if (!strcmp(verb, "reason"))
+        CHECK_STR(cond(w, "Succeeded", "reason"), arg);
+    else if (!strcmp(verb, "message"))
+        CHECK_STR(str_at(status(w), "message"), rest);
+    else if (!strcmp(verb, "current"))
+        CHECK_STR(str_at(status(w), "currentStep") ? str_at(status(w), "currentStep") : "", arg);
+    else if (!strcmp(verb, "progress"))
+        CHECK_STR(str_at(status(w), "progress"), arg);
+    else if (!strcmp(verb, "job"))
+        CHECK_INT(job_of(w, arg) != NULL, n);
+    else if (!strcmp(verb, "step") && strchr(arg, '=')) {
+        char *eq = strchr(arg, '=');
+        *eq = '\0';
+        CHECK_STR(step_phase(w, arg), eq + 1);
+    } else
+        return -1;
+    return 0;
+}
+
+static void check_kstatus(struct world *w)
+{
+    const char *ph = phase(w);
+    if (!strcmp(ph, "Failed") || !strcmp(ph, "Cancelled")) {
+        CHECK_STR(cond(w, "Succeeded", "status"), "False");
+        CHECK_STR(cond(w, "Stalled", "status"), "True");
+        CHECK_STR(cond(w, "Ready", "status"), "False");
+        CHECK(at(status(w), "completionTime") != NULL);
+    } else if (!strcmp(ph, "Succeeded")) {
+        CHECK_STR(cond(w, "Succeeded", "status"), "True");
+        CHECK_STR(cond(w, "Ready", "status"), "True");
+        CHECK_STR(cond(w, "Reconciling", "status"), "False");
+        CHECK_STR(cond(w, "Stalled", "status"), "False");
+    } else {
+        CHECK_STR(cond(w, "Succeeded", "status"), "Unknown");
+        CHECK_STR(cond(w, "Reconciling", "status"), "True");
+        CHECK_STR(cond(w, "Ready", "status"), "False");
+    }
+}
+
 static void play(const struct script *sc, const char *policy)
 {
-    char spec[1024];
+    char spec[1024], cmds[2048];
     snprintf(spec, sizeof spec, DAG, policy);
+    snprintf(cmds, sizeof cmds, "%s", sc->cmds);
     struct world w;
     world_init(&w, spec, NULL);
     int before = check_failures;
-    for (size_t i = 0; i < sizeof sc->ops / sizeof sc->ops[0] && sc->ops[i].op != END; i++) {
-        const struct sop *o = &sc->ops[i];
-        char name[32];
-        const char *eq = o->s ? strchr(o->s, '=') : NULL;
+    char *save = NULL;
+    for (char *c = strtok_r(cmds, ";", &save); c; c = strtok_r(NULL, ";", &save)) {
         int fails = check_failures;
-        switch (o->op) {
-        case END:
-            break;
-        case SETTLE:
-            settle(&w);
-            break;
-        case RUNNING:
-            sim_running(&w, o->s);
-            break;
-        case OK:
-            sim_ok(&w, o->s);
-            break;
-        case FAIL:
-        case FAIL_TGT:
-            sim_fail(&w, o->s, (int)o->n, "boom\n", o->op == FAIL_TGT);
-            break;
-        case FAIL_FIN:
-            job_of(&w, o->s)->failed = 1;
-            break;
-        case GONE:
-            sim_gone(&w);
-            break;
-        case CANCEL:
-            sim_cancel(&w, (int)o->n);
-            break;
-        case ADVANCE:
-            w.now += o->n * SEC;
-            break;
-        case VANISH:
-            vanish(&w, o->s);
-            break;
-        case PHASE:
-            CHECK_STR(phase(&w), o->s);
-            break;
-        case STEP:
-            snprintf(name, sizeof name, "%.*s", (int)(eq - o->s), o->s);
-            CHECK_STR(step_phase(&w, name), eq + 1);
-            break;
-        case REASON:
-            CHECK_STR(cond(&w, "Succeeded", "reason"), o->s);
-            break;
-        case MESSAGE:
-            CHECK_STR(str_at(status(&w), "message"), o->s);
-            break;
-        case CURRENT:
-            CHECK_STR(str_at(status(&w), "currentStep") ? str_at(status(&w), "currentStep") : "",
-                      o->s);
-            break;
-        case HAS_JOB:
-            CHECK_INT(job_of(&w, o->s) != NULL, o->n);
-            break;
-        case PROGRESS:
-            CHECK_STR(str_at(status(&w), "progress"), o->s);
-            break;
-        }
+        if (command(&w, c) < 0)
+            CHECK(!"unknown command");
+        check_kstatus(&w);
         if (check_failures != fails)
-            fprintf(stderr, "  at op %zu\n", i);
+            fprintf(stderr, "  at \"%s\"\n", c);
     }
     if (check_failures != before)
         fprintf(stderr, "  in script \"%s\" (%s)\n", sc->name, policy);
-    /* Terminal runs keep their kstatus conditions consistent. */
-    const char *ph = phase(&w);
-    if (!strcmp(ph, "Failed") || !strcmp(ph, "Cancelled")) {
-        CHECK_STR(cond(&w, "Succeeded", "status"), "False");
-        CHECK_STR(cond(&w, "Stalled", "status"), "True");
-        CHECK_STR(cond(&w, "Ready", "status"), "False");
-        CHECK(at(status(&w), "completionTime") != NULL);
-    } else if (!strcmp(ph, "Succeeded")) {
-        CHECK_STR(cond(&w, "Succeeded", "status"), "True");
-        CHECK_STR(cond(&w, "Ready", "status"), "True");
-        CHECK_STR(cond(&w, "Reconciling", "status"), "False");
-        CHECK_STR(cond(&w, "Stalled", "status"), "False");
-    } else {
-        CHECK_STR(cond(&w, "Succeeded", "status"), "Unknown");
-        CHECK_STR(cond(&w, "Reconciling", "status"), "True");
-    }
     world_free(&w);
 }
 

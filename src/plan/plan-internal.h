@@ -1,0 +1,140 @@
+/* plan-internal.h - shared by the .c files of src/plan only. */
+#ifndef RB_PLAN_INTERNAL_H
+#define RB_PLAN_INTERNAL_H
+
+#include "plan/plan.h"
+#include "wf/wf.h"
+
+/* Succeeded condition reasons (api-contract.md). */
+#define R_RUNNING "Running"
+#define R_QUEUED "Queued"
+#define R_NOT_FOUND "WorkflowNotFound"
+#define R_SUCCEEDED "Succeeded"
+#define R_STEP_FAILED "StepFailed"
+#define R_CANCELLED "Cancelled"
+#define R_DEADLINE "DeadlineExceeded"
+#define R_INVALID "InvalidWorkflow"
+
+#define PLAN_MSG_RUNNING "run is in progress"
+
+enum step_phase { SP_PENDING = 0, SP_RUNNING, SP_SUCCEEDED, SP_FAILED, SP_CANCELLED, SP_SKIPPED };
+
+/* What stopped the run normally; the first one seen is kept. */
+enum cause { CAUSE_NONE = 0, CAUSE_STEP_FAILED, CAUSE_DEADLINE, CAUSE_CANCELLED };
+
+/* One reconcile of one run: the input, digested. */
+struct ctx {
+    const struct plan_input *in;
+    struct plan *out;
+    struct json_object *meta, *spec, *status; /* borrowed; status may be NULL */
+    const char *name, *ns, *uid, *rv, *workflow;
+    int64_t generation, creation_ms, now;
+    enum plan_phase old_phase;
+    int cancel; /* spec.cancel or status.cancelRequested */
+};
+
+/* One step of a started run, old status merged with what was observed. */
+struct step {
+    const struct wf_step *def;
+    char job_name[WF_NAME_LEN];
+    const struct plan_job *job; /* ours, observed; NULL if none */
+    int foreign;                /* a Job of that name owned by another: 1 deleting, 2 live */
+    enum step_phase old_phase, phase;
+    int has_job; /* status records `job` */
+    int attempts;
+    int64_t start_ms, completion_ms;
+    int has_exit, exit_code;
+    char reason[PLAN_REASON_LEN];
+    char message[PLAN_MSG_LEN];
+};
+
+/* The status to write, before it becomes json. */
+struct draft {
+    enum plan_phase phase;
+    const char *reason; /* of the Succeeded condition */
+    char message[1024];
+    int64_t start_ms, completion_ms; /* 0: omit */
+    int cancel_requested;
+    char progress[32];
+    const char *current_step;  /* NULL: omit */
+    struct json_object *steps; /* owned array, or NULL */
+    int stuck;                 /* TeardownStuck: 1 True, 0 False if it was set, -1 omit */
+    char stuck_message[1024];
+    /* Only for the first Running write; later they are carried over. */
+    struct json_object *workflow_spec, *resolved_params; /* owned or NULL */
+};
+
+/* plan.c */
+struct plan_action *plan_add(struct plan *p, enum plan_kind kind);
+void plan_event(struct plan *p, int warning, const char *reason, const char *related,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void plan_requeue(struct plan *p, int64_t after_ms);
+struct json_object *plan_delete_options(const char *propagation, const char *uid);
+
+/* plan_status.c */
+const char *plan_step_phase_name(enum step_phase p);
+enum step_phase plan_step_phase_parse(const char *s);
+int plan_step_terminal(enum step_phase p);
+void plan_draft_init(struct draft *d);
+void plan_draft_release(struct draft *d);
+/* Turns d into the new status; writes PATCH_STATUS and the phase-change
+ * event when it differs from the old one. */
+void plan_status_commit(struct ctx *c, struct draft *d);
+/* Conditions list helper, shared with plan_workflow. */
+void plan_cond_add(struct json_object *arr, struct json_object *old_conds, const char *type,
+                   const char *status, const char *reason, const char *message, int64_t generation,
+                   int64_t now);
+/* Equal ignoring lastTransitionTime and the top-level keys workflowSpec
+ * and resolvedParams (never changed after the first write). */
+int plan_status_equal(struct json_object *a, struct json_object *b);
+/* Appends PATCH_STATUS: takes new_status, adds null for keys only in
+ * old, wraps it with the resourceVersion precondition. */
+void plan_status_patch(struct plan *p, const char *name, const char *rv, struct json_object *old,
+                       struct json_object *new_status);
+
+/* plan_start.c: not yet started runs (no status, or Pending). */
+void plan_start(struct ctx *c);
+
+/* plan_progress.c: started runs (Running, Failing, Cancelling). */
+void plan_progress(struct ctx *c);
+
+/* plan_steps.c: one step of a started run. */
+/* Fills s from its old status entry (in old_steps) and what was
+ * observed; s->phase is the step's phase before any run-level decision. */
+void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step *def,
+                       struct json_object *old_steps);
+/* `step "x" failed: exit code 3 (Error): <message>` and its variants. */
+void plan_step_failure(const struct step *s, char *buf, size_t cap);
+/* A new status.steps[] entry for s. */
+struct json_object *plan_step_json(const struct step *s);
+int plan_job_failed(const struct plan_job *j);    /* Failed or FailureTarget */
+int plan_job_succeeded(const struct plan_job *j); /* Complete or SuccessCriteriaMet */
+int plan_job_done(const struct plan_job *j);      /* Complete or Failed: pods gone */
+int plan_pod_running(const struct plan_pod *p);   /* not Succeeded/Failed */
+
+/* plan_finish.c: terminal runs, and runs turning terminal in this plan. */
+void plan_finished(struct ctx *c, enum plan_phase phase, int64_t completion_ms);
+void plan_terminal(struct ctx *c);
+/* DELETE_JOB for this run's unfinished Jobs; 1 while any Job or pod is
+ * still busy (unfinished, being deleted, running). */
+int plan_sweep(struct ctx *c);
+
+/* plan.c: json-c constructors that abort on OOM; plan_put moves val's
+ * reference into o. */
+struct json_object *plan_jobj(void);
+struct json_object *plan_jarr(void);
+struct json_object *plan_jstr(const char *s);
+struct json_object *plan_jint(long long v);
+struct json_object *plan_jbool(int v);
+struct json_object *plan_jcopy(struct json_object *src); /* deep copy */
+void plan_put(struct json_object *o, const char *key, struct json_object *val);
+void plan_push(struct json_object *arr, struct json_object *val);
+void plan_put_time(struct json_object *o, const char *key, int64_t ms); /* skips 0 */
+
+/* plan_project.c */
+struct json_object *plan_get(struct json_object *o, const char *key);
+const char *plan_get_str(struct json_object *o, const char *key);
+int64_t plan_get_time(struct json_object *o, const char *key); /* 0 if absent */
+int plan_get_bool(struct json_object *o, const char *key);     /* 1 only for true */
+
+#endif

@@ -1,0 +1,214 @@
+/* plan - WorkflowRun (and Workflow) reconcile as a pure function.
+ *
+ * plan_run() takes what the caches observed (the run, its Workflow, child
+ * Job and Pod projections, sibling runs) plus `now`, and returns a plan:
+ * writes to perform and when to look again. No I/O, no clock, no logging;
+ * the same input gives the same plan. A plan computed from the state the
+ * previous plan produced repeats no write: the status is patched only when
+ * it changes (lastTransitionTime churn ignored), a Job is created only for
+ * a step with no Job observed, deleted only if not already deleting.
+ *
+ * Run lifecycle (names from docs/design/api-contract.md):
+ *  - first pass: Workflow missing -> Pending/WorkflowNotFound (no requeue:
+ *    the Workflow watch must wake the run); invalid Workflow or params ->
+ *    Failed/InvalidWorkflow; spec.cancel -> Cancelled; Forbid with an
+ *    older non-terminal run -> Pending/Queued; Replace -> CANCEL_RUN older
+ *    non-terminal runs. Else ONE status patch: Running, startTime, the
+ *    workflowSpec snapshot, resolvedParams, all steps Pending. Jobs are
+ *    only ever created from the snapshot, on later passes; the live
+ *    Workflow is never read again.
+ *  - a step is Running once its Job is observed (never on the strength of
+ *    our own create), Succeeded on Complete/SuccessCriteriaMet, Failed on
+ *    FailureTarget/Failed (details from its pod), Failed/JobDeleted if a
+ *    recorded Job vanishes. A terminal step never changes again.
+ *  - teardown (FailFast failure, cancel, run deadline): no more main-step
+ *    creates, DELETE_JOB every unfinished main-step Job, unstarted steps
+ *    Skipped, torn-down steps Cancelled; phase Failing or Cancelling.
+ *    finally steps start only once no main-step Job is unfinished or
+ *    deleting and no main-step pod is non-terminal; they are never torn
+ *    down and are bounded only by their own timeoutSeconds. The terminal
+ *    phase is written once every Job has its terminal condition.
+ *  - Continue: only dependents of the failed step are Skipped.
+ *  - first cause wins: the Succeeded reason (StepFailed, DeadlineExceeded,
+ *    Cancelled) is fixed by the first of those seen and decides the final
+ *    phase (Cancelled only when the cancel came first). If several are
+ *    first seen in the same pass: a step failure, then the deadline, then
+ *    the cancel. A later cancel or deadline still tears down.
+ *  - spec.cancel is latched into status.cancelRequested.
+ *  - pods still present 30 s after their deletion deadline during
+ *    teardown: TeardownStuck=True naming them; the phase stays -ing.
+ *  - terminal: DELETE_RUN after ttlSecondsAfterFinished; history limits
+ *    (from the run's snapshot, else the live Workflow) delete the oldest
+ *    terminal runs of the Workflow; Cancelled counts as failed.
+ *
+ * Action order in a plan (execute in order, stop at the first failure and
+ * requeue): PATCH_STATUS, DELETE_JOB..., CREATE_JOB..., CANCEL_RUN...,
+ * DELETE_RUN..., EVENT.... Events only after the status write succeeded.
+ *
+ * Ownership: the input is borrowed and never modified. Each action owns
+ * its body; plan_release frees them. Out of memory aborts. */
+#ifndef RB_PLAN_H
+#define RB_PLAN_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAN_SHORT_LEN 64 /* Job, step, label: 63 chars + NUL */
+#define PLAN_UID_LEN 40
+#define PLAN_OBJ_LEN 254 /* run and pod names: DNS subdomain */
+#define PLAN_REASON_LEN 64
+#define PLAN_MSG_LEN 256 /* projections truncate longer messages */
+#define PLAN_EVENT_MSG_LEN 1024
+
+#define PLAN_STUCK_AFTER_MS 30000 /* past a pod's deletion deadline */
+#define PLAN_RECHECK_MS 30000     /* re-check while stuck or queued */
+
+enum plan_phase {
+    PLAN_PHASE_NONE = 0, /* status never written */
+    PLAN_PENDING,
+    PLAN_RUNNING,
+    PLAN_SUCCEEDED,
+    PLAN_FAILING,
+    PLAN_FAILED,
+    PLAN_CANCELLING,
+    PLAN_CANCELLED,
+};
+const char *plan_phase_name(enum plan_phase p);  /* "" for NONE */
+enum plan_phase plan_phase_parse(const char *s); /* NONE if unknown/NULL */
+int plan_phase_terminal(enum plan_phase p);
+
+/* A child Job as the cache keeps it. */
+struct plan_job {
+    char name[PLAN_SHORT_LEN];
+    char uid[PLAN_UID_LEN];
+    char controller_uid[PLAN_UID_LEN]; /* controller ownerReference uid or "" */
+    char step[PLAN_SHORT_LEN];         /* label runbook.dev/step */
+    unsigned is_finally : 1;
+    unsigned deleting : 1; /* metadata.deletionTimestamp set */
+    /* status.conditions with status "True" */
+    unsigned complete : 1;
+    unsigned success_criteria_met : 1;
+    unsigned failed : 1;
+    unsigned failure_target : 1;
+    int32_t active, succeeded, failed_pods;
+    char reason[PLAN_REASON_LEN]; /* of Failed, else of FailureTarget */
+    char message[PLAN_MSG_LEN];
+    int64_t start_ms, completion_ms; /* 0: unset */
+};
+
+enum plan_pod_phase {
+    PLAN_POD_PENDING = 0,
+    PLAN_POD_RUNNING,
+    PLAN_POD_SUCCEEDED,
+    PLAN_POD_FAILED,
+    PLAN_POD_UNKNOWN
+};
+
+/* A child Pod as the cache keeps it. */
+struct plan_pod {
+    char name[PLAN_OBJ_LEN];
+    char step[PLAN_SHORT_LEN];
+    char job[PLAN_SHORT_LEN];
+    enum plan_pod_phase phase;
+    unsigned deleting : 1;
+    unsigned terminated : 1; /* container "step" has a terminated state */
+    /* metadata.deletionTimestamp: the API server already set it to the
+     * delete time + grace period, so it is the deadline as is. */
+    int64_t deletion_deadline_ms;
+    int32_t exit_code;
+    char reason[PLAN_REASON_LEN];
+    char message[PLAN_MSG_LEN];
+    int64_t finished_ms;
+};
+
+/* Another run of the same Workflow in the namespace. */
+struct plan_sibling {
+    char name[PLAN_OBJ_LEN];
+    char uid[PLAN_UID_LEN];
+    enum plan_phase phase;
+    unsigned deleting : 1;
+    unsigned cancel : 1; /* spec.cancel or status.cancelRequested */
+    int64_t creation_ms, completion_ms;
+};
+
+/* Projections from API objects. 0, or -EINVAL if metadata.name is
+ * missing, -ENAMETOOLONG if it does not fit. Longer strings (messages)
+ * are truncated. */
+int plan_job_from_json(struct json_object *job, struct plan_job *out);
+int plan_pod_from_json(struct json_object *pod, struct plan_pod *out);
+int plan_sibling_from_json(struct json_object *run, struct plan_sibling *out);
+
+/* RFC 3339 <-> ms since the epoch. Parse accepts fractions and offsets
+ * (0 or -EINVAL); format writes metav1.Time: seconds, UTC, 'Z'. */
+int plan_time_parse(const char *s, int64_t *ms);
+void plan_time_format(int64_t ms, char out[32]);
+
+struct plan_input {
+    struct json_object *run;      /* the WorkflowRun; required */
+    struct json_object *workflow; /* the Workflow, or NULL if not found */
+    const struct plan_job *jobs;  /* Jobs labelled with this run */
+    size_t n_jobs;
+    const struct plan_pod *pods; /* their Pods */
+    size_t n_pods;
+    const struct plan_sibling *siblings; /* same Workflow, this run excluded */
+    size_t n_siblings;
+    int64_t now_ms;
+};
+
+enum plan_kind {
+    PLAN_PATCH_STATUS = 0,
+    PLAN_DELETE_JOB,
+    PLAN_CREATE_JOB,
+    PLAN_CANCEL_RUN,
+    PLAN_DELETE_RUN,
+    PLAN_EVENT,
+};
+const char *plan_kind_name(enum plan_kind k);
+
+/* One write. `body` is ready to send:
+ *  PATCH_STATUS  merge patch for <run or workflow>/status:
+ *                {"metadata":{"resourceVersion":..}, "status":{full new
+ *                status; null for each removed top-level key}}; the rv
+ *                makes it conditional (409: re-read, re-plan).
+ *  DELETE_JOB    DeleteOptions: propagationPolicy Foreground (pods get
+ *                SIGTERM and the Job stays visible until they are gone),
+ *                preconditions.uid. 404 counts as done.
+ *  CREATE_JOB    the Job. 409 counts as done only if the existing Job's
+ *                controller ownerReference uid is this run's uid.
+ *  CANCEL_RUN    merge patch {"spec":{"cancel":true}} for run `name`.
+ *  DELETE_RUN    DeleteOptions: propagationPolicy Background,
+ *                preconditions.uid. 404 counts as done.
+ *  EVENT         no body: type, reason, message; regarding the run,
+ *                related Job `name` if not empty. Best effort. */
+struct plan_action {
+    enum plan_kind kind;
+    char name[PLAN_OBJ_LEN]; /* Job or run; related Job for EVENT */
+    char uid[PLAN_UID_LEN];  /* precondition for deletes and CANCEL_RUN */
+    char step[PLAN_SHORT_LEN];
+    struct json_object *body; /* owned; NULL for EVENT */
+    char type[8];             /* EVENT: "Normal" or "Warning" */
+    char reason[PLAN_REASON_LEN];
+    char message[PLAN_EVENT_MSG_LEN];
+};
+
+struct plan {
+    struct plan_action *actions;
+    size_t n, cap;
+    int64_t requeue_after_ms; /* 0: no timed requeue needed */
+};
+
+void plan_init(struct plan *p);
+void plan_release(struct plan *p); /* frees actions and bodies; re-inits */
+size_t plan_count(const struct plan *p, enum plan_kind k);
+
+/* Plans one WorkflowRun reconcile into out (plan_init'ed by the caller,
+ * emptied first). 0, or -EINVAL if the run lacks name/namespace/uid. An
+ * invalid Workflow is not an error: it is a Failed status. */
+int plan_run(const struct plan_input *in, struct plan *out);
+
+/* Plans a Workflow's status: observedGeneration and Ready=True, or
+ * Stalled=True with the validation reason and message. 0 or -EINVAL. */
+int plan_workflow(struct json_object *workflow, int64_t now_ms, struct plan *out);
+
+#endif

@@ -1,0 +1,150 @@
+/* plan_finish.c - terminal runs: keep observedGeneration current, sweep
+ * stray Jobs, apply ttlSecondsAfterFinished and the history limits.
+ *
+ * Limits come from the run's own snapshot (the live Workflow is not read
+ * after the start), or from the live Workflow for runs that never got a
+ * snapshot (InvalidWorkflow, cancelled before start). History pruning is
+ * done by every terminal run of the Workflow over the same sibling list,
+ * so any of them converges the group; the deletes carry uid
+ * preconditions and a 404 counts as done. */
+#include "plan/plan.h"
+#include "plan/plan-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct limits {
+    long long ttl, succeeded, failed; /* -1: unset */
+};
+
+static long long limit(struct json_object *spec, const char *key)
+{
+    struct json_object *v = plan_get(spec, key);
+    if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+        return -1;
+    return json_object_get_int64(v);
+}
+
+static void read_limits(const struct ctx *c, struct limits *l)
+{
+    struct json_object *spec = plan_get(c->status, "workflowSpec");
+    if (!spec)
+        spec = plan_get(c->in->workflow, "spec");
+    l->ttl = limit(spec, "ttlSecondsAfterFinished");
+    l->succeeded = limit(spec, "successfulRunsHistoryLimit");
+    l->failed = limit(spec, "failedRunsHistoryLimit");
+}
+
+static void delete_run(struct ctx *c, const char *name, const char *uid)
+{
+    struct plan_action *a = plan_add(c->out, PLAN_DELETE_RUN);
+    snprintf(a->name, sizeof a->name, "%s", name);
+    snprintf(a->uid, sizeof a->uid, "%s", uid);
+    a->body = plan_delete_options("Background", uid);
+}
+
+/* Deletes every unfinished Job of this run not already being deleted;
+ * 1 while any of its Jobs or pods is still around and busy. A finished
+ * run can only meet one through a create that showed up after the end. */
+int plan_sweep(struct ctx *c)
+{
+    int busy = 0;
+    for (size_t i = 0; i < c->in->n_jobs; i++) {
+        const struct plan_job *j = &c->in->jobs[i];
+        if (j->controller_uid[0] && strcmp(j->controller_uid, c->uid) != 0)
+            continue;
+        busy |= j->deleting || !plan_job_done(j);
+        if (j->deleting || plan_job_failed(j) || plan_job_succeeded(j))
+            continue;
+        struct plan_action *a = plan_add(c->out, PLAN_DELETE_JOB);
+        snprintf(a->name, sizeof a->name, "%s", j->name);
+        snprintf(a->uid, sizeof a->uid, "%s", j->uid);
+        snprintf(a->step, sizeof a->step, "%s", j->step);
+        a->body = plan_delete_options("Foreground", j->uid);
+    }
+    for (size_t i = 0; i < c->in->n_pods; i++)
+        busy |= plan_pod_running(&c->in->pods[i]);
+    return busy;
+}
+
+struct entry {
+    const char *name, *uid;
+    int64_t completion, creation;
+};
+
+/* Newest first; names break ties so the order is total. */
+static int newest_first(const void *pa, const void *pb)
+{
+    const struct entry *a = pa, *b = pb;
+    if (a->completion != b->completion)
+        return a->completion > b->completion ? -1 : 1;
+    if (a->creation != b->creation)
+        return a->creation > b->creation ? -1 : 1;
+    return strcmp(b->name, a->name);
+}
+
+/* Deletes the oldest runs of one class beyond `keep`; 1 if self is one. */
+static int prune(struct ctx *c, long long keep, int failed_class, enum plan_phase self_phase,
+                 int64_t self_completion)
+{
+    if (keep < 0)
+        return 0;
+    struct entry *e = calloc(c->in->n_siblings + 1, sizeof *e);
+    if (!e)
+        abort();
+    size_t n = 0;
+    for (size_t i = 0; i < c->in->n_siblings; i++) {
+        const struct plan_sibling *s = &c->in->siblings[i];
+        int failed = s->phase == PLAN_FAILED || s->phase == PLAN_CANCELLED;
+        if (s->deleting || strcmp(s->name, c->name) == 0 || !plan_phase_terminal(s->phase) ||
+            failed != failed_class)
+            continue;
+        e[n++] = (struct entry){s->name, s->uid, s->completion_ms, s->creation_ms};
+    }
+    int self_failed = self_phase == PLAN_FAILED || self_phase == PLAN_CANCELLED;
+    if (self_failed == failed_class)
+        e[n++] = (struct entry){c->name, c->uid, self_completion, c->creation_ms};
+    qsort(e, n, sizeof *e, newest_first);
+    int self = 0;
+    for (size_t i = (size_t)keep; i < n; i++) {
+        delete_run(c, e[i].name, e[i].uid);
+        self |= strcmp(e[i].name, c->name) == 0;
+    }
+    free(e);
+    return self;
+}
+
+void plan_finished(struct ctx *c, enum plan_phase phase, int64_t completion_ms)
+{
+    struct limits l;
+    plan_sweep(c);
+    read_limits(c, &l);
+    int gone = prune(c, l.succeeded, 0, phase, completion_ms);
+    gone |= prune(c, l.failed, 1, phase, completion_ms);
+    if (gone || l.ttl < 0 || completion_ms <= 0)
+        return;
+    int64_t at = completion_ms + l.ttl * 1000;
+    if (c->now >= at)
+        delete_run(c, c->name, c->uid);
+    else
+        plan_requeue(c->out, at - c->now);
+}
+
+void plan_terminal(struct ctx *c)
+{
+    /* Only observedGeneration can change now (say, a late spec.cancel). */
+    struct json_object *og = plan_get(c->status, "observedGeneration");
+    if (!og || json_object_get_int64(og) != c->generation) {
+        struct json_object *st = plan_jcopy(c->status);
+        plan_put(st, "observedGeneration", plan_jint(c->generation));
+        struct json_object *conds = plan_get(st, "conditions");
+        for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
+            struct json_object *cond = json_object_array_get_idx(conds, i);
+            if (json_object_is_type(cond, json_type_object))
+                plan_put(cond, "observedGeneration", plan_jint(c->generation));
+        }
+        plan_status_patch(c->out, c->name, c->rv, c->status, st);
+    }
+    plan_finished(c, c->old_phase, plan_get_time(c->status, "completionTime"));
+}

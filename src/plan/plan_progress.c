@@ -1,0 +1,391 @@
+/* plan_progress.c - a started run (Running, Failing, Cancelling): from
+ * its snapshot, its steps and what was observed, decide creates, deletes,
+ * skips and the phase. The run-level rules are in plan.h. */
+#include "plan/plan.h"
+#include "plan/plan-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct run {
+    struct ctx *c;
+    struct wf_spec *spec;
+    struct wf_params *params;
+    struct step *steps; /* in spec->order: main steps first */
+    size_t n;
+    size_t *pos; /* spec index -> index in steps */
+    enum cause cause;
+    const struct step *cause_step;
+    enum cause trigger; /* why main steps are torn down; NONE: they are not */
+    int deadline_hit;
+    int64_t deadline_ms;
+};
+
+static enum cause cause_parse(const char *reason)
+{
+    if (!reason)
+        return CAUSE_NONE;
+    if (strcmp(reason, R_STEP_FAILED) == 0)
+        return CAUSE_STEP_FAILED;
+    if (strcmp(reason, R_DEADLINE) == 0)
+        return CAUSE_DEADLINE;
+    if (strcmp(reason, R_CANCELLED) == 0)
+        return CAUSE_CANCELLED;
+    return CAUSE_NONE;
+}
+
+static const char *cause_reason(enum cause k)
+{
+    static const char *const r[] = {R_RUNNING, R_STEP_FAILED, R_DEADLINE, R_CANCELLED};
+    return r[k];
+}
+
+static const char *old_succeeded_reason(struct json_object *status)
+{
+    struct json_object *conds = plan_get(status, "conditions");
+    for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
+        struct json_object *c = json_object_array_get_idx(conds, i);
+        const char *t = plan_get_str(c, "type");
+        if (t && strcmp(t, "Succeeded") == 0)
+            return plan_get_str(c, "reason");
+    }
+    return NULL;
+}
+
+static struct step *step_named(struct run *r, const char *name)
+{
+    for (size_t i = 0; name && i < r->n; i++)
+        if (strcmp(r->steps[i].def->name, name) == 0)
+            return &r->steps[i];
+    return NULL;
+}
+
+/* First cause wins; in one pass a failure beats the deadline beats the
+ * cancel (the cancel is latched before we send any SIGTERM, so a failure
+ * seen together with it did not come from our teardown). */
+static void decide_cause(struct run *r)
+{
+    struct ctx *c = r->c;
+    r->cause = cause_parse(old_succeeded_reason(c->status));
+    if (r->cause == CAUSE_STEP_FAILED)
+        r->cause_step = step_named(r, plan_get_str(c->status, "currentStep"));
+    if (r->cause == CAUSE_NONE) {
+        for (size_t i = 0; i < r->n && !r->cause_step; i++)
+            if (r->steps[i].phase == SP_FAILED)
+                r->cause_step = &r->steps[i];
+        if (r->cause_step)
+            r->cause = CAUSE_STEP_FAILED;
+        else if (r->deadline_hit)
+            r->cause = CAUSE_DEADLINE;
+        else if (c->cancel)
+            r->cause = CAUSE_CANCELLED;
+    }
+    if (r->cause == CAUSE_DEADLINE || r->cause == CAUSE_CANCELLED ||
+        (r->cause == CAUSE_STEP_FAILED && r->spec->failure_policy == WF_FAIL_FAST))
+        r->trigger = r->cause;
+    else if (r->deadline_hit) /* Continue after a failure, then the deadline */
+        r->trigger = CAUSE_DEADLINE;
+    else if (c->cancel)
+        r->trigger = CAUSE_CANCELLED;
+}
+
+static void stopped_message(const struct run *r, const char *what, char *buf, size_t cap)
+{
+    if (r->trigger == CAUSE_STEP_FAILED && r->cause_step)
+        snprintf(buf, cap, "%s because step \"%s\" failed", what, r->cause_step->def->name);
+    else if (r->trigger == CAUSE_DEADLINE)
+        snprintf(buf, cap, "%s because the run exceeded its deadline", what);
+    else
+        snprintf(buf, cap, "%s because the run was cancelled", what);
+}
+
+static void create_job(struct run *r, struct step *s)
+{
+    struct ctx *c = r->c;
+    struct wf_run_ref ref = {c->name, c->ns, c->uid, c->workflow ? c->workflow : ""};
+    struct json_object *job = NULL;
+    int idx = wf_step_index(r->spec, s->def->name);
+    if (idx < 0 || wf_job_build(r->spec, (size_t)idx, r->params, &ref, &job) < 0) {
+        s->phase = SP_FAILED; /* cannot happen for a validated snapshot */
+        s->completion_ms = c->now;
+        snprintf(s->reason, sizeof s->reason, "InvalidJob");
+        snprintf(s->message, sizeof s->message, "the step's Job could not be built");
+        return;
+    }
+    struct plan_action *a = plan_add(c->out, PLAN_CREATE_JOB);
+    snprintf(a->name, sizeof a->name, "%s", s->job_name);
+    snprintf(a->step, sizeof a->step, "%s", s->def->name);
+    a->body = job;
+}
+
+/* Pending steps without a Job: skip them if a dependency did not
+ * succeed, create their Job once all did. */
+static void schedule(struct run *r, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++) {
+        struct step *s = &r->steps[i];
+        if (s->phase != SP_PENDING || s->job || s->foreign)
+            continue;
+        const struct step *blocking = NULL;
+        int ready = 1;
+        for (size_t k = 0; k < s->def->n_deps; k++) {
+            const struct step *d = &r->steps[r->pos[s->def->deps[k]]];
+            if (plan_step_terminal(d->phase) && d->phase != SP_SUCCEEDED && !blocking)
+                blocking = d;
+            ready &= d->phase == SP_SUCCEEDED;
+        }
+        if (blocking) {
+            char msg[PLAN_MSG_LEN];
+            snprintf(msg, sizeof msg, "step \"%s\" did not succeed", blocking->def->name);
+            s->phase = SP_SKIPPED;
+            s->completion_ms = r->c->now;
+            snprintf(s->reason, sizeof s->reason, "DependencyNotSucceeded");
+            snprintf(s->message, sizeof s->message, "%s", msg);
+        } else if (ready) {
+            create_job(r, s);
+        }
+    }
+}
+
+/* Teardown of main steps: unstarted ones Skipped, started ones Cancelled,
+ * and every unfinished main-step Job deleted (whatever its step says: a
+ * Job created just before the teardown may show up only now). */
+static void teardown(struct run *r)
+{
+    char msg[PLAN_MSG_LEN];
+    for (size_t i = 0; i < r->spec->n_main; i++) {
+        struct step *s = &r->steps[i];
+        const struct plan_job *j = s->job;
+        if (!plan_step_terminal(s->phase)) {
+            int started = j || s->phase == SP_RUNNING;
+            stopped_message(r, started ? "stopped" : "not started", msg, sizeof msg);
+            s->phase = started ? SP_CANCELLED : SP_SKIPPED;
+            s->completion_ms = r->c->now;
+            snprintf(s->reason, sizeof s->reason, "%s", cause_reason(r->trigger));
+            snprintf(s->message, sizeof s->message, "%s", msg);
+        }
+        if (j && !j->deleting && !plan_job_failed(j) && !plan_job_succeeded(j)) {
+            struct plan_action *a = plan_add(r->c->out, PLAN_DELETE_JOB);
+            snprintf(a->name, sizeof a->name, "%s", j->name);
+            snprintf(a->uid, sizeof a->uid, "%s", j->uid);
+            snprintf(a->step, sizeof a->step, "%s", s->def->name);
+            a->body = plan_delete_options("Foreground", j->uid);
+        }
+    }
+}
+
+/* All steps in [lo, hi) terminal, their Jobs finished and not being
+ * deleted, and none of their pods still running. */
+static int quiet(const struct run *r, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++) {
+        const struct step *s = &r->steps[i];
+        if (!plan_step_terminal(s->phase) || s->foreign == 1)
+            return 0;
+        if (s->job && (s->job->deleting || !plan_job_done(s->job)))
+            return 0;
+        for (size_t k = 0; k < r->c->in->n_pods; k++) {
+            const struct plan_pod *p = &r->c->in->pods[k];
+            if (0 && plan_pod_running(p))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Pods of main steps still present 30 s past their deletion deadline. */
+static void stuck_pods(struct run *r, struct draft *d)
+{
+    struct ctx *c = r->c;
+    const char **names = calloc(c->in->n_pods + 1, sizeof *names);
+    if (!names)
+        abort();
+    size_t n = 0;
+    for (size_t k = 0; k < c->in->n_pods; k++) {
+        const struct plan_pod *p = &c->in->pods[k];
+        int main_pod = 0;
+        for (size_t i = 0; i < r->spec->n_main && !main_pod; i++)
+            main_pod = strcmp(p->job, r->steps[i].job_name) == 0;
+        if (!main_pod || !p->deleting)
+            continue;
+        int64_t at = p->deletion_deadline_ms + PLAN_STUCK_AFTER_MS;
+        if (c->now >= at)
+            names[n++] = p->name;
+        else
+            plan_requeue(c->out, at - c->now);
+    }
+    if (n) {
+        qsort(names, n, sizeof *names, cmp_str);
+        d->stuck = 1;
+        size_t o = (size_t)snprintf(
+            d->stuck_message, sizeof d->stuck_message,
+            "pods still present %ds after their deletion deadline: ", PLAN_STUCK_AFTER_MS / 1000);
+        for (size_t i = 0; i < n && i < 10 && o < sizeof d->stuck_message; i++)
+            o += (size_t)snprintf(d->stuck_message + o, sizeof d->stuck_message - o, "%s%s",
+                                  i ? ", " : "", names[i]);
+        if (n > 10 && o < sizeof d->stuck_message)
+            snprintf(d->stuck_message + o, sizeof d->stuck_message - o, " and %zu more", n - 10);
+        plan_requeue(c->out, PLAN_RECHECK_MS);
+    }
+    free(names);
+}
+
+static void step_events(struct run *r)
+{
+    char msg[PLAN_EVENT_MSG_LEN];
+    for (size_t i = 0; i < r->n; i++) {
+        const struct step *s = &r->steps[i];
+        const char *name = s->def->name, *job = s->has_job ? s->job_name : NULL;
+        if (s->phase == s->old_phase)
+            continue;
+        if (s->phase == SP_RUNNING)
+            plan_event(r->c->out, 0, "StepStarted", job, "step \"%s\" started (job \"%s\")", name,
+                       s->job_name);
+        else if (s->phase == SP_SUCCEEDED)
+            plan_event(r->c->out, 0, "StepSucceeded", job, "step \"%s\" succeeded", name);
+        else if (s->phase == SP_FAILED) {
+            plan_step_failure(s, msg, sizeof msg);
+            plan_event(r->c->out, 1, "StepFailed", job, "%s", msg);
+        } else if (s->phase == SP_CANCELLED)
+            plan_event(r->c->out, 0, "StepCancelled", job, "step \"%s\" %s", name, s->message);
+    }
+}
+
+static void fill_draft(struct run *r, struct draft *d, int all_done, int main_done)
+{
+    struct ctx *c = r->c;
+    enum cause k = r->cause;
+    static const enum plan_phase going[] = {PLAN_RUNNING, PLAN_FAILING, PLAN_FAILING,
+                                            PLAN_CANCELLING};
+    static const enum plan_phase ended[] = {PLAN_SUCCEEDED, PLAN_FAILED, PLAN_FAILED,
+                                            PLAN_CANCELLED};
+    d->phase = all_done ? ended[k] : going[k];
+    /* Continue: the run keeps Running until its main steps are done. */
+    if (!all_done && k == CAUSE_STEP_FAILED && r->trigger == CAUSE_NONE && !main_done)
+        d->phase = PLAN_RUNNING;
+    d->reason = k == CAUSE_NONE && all_done ? R_SUCCEEDED : cause_reason(k);
+    if (k == CAUSE_STEP_FAILED && r->cause_step)
+        plan_step_failure(r->cause_step, d->message, sizeof d->message);
+    else if (k == CAUSE_STEP_FAILED && plan_get_str(c->status, "message"))
+        snprintf(d->message, sizeof d->message, "%s", plan_get_str(c->status, "message"));
+    else if (k == CAUSE_DEADLINE)
+        snprintf(d->message, sizeof d->message,
+                 "run exceeded its deadline of %llds "
+                 "(activeDeadlineSeconds)",
+                 r->spec->active_deadline_seconds);
+    else if (k == CAUSE_CANCELLED)
+        snprintf(d->message, sizeof d->message, "run was cancelled");
+    else if (all_done)
+        snprintf(d->message, sizeof d->message, "all %zu steps succeeded", r->n);
+    else
+        snprintf(d->message, sizeof d->message, "%s", PLAN_MSG_RUNNING);
+    d->start_ms = plan_get_time(c->status, "startTime");
+    d->completion_ms = all_done ? c->now : 0;
+    d->cancel_requested = c->cancel;
+    size_t done = 0;
+    d->steps = plan_jarr();
+    for (size_t i = 0; i < r->n; i++) {
+        done += plan_step_terminal(r->steps[i].phase);
+        plan_push(d->steps, plan_step_json(&r->steps[i]));
+        if (!d->current_step && r->steps[i].phase == SP_RUNNING)
+            d->current_step = r->steps[i].def->name;
+    }
+    if (k == CAUSE_STEP_FAILED && r->cause_step)
+        d->current_step = r->cause_step->def->name;
+    snprintf(d->progress, sizeof d->progress, "%zu/%zu", done, r->n);
+}
+
+/* The snapshot is unreadable (someone edited the status): nothing can be
+ * planned from it. Tear down whatever runs, fail once it is gone. */
+static void broken_snapshot(struct ctx *c, const char *why)
+{
+    struct draft d;
+    plan_draft_init(&d);
+    int busy = plan_sweep(c);
+    d.phase = busy ? PLAN_FAILING : PLAN_FAILED;
+    d.reason = R_INVALID;
+    snprintf(d.message, sizeof d.message, "status.workflowSpec cannot be used: %s", why);
+    d.start_ms = plan_get_time(c->status, "startTime");
+    d.completion_ms = busy ? 0 : c->now;
+    d.cancel_requested = c->cancel;
+    plan_status_commit(c, &d);
+    if (!busy)
+        plan_finished(c, PLAN_FAILED, c->now);
+}
+
+static int load(struct run *r, struct ctx *c)
+{
+    struct wf_error err;
+    r->c = c;
+    if (wf_spec_parse(plan_get(c->status, "workflowSpec"), &r->spec, &err) < 0) {
+        broken_snapshot(c, err.message);
+        return -1;
+    }
+    if (wf_params_from_json(plan_get(c->status, "resolvedParams"), &r->params) < 0) {
+        broken_snapshot(c, "status.resolvedParams is malformed");
+        return -1;
+    }
+    r->n = r->spec->n_steps;
+    r->steps = calloc(r->n, sizeof *r->steps);
+    r->pos = calloc(r->n, sizeof *r->pos);
+    if (!r->steps || !r->pos)
+        abort();
+    struct json_object *old_steps = plan_get(c->status, "steps");
+    for (size_t i = 0; i < r->n; i++) {
+        r->pos[r->spec->order[i]] = i;
+        plan_step_observe(c, &r->steps[i], &r->spec->steps[r->spec->order[i]], old_steps);
+    }
+    int64_t start = plan_get_time(c->status, "startTime");
+    if (r->spec->active_deadline_seconds > 0 && start > 0) {
+        r->deadline_ms = start + r->spec->active_deadline_seconds * 1000;
+        r->deadline_hit = c->now >= r->deadline_ms;
+    }
+    return 0;
+}
+
+void plan_progress(struct ctx *c)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    if (load(&r, c) == 0) {
+        size_t n_main = r.spec->n_main;
+        decide_cause(&r);
+        if (r.trigger != CAUSE_NONE)
+            teardown(&r);
+        else
+            schedule(&r, 0, n_main);
+        int main_done = 1;
+        for (size_t i = 0; i < n_main; i++)
+            main_done &= plan_step_terminal(r.steps[i].phase);
+        int main_quiet = quiet(&r, 0, n_main);
+        if (main_quiet)
+            schedule(&r, n_main, r.n);
+        /* A finally step failing first is a cause too (it may just have). */
+        if (r.cause == CAUSE_NONE)
+            decide_cause(&r);
+        int all_done = main_quiet && quiet(&r, n_main, r.n);
+
+        struct draft d;
+        plan_draft_init(&d);
+        if (r.trigger != CAUSE_NONE && !main_quiet)
+            stuck_pods(&r, &d);
+        fill_draft(&r, &d, all_done, main_done);
+        step_events(&r);
+        plan_status_commit(c, &d);
+        if (all_done)
+            plan_finished(c, d.phase, c->now);
+        else if (r.deadline_ms && !r.deadline_hit)
+            plan_requeue(c->out, r.deadline_ms - c->now);
+        plan_draft_release(&d);
+    }
+    free(r.steps);
+    free(r.pos);
+    wf_params_free(r.params);
+    wf_spec_free(r.spec);
+}

@@ -1,0 +1,204 @@
+/* plan_steps.c - one step of a started run: merge its old status entry
+ * with its observed Job and pods, and render the new entry.
+ *
+ * Invariants: a step is Running only once its Job was observed (never on
+ * the strength of our own create, which may not have happened); a
+ * terminal step never changes phase again, so a Job vanishing later (GC,
+ * a user) cannot rewrite history. The input caches must be synced: a Job
+ * recorded in status but absent from the input counts as deleted. */
+#include "plan/plan.h"
+#include "plan/plan-internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int plan_job_failed(const struct plan_job *j)
+{
+    return j->failed || j->failure_target;
+}
+
+int plan_job_succeeded(const struct plan_job *j)
+{
+    return !plan_job_failed(j) && (j->complete || j->success_criteria_met);
+}
+
+int plan_job_done(const struct plan_job *j)
+{
+    /* Since Kubernetes 1.31 these come only after the pods terminated. */
+    return j->complete || j->failed;
+}
+
+int plan_pod_running(const struct plan_pod *p)
+{
+    return p->phase != PLAN_POD_SUCCEEDED && p->phase != PLAN_POD_FAILED;
+}
+
+static void load_old(struct step *s, struct json_object *old_steps)
+{
+    struct json_object *e = NULL;
+    for (size_t i = 0; old_steps && i < json_object_array_length(old_steps) && !e; i++) {
+        struct json_object *x = json_object_array_get_idx(old_steps, i);
+        const char *name = plan_get_str(x, "name");
+        if (name && strcmp(name, s->def->name) == 0)
+            e = x;
+    }
+    s->old_phase = plan_step_phase_parse(plan_get_str(e, "phase"));
+    s->has_job = plan_get_str(e, "job") != NULL;
+    struct json_object *v = plan_get(e, "attempts");
+    s->attempts = v ? json_object_get_int(v) : 0;
+    s->start_ms = plan_get_time(e, "startTime");
+    s->completion_ms = plan_get_time(e, "completionTime");
+    v = plan_get(e, "exitCode");
+    s->has_exit = v != NULL;
+    s->exit_code = v ? json_object_get_int(v) : 0;
+    const char *reason = plan_get_str(e, "reason"), *message = plan_get_str(e, "message");
+    snprintf(s->reason, sizeof s->reason, "%s", reason ? reason : "");
+    snprintf(s->message, sizeof s->message, "%s", message ? message : "");
+}
+
+static void find_job(const struct ctx *c, struct step *s)
+{
+    for (size_t i = 0; i < c->in->n_jobs; i++) {
+        const struct plan_job *j = &c->in->jobs[i];
+        if (strcmp(j->name, s->job_name) != 0)
+            continue;
+        if (j->controller_uid[0] && strcmp(j->controller_uid, c->uid) != 0) {
+            /* Same name, another owner: typically the previous run of the
+             * same name, still being garbage collected. */
+            s->foreign = j->deleting ? 1 : 2;
+            continue;
+        }
+        s->job = j;
+    }
+}
+
+/* The most telling terminated pod of a Job: a non-zero exit first, then
+ * the latest to finish, then by name so the choice is deterministic. */
+static const struct plan_pod *best_pod(const struct ctx *c, const char *job)
+{
+    const struct plan_pod *best = NULL;
+    for (size_t i = 0; i < c->in->n_pods; i++) {
+        const struct plan_pod *p = &c->in->pods[i];
+        if (!p->terminated || strcmp(p->job, job) != 0)
+            continue;
+        if (best) {
+            int pf = p->exit_code != 0, bf = best->exit_code != 0;
+            if (pf != bf                              ? pf < bf
+                : p->finished_ms != best->finished_ms ? p->finished_ms < best->finished_ms
+                                                      : strcmp(p->name, best->name) > 0)
+                continue;
+        }
+        best = p;
+    }
+    return best;
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+}
+
+static void failure_details(const struct ctx *c, struct step *s, const struct plan_job *j)
+{
+    const struct plan_pod *p = best_pod(c, j->name);
+    if (p) {
+        s->has_exit = 1;
+        s->exit_code = p->exit_code;
+    }
+    /* A step timeout kills the pod; the Job's reason says why. */
+    if (p && strcmp(j->reason, "DeadlineExceeded") != 0) {
+        snprintf(s->reason, sizeof s->reason, "%s", p->reason[0] ? p->reason : "Error");
+        snprintf(s->message, sizeof s->message, "%s", p->message);
+    } else {
+        snprintf(s->reason, sizeof s->reason, "%s", j->reason);
+        snprintf(s->message, sizeof s->message, "%s", j->message);
+    }
+    trim(s->message);
+}
+
+static void set_terminal(struct step *s, enum step_phase ph, int64_t when, const char *reason,
+                         const char *message)
+{
+    s->phase = ph;
+    s->completion_ms = when;
+    snprintf(s->reason, sizeof s->reason, "%s", reason);
+    snprintf(s->message, sizeof s->message, "%s", message);
+}
+
+void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step *def,
+                       struct json_object *old_steps)
+{
+    memset(s, 0, sizeof *s);
+    s->def = def;
+    if (wf_job_name(c->name, def->name, s->job_name) < 0)
+        s->job_name[0] = '\0';
+    load_old(s, old_steps);
+    find_job(c, s);
+    s->phase = s->old_phase;
+    const struct plan_job *j = s->job;
+    char msg[PLAN_MSG_LEN];
+    if (plan_step_terminal(s->old_phase)) {
+        /* Late pod details only fill in what is missing. */
+        if (s->old_phase == SP_FAILED && !s->has_exit && j && plan_job_failed(j))
+            failure_details(c, s, j);
+        return;
+    }
+    if (j) {
+        s->has_job = 1;
+        s->attempts = j->active + j->succeeded + j->failed_pods;
+        if (j->start_ms)
+            s->start_ms = j->start_ms;
+        int64_t done = j->completion_ms ? j->completion_ms : c->now;
+        if (plan_job_failed(j)) {
+            s->phase = SP_FAILED;
+            s->completion_ms = done;
+            failure_details(c, s, j);
+        } else if (plan_job_succeeded(j)) {
+            set_terminal(s, SP_SUCCEEDED, done, "", "");
+        } else {
+            s->phase = SP_RUNNING;
+        }
+    } else if (s->foreign == 2) {
+        snprintf(msg, sizeof msg, "job \"%s\" exists but is not owned by this run", s->job_name);
+        set_terminal(s, SP_FAILED, c->now, "JobConflict", msg);
+    } else if (s->has_job) {
+        snprintf(msg, sizeof msg, "job \"%s\" was deleted before the step finished", s->job_name);
+        set_terminal(s, SP_FAILED, c->now, "JobDeleted", msg);
+    }
+}
+
+void plan_step_failure(const struct step *s, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "step \"%s\" failed", s->def->name);
+    size_t o = n > 0 && (size_t)n < cap ? (size_t)n : cap - 1;
+    if (s->has_exit)
+        o += (size_t)snprintf(buf + o, cap - o, ": exit code %d%s%s%s", s->exit_code,
+                              s->reason[0] ? " (" : "", s->reason, s->reason[0] ? ")" : "");
+    else if (s->reason[0])
+        o += (size_t)snprintf(buf + o, cap - o, ": %s", s->reason);
+    if (o < cap && s->message[0])
+        snprintf(buf + o, cap - o, ": %s", s->message);
+}
+
+struct json_object *plan_step_json(const struct step *s)
+{
+    struct json_object *e = plan_jobj();
+    plan_put(e, "name", plan_jstr(s->def->name));
+    plan_put(e, "finally", plan_jbool(s->def->is_finally));
+    plan_put(e, "phase", plan_jstr(plan_step_phase_name(s->phase)));
+    if (s->has_job) {
+        plan_put(e, "job", plan_jstr(s->job_name));
+        plan_put(e, "attempts", plan_jint(s->attempts));
+    }
+    plan_put_time(e, "startTime", s->start_ms);
+    plan_put_time(e, "completionTime", s->completion_ms);
+    if (s->has_exit)
+        plan_put(e, "exitCode", plan_jint(s->exit_code));
+    if (s->reason[0])
+        plan_put(e, "reason", plan_jstr(s->reason));
+    if (s->message[0])
+        plan_put(e, "message", plan_jstr(s->message));
+    return e;
+}

@@ -1,0 +1,172 @@
+/* wf - the Workflow model: parse and validate a Workflow spec, resolve a
+ * run's parameters, substitute $(params.NAME), name and build child Jobs.
+ *
+ * Pure code: no I/O, no clock, no logging; deterministic for equal input.
+ * Field names follow docs/design/api-contract.md.
+ *
+ * Ownership: a struct wf_spec holds one reference to the spec json it was
+ * parsed from, and every `const char *` / `struct json_object *` inside it
+ * borrows from that json. The caller must not modify the json while the
+ * spec lives. Out of memory aborts (project rule); every other error is a
+ * negative errno.
+ *
+ * Substitution syntax (also what validation checks):
+ *   $(params.NAME)  replaced by the parameter's value, in command[], args[]
+ *                   and env[].value only (never image, workingDir, ...).
+ *                   NAME is everything up to the next ')'. A value is
+ *                   inserted as literal text, never through a shell, and
+ *                   is not scanned again.
+ *   $$              an escaped '$', left as is. This is the kubelet's own
+ *                   $(VAR) syntax, which runs on the same fields after us:
+ *                   it turns "$$" into "$". So "$$(params.x)" reaches the
+ *                   container as the literal text "$(params.x)", and every
+ *                   '$' of an inserted value is written as "$$" so the
+ *                   container sees the value exactly as given.
+ */
+#ifndef RB_WF_H
+#define RB_WF_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+#define WF_STEP_NAME_MAX 50
+#define WF_STEPS_MAX 500 /* bounds the run status (etcd object size) */
+#define WF_PARAMS_MAX 200
+#define WF_NAME_LEN 64 /* a Job name or label value: 63 chars + NUL */
+#define WF_DEFAULT_GRACE_SECONDS 30
+
+#define WF_LABEL_WORKFLOW "runbook.dev/workflow"
+#define WF_LABEL_RUN "runbook.dev/run"
+#define WF_LABEL_STEP "runbook.dev/step"
+#define WF_LABEL_FINALLY "runbook.dev/finally"
+#define WF_CONTAINER_NAME "step"
+
+/* Validation reasons, exactly as they appear in status conditions. */
+#define WF_R_DUPLICATE "DuplicateStepName"
+#define WF_R_UNKNOWN_DEP "UnknownDependency"
+#define WF_R_CYCLE "CycleDetected"
+#define WF_R_UNKNOWN_PARAM "UnknownParameter"
+#define WF_R_INVALID "InvalidSpec"
+#define WF_R_MISSING_PARAM "MissingParameter"
+
+enum wf_failure_policy { WF_FAIL_FAST = 0, WF_CONTINUE };
+enum wf_concurrency { WF_ALLOW = 0, WF_FORBID, WF_REPLACE };
+
+/* The first problem found; reason is one of WF_R_*. */
+struct wf_error {
+    char reason[32];
+    char message[1024];
+};
+
+struct wf_param {
+    const char *name;
+    const char *def; /* NULL: no default */
+};
+
+struct wf_step {
+    const char *name;
+    const char *image;
+    int is_finally;
+    struct json_object *raw;     /* the step object */
+    struct json_object *command; /* array of strings, or NULL */
+    struct json_object *args;    /* array of strings, or NULL */
+    struct json_object *env;     /* array of EnvVar objects, or NULL */
+    const char *working_dir;     /* or NULL */
+    struct json_object *resources;
+    struct json_object *pod_template;
+    size_t *deps; /* indices into wf_spec.steps; may repeat */
+    size_t n_deps;
+    int retries;               /* Job backoffLimit */
+    long long timeout_seconds; /* 0: none */
+};
+
+struct wf_spec {
+    struct json_object *raw; /* owned reference to the parsed spec */
+    struct wf_param *params;
+    size_t n_params;
+    struct wf_step *steps; /* main steps in spec order, then finally steps */
+    size_t n_steps;
+    size_t n_main;
+    /* Kahn order, ties broken by spec order: main steps, then finally. */
+    size_t *order;
+    enum wf_failure_policy failure_policy;
+    enum wf_concurrency concurrency;
+    long long active_deadline_seconds; /* 0: none */
+    long long grace_seconds;
+    long long successful_history; /* -1: unset */
+    long long failed_history;     /* -1: unset */
+    long long ttl_seconds;        /* -1: unset */
+};
+
+/* Parses and fully validates a Workflow `spec`. On success *ret is a new
+ * spec (free with wf_spec_free) that takes its own reference to `spec`.
+ * Returns 0, or -EINVAL with *err filled (err may be NULL). Checks run in
+ * this order and the first failure is reported: InvalidSpec (top-level
+ * fields, params, each step's shape), DuplicateStepName (across steps and
+ * finally), UnknownDependency / InvalidSpec (finally<->main edges),
+ * CycleDetected (arrows read "depends on"), UnknownParameter. */
+int wf_spec_parse(struct json_object *spec, struct wf_spec **ret, struct wf_error *err);
+void wf_spec_free(struct wf_spec *s);
+
+/* Index of the step (main or finally) named `name`, or -1. */
+int wf_step_index(const struct wf_spec *s, const char *name);
+
+/* Resolved parameters: owned copies of names and values. */
+struct wf_kv {
+    char *name;
+    char *value;
+};
+struct wf_params {
+    struct wf_kv *kv; /* in the Workflow's declaration order */
+    size_t n;
+};
+
+/* Merges a run's `spec.params` ([{name, value}], may be NULL) over the
+ * Workflow's defaults. Errors (-EINVAL, *err filled): UnknownParameter for
+ * a run value the Workflow does not declare, MissingParameter for a
+ * declared parameter with neither value nor default, InvalidSpec for a
+ * malformed list. *ret: free with wf_params_free. */
+int wf_params_resolve(const struct wf_spec *s, struct json_object *run_params,
+                      struct wf_params **ret, struct wf_error *err);
+/* Reads status.resolvedParams back. 0, or -EINVAL if malformed. */
+int wf_params_from_json(struct json_object *arr, struct wf_params **ret);
+/* A new [{name, value}] array; the caller owns it. */
+struct json_object *wf_params_to_json(const struct wf_params *p);
+const char *wf_params_get(const struct wf_params *p, const char *name);
+void wf_params_free(struct wf_params *p);
+
+/* Substitutes `text` (syntax in the file comment). *ret is malloc'd, the
+ * caller frees it. -ENOENT if a referenced parameter is not in `p`. */
+int wf_subst(const char *text, const struct wf_params *p, char **ret);
+
+/* "<run>-<step>" when that fits in 63 chars, else its first 52 chars (with
+ * trailing '-' and '.' dropped) + '-' + 10 hex chars of
+ * sha256(run + "/" + step). Deterministic. 0, or -ENAMETOOLONG if run or
+ * step is longer than a Kubernetes name can be. */
+int wf_job_name(const char *run, const char *step, char out[WF_NAME_LEN]);
+/* A label value: `value` itself when <= 63 chars, else shortened as above
+ * with sha256(value). 0 or -ENAMETOOLONG (value > 253 chars). */
+int wf_label_value(const char *value, char out[WF_NAME_LEN]);
+/* 1 if s is a DNS-1123 label (<= 63, [a-z0-9-], alnum at both ends). */
+int wf_is_dns_label(const char *s);
+
+/* The run a Job is built for; all fields required, borrowed. */
+struct wf_run_ref {
+    const char *name;
+    const char *ns;
+    const char *uid;
+    const char *workflow;
+};
+
+/* Builds the complete batch/v1 Job for steps[step] of `run`: name from
+ * wf_job_name, our labels on the Job and its pod template (podTemplate
+ * labels are kept except app.kubernetes.io/instance), a controller
+ * ownerReference to the run, backoffLimit = retries, activeDeadlineSeconds
+ * = timeoutSeconds, podReplacementPolicy Failed, restartPolicy Never, the
+ * Workflow's terminationGracePeriodSeconds and one container "step" with
+ * command/args/env substituted. *ret is new; the caller owns it.
+ * 0, -ENOENT (a parameter missing from p), -ENAMETOOLONG, -EINVAL. */
+int wf_job_build(const struct wf_spec *s, size_t step, const struct wf_params *p,
+                 const struct wf_run_ref *run, struct json_object **ret);
+
+#endif

@@ -1,0 +1,274 @@
+/* wf_params.c - parameter resolution and $(params.NAME) substitution.
+ *
+ * One scanner (scan) defines the syntax for both the UnknownParameter
+ * check and the substitution, so the two can never disagree about what a
+ * reference is. See wf.h for the syntax and why '$' is doubled. */
+#include "wf/wf.h"
+#include "wf/wf-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REF_OPEN "$(params."
+#define REF_OPEN_LEN (sizeof REF_OPEN - 1)
+
+/* Called for each literal run (ref == 0) and each reference (ref == 1,
+ * text = the name). Returns 0 to go on, negative to stop with that. */
+typedef int scan_fn(const char *text, size_t len, int ref, void *ctx);
+
+static int scan(const char *s, scan_fn *fn, void *ctx)
+{
+    const char *lit = s;
+    while (*s) {
+        if (s[0] == '$' && s[1] == '$') {
+            s += 2; /* escaped '$': stays literal, the kubelet unescapes it */
+            continue;
+        }
+        const char *close = NULL;
+        if (strncmp(s, REF_OPEN, REF_OPEN_LEN) == 0)
+            close = strchr(s + REF_OPEN_LEN, ')');
+        if (!close) {
+            s++;
+            continue;
+        }
+        int r = s > lit ? fn(lit, (size_t)(s - lit), 0, ctx) : 0;
+        if (r == 0)
+            r = fn(s + REF_OPEN_LEN, (size_t)(close - s - REF_OPEN_LEN), 1, ctx);
+        if (r < 0)
+            return r;
+        s = lit = close + 1;
+    }
+    return s > lit ? fn(lit, (size_t)(s - lit), 0, ctx) : 0;
+}
+
+/* ---- UnknownParameter check ------------------------------------------ */
+
+struct check_ctx {
+    const struct wf_spec *spec;
+    char unknown[128];
+};
+
+static int check_ref(const char *text, size_t len, int ref, void *ctx)
+{
+    struct check_ctx *c = ctx;
+    if (!ref)
+        return 0;
+    for (size_t i = 0; i < c->spec->n_params; i++) {
+        const char *n = c->spec->params[i].name;
+        if (strlen(n) == len && memcmp(n, text, len) == 0)
+            return 0;
+    }
+    snprintf(c->unknown, sizeof c->unknown, "%.*s", (int)(len > 100 ? 100 : len), text);
+    return -ENOENT;
+}
+
+static int check_list(struct check_ctx *c, const char *step, struct json_object *arr,
+                      const char *field, struct wf_error *err)
+{
+    for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+        struct json_object *item = json_object_array_get_idx(arr, i);
+        const char *text = json_object_get_string(item);
+        const char *suffix = "";
+        if (json_object_is_type(item, json_type_object)) { /* env entry */
+            text = wf_get_str(item, "value");
+            suffix = ".value";
+        }
+        if (text && scan(text, check_ref, c) < 0)
+            return wf_fail(err, WF_R_UNKNOWN_PARAM,
+                           "step \"%s\" references unknown parameter \"%s\" in %s[%zu]%s", step,
+                           c->unknown, field, i, suffix);
+    }
+    return 0;
+}
+
+int wf_params_check(const struct wf_spec *s, struct wf_error *err)
+{
+    struct check_ctx c = {.spec = s};
+    for (size_t i = 0; i < s->n_steps; i++) {
+        const struct wf_step *st = &s->steps[i];
+        int r = check_list(&c, st->name, st->command, "command", err);
+        if (r == 0)
+            r = check_list(&c, st->name, st->args, "args", err);
+        if (r == 0)
+            r = check_list(&c, st->name, st->env, "env", err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* ---- substitution ----------------------------------------------------- */
+
+struct subst_ctx {
+    const struct wf_params *params;
+    char *out;
+    size_t len, cap;
+};
+
+static void emit(struct subst_ctx *c, const char *s, size_t n)
+{
+    if (c->len + n + 1 > c->cap) {
+        size_t cap = c->cap ? c->cap : 64;
+        while (c->len + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(c->out, cap);
+        if (!p)
+            abort();
+        c->out = p;
+        c->cap = cap;
+    }
+    memcpy(c->out + c->len, s, n);
+    c->len += n;
+    c->out[c->len] = '\0';
+}
+
+static int subst_piece(const char *text, size_t len, int ref, void *ctx)
+{
+    struct subst_ctx *c = ctx;
+    if (!ref) {
+        emit(c, text, len);
+        return 0;
+    }
+    for (size_t i = 0; i < c->params->n; i++) {
+        const struct wf_kv *kv = &c->params->kv[i];
+        if (strlen(kv->name) != len || memcmp(kv->name, text, len) != 0)
+            continue;
+        /* Double every '$' so the kubelet's expansion yields the value. */
+        for (const char *v = kv->value; *v; v++) {
+            emit(c, v, 1);
+            if (*v == '$')
+                emit(c, "$", 1);
+        }
+        return 0;
+    }
+    return -ENOENT;
+}
+
+int wf_subst(const char *text, const struct wf_params *p, char **ret)
+{
+    struct subst_ctx c = {.params = p};
+    emit(&c, "", 0);
+    int r = scan(text, subst_piece, &c);
+    if (r < 0) {
+        free(c.out);
+        return r;
+    }
+    *ret = c.out;
+    return 0;
+}
+
+/* ---- resolution -------------------------------------------------------- */
+
+void wf_params_free(struct wf_params *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->kv[i].name);
+        free(p->kv[i].value);
+    }
+    free(p->kv);
+    free(p);
+}
+
+const char *wf_params_get(const struct wf_params *p, const char *name)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->kv[i].name, name) == 0)
+            return p->kv[i].value;
+    return NULL;
+}
+
+/* Checks the run's list shape; 0 or -EINVAL with err filled. */
+static int check_run_params(const struct wf_spec *s, struct json_object *rp, struct wf_error *err)
+{
+    if (!rp)
+        return 0;
+    if (!json_object_is_type(rp, json_type_array))
+        return wf_fail(err, WF_R_INVALID, "run spec.params must be a list");
+    size_t n = json_object_array_length(rp);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(rp, i);
+        const char *name = wf_get_str(e, "name");
+        struct json_object *v = wf_get(e, "value");
+        if (!name || (v && !json_object_is_type(v, json_type_string)))
+            return wf_fail(err, WF_R_INVALID,
+                           "run spec.params[%zu] must be an object with a name and a string "
+                           "value",
+                           i);
+        int declared = 0;
+        for (size_t k = 0; k < s->n_params && !declared; k++)
+            declared = strcmp(s->params[k].name, name) == 0;
+        if (!declared)
+            return wf_fail(err, WF_R_UNKNOWN_PARAM,
+                           "run sets parameter \"%s\", which the workflow does not declare", name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(wf_get_str(json_object_array_get_idx(rp, j), "name"), name) == 0)
+                return wf_fail(err, WF_R_INVALID, "run sets parameter \"%s\" twice", name);
+    }
+    return 0;
+}
+
+int wf_params_resolve(const struct wf_spec *s, struct json_object *run_params,
+                      struct wf_params **ret, struct wf_error *err)
+{
+    int r = check_run_params(s, run_params, err);
+    if (r < 0)
+        return r;
+    struct wf_params *p = wf_xcalloc(1, sizeof *p);
+    p->kv = wf_xcalloc(s->n_params, sizeof *p->kv);
+    for (size_t i = 0; i < s->n_params; i++) {
+        const char *value = s->params[i].def;
+        for (size_t k = 0; run_params && k < json_object_array_length(run_params); k++) {
+            struct json_object *e = json_object_array_get_idx(run_params, k);
+            if (strcmp(wf_get_str(e, "name"), s->params[i].name) == 0)
+                value = wf_get_str(e, "value") ? wf_get_str(e, "value") : "";
+        }
+        if (!value) {
+            wf_params_free(p);
+            return wf_fail(err, WF_R_MISSING_PARAM, "parameter \"%s\" has no value and no default",
+                           s->params[i].name);
+        }
+        p->kv[i].name = wf_xstrdup(s->params[i].name);
+        p->kv[i].value = wf_xstrdup(value);
+        p->n = i + 1;
+    }
+    *ret = p;
+    return 0;
+}
+
+int wf_params_from_json(struct json_object *arr, struct wf_params **ret)
+{
+    if (arr && !json_object_is_type(arr, json_type_array))
+        return -EINVAL;
+    size_t n = arr ? json_object_array_length(arr) : 0;
+    struct wf_params *p = wf_xcalloc(1, sizeof *p);
+    p->kv = wf_xcalloc(n, sizeof *p->kv);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(arr, i);
+        const char *name = wf_get_str(e, "name"), *value = wf_get_str(e, "value");
+        if (!name || !value) {
+            wf_params_free(p);
+            return -EINVAL;
+        }
+        p->kv[i].name = wf_xstrdup(name);
+        p->kv[i].value = wf_xstrdup(value);
+        p->n = i + 1;
+    }
+    *ret = p;
+    return 0;
+}
+
+struct json_object *wf_params_to_json(const struct wf_params *p)
+{
+    struct json_object *arr = wf_jarr();
+    for (size_t i = 0; i < p->n; i++) {
+        struct json_object *e = wf_jobj();
+        wf_put(e, "name", wf_jstr(p->kv[i].name));
+        wf_put(e, "value", wf_jstr(p->kv[i].value));
+        wf_push(arr, e);
+    }
+    return arr;
+}

@@ -1,0 +1,441 @@
+/* wf_parse.c - Workflow spec json -> struct wf_spec, with the shape checks
+ * (InvalidSpec). Graph and parameter checks live in wf_graph.c and
+ * wf_params.c; wf_spec_parse runs all of them so a wf_spec always holds a
+ * valid Workflow. Strings borrow from the json (see wf.h). */
+#include "wf/wf.h"
+#include "wf/wf-internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int wf_fail(struct wf_error *err, const char *reason, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        snprintf(err->reason, sizeof err->reason, "%s", reason);
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return -EINVAL;
+}
+
+void *wf_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        abort();
+    return p;
+}
+
+char *wf_xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p)
+        abort();
+    return p;
+}
+
+struct json_object *wf_get(struct json_object *o, const char *key)
+{
+    struct json_object *v = NULL;
+    if (!o || !json_object_is_type(o, json_type_object))
+        return NULL;
+    if (!json_object_object_get_ex(o, key, &v))
+        return NULL;
+    return v;
+}
+
+const char *wf_get_str(struct json_object *o, const char *key)
+{
+    struct json_object *v = wf_get(o, key);
+    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static struct json_object *must(struct json_object *o)
+{
+    if (!o)
+        abort();
+    return o;
+}
+
+struct json_object *wf_jobj(void)
+{
+    return must(json_object_new_object());
+}
+
+struct json_object *wf_jarr(void)
+{
+    return must(json_object_new_array());
+}
+
+struct json_object *wf_jstr(const char *s)
+{
+    return must(json_object_new_string(s));
+}
+
+struct json_object *wf_jint(long long v)
+{
+    return must(json_object_new_int64(v));
+}
+
+struct json_object *wf_jbool(int v)
+{
+    return must(json_object_new_boolean(v ? 1 : 0));
+}
+
+void wf_put(struct json_object *o, const char *key, struct json_object *val)
+{
+    if (json_object_object_add(o, key, val) != 0)
+        abort();
+}
+
+void wf_push(struct json_object *arr, struct json_object *val)
+{
+    if (json_object_array_add(arr, val) != 0)
+        abort();
+}
+
+int wf_is_dns_label(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!alnum && (c != '-' || i == 0 || i == n - 1))
+            return 0;
+    }
+    return 1;
+}
+
+/* Parameter names: what may follow "$(params." up to ')'. */
+static int param_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63)
+        return 0;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Optional integer member in [min, max]; absent leaves *out as is.
+ * 0 ok, -1 present but wrong type or out of range. */
+static int opt_int(struct json_object *o, const char *key, long long min, long long max,
+                   long long *out)
+{
+    struct json_object *v = wf_get(o, key);
+    if (!v)
+        return 0;
+    if (!json_object_is_type(v, json_type_int))
+        return -1;
+    long long x = json_object_get_int64(v);
+    if (x < min || x > max)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+/* NULL/absent is fine; otherwise an array whose items are all strings. */
+static int string_list(struct json_object *v)
+{
+    if (!v)
+        return 1;
+    if (!json_object_is_type(v, json_type_array))
+        return 0;
+    for (size_t i = 0; i < json_object_array_length(v); i++)
+        if (!json_object_is_type(json_object_array_get_idx(v, i), json_type_string))
+            return 0;
+    return 1;
+}
+
+/* NULL/absent is fine; otherwise an object whose values are all strings. */
+static int string_map(struct json_object *v)
+{
+    if (!v)
+        return 1;
+    if (!json_object_is_type(v, json_type_object))
+        return 0;
+    struct json_object_iterator it = json_object_iter_begin(v);
+    struct json_object_iterator end = json_object_iter_end(v);
+    for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+        if (!json_object_is_type(json_object_iter_peek_value(&it), json_type_string))
+            return 0;
+    return 1;
+}
+
+static int is_obj_or_absent(struct json_object *v)
+{
+    return !v || json_object_is_type(v, json_type_object);
+}
+
+static int parse_env(const char *step, struct json_object *env, struct wf_error *err)
+{
+    if (!env)
+        return 0;
+    if (!json_object_is_type(env, json_type_array))
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": env must be a list", step);
+    for (size_t i = 0; i < json_object_array_length(env); i++) {
+        struct json_object *e = json_object_array_get_idx(env, i);
+        if (!e || !json_object_is_type(e, json_type_object) || !wf_get_str(e, "name") ||
+            !*wf_get_str(e, "name"))
+            return wf_fail(err, WF_R_INVALID, "step \"%s\": env[%zu] needs a name", step, i);
+        struct json_object *val = wf_get(e, "value");
+        if (val && !json_object_is_type(val, json_type_string))
+            return wf_fail(err, WF_R_INVALID, "step \"%s\": env[%zu].value must be a string", step,
+                           i);
+        if (!is_obj_or_absent(wf_get(e, "valueFrom")))
+            return wf_fail(err, WF_R_INVALID, "step \"%s\": env[%zu].valueFrom must be an object",
+                           step, i);
+    }
+    return 0;
+}
+
+static int parse_pod_template(const char *step, struct json_object *pt, struct wf_error *err)
+{
+    if (!pt)
+        return 0;
+    struct json_object *meta = wf_get(pt, "metadata"), *spec = wf_get(pt, "spec");
+    if (!json_object_is_type(pt, json_type_object) || !is_obj_or_absent(meta) ||
+        !is_obj_or_absent(spec))
+        return wf_fail(err, WF_R_INVALID,
+                       "step \"%s\": podTemplate must be an object with optional metadata and "
+                       "spec objects",
+                       step);
+    if (!string_map(wf_get(meta, "labels")) || !string_map(wf_get(meta, "annotations")))
+        return wf_fail(err, WF_R_INVALID,
+                       "step \"%s\": podTemplate labels and annotations must map strings to "
+                       "strings",
+                       step);
+    /* The controller owns these; refusing beats silently overriding. */
+    static const char *const owned[] = {"containers", "restartPolicy"};
+    for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
+        if (wf_get(spec, owned[i]))
+            return wf_fail(err, WF_R_INVALID,
+                           "step \"%s\": podTemplate.spec.%s is set by the controller and must "
+                           "not be given",
+                           step, owned[i]);
+    return 0;
+}
+
+static int parse_step(struct json_object *o, const char *list, size_t idx, struct wf_step *st,
+                      struct wf_error *err)
+{
+    if (!o || !json_object_is_type(o, json_type_object))
+        return wf_fail(err, WF_R_INVALID, "spec.%s[%zu] must be an object", list, idx);
+    const char *name = wf_get_str(o, "name");
+    if (!name || !*name)
+        return wf_fail(err, WF_R_INVALID, "spec.%s[%zu].name is required", list, idx);
+    if (strlen(name) > WF_STEP_NAME_MAX)
+        return wf_fail(err, WF_R_INVALID, "step name \"%.60s...\" is longer than %d characters",
+                       name, WF_STEP_NAME_MAX);
+    if (!wf_is_dns_label(name))
+        return wf_fail(err, WF_R_INVALID,
+                       "step name \"%s\" is not a valid DNS label (lowercase letters, digits "
+                       "and '-', starting and ending with a letter or digit)",
+                       name);
+    st->name = name;
+    st->raw = o;
+    st->image = wf_get_str(o, "image");
+    if (!st->image || !*st->image)
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": image is required", name);
+    st->command = wf_get(o, "command");
+    st->args = wf_get(o, "args");
+    if (!string_list(st->command))
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": command must be a list of strings", name);
+    if (!string_list(st->args))
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": args must be a list of strings", name);
+    st->env = wf_get(o, "env");
+    int r = parse_env(name, st->env, err);
+    if (r < 0)
+        return r;
+    struct json_object *wd = wf_get(o, "workingDir");
+    if (wd && !json_object_is_type(wd, json_type_string))
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": workingDir must be a string", name);
+    st->working_dir = wd ? json_object_get_string(wd) : NULL;
+    st->resources = wf_get(o, "resources");
+    if (!is_obj_or_absent(st->resources))
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": resources must be an object", name);
+    st->pod_template = wf_get(o, "podTemplate");
+    r = parse_pod_template(name, st->pod_template, err);
+    if (r < 0)
+        return r;
+    if (!string_list(wf_get(o, "dependsOn")))
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": dependsOn must be a list of step names",
+                       name);
+    long long retries = 0, timeout = 0;
+    if (opt_int(o, "retries", 0, INT32_MAX, &retries) < 0)
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": retries must be an integer >= 0", name);
+    if (opt_int(o, "timeoutSeconds", 1, INT64_MAX, &timeout) < 0)
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": timeoutSeconds must be an integer > 0",
+                       name);
+    st->retries = (int)retries;
+    st->timeout_seconds = timeout;
+    return 0;
+}
+
+static int parse_params(struct wf_spec *s, struct json_object *params, struct wf_error *err)
+{
+    if (!params)
+        return 0;
+    if (!json_object_is_type(params, json_type_array))
+        return wf_fail(err, WF_R_INVALID, "spec.params must be a list");
+    size_t n = json_object_array_length(params);
+    if (n > WF_PARAMS_MAX)
+        return wf_fail(err, WF_R_INVALID, "too many parameters: %zu (at most %d)", n,
+                       WF_PARAMS_MAX);
+    s->params = wf_xcalloc(n, sizeof *s->params);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *p = json_object_array_get_idx(params, i);
+        const char *name = wf_get_str(p, "name");
+        if (!name)
+            return wf_fail(err, WF_R_INVALID, "spec.params[%zu] must be an object with a name", i);
+        if (!param_name_ok(name))
+            return wf_fail(err, WF_R_INVALID,
+                           "parameter name \"%s\" is not valid (1-63 letters, digits, '_' or "
+                           "'-')",
+                           name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->params[j].name, name) == 0)
+                return wf_fail(err, WF_R_INVALID, "duplicate parameter name \"%s\"", name);
+        struct json_object *def = wf_get(p, "default");
+        if (def && !json_object_is_type(def, json_type_string))
+            return wf_fail(err, WF_R_INVALID, "parameter \"%s\": default must be a string", name);
+        s->params[i].name = name;
+        s->params[i].def = def ? json_object_get_string(def) : NULL;
+        s->n_params = i + 1;
+    }
+    return 0;
+}
+
+static int parse_enum(struct json_object *spec, const char *key, const char *const *names, size_t n,
+                      int *out, struct wf_error *err)
+{
+    struct json_object *v = wf_get(spec, key);
+    if (!v)
+        return 0;
+    const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    }
+    if (n == 2)
+        return wf_fail(err, WF_R_INVALID, "spec.%s must be %s or %s, not \"%s\"", key, names[0],
+                       names[1], s);
+    return wf_fail(err, WF_R_INVALID, "spec.%s must be %s, %s or %s, not \"%s\"", key, names[0],
+                   names[1], names[2], s);
+}
+
+static int parse_top(struct wf_spec *s, struct json_object *spec, struct wf_error *err)
+{
+    static const char *const fp[] = {"FailFast", "Continue"};
+    static const char *const cp[] = {"Allow", "Forbid", "Replace"};
+    int v = 0;
+    if (parse_enum(spec, "failurePolicy", fp, 2, &v, err) < 0)
+        return -EINVAL;
+    s->failure_policy = (enum wf_failure_policy)v;
+    v = 0;
+    if (parse_enum(spec, "concurrencyPolicy", cp, 3, &v, err) < 0)
+        return -EINVAL;
+    s->concurrency = (enum wf_concurrency)v;
+    static const struct {
+        const char *key;
+        long long min;
+    } ints[] = {{"activeDeadlineSeconds", 1},
+                {"terminationGracePeriodSeconds", 0},
+                {"successfulRunsHistoryLimit", 0},
+                {"failedRunsHistoryLimit", 0},
+                {"ttlSecondsAfterFinished", 0}};
+    long long *outs[] = {&s->active_deadline_seconds, &s->grace_seconds, &s->successful_history,
+                         &s->failed_history, &s->ttl_seconds};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+        if (opt_int(spec, ints[i].key, ints[i].min, INT32_MAX, outs[i]) < 0)
+            return wf_fail(err, WF_R_INVALID, "spec.%s must be an integer %s", ints[i].key,
+                           ints[i].min ? "> 0" : ">= 0");
+    return parse_params(s, wf_get(spec, "params"), err);
+}
+
+static int parse_steps(struct wf_spec *s, struct json_object *spec, struct wf_error *err)
+{
+    struct json_object *steps = wf_get(spec, "steps"), *fin = wf_get(spec, "finally");
+    if (steps && !json_object_is_type(steps, json_type_array))
+        return wf_fail(err, WF_R_INVALID, "spec.steps must be a list");
+    if (fin && !json_object_is_type(fin, json_type_array))
+        return wf_fail(err, WF_R_INVALID, "spec.finally must be a list");
+    size_t n_main = steps ? json_object_array_length(steps) : 0;
+    size_t n_fin = fin ? json_object_array_length(fin) : 0;
+    if (n_main == 0)
+        return wf_fail(err, WF_R_INVALID, "spec.steps must list at least one step");
+    if (n_main + n_fin > WF_STEPS_MAX)
+        return wf_fail(err, WF_R_INVALID, "too many steps: %zu (at most %d, finally included)",
+                       n_main + n_fin, WF_STEPS_MAX);
+    s->steps = wf_xcalloc(n_main + n_fin, sizeof *s->steps);
+    s->n_main = n_main;
+    for (size_t i = 0; i < n_main + n_fin; i++) {
+        int is_fin = i >= n_main;
+        size_t idx = is_fin ? i - n_main : i;
+        struct json_object *o = json_object_array_get_idx(is_fin ? fin : steps, idx);
+        s->n_steps = i + 1; /* so wf_spec_free sees what was filled */
+        s->steps[i].is_finally = is_fin;
+        int r = parse_step(o, is_fin ? "finally" : "steps", idx, &s->steps[i], err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int wf_spec_parse(struct json_object *spec, struct wf_spec **ret, struct wf_error *err)
+{
+    if (!spec || !json_object_is_type(spec, json_type_object))
+        return wf_fail(err, WF_R_INVALID, "spec must be an object");
+    struct wf_spec *s = wf_xcalloc(1, sizeof *s);
+    s->raw = json_object_get(spec);
+    s->grace_seconds = WF_DEFAULT_GRACE_SECONDS;
+    s->successful_history = s->failed_history = s->ttl_seconds = -1;
+    int r = parse_top(s, spec, err);
+    if (r == 0)
+        r = parse_steps(s, spec, err);
+    if (r == 0)
+        r = wf_graph_check(s, err);
+    if (r == 0)
+        r = wf_params_check(s, err);
+    if (r < 0) {
+        wf_spec_free(s);
+        return r;
+    }
+    *ret = s;
+    return 0;
+}
+
+void wf_spec_free(struct wf_spec *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_steps; i++)
+        free(s->steps[i].deps);
+    free(s->steps);
+    free(s->params);
+    free(s->order);
+    json_object_put(s->raw);
+    free(s);
+}
+
+int wf_step_index(const struct wf_spec *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_steps; i++)
+        if (s->steps[i].name && strcmp(s->steps[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
