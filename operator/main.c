@@ -15,6 +15,7 @@
 #include "ctrl/ctrl.h"
 #include "kube/kube.h"
 #include "kubeconfig/kubeconfig.h"
+#include "lease/lease.h"
 #include "log/log.h"
 #include "opts/opts.h"
 
@@ -23,7 +24,9 @@ struct app {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
     struct kube_client *kc;
+    struct kube_client *lease_kc; /* the elector's own: renewals never queue */
     struct ctrl *ctrl;
+    struct lease *lease;
     int signals;
     int exit_code;
 };
@@ -33,12 +36,54 @@ static void on_closed_client(void *ud)
     (void)ud; /* the loop ends once the last handle is closed */
 }
 
+/* Shutdown, last step: nothing of ours is left on the loop after this. */
+static void close_all(struct app *a)
+{
+    kube_client_close(a->kc, on_closed_client, a);
+    if (a->lease_kc)
+        kube_client_close(a->lease_kc, on_closed_client, a);
+    uv_close((uv_handle_t *)&a->sigterm, NULL);
+    uv_close((uv_handle_t *)&a->sigint, NULL);
+}
+
+static void on_lease_closed(void *ud)
+{
+    struct app *a = ud;
+    lease_free(a->lease);
+    a->lease = NULL;
+    close_all(a);
+}
+
+static void on_released(void *ud)
+{
+    struct app *a = ud;
+    lease_close(a->lease, on_lease_closed, a);
+}
+
+/* The controller has stopped writing: only now may the Lease go, so the
+ * next leader never overlaps with our last writes. */
 static void on_ctrl_stopped(void *ud)
 {
     struct app *a = ud;
-    kube_client_close(a->kc, on_closed_client, a);
-    uv_close((uv_handle_t *)&a->sigterm, NULL);
-    uv_close((uv_handle_t *)&a->sigint, NULL);
+    if (!a->lease) {
+        close_all(a);
+        return;
+    }
+    if (lease_release(a->lease, on_released, a) < 0)
+        on_released(a);
+}
+
+static void on_leading(void *ud, int leading)
+{
+    struct app *a = ud;
+    ctrl_set_leading(a->ctrl, leading); /* stop writing at once when lost */
+    log_kv(leading ? LOGL_INFO : LOGL_WARN, leading ? "leading" : "lost leadership", NULL);
+    if (!leading && !a->signals) {
+        /* Restart clean rather than guess what the new leader did. */
+        a->exit_code = 1;
+        a->signals = 1;
+        ctrl_stop(a->ctrl, on_ctrl_stopped, a);
+    }
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -57,10 +102,26 @@ static void on_signal(uv_signal_t *h, int signum)
 static char *hostname(void)
 {
     char buf[256];
+    const char *pod = getenv("POD_NAME");
+    if (pod && *pod)
+        return strdup(pod);
     if (gethostname(buf, sizeof buf) != 0)
         return strdup("runbook");
     buf[sizeof buf - 1] = '\0';
     return strdup(buf);
+}
+
+/* Unique among candidates even when two share a host name. */
+static void identity(const char *host, char *out, size_t len)
+{
+    unsigned char rnd[4] = {0};
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        if (fread(rnd, 1, sizeof rnd, f) != sizeof rnd)
+            memset(rnd, 0, sizeof rnd);
+        fclose(f);
+    }
+    snprintf(out, len, "%.200s_%02x%02x%02x%02x", host, rnd[0], rnd[1], rnd[2], rnd[3]);
 }
 
 int main(int argc, char **argv)
@@ -101,6 +162,29 @@ int main(int argc, char **argv)
         return 2;
     }
     char *host = hostname();
+    if (o.leader_elect) {
+        struct kube_options lko = {.qps = -1};
+        char id[256];
+        identity(host, id, sizeof id);
+        struct lease_options lo = {.name = o.lease_name,
+                                   .namespace = o.lease_namespace ? o.lease_namespace
+                                                                  : cfg->namespace,
+                                   .identity = id,
+                                   .lease_duration_ms = o.lease_duration_ms,
+                                   .renew_deadline_ms = o.renew_deadline_ms,
+                                   .retry_period_ms = o.retry_period_ms};
+        r = kube_client_new(&a.loop, cfg, &lko, &a.lease_kc);
+        if (r == 0)
+            r = lease_new(&a.loop, a.lease_kc, &lo, on_leading, &a, &a.lease);
+        if (r < 0) {
+            fprintf(stderr, "runbook-operator: cannot set up leader election: %s\n",
+                    strerror(-r));
+            kcfg_free(cfg);
+            return 2;
+        }
+        log_kv(LOGL_INFO, "leader election on", "lease", o.lease_name, "namespace",
+               lo.namespace, "identity", id, NULL);
+    }
     struct ctrl_options co = {.namespace = o.n_namespaces ? o.namespaces[0] : NULL,
                               .instance = host,
                               .workers = o.workers};
@@ -119,8 +203,12 @@ int main(int argc, char **argv)
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
 
-    ctrl_set_leading(a.ctrl, 1);
-    r = ctrl_start(a.ctrl);
+    if (a.lease)
+        r = lease_start(a.lease); /* on_leading turns writes on */
+    else
+        ctrl_set_leading(a.ctrl, 1);
+    if (r == 0)
+        r = ctrl_start(a.ctrl);
     if (r < 0) {
         log_kv(LOGL_ERROR, "cannot start the informers", "error", strerror(-r), NULL);
         return 1;

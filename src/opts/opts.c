@@ -8,7 +8,8 @@
 #include <string.h>
 
 enum { O_KUBECONFIG = 256, O_CONTEXT, O_NAMESPACE, O_LOG_LEVEL, O_LOG_FORMAT, O_QPS, O_BURST,
-       O_WORKERS, O_HELP, O_VERSION };
+       O_WORKERS, O_LEADER_ELECT, O_LEASE_NAME, O_LEASE_NS, O_LEASE_DURATION,
+       O_RENEW_DEADLINE, O_RETRY_PERIOD, O_HEALTH_ADDR, O_METRICS_ADDR, O_HELP, O_VERSION };
 
 static const struct option longopts[] = {
     {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
@@ -19,6 +20,14 @@ static const struct option longopts[] = {
     {"qps", required_argument, NULL, O_QPS},
     {"burst", required_argument, NULL, O_BURST},
     {"workers", required_argument, NULL, O_WORKERS},
+    {"leader-elect", optional_argument, NULL, O_LEADER_ELECT},
+    {"leader-elect-lease-name", required_argument, NULL, O_LEASE_NAME},
+    {"leader-elect-namespace", required_argument, NULL, O_LEASE_NS},
+    {"leader-elect-lease-duration", required_argument, NULL, O_LEASE_DURATION},
+    {"leader-elect-renew-deadline", required_argument, NULL, O_RENEW_DEADLINE},
+    {"leader-elect-retry-period", required_argument, NULL, O_RETRY_PERIOD},
+    {"health-addr", required_argument, NULL, O_HEALTH_ADDR},
+    {"metrics-addr", required_argument, NULL, O_METRICS_ADDR},
     {"help", no_argument, NULL, O_HELP},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -38,6 +47,17 @@ const char *opts_usage(void)
            "  --qps N               API requests per second, client side (default: 50)\n"
            "  --burst N             API request burst (default: 100)\n"
            "  --workers N           reconciles in flight at once (default: 16)\n"
+           "  --leader-elect[=BOOL] elect a leader on a Lease; standbys keep warm caches\n"
+           "                        and write nothing (default: false)\n"
+           "  --leader-elect-lease-name NAME        (default: runbook-operator)\n"
+           "  --leader-elect-namespace NS           (default: the configuration's namespace)\n"
+           "  --leader-elect-lease-duration DUR     (default: 15s)\n"
+           "  --leader-elect-renew-deadline DUR     (default: 10s)\n"
+           "  --leader-elect-retry-period DUR       (default: 2s)\n"
+           "  --health-addr ADDR    /healthz and /readyz on [HOST]:PORT (default: :8081;\n"
+           "                        \"0\" disables)\n"
+           "  --metrics-addr ADDR   /metrics on [HOST]:PORT (default: :8080; \"0\" disables)\n"
+           "  DUR is a number with a unit: 500ms, 15s, 1m.\n"
            "  --help, --version\n"
            "\n"
            "Every flag can also be set as RUNBOOK_<FLAG> in the environment, e.g.\n"
@@ -53,10 +73,77 @@ static int fail(char *err, size_t len, const char *fmt, ...)
     return -EINVAL;
 }
 
+/* "500ms", "15s", "1m": milliseconds, or -1. */
+static long parse_duration(const char *v)
+{
+    char *end;
+    double n = strtod(v, &end);
+    if (end == v || !(n > 0))
+        return -1;
+    double mult = strcmp(end, "ms") == 0  ? 1
+                  : strcmp(end, "s") == 0 ? 1000
+                  : strcmp(end, "m") == 0 ? 60000
+                                          : -1;
+    if (mult < 0 || n * mult > 86400000.0)
+        return -1;
+    return (long)(n * mult);
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (!v || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        *out = 1;
+    else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        *out = 0;
+    else
+        return -1;
+    return 0;
+}
+
+/* [HOST]:PORT, or "0" (off). The port must be a number 0-65535. */
+static int valid_addr(const char *v)
+{
+    if (strcmp(v, "0") == 0)
+        return 1;
+    const char *colon = strrchr(v, ':');
+    if (!colon || !colon[1])
+        return 0;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    return !*end && port >= 0 && port <= 65535;
+}
+
 static int set(struct opts *o, int id, const char *name, const char *v, char *err, size_t len)
 {
     char *end;
     switch (id) {
+    case O_LEADER_ELECT:
+        if (parse_bool(v, &o->leader_elect) < 0)
+            return fail(err, len, "%s: not a boolean: \"%s\"", name, v);
+        break;
+    case O_LEASE_NAME:
+    case O_LEASE_NS:
+        if (!*v)
+            return fail(err, len, "%s: empty", name);
+        *(id == O_LEASE_NAME ? &o->lease_name : &o->lease_namespace) = v;
+        break;
+    case O_LEASE_DURATION:
+    case O_RENEW_DEADLINE:
+    case O_RETRY_PERIOD: {
+        long ms = parse_duration(v);
+        if (ms < 0)
+            return fail(err, len, "%s: not a duration like 500ms, 15s or 1m: \"%s\"", name, v);
+        *(id == O_LEASE_DURATION   ? &o->lease_duration_ms
+          : id == O_RENEW_DEADLINE ? &o->renew_deadline_ms
+                                   : &o->retry_period_ms) = ms;
+        break;
+    }
+    case O_HEALTH_ADDR:
+    case O_METRICS_ADDR:
+        if (!valid_addr(v))
+            return fail(err, len, "%s: not [HOST]:PORT or 0: \"%s\"", name, v);
+        *(id == O_HEALTH_ADDR ? &o->health_addr : &o->metrics_addr) = v;
+        break;
     case O_KUBECONFIG:
         o->kubeconfig = v;
         break;
@@ -108,11 +195,17 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
     o->qps = 50;
     o->burst = 100;
     o->workers = 16;
+    o->lease_name = "runbook-operator";
+    o->lease_duration_ms = 15000;
+    o->renew_deadline_ms = 10000;
+    o->retry_period_ms = 2000;
+    o->health_addr = ":8081";
+    o->metrics_addr = ":8080";
     err[0] = '\0';
 
     /* The environment first, so flags override it. */
     for (const struct option *lo = longopts; lo->name; lo++) {
-        if (lo->has_arg != required_argument)
+        if (lo->has_arg == no_argument)
             continue;
         char env[64] = "RUNBOOK_";
         size_t n = strlen(env);
@@ -152,5 +245,11 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
     }
     if (optind < argc)
         return fail(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    /* client-go's rule: the leader must give up before others may take over. */
+    if (o->leader_elect && !(o->lease_duration_ms > o->renew_deadline_ms &&
+                             o->renew_deadline_ms * 10 > o->retry_period_ms * 12))
+        return fail(err, errlen,
+                    "--leader-elect-lease-duration must exceed --leader-elect-renew-deadline, "
+                    "which must exceed 1.2 x --leader-elect-retry-period");
     return 0;
 }

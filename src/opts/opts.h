@@ -20,6 +20,12 @@ struct opts {
     double qps;
     int burst;
     int workers;
+    int leader_elect;
+    const char *lease_name;      /* default "runbook-operator" */
+    const char *lease_namespace; /* NULL: the configuration's namespace */
+    long lease_duration_ms, renew_deadline_ms, retry_period_ms; /* 15 s, 10 s, 2 s */
+    const char *health_addr;  /* default ":8081"; "" or "0" disables */
+    const char *metrics_addr; /* default ":8080" */
     int help, version;
 };
 

@@ -24,9 +24,20 @@ static void test_defaults_and_flags(void)
 {
     struct opts o;
     char err[256];
-    const char *const a[] = {"op", "--kubeconfig", "/k", "--context=dev", "--namespace", "team-a",
-                 "--log-level", "debug", "--log-format=json", "--qps", "12.5", "--burst", "7",
-                 NULL};
+    const char *const a[] = {"op",
+                             "--kubeconfig",
+                             "/k",
+                             "--context=dev",
+                             "--namespace",
+                             "team-a",
+                             "--log-level",
+                             "debug",
+                             "--log-format=json",
+                             "--qps",
+                             "12.5",
+                             "--burst",
+                             "7",
+                             NULL};
     CHECK_INT(parse(&o, err, 13, a), 0);
     CHECK_STR(o.kubeconfig, "/k");
     CHECK_STR(o.context, "dev");
@@ -84,10 +95,45 @@ static void test_errors(void)
     CHECK_STR(err, "--log-format: unknown format \"xml\" (logfmt, json)");
 }
 
+static void test_leader_and_addrs(void)
+{
+    struct opts o;
+    char err[256];
+    const char *const a[] = {"op", "--leader-elect", "--leader-elect-lease-duration", "6s",
+                             "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period",
+                             "500ms", "--health-addr", "127.0.0.1:0", "--metrics-addr", "0",
+                             NULL};
+    CHECK_INT(parse(&o, err, 11, a), 0);
+    CHECK_INT(o.leader_elect, 1);
+    CHECK_INT(o.lease_duration_ms, 6000);
+    CHECK_INT(o.renew_deadline_ms, 4000);
+    CHECK_INT(o.retry_period_ms, 500);
+    CHECK_STR(o.health_addr, "127.0.0.1:0");
+    CHECK_STR(o.metrics_addr, "0");
+    CHECK_STR(o.lease_name, "runbook-operator");
+    const char *const b[] = {"op", "--leader-elect=false", NULL};
+    CHECK_INT(parse(&o, err, 2, b), 0);
+    CHECK_INT(o.leader_elect, 0);
+    CHECK_STR(o.health_addr, ":8081");
+    const char *const c[] = {"op", "--leader-elect", "--leader-elect-renew-deadline", "20s", NULL};
+    CHECK(parse(&o, err, 4, c) < 0);
+    CHECK_CONTAINS(err, "must exceed --leader-elect-renew-deadline");
+    const char *const d[] = {"op", "--leader-elect-retry-period", "soon", NULL};
+    CHECK(parse(&o, err, 3, d) < 0);
+    CHECK_STR(err, "--leader-elect-retry-period: not a duration like 500ms, 15s or 1m: \"soon\"");
+    const char *const e[] = {"op", "--metrics-addr", "localhost", NULL};
+    CHECK(parse(&o, err, 3, e) < 0);
+    CHECK_STR(err, "--metrics-addr: not [HOST]:PORT or 0: \"localhost\"");
+    const char *const f[] = {"op", "--leader-elect=maybe", NULL};
+    CHECK(parse(&o, err, 2, f) < 0);
+    CHECK_STR(err, "--leader-elect: not a boolean: \"maybe\"");
+}
+
 int main(void)
 {
     RUN(test_defaults_and_flags);
     RUN(test_env);
     RUN(test_errors);
+    RUN(test_leader_and_addrs);
     return check_finish();
 }
