@@ -1,0 +1,185 @@
+/* operator.c - the operator's /metrics families, from the modules' stats. */
+#include "metrics/metrics.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "ctrl/ctrl.h"
+#include "informer/inf.h"
+#include "kube/kube.h"
+#include "plan/plan.h"
+
+#ifndef RUNBOOK_VERSION
+#define RUNBOOK_VERSION "unknown"
+#endif
+
+int metrics_process_read(struct metrics_process *out)
+{
+    memset(out, 0, sizeof *out);
+    int err = 0;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) {
+        out->cpu_seconds = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    } else {
+        err = -errno;
+    }
+    /* statm: size resident shared text lib data dt, in pages. */
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    if (!f)
+        return -errno;
+    if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+        err = -EIO;
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    if (page > 0)
+        out->resident_bytes = (uint64_t)resident * (uint64_t)page;
+    return err;
+}
+
+static void counter(struct metrics_buf *b, const char *name, const char *help, uint64_t v)
+{
+    metrics_family(b, name, METRICS_COUNTER, help);
+    metrics_sample_u64(b, name, v, NULL);
+}
+
+static void gauge(struct metrics_buf *b, const char *name, const char *help, double v)
+{
+    metrics_family(b, name, METRICS_GAUGE, help);
+    metrics_sample(b, name, v, NULL);
+}
+
+static void hist(struct metrics_buf *b, const char *name, const char *help,
+                 const struct ctrl_hist *h)
+{
+    struct metrics_hist mh = {.n = CTRL_HIST_BUCKETS,
+                              .bounds = ctrl_hist_bounds,
+                              .buckets = h->buckets,
+                              .count = h->count,
+                              .sum = h->sum};
+    metrics_family(b, name, METRICS_HISTOGRAM, help);
+    metrics_histogram(b, name, &mh, NULL);
+}
+
+static void render_ctrl(struct metrics_buf *b, const struct ctrl_stats *cs)
+{
+    const char *name = "runbook_workflowruns";
+    metrics_family(b, name, METRICS_GAUGE, "WorkflowRuns in the cache, by status.phase.");
+    size_t n_phases = sizeof cs->runs_by_phase / sizeof cs->runs_by_phase[0];
+    for (size_t i = 0; i < n_phases; i++) {
+        /* A run whose status was never written has no phase yet; an empty
+         * label value would read as "no label" in PromQL. */
+        const char *phase = plan_phase_name((enum plan_phase)i);
+        metrics_sample_u64(b, name, cs->runs_by_phase[i], "phase", *phase ? phase : "Unknown",
+                           NULL);
+    }
+
+    name = "runbook_step_outcomes_total";
+    metrics_family(b, name, METRICS_COUNTER, "Steps that ended, by outcome.");
+    metrics_sample_u64(b, name, cs->steps_succeeded, "outcome", "succeeded", NULL);
+    metrics_sample_u64(b, name, cs->steps_failed, "outcome", "failed", NULL);
+
+    counter(b, "runbook_reconcile_total", "Reconciles (plans computed).", cs->reconciles);
+    counter(b, "runbook_reconcile_errors_total",
+            "Reconciles whose writes failed and were requeued.", cs->reconcile_errors);
+    hist(b, "runbook_reconcile_duration_seconds",
+         "Time to plan a reconcile and perform its writes.", &cs->reconcile_seconds);
+    gauge(b, "runbook_workqueue_depth", "Keys waiting in the work queue.", (double)cs->queue_depth);
+    hist(b, "runbook_teardown_duration_seconds",
+         "Time from the start of a run's teardown to its terminal phase.", &cs->teardown_seconds);
+    counter(b, "runbook_jobs_created_total", "Jobs created for steps.", cs->jobs_created);
+    counter(b, "runbook_jobs_deleted_total", "Jobs deleted by the operator.", cs->jobs_deleted);
+}
+
+static void render_informers(struct metrics_buf *b, const struct metrics_informer *infs, size_t n)
+{
+    static const struct {
+        const char *name, *help;
+        enum metrics_type type;
+        size_t off;
+    } fams[] = {
+        {"runbook_watch_restarts_total", "Watches reopened after the first, by resource.",
+         METRICS_COUNTER, offsetof(struct inf_stats, watch_restarts)},
+        {"runbook_relists_total", "Full lists after the first (410 Gone), by resource.",
+         METRICS_COUNTER, offsetof(struct inf_stats, relists)},
+        {"runbook_cache_objects", "Objects in the informer cache, by resource.", METRICS_GAUGE,
+         offsetof(struct inf_stats, objects)},
+    };
+    for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
+        metrics_family(b, fams[f].name, fams[f].type, fams[f].help);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v;
+            memcpy(&v, (const char *)infs[i].stats + fams[f].off, sizeof v);
+            metrics_sample_u64(b, fams[f].name, v, "resource", infs[i].resource, NULL);
+        }
+    }
+}
+
+static void render_kube(struct metrics_buf *b, const struct kube_stats *ks)
+{
+    /* kube_stats keeps outcomes per verb only by class, and exact codes only
+     * across verbs; two families keep each faithful, so that sum() over
+     * either one is the number of attempts that got an outcome. */
+    const char *name = "runbook_api_requests_total";
+    metrics_family(b, name, METRICS_COUNTER,
+                   "API attempts (retries included) by verb and status class; "
+                   "code=\"<error>\" when no response arrived.");
+    static const char *const classes[6] = {"<error>", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    for (int v = 0; v < KUBE_VERB_MAX; v++) {
+        for (int c = 0; c < 6; c++) {
+            /* Informational responses never end an attempt in practice:
+             * keep the common series present from the start, skip 1xx. */
+            if (c == 1 && !ks->by_class[v][c])
+                continue;
+            metrics_sample_u64(b, name, ks->by_class[v][c], "verb",
+                               kube_verb_name((enum kube_verb)v), "code", classes[c], NULL);
+        }
+    }
+
+    name = "runbook_api_responses_total";
+    metrics_family(b, name, METRICS_COUNTER, "API responses by exact status code, all verbs.");
+    for (int code = 100; code < KUBE_STATS_MAX_CODE; code++) {
+        if (!ks->by_code[code])
+            continue;
+        char c[8];
+        snprintf(c, sizeof c, "%d", code);
+        metrics_sample_u64(b, name, ks->by_code[code], "code", c, NULL);
+    }
+
+    counter(b, "runbook_api_retries_total", "API attempts that were retries.", ks->retries);
+    gauge(b, "runbook_api_in_flight", "API requests and watches not finished.",
+          (double)ks->in_flight);
+    metrics_family(b, "runbook_api_ratelimit_wait_seconds_total", METRICS_COUNTER,
+                   "Time requests waited for the client-side token bucket.");
+    metrics_sample(b, "runbook_api_ratelimit_wait_seconds_total",
+                   (double)ks->ratelimit_wait_ms / 1000.0, NULL);
+}
+
+int metrics_render_operator(struct metrics_buf *b, const struct ctrl_stats *cs,
+                            const struct metrics_informer *infs, size_t n_infs,
+                            const struct kube_stats *ks, int leading,
+                            const struct metrics_process *proc)
+{
+    metrics_family(b, "runbook_build_info", METRICS_GAUGE, "Always 1; the version as a label.");
+    metrics_sample_u64(b, "runbook_build_info", 1, "version", RUNBOOK_VERSION, NULL);
+    gauge(b, "runbook_leader", "1 while this replica performs writes (holds the lease).",
+          leading ? 1 : 0);
+    if (cs)
+        render_ctrl(b, cs);
+    if (infs && n_infs)
+        render_informers(b, infs, n_infs);
+    if (ks)
+        render_kube(b, ks);
+    if (proc) {
+        gauge(b, "process_resident_memory_bytes", "Resident memory size in bytes.",
+              (double)proc->resident_bytes);
+        metrics_family(b, "process_cpu_seconds_total", METRICS_COUNTER,
+                       "Total user and system CPU time spent in seconds.");
+        metrics_sample(b, "process_cpu_seconds_total", proc->cpu_seconds, NULL);
+    }
+    return b->err;
+}
