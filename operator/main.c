@@ -13,10 +13,13 @@
 #include <uv.h>
 
 #include "ctrl/ctrl.h"
+#include "http/http.h"
+#include "informer/inf.h"
 #include "kube/kube.h"
 #include "kubeconfig/kubeconfig.h"
 #include "lease/lease.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "opts/opts.h"
 
 /* The loop's context: everything the daemon owns. */
@@ -27,6 +30,9 @@ struct app {
     struct kube_client *lease_kc; /* the elector's own: renewals never queue */
     struct ctrl *ctrl;
     struct lease *lease;
+    int lease_started;
+    struct http_server *health, *metrics;
+    struct metrics_buf mbuf; /* reused across scrapes */
     int signals;
     int exit_code;
 };
@@ -36,9 +42,83 @@ static void on_closed_client(void *ud)
     (void)ud; /* the loop ends once the last handle is closed */
 }
 
+/* --- HTTP endpoints -------------------------------------------------------- */
+
+static int on_healthz(void *ud, const struct http_request *q, struct http_response *r)
+{
+    (void)ud;
+    (void)q;
+    return http_response_append(r, "ok\n", 3); /* answering proves the loop turns */
+}
+
+static int on_readyz(void *ud, const struct http_request *q, struct http_response *r)
+{
+    (void)q;
+    struct app *a = ud;
+    const char *why = a->signals                         ? "shutting down"
+                      : !ctrl_synced(a->ctrl)            ? "caches not synced"
+                      : (a->lease && !a->lease_started) ? "leader election not running"
+                                                         : NULL;
+    if (!why)
+        return http_response_append(r, "ok\n", 3);
+    r->status = 503;
+    return http_response_printf(r, "%s\n", why);
+}
+
+static int on_metrics(void *ud, const struct http_request *q, struct http_response *r)
+{
+    (void)q;
+    struct app *a = ud;
+    struct ctrl_stats cs;
+    struct kube_stats ks;
+    struct metrics_process pr;
+    struct inf_stats is[8];
+    struct metrics_informer mi[8];
+    size_t n = ctrl_informer_count() < 8 ? ctrl_informer_count() : 8;
+    ctrl_get_stats(a->ctrl, &cs);
+    for (size_t i = 0; i < n; i++) {
+        ctrl_informer_stats(a->ctrl, i, &is[i]);
+        mi[i] = (struct metrics_informer){ctrl_informer_name(i), &is[i]};
+    }
+    kube_client_stats(a->kc, &ks);
+    metrics_buf_reset(&a->mbuf);
+    int rc = metrics_render_operator(&a->mbuf, &cs, mi, n, &ks, ctrl_leading(a->ctrl),
+                                     metrics_process_read(&pr) == 0 ? &pr : NULL);
+    if (rc == 0)
+        rc = http_response_set_type(r, METRICS_CONTENT_TYPE);
+    return rc < 0 ? rc : http_response_append(r, a->mbuf.data, a->mbuf.len);
+}
+
+static const struct http_route health_routes[] = {{"/healthz", HTTP_GET, on_healthz},
+                                                  {"/readyz", HTTP_GET, on_readyz}};
+static const struct http_route metrics_routes[] = {{"/metrics", HTTP_GET, on_metrics}};
+static const struct http_route all_routes[] = {{"/healthz", HTTP_GET, on_healthz},
+                                               {"/readyz", HTTP_GET, on_readyz},
+                                               {"/metrics", HTTP_GET, on_metrics}};
+
+static int enabled(const char *addr)
+{
+    return addr && *addr && strcmp(addr, "0") != 0;
+}
+
+static int listen_on(struct app *a, const char *addr, const struct http_route *routes, size_t n,
+                     struct http_server **out)
+{
+    int r = http_server_new(&a->loop, addr, routes, n, a, out);
+    if (r < 0)
+        fprintf(stderr, "runbook-operator: cannot listen on %s: %s\n", addr, strerror(-r));
+    return r;
+}
+
 /* Shutdown, last step: nothing of ours is left on the loop after this. */
 static void close_all(struct app *a)
 {
+    /* /metrics reads the client: close the servers first. */
+    if (a->health)
+        http_server_close(a->health, NULL, NULL);
+    if (a->metrics)
+        http_server_close(a->metrics, NULL, NULL);
+    a->health = a->metrics = NULL;
     kube_client_close(a->kc, on_closed_client, a);
     if (a->lease_kc)
         kube_client_close(a->lease_kc, on_closed_client, a);
@@ -197,14 +277,27 @@ int main(int argc, char **argv)
            cfg->source, "namespace", co.namespace ? co.namespace : "(all)", NULL);
     kcfg_free(cfg);
 
+    int same = enabled(o.health_addr) && enabled(o.metrics_addr) &&
+               strcmp(o.health_addr, o.metrics_addr) == 0;
+    if (same)
+        r = listen_on(&a, o.health_addr, all_routes, 3, &a.health);
+    else if (enabled(o.health_addr))
+        r = listen_on(&a, o.health_addr, health_routes, 2, &a.health);
+    if (r == 0 && !same && enabled(o.metrics_addr))
+        r = listen_on(&a, o.metrics_addr, metrics_routes, 1, &a.metrics);
+    if (r < 0)
+        return 2;
+
     uv_signal_init(&a.loop, &a.sigterm);
     uv_signal_init(&a.loop, &a.sigint);
     a.sigterm.data = a.sigint.data = &a;
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
 
-    if (a.lease)
+    if (a.lease) {
         r = lease_start(a.lease); /* on_leading turns writes on */
+        a.lease_started = r == 0;
+    }
     else
         ctrl_set_leading(a.ctrl, 1);
     if (r == 0)
@@ -215,6 +308,7 @@ int main(int argc, char **argv)
     }
     uv_run(&a.loop, UV_RUN_DEFAULT);
     ctrl_free(a.ctrl);
+    metrics_buf_free(&a.mbuf);
     free(host);
     r = uv_loop_close(&a.loop);
     if (r != 0)

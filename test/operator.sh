@@ -26,9 +26,16 @@ start() {
 		sleep 0.2
 	done
 	alive && return 0
+	# Loopback ports of our own, recorded for the tests that scrape them.
+	read -r hp mp < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(2)]
+[x.bind(("127.0.0.1",0)) for x in s]
+print(*[x.getsockname()[1] for x in s])')
+	printf 'OPERATOR_HEALTH=http://127.0.0.1:%s\nOPERATOR_METRICS=http://127.0.0.1:%s\n' "$hp" "$mp" >"$dir/operator.env"
 	echo "--- start $(date -u +%FT%TZ) $*" >>"$log"
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} setsid "$bindir/runbook-operator" \
-		--kubeconfig "$KUBECONFIG" --log-level "${RUNBOOK_TEST_LOG_LEVEL:-info}" "$@" \
+		--kubeconfig "$KUBECONFIG" --log-level "${RUNBOOK_TEST_LOG_LEVEL:-info}" \
+		--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" "$@" \
 		>>"$log" 2>&1 </dev/null &
 	echo $! >"$pidf"
 	sleep 0.5

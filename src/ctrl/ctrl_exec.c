@@ -272,7 +272,9 @@ static void expect_job(struct rec *r, const char *job)
     if (!p)
         return;
     x->jobs = p;
-    snprintf(x->jobs[x->n_jobs++], PLAN_SHORT_LEN, "%s", job);
+    /* Job names are DNS labels (<= 63): the precision only tells gcc -O3
+     * (-Werror=format-truncation) that the copy fits. */
+    snprintf(x->jobs[x->n_jobs++], PLAN_SHORT_LEN, "%.*s", PLAN_SHORT_LEN - 1, job);
 }
 
 /* A 409 on create: ours (a previous attempt, or a reconcile from a stale
@@ -356,9 +358,18 @@ static void write_cb(void *ud, const struct kube_result *res)
     }
     free(o);
     if (a->kind == PLAN_PATCH_STATUS && r->status_ok) {
-        for (size_t i = 0; i < r->plan.n; i++)
-            if (r->plan.actions[i].kind == PLAN_EVENT)
-                send_event(r, i);
+        for (size_t i = 0; i < r->plan.n; i++) {
+            const struct plan_action *e = &r->plan.actions[i];
+            if (e->kind != PLAN_EVENT)
+                continue;
+            /* Step outcomes are counted once: with the status write that
+             * recorded them (the events say what the write changed). */
+            if (strcmp(e->reason, "StepSucceeded") == 0)
+                c->stats.steps_succeeded++;
+            else if (strcmp(e->reason, "StepFailed") == 0)
+                c->stats.steps_failed++;
+            send_event(r, i);
+        }
     }
     op_done(r);
 }
@@ -516,10 +527,12 @@ void ctrl_reconcile(struct ctrl *c, const char *key)
     r->key = (char *)(uintptr_t)key; /* the queue's, valid until wq_done */
     r->exp = x;
     r->t0 = uv_now(c->loop);
+    uint64_t enq_ns = ctrl_enq_take(c, key); /* instrumentation */
     plan_init(&r->plan);
     c->stats.reconciles++;
     int rc = plan_for(c, r);
     if (rc == 2) { /* wait for the cache; a watch event will come sooner */
+        ctrl_enq_restore(c, key, enq_ns); /* the event still waits for its plan */
         r->plan.requeue_after_ms = CTRL_STALE_RECHECK_MS;
     } else if (rc < 0) {
         log_kv(LOGL_ERROR, "plan failed", "key", key, "error", strerror(-rc), NULL);
@@ -529,6 +542,7 @@ void ctrl_reconcile(struct ctrl *c, const char *key)
     r->pending = 1; /* held while the writes are being issued */
     if (rc == 0 && c->leading) {
         int has_status = plan_count(&r->plan, PLAN_PATCH_STATUS) > 0;
+        size_t n_del = plan_count(&r->plan, PLAN_DELETE_JOB), seen_del = 0;
         for (size_t i = 0; i < r->plan.n; i++) {
             if (r->plan.actions[i].kind == PLAN_EVENT && !has_status)
                 send_event(r, i); /* nothing to wait for */
@@ -538,6 +552,13 @@ void ctrl_reconcile(struct ctrl *c, const char *key)
             if (w < 0) {
                 log_kv(LOGL_ERROR, "cannot send write", "key", key, "error", strerror(-w), NULL);
                 r->failed = 1;
+            }
+            /* Instrumentation: the teardown's last DELETE is with the client. */
+            if (r->plan.actions[i].kind == PLAN_DELETE_JOB && ++seen_del == n_del && enq_ns) {
+                uint64_t sent = uv_hrtime();
+                ctrl_hist_observe(&c->stats.dispatch_seconds, (double)(sent - enq_ns) / 1e9);
+                if (c->on_teardown_sent)
+                    c->on_teardown_sent(c->hook_ud, r->ns, r->name, n_del, enq_ns, sent);
             }
         }
     }
