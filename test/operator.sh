@@ -15,6 +15,30 @@ export KUBECONFIG=$dir/kubeconfig
 pidf=$dir/pids/operator.pid
 log=$dir/logs/operator.log
 
+# The operator authenticates as the manifests' ServiceAccount, bound by the
+# manifests' ClusterRole, so every e2e test also proves the RBAC is enough
+# (RUNBOOK_TEST_AS_ADMIN=1 runs it as admin instead).
+sa_kubeconfig() {
+	kubectl kustomize "$root/manifests" | python3 -c '
+import re, sys
+docs = sys.stdin.read().split("\n---\n")
+skip = re.compile(r"^kind: (Deployment|Service|PodDisruptionBudget|CustomResourceDefinition)$", re.M)
+print("\n---\n".join(d for d in docs if not skip.search(d)))' | kubectl apply -f - >/dev/null
+	local token server ca
+	token=$(kubectl create token runbook-operator -n runbook-system --duration=24h)
+	server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
+	ca=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')
+	cat >"$dir/operator.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$ca"}}]
+users: [{name: runbook-operator, user: {token: "$token"}}]
+contexts: [{name: c, context: {cluster: c, user: runbook-operator, namespace: runbook-system}}]
+current-context: c
+KC
+	echo "$dir/operator.kubeconfig"
+}
+
 alive() { [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
 
 start() {
@@ -32,9 +56,11 @@ s=[socket.socket() for _ in range(2)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 	printf 'OPERATOR_HEALTH=http://127.0.0.1:%s\nOPERATOR_METRICS=http://127.0.0.1:%s\n' "$hp" "$mp" >"$dir/operator.env"
-	echo "--- start $(date -u +%FT%TZ) $*" >>"$log"
+	local kc=$KUBECONFIG
+	[ "${RUNBOOK_TEST_AS_ADMIN:-0}" = 1 ] || kc=$(sa_kubeconfig)
+	echo "--- start $(date -u +%FT%TZ) as $(basename "$kc") $*" >>"$log"
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} setsid "$bindir/runbook-operator" \
-		--kubeconfig "$KUBECONFIG" --log-level "${RUNBOOK_TEST_LOG_LEVEL:-info}" \
+		--kubeconfig "$kc" --log-level "${RUNBOOK_TEST_LOG_LEVEL:-info}" \
 		--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" "$@" \
 		>>"$log" 2>&1 </dev/null &
 	echo $! >"$pidf"

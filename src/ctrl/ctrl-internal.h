@@ -53,6 +53,12 @@ struct ctrl {
     int pump_closed;
     size_t in_flight;        /* reconciles with writes outstanding */
     struct lh_table *expect; /* key -> struct ctrl_expect* */
+    /* Instrumentation: key -> struct ctrl_enq, the uv_hrtime() of the first
+     * ctrl_enqueue since the key was last taken (dispatch_seconds). */
+    struct lh_table *enq;
+    void (*on_teardown_sent)(void *ud, const char *ns, const char *run, size_t n_deletes,
+                             uint64_t enqueued_ns, uint64_t sent_ns);
+    void *hook_ud;
     void (*stopped)(void *ud);
     void *stopped_ud;
     struct ctrl_stats stats;
@@ -60,6 +66,11 @@ struct ctrl {
 
 /* ctrl.c */
 void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name);
+/* Instrumentation: the enqueue time of key (0 if none), forgotten;
+ * ctrl_enq_restore puts one back (keeping an earlier one) when the key's
+ * reconcile was deferred without planning. */
+uint64_t ctrl_enq_take(struct ctrl *c, const char *key);
+void ctrl_enq_restore(struct ctrl *c, const char *key, uint64_t ns);
 void ctrl_kick(struct ctrl *c);
 void ctrl_reconcile_done(struct ctrl *c);
 int64_t ctrl_wall_ms(void);

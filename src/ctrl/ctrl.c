@@ -30,6 +30,52 @@ int64_t ctrl_wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* --- instrumentation: when a key was queued -------------------------------- */
+
+struct ctrl_enq {
+    uint64_t ns;
+    char key[]; /* the table's key points here */
+};
+
+static void enq_free(struct lh_entry *e)
+{
+    free(lh_entry_v(e)); /* the key lives in the value */
+}
+
+static void enq_note(struct ctrl *c, const char *key, uint64_t ns)
+{
+    struct ctrl_enq *x;
+    if (lh_table_lookup_ex(c->enq, key, (void **)&x)) {
+        if (ns < x->ns)
+            x->ns = ns;
+        return;
+    }
+    size_t len = strlen(key) + 1;
+    x = malloc(sizeof *x + len);
+    if (!x)
+        return; /* a lost sample, nothing else */
+    x->ns = ns;
+    memcpy(x->key, key, len);
+    if (lh_table_insert(c->enq, x->key, x) != 0)
+        free(x);
+}
+
+uint64_t ctrl_enq_take(struct ctrl *c, const char *key)
+{
+    struct ctrl_enq *x;
+    if (!lh_table_lookup_ex(c->enq, key, (void **)&x))
+        return 0;
+    uint64_t ns = x->ns;
+    lh_table_delete(c->enq, key);
+    return ns;
+}
+
+void ctrl_enq_restore(struct ctrl *c, const char *key, uint64_t ns)
+{
+    if (ns)
+        enq_note(c, key, ns);
+}
+
 static char *dupstr(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -56,7 +102,10 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     qc.qps = 0; /* the kube client's token bucket already paces writes */
     c->q = wq_new(&qc);
     c->expect = lh_kchar_table_new(256, ctrl_expect_free);
-    if (!c->instance || (opt->namespace && !c->ns) || !c->q || !c->expect)
+    c->enq = lh_kchar_table_new(256, enq_free);
+    c->on_teardown_sent = opt->on_teardown_sent;
+    c->hook_ud = opt->hook_ud;
+    if (!c->instance || (opt->namespace && !c->ns) || !c->q || !c->expect || !c->enq)
         goto nomem;
     static const struct kube_resource *const res[CTRL_INF_MAX] = {
         &KUBE_WORKFLOWS, &KUBE_WORKFLOWRUNS, &KUBE_JOBS, &KUBE_PODS};
@@ -69,6 +118,11 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     for (int i = 0; i < CTRL_INF_MAX; i++) {
         int r = inf_new(kc, loop, res[i], c->ns, sel[i], NULL, proj[i], &ctrl_handlers[i], c,
                         &c->inf[i]);
+        /* A list page is parsed whole before it is projected: 100 objects
+         * keep that peak near 10 MB where 500 would reach 50 MB. */
+        static const struct inf_options io = {.page_limit = 100};
+        if (r == 0)
+            r = inf_configure(c->inf[i], &io);
         if (r < 0) {
             ctrl_free(c);
             return r;
@@ -108,8 +162,10 @@ void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name)
     int n = snprintf(key, sizeof key, "%c:%s/%s", kind, ns ? ns : "", name);
     if (n < 0 || (size_t)n >= sizeof key)
         return;
-    if (wq_add(c->q, key) == 0)
+    if (wq_add(c->q, key) == 0) {
+        enq_note(c, key, uv_hrtime());
         ctrl_kick(c);
+    }
 }
 
 static void pump_cb(uv_timer_t *t)
@@ -251,6 +307,8 @@ void ctrl_free(struct ctrl *c)
     wq_free(c->q);
     if (c->expect)
         lh_table_free(c->expect);
+    if (c->enq)
+        lh_table_free(c->enq);
     free(c->ns);
     free(c->instance);
     free(c);

@@ -30,6 +30,14 @@ struct ctrl_options {
     const char *namespace; /* NULL: all namespaces */
     const char *instance;  /* reportingInstance of Events (hostname); NULL: "runbook" */
     int workers;           /* reconciles in flight at once; 0: 16 */
+    /* Instrumentation hook (bench/bench_controller.c); NULL: none. Called on
+     * the loop right after the last DELETE of a plan that deletes Jobs (a
+     * teardown) was handed to the kube client, for a key that an informer
+     * event queued. enqueued_ns: uv_hrtime() when the first event queued
+     * the run's key since it was last taken; sent_ns: uv_hrtime() now. */
+    void (*on_teardown_sent)(void *ud, const char *ns, const char *run, size_t n_deletes,
+                             uint64_t enqueued_ns, uint64_t sent_ns);
+    void *hook_ud;
 };
 
 /* Counters and gauges for /metrics. */
@@ -52,6 +60,9 @@ struct ctrl_stats {
     uint64_t queue_depth;                   /* gauge */
     struct ctrl_hist reconcile_seconds;     /* plan + writes */
     struct ctrl_hist teardown_seconds;      /* teardown start -> terminal phase */
+    /* informer event that queued a run -> the last DELETE of its teardown
+     * handed to the kube client (see on_teardown_sent) */
+    struct ctrl_hist dispatch_seconds;
 };
 
 int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options *opt,
