@@ -39,6 +39,7 @@ struct step {
     char job_name[WF_NAME_LEN];
     const struct plan_job *job; /* ours, observed; NULL if none */
     int foreign;                /* a Job of that name owned by another: 1 deleting, 2 live */
+    int vanished;               /* status recorded a Job that is gone; not yet terminal */
     enum step_phase old_phase, phase;
     int has_job; /* status records `job` */
     int attempts;
@@ -56,7 +57,7 @@ struct draft {
     int64_t start_ms, completion_ms; /* 0: omit */
     int cancel_requested;
     char progress[32];
-    const char *current_step;  /* NULL: omit */
+    char current_step[128];    /* "": omit */
     struct json_object *steps; /* owned array, or NULL */
     int stuck;                 /* TeardownStuck: 1 True, 0 False if it was set, -1 omit */
     char stuck_message[1024];
@@ -105,6 +106,8 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
                        struct json_object *old_steps);
 /* `step "x" failed: exit code 3 (Error): <message>` and its variants. */
 void plan_step_failure(const struct step *s, char *buf, size_t cap);
+/* A vanished step that no teardown explains: Failed, reason JobDeleted. */
+void plan_step_vanished(const struct ctx *c, struct step *s);
 /* A new status.steps[] entry for s. */
 struct json_object *plan_step_json(const struct step *s);
 int plan_job_failed(const struct plan_job *j);    /* Failed or FailureTarget */

@@ -19,8 +19,9 @@
  *    Workflow is never read again.
  *  - a step is Running once its Job is observed (never on the strength of
  *    our own create), Succeeded on Complete/SuccessCriteriaMet, Failed on
- *    FailureTarget/Failed (details from its pod), Failed/JobDeleted if a
- *    recorded Job vanishes. A terminal step never changes again.
+ *    FailureTarget/Failed (details from its pod). A recorded Job that
+ *    vanished is Cancelled during a teardown, else Failed/JobDeleted. A
+ *    terminal step never changes again. The caches must be synced.
  *  - teardown (FailFast failure, cancel, run deadline): no more main-step
  *    creates, DELETE_JOB every unfinished main-step Job, unstarted steps
  *    Skipped, torn-down steps Cancelled; phase Failing or Cancelling.
@@ -28,7 +29,10 @@
  *    deleting and no main-step pod is non-terminal; they are never torn
  *    down and are bounded only by their own timeoutSeconds. The terminal
  *    phase is written once every Job has its terminal condition.
- *  - Continue: only dependents of the failed step are Skipped.
+ *  - Continue: only dependents of the failed step are Skipped; the other
+ *    branches go on, the phase is Failing from the first failure.
+ *  - status.currentStep: the running steps, comma-separated (cut with
+ *    ",..." at 127 chars), else the step that failed the run.
  *  - first cause wins: the Succeeded reason (StepFailed, DeadlineExceeded,
  *    Cancelled) is fixed by the first of those seen and decides the final
  *    phase (Cancelled only when the cancel came first). If several are
@@ -41,9 +45,11 @@
  *    (from the run's snapshot, else the live Workflow) delete the oldest
  *    terminal runs of the Workflow; Cancelled counts as failed.
  *
- * Action order in a plan (execute in order, stop at the first failure and
- * requeue): PATCH_STATUS, DELETE_JOB..., CREATE_JOB..., CANCEL_RUN...,
- * DELETE_RUN..., EVENT.... Events only after the status write succeeded.
+ * The writes of one plan are independent: any subset may be lost (crash,
+ * 409) or land in any order, and the next plan repairs it. They are listed
+ * PATCH_STATUS, DELETE_JOB..., CREATE_JOB..., CANCEL_RUN..., DELETE_RUN...,
+ * then EVENT...; send events only after the status write succeeded (or
+ * when the plan has none).
  *
  * Ownership: the input is borrowed and never modified. Each action owns
  * its body; plan_release frees them. Out of memory aborts. */

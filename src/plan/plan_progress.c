@@ -61,15 +61,33 @@ static struct step *step_named(struct run *r, const char *name)
     return NULL;
 }
 
+static void decide_trigger(struct run *r)
+{
+    r->trigger = CAUSE_NONE;
+    if (r->cause == CAUSE_DEADLINE || r->cause == CAUSE_CANCELLED ||
+        (r->cause == CAUSE_STEP_FAILED && r->spec->failure_policy == WF_FAIL_FAST))
+        r->trigger = r->cause;
+    else if (r->deadline_hit) /* Continue after a failure, then the deadline */
+        r->trigger = CAUSE_DEADLINE;
+    else if (r->c->cancel)
+        r->trigger = CAUSE_CANCELLED;
+}
+
 /* First cause wins; in one pass a failure beats the deadline beats the
  * cancel (the cancel is latched before we send any SIGTERM, so a failure
- * seen together with it did not come from our teardown). */
+ * seen together with it did not come from our teardown). A Job that
+ * vanished is a failure only when no teardown explains it, and the cause
+ * only when nothing else is: the writes of a plan go out together, so the
+ * deletes of a teardown can land while its status write is lost. */
 static void decide_cause(struct run *r)
 {
     struct ctx *c = r->c;
     r->cause = cause_parse(old_succeeded_reason(c->status));
-    if (r->cause == CAUSE_STEP_FAILED)
-        r->cause_step = step_named(r, plan_get_str(c->status, "currentStep"));
+    char name[WF_NAME_LEN];
+    const char *msg = plan_get_str(c->status, "message");
+    /* Our own message names the cause; step names hold no '"'. */
+    if (r->cause == CAUSE_STEP_FAILED && msg && sscanf(msg, "step \"%63[^\"]\" failed", name) == 1)
+        r->cause_step = step_named(r, name);
     if (r->cause == CAUSE_NONE) {
         for (size_t i = 0; i < r->n && !r->cause_step; i++)
             if (r->steps[i].phase == SP_FAILED)
@@ -81,13 +99,19 @@ static void decide_cause(struct run *r)
         else if (c->cancel)
             r->cause = CAUSE_CANCELLED;
     }
-    if (r->cause == CAUSE_DEADLINE || r->cause == CAUSE_CANCELLED ||
-        (r->cause == CAUSE_STEP_FAILED && r->spec->failure_policy == WF_FAIL_FAST))
-        r->trigger = r->cause;
-    else if (r->deadline_hit) /* Continue after a failure, then the deadline */
-        r->trigger = CAUSE_DEADLINE;
-    else if (c->cancel)
-        r->trigger = CAUSE_CANCELLED;
+    decide_trigger(r);
+    if (r->trigger != CAUSE_NONE)
+        return; /* teardown() turns vanished steps into Cancelled ones */
+    for (size_t i = 0; i < r->n; i++) {
+        if (!r->steps[i].vanished)
+            continue;
+        plan_step_vanished(c, &r->steps[i]);
+        if (r->cause == CAUSE_NONE) {
+            r->cause = CAUSE_STEP_FAILED;
+            r->cause_step = &r->steps[i];
+        }
+    }
+    decide_trigger(r);
 }
 
 static void stopped_message(const struct run *r, const char *what, char *buf, size_t cap)
@@ -187,7 +211,7 @@ static int quiet(const struct run *r, size_t lo, size_t hi)
             return 0;
         for (size_t k = 0; k < r->c->in->n_pods; k++) {
             const struct plan_pod *p = &r->c->in->pods[k];
-            if (0 && plan_pod_running(p))
+            if (plan_pod_running(p) && strcmp(p->job, s->job_name) == 0)
                 return 0;
         }
     }
@@ -257,7 +281,26 @@ static void step_events(struct run *r)
     }
 }
 
-static void fill_draft(struct run *r, struct draft *d, int all_done, int main_done)
+/* currentStep: the running steps, comma-separated (capped: it is a
+ * printer column), else the step that failed the run. */
+static void current_steps(const struct run *r, struct draft *d)
+{
+    size_t o = 0, cap = sizeof d->current_step;
+    for (size_t i = 0; i < r->n; i++) {
+        const char *name = r->steps[i].def->name;
+        if (r->steps[i].phase != SP_RUNNING)
+            continue;
+        if (o + strlen(name) + 1 + 4 >= cap) { /* room for ",..." */
+            snprintf(d->current_step + o, cap - o, ",...");
+            return;
+        }
+        o += (size_t)snprintf(d->current_step + o, cap - o, "%s%s", o ? "," : "", name);
+    }
+    if (o == 0 && r->cause == CAUSE_STEP_FAILED && r->cause_step)
+        snprintf(d->current_step, cap, "%s", r->cause_step->def->name);
+}
+
+static void fill_draft(struct run *r, struct draft *d, int all_done)
 {
     struct ctx *c = r->c;
     enum cause k = r->cause;
@@ -265,10 +308,9 @@ static void fill_draft(struct run *r, struct draft *d, int all_done, int main_do
                                             PLAN_CANCELLING};
     static const enum plan_phase ended[] = {PLAN_SUCCEEDED, PLAN_FAILED, PLAN_FAILED,
                                             PLAN_CANCELLED};
+    /* Failing as soon as the outcome is known, also while Continue still
+     * runs the steps that do not depend on the failure. */
     d->phase = all_done ? ended[k] : going[k];
-    /* Continue: the run keeps Running until its main steps are done. */
-    if (!all_done && k == CAUSE_STEP_FAILED && r->trigger == CAUSE_NONE && !main_done)
-        d->phase = PLAN_RUNNING;
     d->reason = k == CAUSE_NONE && all_done ? R_SUCCEEDED : cause_reason(k);
     if (k == CAUSE_STEP_FAILED && r->cause_step)
         plan_step_failure(r->cause_step, d->message, sizeof d->message);
@@ -276,8 +318,7 @@ static void fill_draft(struct run *r, struct draft *d, int all_done, int main_do
         snprintf(d->message, sizeof d->message, "%s", plan_get_str(c->status, "message"));
     else if (k == CAUSE_DEADLINE)
         snprintf(d->message, sizeof d->message,
-                 "run exceeded its deadline of %llds "
-                 "(activeDeadlineSeconds)",
+                 "run exceeded its deadline of %llds (activeDeadlineSeconds)",
                  r->spec->active_deadline_seconds);
     else if (k == CAUSE_CANCELLED)
         snprintf(d->message, sizeof d->message, "run was cancelled");
@@ -293,11 +334,8 @@ static void fill_draft(struct run *r, struct draft *d, int all_done, int main_do
     for (size_t i = 0; i < r->n; i++) {
         done += plan_step_terminal(r->steps[i].phase);
         plan_push(d->steps, plan_step_json(&r->steps[i]));
-        if (!d->current_step && r->steps[i].phase == SP_RUNNING)
-            d->current_step = r->steps[i].def->name;
     }
-    if (k == CAUSE_STEP_FAILED && r->cause_step)
-        d->current_step = r->cause_step->def->name;
+    current_steps(r, d);
     snprintf(d->progress, sizeof d->progress, "%zu/%zu", done, r->n);
 }
 
@@ -315,6 +353,7 @@ static void broken_snapshot(struct ctx *c, const char *why)
     d.completion_ms = busy ? 0 : c->now;
     d.cancel_requested = c->cancel;
     plan_status_commit(c, &d);
+    plan_draft_release(&d);
     if (!busy)
         plan_finished(c, PLAN_FAILED, c->now);
 }
@@ -360,9 +399,6 @@ void plan_progress(struct ctx *c)
             teardown(&r);
         else
             schedule(&r, 0, n_main);
-        int main_done = 1;
-        for (size_t i = 0; i < n_main; i++)
-            main_done &= plan_step_terminal(r.steps[i].phase);
         int main_quiet = quiet(&r, 0, n_main);
         if (main_quiet)
             schedule(&r, n_main, r.n);
@@ -375,7 +411,7 @@ void plan_progress(struct ctx *c)
         plan_draft_init(&d);
         if (r.trigger != CAUSE_NONE && !main_quiet)
             stuck_pods(&r, &d);
-        fill_draft(&r, &d, all_done, main_done);
+        fill_draft(&r, &d, all_done);
         step_events(&r);
         plan_status_commit(c, &d);
         if (all_done)

@@ -18,6 +18,7 @@ static void fail_invalid(struct ctx *c, const char *message)
     snprintf(d.message, sizeof d.message, "%s", message);
     d.completion_ms = c->now;
     plan_status_commit(c, &d);
+    plan_draft_release(&d);
     plan_finished(c, PLAN_FAILED, c->now);
 }
 
@@ -29,6 +30,7 @@ static void pending(struct ctx *c, const char *reason, const char *message)
     d.reason = reason;
     snprintf(d.message, sizeof d.message, "%s", message);
     plan_status_commit(c, &d);
+    plan_draft_release(&d);
 }
 
 /* Creation order; the name breaks ties so that the order is total. */
@@ -103,6 +105,7 @@ void plan_start(struct ctx *c)
         d.cancel_requested = 1;
         d.completion_ms = c->now;
         plan_status_commit(c, &d);
+        plan_draft_release(&d);
         plan_finished(c, PLAN_CANCELLED, c->now);
         return;
     }

@@ -193,7 +193,7 @@ void plan_status_commit(struct ctx *c, struct draft *d)
     plan_put(st, "message", plan_jstr(d->message));
     if (d->progress[0])
         plan_put(st, "progress", plan_jstr(d->progress));
-    if (d->current_step)
+    if (d->current_step[0])
         plan_put(st, "currentStep", plan_jstr(d->current_step));
     if (d->cancel_requested)
         plan_put(st, "cancelRequested", plan_jbool(1));

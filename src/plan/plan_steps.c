@@ -164,9 +164,18 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
         snprintf(msg, sizeof msg, "job \"%s\" exists but is not owned by this run", s->job_name);
         set_terminal(s, SP_FAILED, c->now, "JobConflict", msg);
     } else if (s->has_job) {
-        snprintf(msg, sizeof msg, "job \"%s\" was deleted before the step finished", s->job_name);
-        set_terminal(s, SP_FAILED, c->now, "JobDeleted", msg);
+        /* Its Job is gone: a failure unless a teardown deleted it (the
+         * status saying so may have been lost); plan_progress decides. */
+        s->vanished = 1;
     }
+}
+
+void plan_step_vanished(const struct ctx *c, struct step *s)
+{
+    char msg[PLAN_MSG_LEN];
+    snprintf(msg, sizeof msg, "job \"%s\" was deleted before the step finished", s->job_name);
+    set_terminal(s, SP_FAILED, c->now, "JobDeleted", msg);
+    s->vanished = 0;
 }
 
 void plan_step_failure(const struct step *s, char *buf, size_t cap)

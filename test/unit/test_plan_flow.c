@@ -24,7 +24,7 @@
  *   cancel N            spec.cancel = N (0 or 1)
  *   wait N              now += N seconds
  *   vanish S            S's Job is deleted by someone else
- *   phase P | reason R | current S | progress X | job S N
+ *   phase P | reason R | current S | progress X | job S N | latched N
  *   step S=P            checks (job: a Job exists for S, N = 0 or 1)
  *   message TEXT        status.message == TEXT (the rest of the command) */
 struct script {
@@ -50,15 +50,17 @@ static const struct script scripts[] = {
      "gone; settle; job f 1; phase Failing; ok f; settle; ok g; settle; phase Failed;"
      "reason StepFailed; current b; step f=Succeeded; step g=Succeeded"},
     {"continue: b fails, c's branch finishes, d skipped", CONT,
-     "settle; ok a; settle; run b; run c; settle; fail b 3; settle; phase Running;"
-     "reason StepFailed; step d=Skipped; step c=Running; ok c; settle; job e 1; job f 0;"
+     "settle; ok a; settle; run b; run c; settle; fail b 3; settle; phase Failing;"
+     "reason StepFailed; step d=Skipped; step c=Running; current c; ok c; settle; job e 1;"
+     "job f 0; current e;"
      "ok e; settle; phase Failing; job f 1; ok f; settle; ok g; settle; phase Failed;"
      "reason StepFailed; message step \"b\" failed: exit code 3 (Error): boom;"
-     "step c=Succeeded; step e=Succeeded; step d=Skipped"},
+     "step c=Succeeded; step e=Succeeded; step d=Skipped; current b"},
     {"cancel while b and c run; reverting spec.cancel does nothing", BOTH,
      "settle; ok a; settle; run b; run c; settle; cancel 1; settle; phase Cancelling;"
      "reason Cancelled; step b=Cancelled; step c=Cancelled; step d=Skipped; job f 0;"
-     "cancel 0; settle; phase Cancelling; gone; settle; job f 1; ok f; settle; ok g; settle;"
+     "latched 1; cancel 0; settle; phase Cancelling; latched 1; gone; settle; job f 1; ok f; "
+     "settle; ok g; settle;"
      "phase Cancelled; reason Cancelled; message run was cancelled"},
     {"run deadline while b runs", BOTH,
      "settle; ok a; settle; run b; wait 599; settle; phase Running; wait 1; settle;"
@@ -88,6 +90,15 @@ static const struct script scripts[] = {
     {"the first step fails: nothing else starts, finally runs", BOTH,
      "settle; fail a 1; settle; step b=Skipped; step e=Skipped; job b 0; job f 1; ok f;"
      "settle; ok g; settle; phase Failed; progress 7/7"},
+    {"failure and deadline seen in the same pass: the failure wins", BOTH,
+     "settle; ok a; settle; run b; run c; settle; wait 600; fail b 3; settle; phase Failing;"
+     "reason StepFailed; step c=Cancelled"},
+    {"failure and cancel seen in the same pass: the failure wins", BOTH,
+     "settle; ok a; settle; run b; run c; settle; cancel 1; fail b 3; settle; phase Failing;"
+     "reason StepFailed"},
+    {"deadline and cancel seen in the same pass: the deadline wins", BOTH,
+     "settle; ok a; settle; run b; settle; wait 600; cancel 1; settle; phase Failing;"
+     "reason DeadlineExceeded"},
     {"a Job deleted behind our back fails its step", FF,
      "settle; ok a; settle; run b; settle; vanish b; settle; step b=Failed; phase Failing;"
      "message step \"b\" failed: JobDeleted: job \"r1-b\" was deleted before the step "
@@ -142,6 +153,8 @@ static int command(struct world *w, const char *cmd)
         CHECK_STR(str_at(status(w), "message"), rest);
     else if (!strcmp(verb, "current"))
         CHECK_STR(str_at(status(w), "currentStep") ? str_at(status(w), "currentStep") : "", arg);
+    else if (!strcmp(verb, "latched"))
+        CHECK_INT(json_object_get_boolean(at(status(w), "cancelRequested")), atoi(arg));
     else if (!strcmp(verb, "progress"))
         CHECK_STR(str_at(status(w), "progress"), arg);
     else if (!strcmp(verb, "job"))
@@ -175,13 +188,16 @@ static void check_kstatus(struct world *w)
     }
 }
 
-static void play(const struct script *sc, const char *policy)
+/* seed 0: every write applied, repeats checked; else writes get lost */
+static void play(const struct script *sc, const char *policy, uint32_t seed)
 {
     char spec[1024], cmds[2048];
     snprintf(spec, sizeof spec, DAG, policy);
     snprintf(cmds, sizeof cmds, "%s", sc->cmds);
     struct world w;
     world_init(&w, spec, NULL);
+    w.drop = seed;
+    w.check_repeats = seed == 0;
     int before = check_failures;
     char *save = NULL;
     for (char *c = strtok_r(cmds, ";", &save); c; c = strtok_r(NULL, ";", &save)) {
@@ -193,7 +209,7 @@ static void play(const struct script *sc, const char *policy)
             fprintf(stderr, "  at \"%s\"\n", c);
     }
     if (check_failures != before)
-        fprintf(stderr, "  in script \"%s\" (%s)\n", sc->name, policy);
+        fprintf(stderr, "  in script \"%s\" (%s, seed %u)\n", sc->name, policy, seed);
     world_free(&w);
 }
 
@@ -201,14 +217,28 @@ static void test_scripts(void)
 {
     for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
         if (scripts[i].policies & FF)
-            play(&scripts[i], "FailFast");
+            play(&scripts[i], "FailFast", 0);
         if (scripts[i].policies & CONT)
-            play(&scripts[i], "Continue");
+            play(&scripts[i], "Continue", 0);
     }
+}
+
+/* Any subset of a plan's writes may be lost (the executor sends them
+ * together): the same scripts must reach the same states. */
+static void test_scripts_lossy(void)
+{
+    for (uint32_t seed = 1; seed <= 40; seed++)
+        for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+            if (scripts[i].policies & FF)
+                play(&scripts[i], "FailFast", seed * 2654435761u);
+            if (scripts[i].policies & CONT)
+                play(&scripts[i], "Continue", seed * 2654435761u);
+        }
 }
 
 int main(void)
 {
     RUN(test_scripts);
+    RUN(test_scripts_lossy);
     return check_finish();
 }

@@ -34,6 +34,8 @@ static void test_twenty_siblings(void)
         sim_running(&w, name);
     }
     settle(&w);
+    const char *cur = str_at(status(&w), "currentStep");
+    CHECK(cur && strncmp(cur, "s0,s1,s2,", 9) == 0 && strstr(cur, ",s20"));
     sim_fail(&w, "s7", 3, "assert failed", 0);
     plan(&w);
     CHECK_INT(plan_count(&w.plan, PLAN_DELETE_JOB), 20);
@@ -258,7 +260,8 @@ static void test_late_pod_details(void)
     settle(&w);
     CHECK_INT(json_object_get_int(at(step_status(&w, "a"), "exitCode")), 137);
     CHECK_STR(str_at(status(&w), "message"), "step \"a\" failed: exit code 137 (OOMKilled)");
-    CHECK_STR(str_at(status(&w), "currentStep"), "a");
+    CHECK_STR(step_phase(&w, "b"), "Cancelled");
+    CHECK_STR(str_at(status(&w), "currentStep"), "a"); /* nothing runs: the failed step */
     world_free(&w);
 }
 
@@ -323,6 +326,114 @@ static void test_merge_patch_nulls(void)
     world_free(&w);
 }
 
+/* Before Kubernetes 1.31 a Job got Failed while its pods still ran: the
+ * pods themselves must hold the finally steps back. */
+static void test_waits_for_pods(void)
+{
+    struct world w;
+    world_init(&w, "{'steps':[{'name':'a','image':'x'}],'finally':[{'name':'f','image':'x'}]}",
+               NULL);
+    settle(&w);
+    sim_running(&w, "a");
+    settle(&w);
+    struct plan_job *j = job_of(&w, "a");
+    j->failed = j->failure_target = 1;
+    j->active = 0;
+    struct plan_pod *p = pod_of(&w, "a");
+    p->deleting = 1;
+    p->deletion_deadline_ms = w.now + 30 * SEC;
+    settle(&w);
+    CHECK_STR(phase(&w), "Failing");
+    CHECK(job_of(&w, "f") == NULL);
+    p->phase = PLAN_POD_FAILED;
+    settle(&w);
+    CHECK(job_of(&w, "f") != NULL);
+    world_free(&w);
+}
+
+/* A deleted Job with no pod (created, never scheduled) still holds the
+ * finally steps back until it is gone. */
+static void test_waits_for_deleting_job(void)
+{
+    struct world w;
+    world_init(&w,
+               "{'steps':[{'name':'a','image':'x'},{'name':'b','image':'x'}],'finally':[{'name':"
+               "'f','image':'x'}]}",
+               NULL);
+    settle(&w);
+    sim_running(&w, "a");
+    settle(&w);
+    sim_fail(&w, "a", 1, "x", 0); /* b's Job exists but has no pod */
+    settle(&w);
+    CHECK(job_of(&w, "b")->deleting);
+    CHECK_STR(step_phase(&w, "b"), "Cancelled");
+    CHECK(job_of(&w, "f") == NULL);
+    /* its pod went away and the Job controller marked it Failed, but the
+     * Foreground deletion is not finished: keep waiting for the Job */
+    job_of(&w, "b")->failed = 1;
+    settle(&w);
+    CHECK(job_of(&w, "f") == NULL);
+    sim_gone(&w);
+    settle(&w);
+    CHECK(job_of(&w, "f") != NULL);
+    world_free(&w);
+}
+
+/* A teardown plan whose status write is lost while its deletes land and
+ * the garbage collector finishes before the next reconcile: the vanished
+ * Jobs are the teardown's, not failures, and the cause stays. */
+static void test_lost_teardown_status(void)
+{
+    for (int cancel = 0; cancel < 2; cancel++) {
+        struct world w;
+        world_init(&w,
+                   "{'steps':[{'name':'a','image':'x'},{'name':'b','image':'x'},{'name':'c',"
+                   "'image':'x'}]}",
+                   NULL);
+        settle(&w);
+        sim_running(&w, "a");
+        sim_running(&w, "b");
+        sim_running(&w, "c");
+        settle(&w);
+        if (cancel)
+            sim_cancel(&w, 1);
+        else
+            sim_fail(&w, "b", 4, "x", 0);
+        plan(&w);
+        CHECK_INT(plan_count(&w.plan, PLAN_DELETE_JOB), cancel ? 3 : 2);
+        for (size_t i = 0; i < w.plan.n; i++)
+            if (w.plan.actions[i].kind == PLAN_DELETE_JOB)
+                delete_job(&w, w.plan.actions[i].name); /* only the deletes land */
+        plan_release(&w.plan);
+        sim_gone(&w);
+        CHECK_STR(phase(&w), "Running");
+        settle(&w);
+        CHECK_STR(phase(&w), cancel ? "Cancelled" : "Failed");
+        CHECK_STR(cond(&w, "Succeeded", "reason"), cancel ? "Cancelled" : "StepFailed");
+        CHECK_STR(step_phase(&w, "a"), "Cancelled");
+        CHECK_STR(step_phase(&w, "c"), "Cancelled");
+        CHECK_STR(step_phase(&w, "b"), cancel ? "Cancelled" : "Failed");
+        world_free(&w);
+    }
+}
+
+/* currentStep is a printer column: long lists are cut with ",..." */
+static void test_current_steps_cut(void)
+{
+    struct world w;
+    world_init(&w,
+               "{'steps':[{'name':'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1','image':'x'},"
+               "{'name':'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2','image':'x'},"
+               "{'name':'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3','image':'x'},"
+               "{'name':'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa4','image':'x'}]}",
+               NULL);
+    settle(&w);
+    CHECK_STR(str_at(status(&w), "currentStep"),
+              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2,"
+              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3,...");
+    world_free(&w);
+}
+
 int main(void)
 {
     RUN(test_twenty_siblings);
@@ -334,5 +445,9 @@ int main(void)
     RUN(test_step_timeout_reason);
     RUN(test_deadline_requeue);
     RUN(test_merge_patch_nulls);
+    RUN(test_waits_for_pods);
+    RUN(test_waits_for_deleting_job);
+    RUN(test_lost_teardown_status);
+    RUN(test_current_steps_cut);
     return check_finish();
 }

@@ -109,6 +109,9 @@ static const struct bad bad_specs[] = {
      "characters"},
     {"{'steps':[{'name':'a'}]}", "InvalidSpec", "step \"a\": image is required"},
     {"{'steps':[{'name':'a','image':''}]}", "InvalidSpec", "step \"a\": image is required"},
+    {"{'params':[{'name':'v'}],'steps':[{'name':'a','image':'x:$(params.v)'}]}", "InvalidSpec",
+     "step \"a\": image cannot use $(params...); parameters are substituted in command, args "
+     "and env only"},
     {"{'steps':[{'name':'a','image':'x','command':'ls'}]}", "InvalidSpec",
      "step \"a\": command must be a list of strings"},
     {"{'steps':[{'name':'a','image':'x','args':[1]}]}", "InvalidSpec",
@@ -153,7 +156,11 @@ static const struct bad bad_specs[] = {
     {"{'params':[{'default':'x'}],'steps':[{'name':'a','image':'x'}]}", "InvalidSpec",
      "spec.params[0] must be an object with a name"},
     {"{'params':[{'name':'a b'}],'steps':[{'name':'a','image':'x'}]}", "InvalidSpec",
-     "parameter name \"a b\" is not valid (1-63 letters, digits, '_' or '-')"},
+     "parameter name \"a b\" is not valid (a letter or '_', then letters, digits, '_' or '-'; "
+     "at most 63)"},
+    {"{'params':[{'name':'1st'}],'steps':[{'name':'a','image':'x'}]}", "InvalidSpec",
+     "parameter name \"1st\" is not valid (a letter or '_', then letters, digits, '_' or '-'; "
+     "at most 63)"},
     {"{'params':[{'name':'t'},{'name':'t'}],'steps':[{'name':'a','image':'x'}]}", "InvalidSpec",
      "duplicate parameter name \"t\""},
     {"{'params':[{'name':'t','default':1}],'steps':[{'name':'a','image':'x'}]}", "InvalidSpec",
