@@ -1,0 +1,480 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"math/rand"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Faults is the body of POST /__fault. It replaces the previous faults
+// entirely; a field left out is off. Example:
+//
+//	{"target":"watch","rechunk":{"min":1,"max":64}}
+//	{"target":"watch","drop_after_events":3,"drop_count":1}
+//	{"target":"list","status":{"code":429,"retry_after":2,"count":1}}
+//	{"watches":"hold"}
+type Faults struct {
+	// Which requests the body, status and delay faults apply to: "watch"
+	// (the default), "list", "get", "write" or "all".
+	Target string `json:"target,omitempty"`
+	// Re-chunk response bodies: every read is cut into pieces of Min..Max
+	// bytes, each written and flushed on its own, DelayUS apart.
+	Rechunk *Rechunk `json:"rechunk,omitempty"`
+	// Cut the connection after this many body bytes of a response.
+	DropAfterBytes int64 `json:"drop_after_bytes,omitempty"`
+	// Cut the connection inside event K+1: after K complete lines, pass
+	// 1..32 more bytes (less than any event), then cut.
+	DropAfterEvents int `json:"drop_after_events,omitempty"`
+	// How many responses to cut (0: every matching one while set).
+	DropCount int `json:"drop_count,omitempty"`
+	// Write Inject into the body once, right after line InjectAfterEvents
+	// (a malformed stream when it is not JSON); InjectCount responses (0:
+	// all while set).
+	Inject            string `json:"inject,omitempty"`
+	InjectAfterEvents int    `json:"inject_after_events,omitempty"`
+	InjectCount       int    `json:"inject_count,omitempty"`
+	// Answer the next Count matching requests with this status instead of
+	// forwarding them (0: all while set).
+	Status *StatusFault `json:"status,omitempty"`
+	// Wait this long before forwarding a matching request.
+	DelayMS int `json:"delay_ms,omitempty"`
+	// Watch requests, whatever Target says: "" forward, "refuse" close the
+	// connection without an answer, "hold" keep them waiting until the mode
+	// changes, then forward them.
+	Watches string `json:"watches,omitempty"`
+}
+
+type Rechunk struct {
+	Min     int `json:"min"`
+	Max     int `json:"max"`
+	DelayUS int `json:"delay_us,omitempty"`
+}
+
+type StatusFault struct {
+	Code       int `json:"code"`
+	RetryAfter int `json:"retry_after,omitempty"`
+	Count      int `json:"count,omitempty"`
+}
+
+// Entry is one line of GET /__fault/log.
+type Entry struct {
+	Seq    int    `json:"seq"`
+	TimeMS int64  `json:"time_ms"` // Unix milliseconds at arrival
+	Kind   string `json:"kind"`    // watch, list, get, write
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Query  string `json:"query"`
+	Status int    `json:"status"` // 0 when no answer was sent
+	Fault  string `json:"fault,omitempty"`
+	Bytes  int64  `json:"bytes"`
+}
+
+type proxy struct {
+	rp      *httputil.ReverseProxy
+	verbose bool
+
+	mu        sync.Mutex
+	f         Faults
+	rnd       *rand.Rand
+	statusN   int // status faults left (when Count > 0)
+	dropN     int // drops left (when DropCount > 0)
+	injectN   int // injections left (when InjectCount > 0)
+	holdCh    chan struct{}
+	watches   map[int]context.CancelFunc
+	entries   []*Entry
+	counters  map[string]int
+	nextWatch int
+}
+
+func newProxy(seed int64, verbose bool) *proxy {
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	return &proxy{
+		verbose:  verbose,
+		rnd:      rand.New(rand.NewSource(seed)),
+		holdCh:   make(chan struct{}),
+		watches:  map[int]context.CancelFunc{},
+		counters: map[string]int{},
+	}
+}
+
+// kind classifies a request the way the apiserver's verbs do.
+func kind(r *http.Request) string {
+	if r.Method != http.MethodGet {
+		return "write"
+	}
+	q := r.URL.Query()
+	if w := q.Get("watch"); w == "1" || w == "true" {
+		return "watch"
+	}
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	var rest []string
+	switch {
+	case len(parts) >= 2 && parts[0] == "api":
+		rest = parts[2:]
+	case len(parts) >= 3 && parts[0] == "apis":
+		rest = parts[3:]
+	default:
+		return "get"
+	}
+	if len(rest) >= 1 && rest[0] == "namespaces" {
+		if len(rest) == 1 || len(rest) == 3 {
+			return "list"
+		}
+		return "get"
+	}
+	if len(rest) == 1 {
+		return "list"
+	}
+	return "get"
+}
+
+func (p *proxy) matches(k string) bool {
+	t := p.f.Target
+	if t == "" {
+		t = "watch"
+	}
+	return t == "all" || t == k
+}
+
+// bodyFault is what one response gets, decided when it arrives.
+type bodyFault struct {
+	rechunk     *Rechunk
+	dropBytes   int64
+	dropEvents  int
+	inject      string
+	injectAfter int
+	rnd         *rand.Rand
+	entry       *Entry
+	proxy       *proxy
+}
+
+type ctxKey struct{}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/__fault") {
+		p.control(w, r)
+		return
+	}
+	k := kind(r)
+	e := &Entry{TimeMS: time.Now().UnixMilli(), Kind: k, Method: r.Method, Path: r.URL.Path,
+		Query: r.URL.RawQuery}
+
+	p.mu.Lock()
+	e.Seq = len(p.entries) + 1
+	p.entries = append(p.entries, e)
+	p.counters["requests_"+k]++
+	match := p.matches(k)
+	var status *StatusFault
+	if match && p.f.Status != nil && (p.f.Status.Count == 0 || p.statusN > 0) {
+		s := *p.f.Status
+		status = &s
+		if p.f.Status.Count > 0 {
+			p.statusN--
+		}
+	}
+	delay := 0
+	if match {
+		delay = p.f.DelayMS
+	}
+	watchMode := ""
+	if k == "watch" {
+		watchMode = p.f.Watches
+	}
+	hold := p.holdCh
+	bf := &bodyFault{entry: e, proxy: p, rnd: rand.New(rand.NewSource(p.rnd.Int63()))}
+	if match && (p.f.DropCount == 0 || p.dropN > 0) &&
+		(p.f.DropAfterBytes > 0 || p.f.DropAfterEvents > 0) {
+		bf.dropBytes = p.f.DropAfterBytes
+		bf.dropEvents = p.f.DropAfterEvents
+		if p.f.DropCount > 0 {
+			p.dropN--
+		}
+	}
+	if match && p.f.Inject != "" && (p.f.InjectCount == 0 || p.injectN > 0) {
+		bf.inject, bf.injectAfter = p.f.Inject, p.f.InjectAfterEvents
+		if p.f.InjectCount > 0 {
+			p.injectN--
+		}
+	}
+	if match && p.f.Rechunk != nil {
+		rc := *p.f.Rechunk
+		bf.rechunk = &rc
+	}
+	p.mu.Unlock()
+	if p.verbose {
+		log.Printf("%s %s?%s", r.Method, r.URL.Path, r.URL.RawQuery)
+	}
+
+	switch watchMode {
+	case "refuse":
+		p.mark(e, "refused", 0)
+		panic(http.ErrAbortHandler) // closes the connection, no answer
+	case "hold":
+		p.mark(e, "held", 0)
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if delay > 0 {
+		select {
+		case <-time.After(time.Duration(delay) * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if status != nil {
+		p.mark(e, "status", status.Code)
+		w.Header().Set("Content-Type", "application/json")
+		if status.RetryAfter > 0 {
+			w.Header().Set("Retry-After", fmt.Sprint(status.RetryAfter))
+		}
+		w.WriteHeader(status.Code)
+		reason := http.StatusText(status.Code)
+		json.NewEncoder(w).Encode(map[string]any{
+			"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{},
+			"status": "Failure", "message": "fault-proxy: injected " + reason,
+			"reason":  strings.ReplaceAll(reason, " ", ""),
+			"code":    status.Code,
+			"details": map[string]any{"retryAfterSeconds": status.RetryAfter},
+		})
+		return
+	}
+
+	ctx := context.WithValue(r.Context(), ctxKey{}, bf)
+	if k == "watch" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		p.mu.Lock()
+		id := p.nextWatch
+		p.nextWatch++
+		p.watches[id] = cancel
+		p.mu.Unlock()
+		defer func() {
+			p.mu.Lock()
+			delete(p.watches, id)
+			p.mu.Unlock()
+			cancel()
+		}()
+	}
+	p.rp.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// mark records an injected fault on the log entry and in the counters.
+func (p *proxy) mark(e *Entry, fault string, status int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.counters[fault]++
+	if status != 0 {
+		e.Status = status
+		fault = fmt.Sprintf("%s %d", fault, status)
+	}
+	e.Fault = fault
+}
+
+func (p *proxy) killWatches() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for id, cancel := range p.watches {
+		cancel()
+		delete(p.watches, id)
+		n++
+	}
+	p.counters["killed"] += n
+	return n
+}
+
+func (p *proxy) modifyResponse(resp *http.Response) error {
+	bf, _ := resp.Request.Context().Value(ctxKey{}).(*bodyFault)
+	if bf == nil {
+		return nil
+	}
+	p.mu.Lock()
+	bf.entry.Status = resp.StatusCode
+	p.mu.Unlock()
+	resp.Body = &faultBody{ReadCloser: resp.Body, f: bf}
+	return nil
+}
+
+var errDropped = errors.New("fault-proxy: connection dropped")
+
+// faultBody re-chunks and cuts a response body. The reverse proxy flushes
+// after every write, so each piece Read returns goes out on its own.
+type faultBody struct {
+	io.ReadCloser
+	f        *bodyFault
+	buf      []byte
+	off      int
+	sent     int64
+	lines    int
+	armed    bool // the K-th line has passed
+	budget   int  // bytes of event K+1 still allowed through
+	err      error
+	dropped  bool
+	pending  []byte // injected bytes still to send
+	injected bool
+}
+
+func (b *faultBody) Read(p []byte) (int, error) {
+	if b.dropped {
+		return 0, errDropped
+	}
+	if len(b.pending) > 0 {
+		n := copy(p, b.pending)
+		b.pending = b.pending[n:]
+		return n, nil
+	}
+	if b.off == len(b.buf) {
+		if b.err != nil {
+			return 0, b.err
+		}
+		if cap(b.buf) < 32*1024 {
+			b.buf = make([]byte, 32*1024)
+		}
+		b.buf = b.buf[:cap(b.buf)]
+		n, err := b.ReadCloser.Read(b.buf)
+		b.buf, b.off, b.err = b.buf[:n], 0, err
+		if n == 0 {
+			return 0, err
+		}
+	}
+	piece := b.buf[b.off:]
+	if rc := b.f.rechunk; rc != nil && rc.Max > 0 {
+		lo := max(rc.Min, 1)
+		n := lo
+		if rc.Max > lo {
+			n += b.f.rnd.Intn(rc.Max - lo + 1)
+		}
+		if n < len(piece) {
+			piece = piece[:n]
+		}
+		if rc.DelayUS > 0 && b.sent > 0 {
+			time.Sleep(time.Duration(rc.DelayUS) * time.Microsecond)
+		}
+		b.f.proxy.mu.Lock()
+		b.f.proxy.counters["pieces"]++
+		b.f.proxy.mu.Unlock()
+	}
+	if len(piece) > len(p) {
+		piece = piece[:len(p)] // cut() must see exactly what is sent
+	}
+	piece = b.cut(piece)
+	n := copy(p, piece)
+	b.off += n
+	b.sent += int64(n)
+	b.f.proxy.mu.Lock()
+	b.f.entry.Bytes = b.sent
+	b.f.proxy.mu.Unlock()
+	if n == 0 && b.dropped {
+		return 0, errDropped
+	}
+	return n, nil
+}
+
+// cut shortens piece to where the connection must drop or bytes must be
+// injected, and marks it. Lines are counted on what is actually sent.
+func (b *faultBody) cut(piece []byte) []byte {
+	f := b.f
+	if f.dropBytes > 0 && b.sent+int64(len(piece)) >= f.dropBytes {
+		piece = piece[:f.dropBytes-b.sent]
+		b.drop("drop_after_bytes")
+	}
+	if f.dropEvents == 0 && (f.inject == "" || b.injected) {
+		return piece
+	}
+	for i, c := range piece {
+		if b.armed {
+			if b.budget == 0 {
+				b.drop("drop_after_events")
+				return piece[:i]
+			}
+			b.budget--
+		}
+		if c != '\n' {
+			continue
+		}
+		b.lines++
+		if f.dropEvents > 0 && b.lines == f.dropEvents {
+			b.armed, b.budget = true, 1+f.rnd.Intn(32)
+		}
+		if f.inject != "" && !b.injected && b.lines == f.injectAfter {
+			b.injected = true
+			b.pending = []byte(f.inject)
+			p := f.proxy
+			p.mu.Lock()
+			f.entry.Fault = "injected"
+			p.counters["injected"]++
+			p.mu.Unlock()
+			return piece[:i+1]
+		}
+	}
+	return piece
+}
+
+func (b *faultBody) drop(why string) {
+	b.dropped = true
+	p := b.f.proxy
+	p.mu.Lock()
+	b.f.entry.Fault = why
+	p.counters["dropped"]++
+	p.mu.Unlock()
+}
+
+func (p *proxy) control(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.URL.Path == "/__fault" && r.Method == http.MethodGet:
+		p.mu.Lock()
+		out := map[string]any{"faults": p.f, "counters": p.counters, "watches_open": len(p.watches)}
+		json.NewEncoder(w).Encode(out)
+		p.mu.Unlock()
+	case r.URL.Path == "/__fault" && r.Method == http.MethodPost:
+		var f Faults
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil && err != io.EOF {
+			http.Error(w, `{"error":"`+strings.ReplaceAll(err.Error(), `"`, `'`)+`"}`, 400)
+			return
+		}
+		switch f.Watches {
+		case "", "refuse", "hold":
+		default:
+			http.Error(w, `{"error":"watches: want \"\", \"refuse\" or \"hold\""}`, 400)
+			return
+		}
+		p.mu.Lock()
+		if p.f.Watches == "hold" && f.Watches != "hold" {
+			close(p.holdCh) // release the held watches
+			p.holdCh = make(chan struct{})
+		}
+		p.f = f
+		p.statusN, p.dropN, p.injectN = 0, f.DropCount, f.InjectCount
+		if f.Status != nil {
+			p.statusN = f.Status.Count
+		}
+		p.mu.Unlock()
+		log.Printf("faults: %+v", f)
+		w.Write([]byte("{}\n"))
+	case r.URL.Path == "/__fault/kill-watches" && r.Method == http.MethodPost:
+		fmt.Fprintf(w, "{\"killed\":%d}\n", p.killWatches())
+	case r.URL.Path == "/__fault/log" && r.Method == http.MethodGet:
+		p.mu.Lock()
+		json.NewEncoder(w).Encode(p.entries)
+		p.mu.Unlock()
+	default:
+		http.Error(w, `{"error":"not found"}`, 404)
+	}
+}

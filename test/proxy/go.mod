@@ -1,0 +1,3 @@
+module runbook.dev/test/proxy
+
+go 1.26
