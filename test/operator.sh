@@ -23,17 +23,21 @@ sa_kubeconfig() {
 import re, sys
 docs = sys.stdin.read().split("\n---\n")
 skip = re.compile(r"^kind: (Deployment|Service|PodDisruptionBudget|CustomResourceDefinition)$", re.M)
-print("\n---\n".join(d for d in docs if not skip.search(d)))' | kubectl apply -f - >/dev/null
+print("\n---\n".join(d for d in docs if not skip.search(d)))' |
+		# Renamed, so the manifests test (which creates and deletes the real
+		# names) and this fixture never touch each other's bindings.
+		sed 's/runbook-operator/runbook-operator-e2e/g; s/runbook-system/runbook-e2e/g' |
+		kubectl apply -f - >/dev/null
 	local token server ca
-	token=$(kubectl create token runbook-operator -n runbook-system --duration=24h)
+	token=$(kubectl create token runbook-operator-e2e -n runbook-e2e --duration=24h)
 	server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
 	ca=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')
 	cat >"$dir/operator.kubeconfig" <<KC
 apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$ca"}}]
-users: [{name: runbook-operator, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: runbook-operator, namespace: runbook-system}}]
+users: [{name: runbook-operator-e2e, user: {token: "$token"}}]
+contexts: [{name: c, context: {cluster: c, user: runbook-operator-e2e, namespace: runbook-e2e}}]
 current-context: c
 KC
 	echo "$dir/operator.kubeconfig"
