@@ -1,7 +1,8 @@
 # Short verbs over CMake (see CMakePresets.json) and the test cluster scripts.
 #   make deps        install Debian packages, build the control plane (cached)
 #   make             debug build
-#   make test        everything CI runs: ASan+UBSan build with unit, fuzz-corpus,
+#   make test        everything CI runs: a release build (warnings as errors at
+#                    -O3), then an ASan+UBSan build with unit, fuzz-corpus,
 #                    smoke, integration and e2e tests on a real local control
 #                    plane, then the unit tests again under valgrind
 #   make demo        local control plane + CRDs + operator + an example run
@@ -28,7 +29,9 @@ release: deps
 	cmake --preset release >/dev/null
 	cmake --build build/release -j$(JOBS)
 
+# The release build comes first: -O3 finds warnings the debug builds do not.
 test: deps
+	$(MAKE) release
 	$(MAKE) test-asan
 	$(MAKE) test-memcheck
 

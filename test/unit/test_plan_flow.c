@@ -135,8 +135,12 @@ static int command(struct world *w, const char *cmd)
         sim_ok(w, arg);
     else if (!strcmp(verb, "fail") || !strcmp(verb, "target"))
         sim_fail(w, arg, n, "boom\n", verb[0] == 't');
-    else if (!strcmp(verb, "final"))
-        job_of(w, arg)->failed = 1;
+    else if (!strcmp(verb, "final")) {
+        struct plan_job *fj = job_of(w, arg);
+        CHECK(fj != NULL);
+        if (fj)
+            fj->failed = 1;
+    }
     else if (!strcmp(verb, "gone"))
         sim_gone(w);
     else if (!strcmp(verb, "cancel"))
