@@ -197,6 +197,9 @@ static void on_timer(uv_timer_t *t)
 static void schedule(struct inf *inf, struct inf_plan p)
 {
     inf->next = p.action;
+    /* The loop's clock is from the start of this iteration: without this a
+     * Retry-After wait could end a few ms early. */
+    uv_update_time(inf->loop);
     uv_timer_start(&inf->timer, on_timer, p.delay_ms, 0);
 }
 

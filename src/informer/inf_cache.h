@@ -5,7 +5,8 @@
  *
  * Each record lives in one allocation with its key and resourceVersion
  * ("ns\0name\0rv\0" after the record), chained in a power-of-two bucket
- * array: about 40 bytes of overhead per object plus the strings.
+ * array: about 50 bytes of overhead per object (header, bucket slot, malloc)
+ * plus the strings.
  *
  * Relist diff (store.Replace in client-go), without holding two copies:
  *   inf_cache_replace_begin(c);

@@ -12,6 +12,7 @@ import (
 	"net/http/httputil"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,7 +90,7 @@ type proxy struct {
 	dropN     int // drops left (when DropCount > 0)
 	injectN   int // injections left (when InjectCount > 0)
 	holdCh    chan struct{}
-	watches   map[int]context.CancelFunc
+	watches   map[int]*watchReg
 	entries   []*Entry
 	counters  map[string]int
 	nextWatch int
@@ -103,7 +104,7 @@ func newProxy(seed int64, verbose bool) *proxy {
 		verbose:  verbose,
 		rnd:      rand.New(rand.NewSource(seed)),
 		holdCh:   make(chan struct{}),
-		watches:  map[int]context.CancelFunc{},
+		watches:  map[int]*watchReg{},
 		counters: map[string]int{},
 	}
 }
@@ -148,7 +149,14 @@ func (p *proxy) matches(k string) bool {
 }
 
 // bodyFault is what one response gets, decided when it arrives.
+// watchReg is a watch in flight, for kill-watches.
+type watchReg struct {
+	cancel context.CancelFunc
+	bf     *bodyFault
+}
+
 type bodyFault struct {
+	killed      atomic.Bool // cut by kill-watches: never let it end cleanly
 	rechunk     *Rechunk
 	dropBytes   int64
 	dropEvents  int
@@ -260,7 +268,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		id := p.nextWatch
 		p.nextWatch++
-		p.watches[id] = cancel
+		p.watches[id] = &watchReg{cancel, bf}
 		p.mu.Unlock()
 		defer func() {
 			p.mu.Lock()
@@ -288,13 +296,24 @@ func (p *proxy) killWatches() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
-	for id, cancel := range p.watches {
-		cancel()
+	for id, w := range p.watches {
+		w.bf.killed.Store(true)
+		w.cancel()
 		delete(p.watches, id)
 		n++
 	}
 	p.counters["killed"] += n
 	return n
+}
+
+// errorHandler: a watch killed before the server's headers arrived is cut
+// too, rather than answered with 502.
+func (p *proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if bf, _ := r.Context().Value(ctxKey{}).(*bodyFault); bf != nil && bf.killed.Load() {
+		panic(http.ErrAbortHandler)
+	}
+	log.Printf("upstream: %v", err)
+	w.WriteHeader(http.StatusBadGateway)
 }
 
 func (p *proxy) modifyResponse(resp *http.Response) error {
@@ -346,6 +365,12 @@ func (b *faultBody) Read(p []byte) (int, error) {
 		}
 		b.buf = b.buf[:cap(b.buf)]
 		n, err := b.ReadCloser.Read(b.buf)
+		if b.f.killed.Load() {
+			// A cancelled upstream read may look like a clean EOF; a
+			// killed watch must look cut to the client.
+			b.dropped = true
+			return 0, errDropped
+		}
 		b.buf, b.off, b.err = b.buf[:n], 0, err
 		if n == 0 {
 			return 0, err

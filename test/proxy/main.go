@@ -57,6 +57,7 @@ func main() {
 		http1       = flag.Bool("http1", false, "do not offer HTTP/2 to clients")
 		seed        = flag.Int64("seed", 0, "random seed for the faults (0: time)")
 		requestLogs = flag.Bool("v", false, "log every request to stderr")
+		withParent  = flag.Bool("exit-with-parent", false, "exit when the parent process dies (tests)")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
@@ -98,6 +99,7 @@ func main() {
 		Transport:      transport,
 		FlushInterval:  -1, // stream every write: watches must not be buffered
 		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.errorHandler,
 		ErrorLog:       log.New(os.Stderr, "fault-proxy: upstream: ", log.Ltime),
 	}
 
@@ -133,6 +135,17 @@ func main() {
 	fmt.Printf("%s://127.0.0.1:%d\n", scheme, port)
 	os.Stdout.Sync()
 
+	if *withParent {
+		// A test that crashes or times out must not leave us behind.
+		go func(ppid int) {
+			for range time.Tick(500 * time.Millisecond) {
+				if os.Getppid() != ppid {
+					log.Print("parent gone, exiting")
+					os.Exit(0)
+				}
+			}
+		}(os.Getppid())
+	}
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)

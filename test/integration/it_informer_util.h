@@ -1,0 +1,505 @@
+/* Shared by the it_informer*.c tests: the cluster from $RUNBOOK_CLUSTER_DIR,
+ * a loop with synchronous helpers, a test namespace, batches of writes, a
+ * tracker that checks every handler call for gaps and duplicates, the
+ * comparison of the cache with a fresh list (the fault proxy: it_informer_proxy.h).
+ * Header-only (every test is one file); functions are static and may go
+ * unused. */
+#ifndef IT_INFORMER_UTIL_H
+#define IT_INFORMER_UTIL_H
+
+#include "check.h"
+#include "informer/inf.h"
+#include "kube/kube.h"
+#include "kubeconfig/kubeconfig.h"
+#include "log/log.h"
+#include "watch/decoder.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#define IT_FN static __attribute__((unused))
+
+/* ---- the cluster ---------------------------------------------------------- */
+
+struct it_env {
+    char dir[512];
+    char bin[512];  /* RUNBOOK_CLUSTER_BIN: etcdctl and friends */
+    char etcd[128]; /* ETCD_ENDPOINT */
+    char src[512];  /* RUNBOOK_SOURCE_DIR */
+};
+
+static struct it_env it_env;
+static uv_loop_t it_loop;
+static struct kcfg *it_cfg;
+static struct kube_client *it_kc; /* direct to the API server */
+
+/* strlcpy: truncation is fine here, and snprintf("%s") trips
+ * -Wformat-truncation in release builds. */
+static void it_copy(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+IT_FN int it_env_load(void)
+{
+    const char *dir = getenv("RUNBOOK_CLUSTER_DIR");
+    const char *src = getenv("RUNBOOK_SOURCE_DIR");
+    if (!dir || !src) {
+        fprintf(stderr, "RUNBOOK_CLUSTER_DIR and RUNBOOK_SOURCE_DIR must be set\n");
+        return -1;
+    }
+    it_copy(it_env.dir, sizeof it_env.dir, dir);
+    it_copy(it_env.src, sizeof it_env.src, src);
+    char path[600], line[1024];
+    snprintf(path, sizeof path, "%s/env", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cannot read %s\n", path);
+        return -1;
+    }
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "RUNBOOK_CLUSTER_BIN=", 20) == 0)
+            it_copy(it_env.bin, sizeof it_env.bin, line + 20);
+        else if (strncmp(line, "ETCD_ENDPOINT=", 14) == 0)
+            it_copy(it_env.etcd, sizeof it_env.etcd, line + 14);
+    }
+    fclose(f);
+    return 0;
+}
+
+IT_FN struct kube_client *it_client(const char *server, const struct kube_options *o)
+{
+    struct kcfg k = *it_cfg;
+    if (server)
+        k.server = (char *)(uintptr_t)server;
+    struct kube_options def = {.qps = -1, .max_host_connections = 64};
+    struct kube_client *c = NULL;
+    if (kube_client_new(&it_loop, &k, o ? o : &def, &c) < 0)
+        return NULL;
+    return c;
+}
+
+IT_FN int it_setup(void)
+{
+    log_setup(getenv("IT_DEBUG") ? LOGL_DEBUG : LOGL_INFO, LOG_FORMAT_LOGFMT, NULL);
+    if (it_env_load() < 0)
+        return -1;
+    char *err = NULL;
+    if (kcfg_load_file(getenv("KUBECONFIG"), NULL, &it_cfg, &err) < 0) {
+        fprintf(stderr, "kubeconfig: %s\n", err ? err : "?");
+        free(err);
+        return -1;
+    }
+    uv_loop_init(&it_loop);
+    it_kc = it_client(NULL, NULL);
+    return it_kc ? 0 : -1;
+}
+
+/* Closes the client and the loop; every informer must be closed already. */
+IT_FN void it_teardown(void)
+{
+    kube_client_close(it_kc, NULL, NULL);
+    uv_run(&it_loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&it_loop) != 0)
+        fprintf(stderr, "loop still has handles\n");
+    kcfg_free(it_cfg);
+}
+
+/* ---- the loop --------------------------------------------------------------- */
+
+static void it_tick(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* Runs the loop until done(ud) or timeout_ms; returns done(ud). */
+IT_FN int it_run_until(int (*done)(void *ud), void *ud, uint64_t timeout_ms)
+{
+    uv_timer_t t;
+    uv_timer_init(&it_loop, &t);
+    uv_timer_start(&t, it_tick, 20, 20);
+    uint64_t end = uv_now(&it_loop) + timeout_ms;
+    while (!done(ud) && uv_now(&it_loop) < end)
+        uv_run(&it_loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    uv_run(&it_loop, UV_RUN_NOWAIT);
+    return done(ud);
+}
+
+static int it_never(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+
+IT_FN void it_sleep(uint64_t ms)
+{
+    it_run_until(it_never, NULL, ms);
+}
+
+static int it_flag(void *ud)
+{
+    return *(const int *)ud;
+}
+
+/* One request, waited for. */
+struct it_call {
+    int done;
+    int err;
+    long http;
+    struct kstatus st;
+    struct json_object *body; /* ours */
+};
+
+static void it_on_result(void *ud, const struct kube_result *r)
+{
+    struct it_call *c = ud;
+    c->done = 1;
+    c->err = r->err;
+    c->http = r->http_status;
+    c->st = r->status;
+    c->body = r->body ? json_object_get(r->body) : NULL;
+}
+
+IT_FN int it_wait(struct it_call *c, int rc)
+{
+    if (rc < 0)
+        return rc;
+    if (!it_run_until(it_flag, &c->done, 60000))
+        return -ETIMEDOUT;
+    return c->err < 0 ? c->err : (c->http >= 300 ? -(int)c->http : 0);
+}
+
+IT_FN void it_call_free(struct it_call *c)
+{
+    json_object_put(c->body);
+    memset(c, 0, sizeof *c);
+}
+
+IT_FN struct json_object *it_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+IT_FN struct json_object *it_json(const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    struct json_object *o = json_tokener_parse(buf);
+    if (!o)
+        fprintf(stderr, "bad JSON in test: %s\n", buf);
+    return o;
+}
+
+/* A namespace of our own: "<prefix>-<pid>-<random>". */
+IT_FN int it_namespace(const char *prefix, char *ns, size_t cap)
+{
+    srand((unsigned)(getpid() ^ (unsigned)uv_hrtime()));
+    snprintf(ns, cap, "%s-%d-%04x", prefix, (int)getpid(), rand() & 0xffff);
+    struct json_object *o = it_json("{\"metadata\":{\"name\":\"%s\"}}", ns);
+    struct it_call c = {0};
+    int rc = it_wait(&c, kube_create(it_kc, &KUBE_NAMESPACES, NULL, o, it_on_result, &c));
+    json_object_put(o);
+    it_call_free(&c);
+    return rc;
+}
+
+IT_FN void it_namespace_delete(const char *ns)
+{
+    struct it_call c = {0};
+    it_wait(&c, kube_delete(it_kc, &KUBE_NAMESPACES, NULL, ns, NULL, it_on_result, &c));
+    it_call_free(&c);
+}
+
+/* ---- batches of writes ---------------------------------------------------- */
+
+/* start(ud, i, cb, cbud) issues request i; done(ud, i, r) sees its result. */
+struct it_batch {
+    int n, parallel, next, inflight, finished, failed;
+    int (*start)(void *ud, int i, kube_cb cb, void *cbud);
+    void (*done)(void *ud, int i, const struct kube_result *r);
+    void *ud;
+};
+
+struct it_slot {
+    struct it_batch *b;
+    int i;
+};
+
+static void it_batch_pump(struct it_batch *b);
+
+static void it_batch_cb(void *ud, const struct kube_result *r)
+{
+    struct it_slot *s = ud;
+    struct it_batch *b = s->b;
+    if (r->err < 0 || r->http_status >= 300) {
+        if (b->failed++ < 5)
+            fprintf(stderr, "batch op %d failed: err %d http %ld %s\n", s->i, r->err,
+                    r->http_status, r->status.message);
+    }
+    if (b->done)
+        b->done(b->ud, s->i, r);
+    free(s);
+    b->inflight--;
+    b->finished++;
+    it_batch_pump(b);
+}
+
+static void it_batch_pump(struct it_batch *b)
+{
+    while (b->inflight < b->parallel && b->next < b->n) {
+        struct it_slot *s = malloc(sizeof *s);
+        s->b = b;
+        s->i = b->next++;
+        b->inflight++;
+        if (b->start(b->ud, s->i, it_batch_cb, s) < 0) {
+            b->inflight--;
+            b->finished++;
+            b->failed++;
+            free(s);
+        }
+    }
+}
+
+static int it_batch_done(void *ud)
+{
+    const struct it_batch *b = ud;
+    return b->finished == b->n;
+}
+
+/* Runs n requests, parallel at a time; returns the number that failed. */
+IT_FN int it_batch_run(int n, int parallel, int (*start)(void *, int, kube_cb, void *),
+                       void (*done)(void *, int, const struct kube_result *), void *ud)
+{
+    struct it_batch b = {.n = n, .parallel = parallel, .start = start, .done = done, .ud = ud};
+    it_batch_pump(&b);
+    if (!it_run_until(it_batch_done, &b, 300000))
+        return -1;
+    return b.failed;
+}
+
+/* ---- the tracker: what the handlers saw, per object --------------------------- */
+
+/* Objects are named "<anything>-<index>"; the index picks the slot. */
+struct it_obj {
+    int adds, updates, deletes;
+    int present;
+    char rv[32];      /* last version the handlers delivered */
+    char want_rv[32]; /* version of our last successful write; "" = deleted */
+};
+
+struct it_track {
+    struct it_obj *o;
+    int n;
+    int errors;
+    int foreign; /* objects with another name */
+    int synced;
+};
+
+IT_FN void it_track_init(struct it_track *t, int n)
+{
+    memset(t, 0, sizeof *t);
+    t->o = calloc((size_t)n, sizeof *t->o);
+    t->n = n;
+}
+
+static struct it_obj *it_track_obj(struct it_track *t, const void *rec)
+{
+    const char *name = inf_rec_name(rec), *dash = strrchr(name, '-');
+    int i = dash ? atoi(dash + 1) : -1;
+    if (i < 0 || i >= t->n) {
+        t->foreign++;
+        return NULL;
+    }
+    return &t->o[i];
+}
+
+static void it_track_err(struct it_track *t, const char *what, const void *rec)
+{
+    if (t->errors++ < 10)
+        fprintf(stderr, "tracker: %s: %s/%s@%s\n", what, inf_rec_namespace(rec), inf_rec_name(rec),
+                inf_rec_rv(rec));
+}
+
+static void it_on_add(void *ud, const void *rec)
+{
+    struct it_track *t = ud;
+    struct it_obj *o = it_track_obj(t, rec);
+    if (!o)
+        return;
+    if (o->present)
+        it_track_err(t, "add of a cached object", rec);
+    o->adds++;
+    o->present = 1;
+    snprintf(o->rv, sizeof o->rv, "%s", inf_rec_rv(rec));
+}
+
+static void it_on_update(void *ud, const void *old, const void *rec)
+{
+    struct it_track *t = ud;
+    struct it_obj *o = it_track_obj(t, rec);
+    if (!o)
+        return;
+    /* The old record must be the last one delivered: no gap, no replay. */
+    if (!o->present || strcmp(o->rv, inf_rec_rv(old)) != 0)
+        it_track_err(t, "update not continuing the last delivered version", old);
+    if (strcmp(inf_rec_rv(old), inf_rec_rv(rec)) == 0)
+        it_track_err(t, "update to the same version", rec);
+    o->updates++;
+    snprintf(o->rv, sizeof o->rv, "%s", inf_rec_rv(rec));
+}
+
+static void it_on_delete(void *ud, const void *rec)
+{
+    struct it_track *t = ud;
+    struct it_obj *o = it_track_obj(t, rec);
+    if (!o)
+        return;
+    if (!o->present)
+        it_track_err(t, "delete of an unknown object", rec);
+    o->deletes++;
+    o->present = 0;
+    o->rv[0] = '\0';
+}
+
+static void it_on_synced(void *ud)
+{
+    ((struct it_track *)ud)->synced = 1;
+}
+
+static const struct inf_handlers it_handlers = {it_on_add, it_on_update, it_on_delete,
+                                                it_on_synced};
+
+/* Every object's last delivered version is the one our last write got
+ * back (deleted: absent). */
+static int it_track_converged(void *ud)
+{
+    struct it_track *t = ud;
+    for (int i = 0; i < t->n; i++) {
+        const struct it_obj *o = &t->o[i];
+        if (o->want_rv[0] ? strcmp(o->rv, o->want_rv) != 0 : o->present)
+            return 0;
+    }
+    return 1;
+}
+
+/* Records what a write returned (create/update/patch: the object; delete:
+ * gone). */
+IT_FN void it_track_wrote(struct it_track *t, int i, const struct kube_result *r, int deleted)
+{
+    if (r->err < 0 || r->http_status >= 300 || i < 0 || i >= t->n)
+        return;
+    if (deleted) {
+        t->o[i].want_rv[0] = '\0';
+        return;
+    }
+    const char *rv = inf_jstr(r->body, "metadata", "resourceVersion", NULL);
+    snprintf(t->o[i].want_rv, sizeof t->o[i].want_rv, "%s", rv ? rv : "?");
+}
+
+/* ---- the cache against a fresh list ------------------------------------------ */
+
+/* Lists res in ns (all pages, no selector unless given) and checks that the
+ * cache holds exactly those objects at those versions. Returns mismatches. */
+IT_FN int it_compare_with_list(const struct inf *inf, const struct kube_resource *res,
+                               const char *ns, const char *selector)
+{
+    int bad = 0;
+    size_t listed = 0;
+    char cont[4096] = "";
+    do {
+        struct kube_list_opts o = {
+            .label_selector = selector, .limit = 500, .continue_token = cont[0] ? cont : NULL};
+        struct it_call c = {0};
+        if (it_wait(&c, kube_list(it_kc, res, ns, &o, it_on_result, &c)) < 0) {
+            fprintf(stderr, "compare: list failed\n");
+            it_call_free(&c);
+            return -1;
+        }
+        struct json_object *items = inf_jget(c.body, "items", NULL);
+        for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+            struct json_object *it = json_object_array_get_idx(items, i);
+            const char *name = inf_jstr(it, "metadata", "name", NULL);
+            const char *rv = inf_jstr(it, "metadata", "resourceVersion", NULL);
+            const void *rec = inf_get(inf, ns, name);
+            listed++;
+            if (!rec || strcmp(inf_rec_rv(rec), rv) != 0) {
+                if (bad++ < 10)
+                    fprintf(stderr, "compare: %s: cache has %s, list has %s\n", name,
+                            rec ? inf_rec_rv(rec) : "nothing", rv);
+            }
+        }
+        const char *next = inf_jstr(c.body, "metadata", "continue", NULL);
+        snprintf(cont, sizeof cont, "%s", next ? next : "");
+        it_call_free(&c);
+    } while (cont[0]);
+    if (listed != inf_count(inf)) {
+        fprintf(stderr, "compare: list has %zu objects, cache %zu\n", listed, inf_count(inf));
+        bad++;
+    }
+    return bad;
+}
+
+/* ---- informer lifecycle ---------------------------------------------------- */
+
+static void it_inf_closed(struct inf *inf, void *ud)
+{
+    (void)inf;
+    *(int *)ud = 1;
+}
+
+IT_FN void it_inf_close(struct inf *inf)
+{
+    int closed = 0;
+    inf_close(inf, it_inf_closed, &closed);
+    it_run_until(it_flag, &closed, 10000);
+    CHECK(closed);
+    inf_free(inf);
+}
+
+IT_FN void it_print_stats(const char *what, const struct inf *inf)
+{
+    struct inf_stats s;
+    inf_get_stats(inf, &s);
+    fprintf(stderr,
+            "%s: lists %llu relists %llu pages %llu list_errors %llu watches %llu restarts %llu "
+            "watch_errors %llu gone %llu malformed %llu events A%llu M%llu D%llu B%llu E%llu "
+            "adds %llu updates %llu deletes %llu dup %llu objects %llu bytes %llu\n",
+            what, (unsigned long long)s.lists, (unsigned long long)s.relists,
+            (unsigned long long)s.list_pages, (unsigned long long)s.list_errors,
+            (unsigned long long)s.watches, (unsigned long long)s.watch_restarts,
+            (unsigned long long)s.watch_errors, (unsigned long long)s.gone,
+            (unsigned long long)s.malformed, (unsigned long long)s.events[0],
+            (unsigned long long)s.events[1], (unsigned long long)s.events[2],
+            (unsigned long long)s.events[3], (unsigned long long)s.events[4],
+            (unsigned long long)s.adds, (unsigned long long)s.updates,
+            (unsigned long long)s.deletes, (unsigned long long)s.duplicates,
+            (unsigned long long)s.objects, (unsigned long long)s.cache_bytes);
+}
+
+/* A projection for the tests' objects: the "v" label, to compare content. */
+struct it_rec {
+    char v[16];
+};
+
+static int it_project(struct json_object *obj, void *record)
+{
+    struct it_rec *r = record;
+    const char *v = inf_jstr(obj, "metadata", "labels", "v", NULL);
+    snprintf(r->v, sizeof r->v, "%s", v ? v : "");
+    return 0;
+}
+
+static const struct inf_projection it_projection = {sizeof(struct it_rec), it_project, NULL};
+
+#endif
