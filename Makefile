@@ -62,8 +62,12 @@ lint: deps
 	cmake --preset debug >/dev/null
 	cmake --build build/debug -j$(JOBS)
 	clang-tidy -p build/debug --quiet $(filter %.c,$(SOURCES))
+# varFuncNullUB (a NULL ending a variadic list is UB where NULL is a plain 0):
+# those functions are __attribute__((sentinel)), so gcc and clang (-Werror)
+# already reject any end marker that is not a null pointer.
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --inline-suppr --std=c11 -Isrc --suppress=missingIncludeSystem $(filter src/%.c operator/%.c,$(SOURCES))
+	  --inline-suppr --std=c11 -Isrc --suppress=missingIncludeSystem --suppress=varFuncNullUB \
+	  $(filter src/%.c operator/%.c,$(SOURCES))
 
 fmt:
 	clang-format -i $(SOURCES)

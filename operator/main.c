@@ -55,10 +55,10 @@ static int on_readyz(void *ud, const struct http_request *q, struct http_respons
 {
     (void)q;
     struct app *a = ud;
-    const char *why = a->signals                         ? "shutting down"
-                      : !ctrl_synced(a->ctrl)            ? "caches not synced"
+    const char *why = a->signals                        ? "shutting down"
+                      : !ctrl_synced(a->ctrl)           ? "caches not synced"
                       : (a->lease && !a->lease_started) ? "leader election not running"
-                                                         : NULL;
+                                                        : NULL;
     if (!why)
         return http_response_append(r, "ok\n", 3);
     r->status = 503;
@@ -236,8 +236,8 @@ int main(int argc, char **argv)
     struct kube_options ko = {.qps = o.qps, .burst = o.burst};
     int r = kube_client_new(&a.loop, cfg, &ko, &a.kc);
     if (r < 0) {
-        fprintf(stderr, "runbook-operator: cannot set up the API client for %s: %s\n",
-                cfg->server, strerror(-r));
+        fprintf(stderr, "runbook-operator: cannot set up the API client for %s: %s\n", cfg->server,
+                strerror(-r));
         kcfg_free(cfg);
         return 2;
     }
@@ -247,8 +247,8 @@ int main(int argc, char **argv)
         char id[256];
         identity(host, id, sizeof id);
         struct lease_options lo = {.name = o.lease_name,
-                                   .namespace = o.lease_namespace ? o.lease_namespace
-                                                                  : cfg->namespace,
+                                   .namespace =
+                                       o.lease_namespace ? o.lease_namespace : cfg->namespace,
                                    .identity = id,
                                    .lease_duration_ms = o.lease_duration_ms,
                                    .renew_deadline_ms = o.renew_deadline_ms,
@@ -257,18 +257,19 @@ int main(int argc, char **argv)
         if (r == 0)
             r = lease_new(&a.loop, a.lease_kc, &lo, on_leading, &a, &a.lease);
         if (r < 0) {
-            fprintf(stderr, "runbook-operator: cannot set up leader election: %s\n",
-                    strerror(-r));
+            fprintf(stderr, "runbook-operator: cannot set up leader election: %s\n", strerror(-r));
+            free(host);
             kcfg_free(cfg);
             return 2;
         }
-        log_kv(LOGL_INFO, "leader election on", "lease", o.lease_name, "namespace",
-               lo.namespace, "identity", id, NULL);
+        log_kv(LOGL_INFO, "leader election on", "lease", o.lease_name, "namespace", lo.namespace,
+               "identity", id, NULL);
     }
     struct ctrl_options co = {.namespace = o.n_namespaces ? o.namespaces[0] : NULL,
                               .instance = host,
                               .workers = o.workers};
     r = ctrl_new(&a.loop, a.kc, &co, &a.ctrl);
+    free(host); /* ctrl_new keeps its own copy */
     if (r < 0) {
         fprintf(stderr, "runbook-operator: cannot start the controller: %s\n", strerror(-r));
         return 1;
@@ -297,8 +298,7 @@ int main(int argc, char **argv)
     if (a.lease) {
         r = lease_start(a.lease); /* on_leading turns writes on */
         a.lease_started = r == 0;
-    }
-    else
+    } else
         ctrl_set_leading(a.ctrl, 1);
     if (r == 0)
         r = ctrl_start(a.ctrl);
@@ -309,7 +309,6 @@ int main(int argc, char **argv)
     uv_run(&a.loop, UV_RUN_DEFAULT);
     ctrl_free(a.ctrl);
     metrics_buf_free(&a.mbuf);
-    free(host);
     r = uv_loop_close(&a.loop);
     if (r != 0)
         log_kv(LOGL_WARN, "loop closed with handles open", "error", uv_strerror(r), NULL);

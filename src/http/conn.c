@@ -30,7 +30,7 @@ int http_response_append(struct http_response *r, const void *data, size_t len)
 {
     if (r->err)
         return r->err;
-    if (len > HTTP_MAX_BODY * 64 || r->len + len + 1 > SIZE_MAX / 2) {
+    if (len > (size_t)HTTP_MAX_BODY * 64 || r->len + len + 1 > SIZE_MAX / 2) {
         r->err = -ENOMEM;
         return r->err;
     }
@@ -108,8 +108,15 @@ static void conn_free(struct http_server *s, struct http_conn *c)
 
 void http_conns_free_all(struct http_server *s)
 {
-    while (s->conns)
-        conn_free(s, s->conns);
+    struct http_conn *c = s->conns;
+    while (c) {
+        struct http_conn *next = c->next;
+        conn_reset(c);
+        free(c);
+        c = next;
+    }
+    s->conns = NULL;
+    s->n_conns = 0;
 }
 
 static struct http_conn *conn_get(struct http_server *s, struct lws *wsi, struct http_pss *pss)
@@ -307,7 +314,7 @@ static int on_request(struct http_server *s, struct lws *wsi, struct http_pss *p
         respond_text(c, 411, "length required\n");
         return 0;
     }
-    if (clen > HTTP_MAX_BODY) {
+    if (clen > (long long)HTTP_MAX_BODY) {
         respond_text(c, 413, "payload too large\n");
         return 0;
     }
@@ -324,7 +331,7 @@ static int on_body(struct http_conn *c, const char *in, size_t len)
 {
     if (!c || c->state != HTTP_CONN_BODY)
         return 0; /* a body we already answered: drop it */
-    if (c->body_len + len > HTTP_MAX_BODY) {
+    if (c->body_len + len > (size_t)HTTP_MAX_BODY) {
         /* Not expected (lws stops at Content-Length, checked already). */
         c->close_after = 1;
         respond_text(c, 413, "payload too large\n");

@@ -168,6 +168,8 @@ static void collect_handle(uv_handle_t *h, void *arg)
     struct handle_set *set = arg;
     if (set->n == set->cap) {
         size_t cap = set->cap ? set->cap * 2 : 64;
+        /* An array of pointers: sizeof *p is its element's size (clang-tidy 14
+         * misreads it). NOLINTNEXTLINE(bugprone-sizeof-expression) */
         uv_handle_t **p = realloc(set->h, cap * sizeof *p);
         if (!p) {
             set->oom = 1;

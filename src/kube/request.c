@@ -227,19 +227,19 @@ static int setup_easy(struct kube_req *r)
 static int build_headers(struct kube_req *r)
 {
     struct kube_client *c = r->c;
-    struct curl_slist *h = NULL, *t;
+    struct curl_slist *h = NULL;
     char ct[96];
     int ok = (h = curl_slist_append(h, "Accept: application/json")) != NULL;
     /* No "Expect: 100-continue" round trip on HTTP/1.1 bodies. */
-    ok = ok && (t = curl_slist_append(h, "Expect:")) != NULL;
+    ok = ok && curl_slist_append(h, "Expect:") != NULL;
     if (ok && r->content_type) {
         snprintf(ct, sizeof ct, "Content-Type: %s", r->content_type);
-        ok = (t = curl_slist_append(h, ct)) != NULL;
+        ok = curl_slist_append(h, ct) != NULL;
     }
     if (ok && c->tok.token) {
         struct kube_buf auth = {0};
         ok = kube_buf_adds(&auth, "Authorization: Bearer ") == 0 &&
-             kube_buf_adds(&auth, c->tok.token) == 0 && (t = curl_slist_append(h, auth.p)) != NULL;
+             kube_buf_adds(&auth, c->tok.token) == 0 && curl_slist_append(h, auth.p) != NULL;
         if (auth.p)
             memset(auth.p, 0, auth.len); /* do not leave the token in freed memory */
         kube_buf_free(&auth);

@@ -118,6 +118,8 @@ static int grow_nodes(struct kcfg_node ***arr, size_t *cap, size_t need)
     size_t nc = *cap ? *cap * 2 : 4;
     while (nc < need)
         nc *= 2;
+    /* An array of pointers: sizeof *p is its element's size (clang-tidy 14
+     * misreads it). NOLINTNEXTLINE(bugprone-sizeof-expression) */
     struct kcfg_node **na = realloc(*arr, nc * sizeof *na);
     if (!na)
         return -ENOMEM;

@@ -19,7 +19,7 @@
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 /* Projected JWTs are a few KiB; a fixed 1 KiB buffer (as in the C client)
  * silently truncates them. */
-#define TOKEN_MAX (64 * 1024)
+#define TOKEN_MAX ((size_t)64 * 1024)
 #define NAMESPACE_MAX 4096
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -598,7 +598,7 @@ static int resolve(struct pctx *x, const struct kcfg_tree *t, const char *want, 
             return perr(x, -EINVAL, 0, "current-context: missing, and no context was given");
     }
 
-    struct named ctx, cl, us;
+    struct named ctx = {0}, cl = {0}, us = {0};
     int found;
     if ((rc = find_named(x, top, "contexts", "context", c->context, &ctx, &found)) < 0)
         return rc;
@@ -766,7 +766,7 @@ int kcfg_load_default(const char *context, struct kcfg **out, char **errmsg)
 static int read_trimmed(const char *path, size_t max, char **out, size_t *len)
 {
     int rc = read_all(path, max, out, len);
-    if (rc == 0)
+    if (rc == 0 && *out) /* always set at 0; clang 14 cannot tell */
         *len = trim(*out, *len);
     return rc;
 }

@@ -37,7 +37,7 @@
 
 #include <stddef.h>
 
-#define KCFG_MAX_BYTES (16u * 1024 * 1024)
+#define KCFG_MAX_BYTES ((size_t)16 * 1024 * 1024)
 
 /* The resolved connection. Owns every pointer in it; free with kcfg_free.
  * A file and its *-data form are never both set (the file says which).

@@ -8,6 +8,7 @@
 #include "lease/lease.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -76,7 +77,7 @@ static void wall_time(char out[LEASE_TIME_LEN])
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     if (lease_format_time((int64_t)ts.tv_sec, ts.tv_nsec, out) < 0)
-        strcpy(out, "1970-01-01T00:00:00.000000Z");
+        snprintf(out, LEASE_TIME_LEN, "%s", "1970-01-01T00:00:00.000000Z");
 }
 
 /* Keeps obj (a new reference is taken) and notes whether it changed.
@@ -249,7 +250,7 @@ static void decide(struct lease *l)
 {
     char now[LEASE_TIME_LEN];
     wall_time(now);
-    struct lease_record seen, spec;
+    struct lease_record seen = {0}, spec;
     struct lease_input in = {NULL, l->identity, l->duration_ms, now_ms(l), l->seen.changed_ms, now};
     if (!l->missing) {
         if (!l->obj || lease_record_parse(l->obj, &seen, NULL) < 0) {

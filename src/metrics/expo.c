@@ -177,7 +177,7 @@ static void format_double(char *out, size_t n, double v)
     }
     snprintf(e, sizeof e, "%.*e", digits - 1, v);
     const char *x = strchr(e, 'e');
-    int exp = x ? atoi(x + 1) : 0;
+    int exp = x ? (int)strtol(x + 1, NULL, 10) : 0;
     if (exp < -4 || exp >= 21) {
         snprintf(out, n, "%s", e);
         return;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -29,12 +30,21 @@ int metrics_process_read(struct metrics_process *out)
     }
     /* statm: size resident shared text lib data dt, in pages. */
     FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long size = 0, resident = 0;
+    unsigned long long resident = 0;
     if (!f)
         return -errno;
-    if (fscanf(f, "%llu %llu", &size, &resident) != 2)
-        err = -EIO;
+    char line[256];
+    int ok = fgets(line, sizeof line, f) != NULL;
     fclose(f);
+    if (ok) {
+        /* The first two fields, size and resident, must both be numbers. */
+        char *size_end, *res_end;
+        (void)strtoull(line, &size_end, 10);
+        resident = strtoull(size_end, &res_end, 10);
+        ok = size_end != line && res_end != size_end;
+    }
+    if (!ok)
+        err = -EIO;
     long page = sysconf(_SC_PAGESIZE);
     if (page > 0)
         out->resident_bytes = (uint64_t)resident * (uint64_t)page;

@@ -96,6 +96,8 @@ static int reserve_slot(struct wq *q)
     if ((q->nkeys + 1) * 2 <= q->nslots)
         return 0;
     size_t n = q->nslots * 2;
+    /* An array of pointers: sizeof *p is its element's size (clang-tidy 14
+     * misreads it). NOLINTNEXTLINE(bugprone-sizeof-expression) */
     struct wq_entry **s = calloc(n, sizeof *s);
     if (!s)
         return -ENOMEM;
@@ -210,6 +212,8 @@ static int heap_reserve(struct wq *q)
     if (q->heap_len < q->heap_cap)
         return 0;
     size_t n = q->heap_cap ? q->heap_cap * 2 : MIN_SLOTS;
+    /* An array of pointers: sizeof *p is its element's size (clang-tidy 14
+     * misreads it). NOLINTNEXTLINE(bugprone-sizeof-expression) */
     struct wq_entry **h = realloc(q->heap, n * sizeof *h);
     if (!h)
         return -ENOMEM;
@@ -241,6 +245,8 @@ struct wq *wq_new(const struct wq_config *cfg)
     else
         wq_config_default(&q->cfg);
     q->nslots = MIN_SLOTS;
+    /* An array of pointers: sizeof *p is its element's size (clang-tidy 14
+     * misreads it). NOLINTNEXTLINE(bugprone-sizeof-expression) */
     q->slots = calloc(q->nslots, sizeof *q->slots);
     if (!q->slots) {
         free(q);

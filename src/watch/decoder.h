@@ -36,7 +36,7 @@ enum watch_event_type { WATCH_ADDED, WATCH_MODIFIED, WATCH_DELETED, WATCH_BOOKMA
 
 /* Default for max_event_bytes = 0. Objects are at most ~1.5 MiB in etcd,
  * their JSON somewhat more; this leaves room without trusting the peer. */
-#define WATCH_DECODER_DEFAULT_MAX (16u * 1024 * 1024)
+#define WATCH_DECODER_DEFAULT_MAX ((size_t)16 * 1024 * 1024)
 
 /* Called once per event. obj is the event's "object" member (always a JSON
  * object; a Status for WATCH_ERROR), borrowed for the duration of the call:

@@ -47,7 +47,7 @@ static int on_event(void *ud, enum watch_event_type type, struct json_object *ob
     if (type == WATCH_ERROR) {
         struct kstatus st;
         int rc = kstatus_parse(obj, &st);
-        mix(o, (uint64_t)(rc + 1000));
+        mix(o, (uint64_t)rc + 1000);
         if (rc == 0) {
             /* Fixed-size fields must come back terminated. */
             if (memchr(st.reason, '\0', sizeof st.reason) == NULL ||

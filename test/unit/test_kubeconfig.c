@@ -429,7 +429,8 @@ static void test_load_default(void)
     write_file(cfg, "clusters: [{name: c, cluster: {server: 'https://home:1'}}]\n"
                     "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
                     "users: [{name: u}]\ncurrent-context: x\n");
-    char *oldhome = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+    const char *home_env = getenv("HOME");
+    char *oldhome = home_env ? strdup(home_env) : NULL;
     setenv("HOME", home, 1);
     CHECK_INT(kcfg_load_default(NULL, &c, &err), 0);
     if (c) {

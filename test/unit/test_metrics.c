@@ -244,9 +244,9 @@ static int validate(struct validator *v, const char *text)
             else if (line[2] == 'T') {
                 if (find_family(v, name) >= 0)
                     rc = v_fail(v, ln, "second TYPE for a name");
-                else if (strcmp(rest, "counter") && strcmp(rest, "gauge") &&
-                         strcmp(rest, "histogram") && strcmp(rest, "summary") &&
-                         strcmp(rest, "untyped"))
+                else if (strcmp(rest, "counter") != 0 && strcmp(rest, "gauge") != 0 &&
+                         strcmp(rest, "histogram") != 0 && strcmp(rest, "summary") != 0 &&
+                         strcmp(rest, "untyped") != 0)
                     rc = v_fail(v, ln, "unknown type");
                 else if (v->n_fam < V_MAX) {
                     snprintf(v->fam[v->n_fam].name, sizeof v->fam[0].name, "%s", name);

@@ -361,7 +361,7 @@ static void test_depth(void)
         buf[n++] = '[';
     for (int i = 0; i < 200; i++)
         buf[n++] = ']';
-    n += (size_t)snprintf(buf + n, sizeof buf - n, "}}");
+    snprintf(buf + n, sizeof buf - n, "}}");
     CHECK_INT(decode_str(buf, 0, &r), 0);
     CHECK_INT(r.events, 1);
 

@@ -229,9 +229,9 @@ static void test_valid_edge_cases(void)
         /* an unterminated or foreign $( is literal text */
         "{'steps':[{'name':'a','image':'x','args':['$(params.tag','$(HOME)','$x']}]}",
         /* a dependency listed twice; a diamond */
-        "{'steps':[{'name':'a','image':'x'},{'name':'b','image':'x','dependsOn':['a','a']},"
-        "{'name':'c','image':'x','dependsOn':['a']},{'name':'d','image':'x','dependsOn':['b','c']}"
-        "]}",
+        ("{'steps':[{'name':'a','image':'x'},{'name':'b','image':'x','dependsOn':['a','a']},"
+         "{'name':'c','image':'x','dependsOn':['a']},{'name':'d','image':'x','dependsOn':['b','c']}"
+         "]}"),
         /* 50 chars exactly */
         "{'steps':[{'name':'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa','image':'x'}]}",
         /* env from a secret, null fields treated as absent */
