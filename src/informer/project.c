@@ -78,7 +78,7 @@ int64_t inf_parse_time(const char *s)
         while (*p >= '0' && *p <= '9')
             p++;
     }
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    int64_t t = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se;
     if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
         return t;
     /* Numeric offsets: the API server writes UTC, but accept them anyway. */
