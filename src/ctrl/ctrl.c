@@ -181,6 +181,14 @@ static void pump_cb(uv_timer_t *t)
         ctrl_reconcile(c, key);
     }
     c->stats.queue_depth = wq_len(c->q);
+    /* Every worker busy: ctrl_reconcile_done kicks the pump when one frees
+     * up. Arming for a delayed key that is already due would fire this
+     * timer again at once, before any I/O is polled, so no worker could
+     * ever finish: libuv < 1.45 runs such a timer in the same loop pass,
+     * forever (found by bench/bench_controller.c: the loop spun at 100% CPU
+     * with 64 workers busy and a 1 s stale-cache recheck due). */
+    if (c->in_flight >= (size_t)c->workers)
+        return;
     if (wq_len(c->q) && c->in_flight < (size_t)c->workers)
         arm(c, now);
     else if (wq_next_deadline_ms(c->q) != WQ_NO_DEADLINE)
