@@ -1,0 +1,2095 @@
+/* bench_controller - the controller's figures on the local control plane.
+ * How to run it and what the figures mean: bench/README-controller.md.
+ *
+ * Phases, in one process, against a real API server (test/cluster), each in
+ * a namespace of its own ("bench-<tag>-<phase>"); objects are left in place
+ * (idle) rather than deleted, and every phase waits for its pods to be
+ * Running before the next one starts:
+ *
+ *   direct  the physical limit B: Jobs of exactly the shape the operator
+ *           creates for a step (wf_job_build; ownerReference dropped and the
+ *           run label renamed, so neither the garbage collector nor a
+ *           controller touches them) POSTed by a bare kube client, --window
+ *           requests in flight. Measured before and after the start trials
+ *           (the box is shared and drifts); B is the mean.
+ *   start   per --start-workers value (default 16, the operator's default,
+ *           and 64): N WorkflowRuns of a 5-step Workflow (independent steps
+ *           that stay Running) are created while the controller is not
+ *           leading; then it is made leader and the clock runs until our Job
+ *           watch has seen the last first-wave Job. Runs/s, and the
+ *           operator's Job-create rate (5N / that time) over B.
+ *           (--start-mode live: runs POSTed while it leads.)
+ *   react   R runs of an M-step FailFast Workflow, every step Running for
+ *           1 h, pods with a --grace grace period that ignore SIGTERM. Once
+ *           all R x M pods are Running, one run every --fail-gap ms gets its
+ *           step s000 failed: the kwok markers (test-exit-code 3,
+ *           test-duration 0s) are patched onto that Running pod and kwok
+ *           fails it at once. T0 = our Job watch sees the failing Job's
+ *           FailureTarget/Failed. Per run: (a) inside the operator, the
+ *           informer event that queued the run -> the last DELETE of its
+ *           teardown handed to the kube client (ctrl's on_teardown_sent hook);
+ *           (b) T0 -> every sibling Job seen with a deletionTimestamp;
+ *           (b') T0 -> every sibling pod seen with one; (c) T0 -> the last
+ *           sibling pod seen DELETED.
+ *   econ    K runs of a 5-step Workflow (parallel, then a chain) that
+ *           succeed: the operator client's own write counters (POST, PUT,
+ *           PATCH, DELETE attempts, retries included) over the window, per
+ *           run, with the controller's breakdown (Job creates, status
+ *           patches, Job deletes, Events) and the reads (GET, LIST).
+ *   rss     the real operator binary (--operator PATH, --namespace
+ *           bench-<tag>-rss, its health and metrics servers on free ports)
+ *           as a separate process: VmRSS idle; with N Pending runs (their
+ *           Workflow not created yet); with N runs x S steps Running.
+ *
+ * The controller of phases start..econ runs in-process (ctrl_new) on a
+ * thread, loop and kube client of its own, wired as operator/main.c wires
+ * it, started fresh for each phase and scoped to its namespace, so its
+ * counters and hooks can be read directly; the load and the watches run on
+ * the main thread's loop with a second client. Timestamps are uv_hrtime()
+ * (CLOCK_MONOTONIC, shared by both threads). With RUNBOOK_CLUSTER_DIR set,
+ * CPU seconds of each control-plane process are reported per window.
+ *
+ * Usage (bench/run.sh starts a cluster and passes these):
+ *   bench_controller --kubeconfig PATH [--quick] [--operator PATH] [--only LIST]
+ *       [--runs N] [--start-steps N] [--start-workers LIST] [--start-mode M]
+ *       [--direct-jobs N] [--react-runs N] [--react-steps M] [--fail-gap MS]
+ *       [--grace S] [--econ-runs N] [--rss-runs N] [--rss-steps S] [--rss-timeout S]
+ *       [--window W] [--qps Q] [--burst B] [--workers N] [--summary FILE] [--workdir DIR]
+ * Without --kubeconfig (e.g. from `make bench`) it prints a note and exits 0. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <uv.h>
+
+#include "ctrl/ctrl.h"
+#include "informer/inf.h"
+#include "kube/kube.h"
+#include "kubeconfig/kubeconfig.h"
+#include "log/log.h"
+#include "plan/plan.h"
+#include "wf/wf.h"
+
+extern char **environ;
+
+/* ---- options ---------------------------------------------------------------- */
+
+static struct {
+    const char *kubeconfig, *operator_bin, *only, *summary, *workdir, *start_mode, *start_workers;
+    int quick;
+    int direct_jobs; /* 0: runs x start_steps */
+    int runs, start_steps;
+    int react_runs, react_steps, fail_gap_ms, grace_s;
+    int econ_runs;
+    int rss_runs, rss_steps, rss_timeout_s;
+    int window;
+    double qps;
+    int burst, workers;
+    int kcm_running;
+} opt = {.runs = 1000,
+         .start_steps = 5,
+         .react_runs = 100,
+         .react_steps = 50,
+         .fail_gap_ms = 1000,
+         .grace_s = 1,
+         .econ_runs = 20,
+         .rss_runs = 1000,
+         .rss_steps = 10,
+         .rss_timeout_s = 300,
+         .window = 64,
+         .qps = 1000,
+         .burst = 1000,
+         .workers = 16,
+         .start_mode = "backlog",
+         .start_workers = "16,64",
+         .workdir = "."};
+
+static int phase_on(const char *name)
+{
+    if (!opt.only)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = opt.only; (p = strstr(p, name)); p += n)
+        if ((p == opt.only || p[-1] == ',') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+static double now_s(void)
+{
+    return (double)uv_hrtime() / 1e9;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+    static double t_start;
+    if (!t_start)
+        t_start = now_s();
+    va_list ap;
+    va_start(ap, fmt);
+    printf("[%7.1fs] ", now_s() - t_start);
+    vprintf(fmt, ap);
+    printf("\n");
+    fflush(stdout);
+    va_end(ap);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "bench_controller: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    exit(1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of v[0..n) (sorted in place); NAN if n == 0. */
+static double pct(double *v, size_t n, double q)
+{
+    if (!n)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_double);
+    size_t k = (size_t)ceil(q * (double)n);
+    if (k < 1)
+        k = 1;
+    if (k > n)
+        k = n;
+    return v[k - 1];
+}
+
+/* The index at the end of "<prefix>-00042", or -1. */
+static int name_index(const char *s)
+{
+    if (!s)
+        return -1;
+    const char *d = strrchr(s, '-');
+    if (!d || !d[1])
+        return -1;
+    char *end;
+    long v = strtol(d + 1, &end, 10);
+    return *end || v < 0 || v > 10000000 ? -1 : (int)v;
+}
+
+/* "s007" -> 7, or -1. */
+static int step_index(const char *s)
+{
+    if (!s || s[0] != 's' || !s[1])
+        return -1;
+    char *end;
+    long v = strtol(s + 1, &end, 10);
+    return *end || v < 0 ? -1 : (int)v;
+}
+
+/* ---- the summary table ------------------------------------------------------ */
+
+struct row {
+    char figure[96], value[64], target[48], verdict[8];
+};
+static struct row rows[32];
+static size_t n_rows;
+
+static void row(const char *figure, const char *target, int verdict, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* verdict: 1 PASS, 0 MISS, -1 none (a reference figure). */
+static void row(const char *figure, const char *target, int verdict, const char *fmt, ...)
+{
+    if (n_rows == sizeof rows / sizeof rows[0])
+        return;
+    struct row *r = &rows[n_rows++];
+    snprintf(r->figure, sizeof r->figure, "%s", figure);
+    snprintf(r->target, sizeof r->target, "%s", target ? target : "-");
+    snprintf(r->verdict, sizeof r->verdict, "%s", verdict < 0 ? "-" : verdict ? "PASS" : "MISS");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->value, sizeof r->value, fmt, ap);
+    va_end(ap);
+}
+
+static void print_summary(FILE *f)
+{
+    fprintf(f, "\n%-62s %-22s %-18s %s\n", "figure", "measured", "target", "verdict");
+    for (size_t i = 0; i < n_rows; i++)
+        fprintf(f, "%-62s %-22s %-18s %s\n", rows[i].figure, rows[i].value, rows[i].target,
+                rows[i].verdict);
+}
+
+/* ---- the driver's loop and client --------------------------------------------- */
+
+static uv_loop_t L;
+static struct kube_client *kc; /* load and watches */
+static struct kcfg *cfg;
+static uv_timer_t ticker; /* wakes wait_until() for predicates that poll */
+
+static void tick(uv_timer_t *t)
+{
+    (void)t;
+}
+
+/* Runs the loop until pred(ud) or timeout_s; 0 or -ETIMEDOUT. */
+static int wait_until(int (*pred)(void *ud), void *ud, double timeout_s)
+{
+    double end = now_s() + timeout_s;
+    uv_timer_start(&ticker, tick, 20, 20);
+    int rc = 0;
+    while (!pred(ud)) {
+        if (now_s() > end) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+        uv_run(&L, UV_RUN_ONCE);
+    }
+    uv_timer_stop(&ticker);
+    return rc;
+}
+
+static int never(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+
+static void sleep_loop(double s)
+{
+    wait_until(never, NULL, s);
+}
+
+struct sreq {
+    int done, err;
+    long status;
+    struct json_object *body;
+};
+
+static void sreq_cb(void *ud, const struct kube_result *r)
+{
+    struct sreq *s = ud;
+    s->done = 1;
+    s->err = r->err;
+    s->status = r->http_status;
+    s->body = r->body ? json_object_get(r->body) : NULL;
+}
+
+static int sreq_done(void *ud)
+{
+    return ((struct sreq *)ud)->done;
+}
+
+/* Waits for a request started with sreq_cb; returns the HTTP status or a
+ * negative errno; the body is dropped unless keep. */
+static long sreq_wait(struct sreq *s, int rc, struct json_object **keep)
+{
+    if (rc < 0)
+        return rc;
+    wait_until(sreq_done, s, 120);
+    if (!s->done)
+        return -ETIMEDOUT;
+    if (keep)
+        *keep = s->body;
+    else
+        json_object_put(s->body);
+    return s->err ? s->err : s->status;
+}
+
+static long create_sync(const struct kube_resource *res, const char *ns, struct json_object *body)
+{
+    struct sreq s = {0};
+    return sreq_wait(&s, kube_create(kc, res, ns, body, sreq_cb, &s), NULL);
+}
+
+static long get_sync(const struct kube_resource *res, const char *ns, const char *name)
+{
+    struct sreq s = {0};
+    return sreq_wait(&s, kube_get(kc, res, ns, name, sreq_cb, &s), NULL);
+}
+
+static long delete_sync(const struct kube_resource *res, const char *ns, const char *name,
+                        const char *propagation)
+{
+    struct sreq s = {0};
+    struct kube_delete_opts d = {.propagation = propagation};
+    return sreq_wait(&s, kube_delete(kc, res, ns, name, &d, sreq_cb, &s), NULL);
+}
+
+static struct json_object *parse(const char *text)
+{
+    struct json_object *o = json_tokener_parse(text);
+    if (!o)
+        die("bad JSON: %s", text);
+    return o;
+}
+
+/* A fresh namespace; waits for its default ServiceAccount (made by the
+ * controller manager) so that pods are not refused. */
+static void ns_create(const char *ns)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
+    struct json_object *o = parse(body);
+    long st = create_sync(&KUBE_NAMESPACES, NULL, o);
+    json_object_put(o);
+    if (st != 201 && st != 409)
+        die("cannot create namespace %s: %ld", ns, st);
+    for (int i = 0; i < 100 && get_sync(&KUBE_SERVICEACCOUNTS, ns, "default") != 200; i++)
+        sleep_loop(0.1);
+}
+
+/* Namespaces are "bench-<tag>-<phase>", tag unique per invocation, so a
+ * second run against the same cluster starts clean. */
+static char tag[16];
+static char ns_react[64], ns_rss[64];
+#define NS_REACT ns_react
+#define NS_RSS ns_rss
+
+static const char *ns_name(const char *phase)
+{
+    static char bufs[4][64];
+    static int k;
+    char *b = bufs[k++ % 4];
+    snprintf(b, 64, "bench-%s-%s", tag, phase);
+    return b;
+}
+
+static void ns_names_init(void)
+{
+    snprintf(tag, sizeof tag, "%lx", (unsigned long)(time(NULL) % 0xfffff));
+    snprintf(ns_react, sizeof ns_react, "bench-%s-react", tag);
+    snprintf(ns_rss, sizeof ns_rss, "bench-%s-rss", tag);
+}
+
+/* ---- many creates with a window of requests in flight --------------------------- */
+
+struct batch {
+    const struct kube_resource *res;
+    const char *ns;
+    struct json_object *(*make)(int i, void *ud); /* new body for object i */
+    void *ud;
+    int n, next, in_flight, done, errors, window;
+    uint64_t t_first, t_last; /* first send, last answer */
+    double *lat;              /* seconds, per object */
+    long first_error;
+};
+
+struct bop {
+    struct batch *b;
+    int i;
+    uint64_t t;
+};
+
+static void batch_fill(struct batch *b);
+
+static void batch_cb(void *ud, const struct kube_result *r)
+{
+    struct bop *o = ud;
+    struct batch *b = o->b;
+    uint64_t t = uv_hrtime();
+    b->lat[o->i] = (double)(t - o->t) / 1e9;
+    b->t_last = t;
+    if (r->err || r->http_status != 201) {
+        if (!b->errors)
+            b->first_error = r->err ? r->err : r->http_status;
+        b->errors++;
+    }
+    b->done++;
+    b->in_flight--;
+    free(o);
+    batch_fill(b);
+}
+
+static void batch_fill(struct batch *b)
+{
+    while (b->next < b->n && b->in_flight < b->window) {
+        struct bop *o = malloc(sizeof *o);
+        if (!o)
+            die("out of memory");
+        o->b = b;
+        o->i = b->next++;
+        struct json_object *body = b->make(o->i, b->ud);
+        o->t = uv_hrtime();
+        if (!b->t_first)
+            b->t_first = o->t;
+        b->in_flight++;
+        int rc = kube_create(kc, b->res, b->ns, body, batch_cb, o);
+        json_object_put(body);
+        if (rc < 0)
+            die("kube_create: %s", strerror(-rc));
+    }
+}
+
+static int batch_finished(void *ud)
+{
+    struct batch *b = ud;
+    return b->done == b->n;
+}
+
+/* Starts the batch; the caller runs the loop (wait_until batch_finished). */
+static void batch_start(struct batch *b)
+{
+    b->lat = calloc((size_t)b->n + 1, sizeof *b->lat);
+    if (!b->lat)
+        die("out of memory");
+    batch_fill(b);
+}
+
+/* ---- Workflows ----------------------------------------------------------------- */
+
+/* A Workflow of n steps "s000".. . chain: each depends on the previous.
+ * Every step carries the kwok marker test-duration dur; step fail_step (or
+ * -1) fails with exit code 3 after fail_dur. grace: the pods' grace period. */
+static struct json_object *workflow(const char *name, const char *ns, int n, int chain,
+                                    const char *dur, int fail_step, const char *fail_dur, int grace)
+{
+    struct json_object *steps = json_object_new_array();
+    for (int i = 0; i < n; i++) {
+        char sname[16], prev[16], text[1024];
+        snprintf(sname, sizeof sname, "s%03d", i);
+        snprintf(prev, sizeof prev, "s%03d", i - 1);
+        char deps[64] = "";
+        if (chain && i > 0)
+            snprintf(deps, sizeof deps, ",\"dependsOn\":[\"%s\"]", prev);
+        if (i == fail_step)
+            snprintf(text, sizeof text,
+                     "{\"name\":\"%s\",\"image\":\"busybox:1.36\",\"command\":[\"sh\",\"-c\","
+                     "\"exit 3\"]%s,"
+                     "\"podTemplate\":{\"metadata\":{\"annotations\":{\"runbook.dev/"
+                     "test-duration\":\"%s\","
+                     "\"runbook.dev/test-exit-code\":\"3\"}}}}",
+                     sname, deps, fail_dur);
+        else
+            snprintf(text, sizeof text,
+                     "{\"name\":\"%s\",\"image\":\"busybox:1.36\",\"command\":[\"sh\",\"-c\","
+                     "\"true\"]%s,"
+                     "\"podTemplate\":{\"metadata\":{\"annotations\":{\"runbook.dev/"
+                     "test-duration\":\"%s\"}}}}",
+                     sname, deps, dur);
+        json_object_array_add(steps, parse(text));
+    }
+    char head[512];
+    snprintf(head, sizeof head,
+             "{\"apiVersion\":\"runbook.dev/v1alpha1\",\"kind\":\"Workflow\","
+             "\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+             "\"spec\":{\"failurePolicy\":\"FailFast\",\"terminationGracePeriodSeconds\":%d}}",
+             name, ns, grace);
+    struct json_object *wf = parse(head);
+    json_object_object_add(json_object_object_get(wf, "spec"), "steps", steps);
+    return wf;
+}
+
+static void workflow_apply(struct json_object *wf, const char *ns)
+{
+    long st = create_sync(&KUBE_WORKFLOWS, ns, wf);
+    if (st != 201)
+        die("cannot create Workflow in %s: %ld", ns, st);
+}
+
+struct runs_ud {
+    const char *prefix, *ns, *workflow;
+};
+
+static struct json_object *make_run(int i, void *ud)
+{
+    const struct runs_ud *u = ud;
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"apiVersion\":\"runbook.dev/v1alpha1\",\"kind\":\"WorkflowRun\","
+             "\"metadata\":{\"name\":\"%s-%05d\",\"namespace\":\"%s\"},"
+             "\"spec\":{\"workflowRef\":{\"name\":\"%s\"}}}",
+             u->prefix, i, u->ns, u->workflow);
+    return parse(text);
+}
+
+/* ---- what the watches see --------------------------------------------------------- */
+
+/* Per run, filled by the watch handlers (driver thread) and, for the
+ * dispatch fields, by the controller's hook (operator thread, under dmu). */
+struct rt {
+    int jobs_seen;          /* Jobs ADDED */
+    uint64_t t_jobs_all;    /* when jobs_seen reached the phase's expected count */
+    uint64_t t_fail;        /* failing Job's FailureTarget/Failed seen */
+    int sib_jobs;           /* sibling Jobs present */
+    int sib_del;            /* sibling Jobs seen deleting (after T0) */
+    int early_del;          /* ... seen deleting before T0 */
+    uint64_t t_sib_del_all; /* every sibling Job deleting */
+    int sib_pods, sib_running;
+    int sib_pod_del;               /* sibling pods seen deleting (after T0) */
+    uint64_t t_sib_pods_del_all;   /* ... all of them (one per sibling Job) */
+    char fail_pod[PLAN_SHORT_LEN]; /* the pod of the step that is made to fail */
+    int running_at_fail, jobs_at_fail;
+    uint64_t t_pods_gone;
+    enum plan_phase phase;
+    uint64_t t_terminal;
+    /* from ctrl's on_teardown_sent */
+    uint64_t d_enq, d_sent;
+    int d_calls, d_deletes;
+};
+
+static struct {
+    char ns[64];    /* the phase's namespace */
+    struct rt *rt;
+    int n;         /* runs */
+    int steps;     /* Jobs per run */
+    int fail_step; /* -1: none */
+    long jobs_added, pods_added, pods_running, jobs_now, pods_now;
+    int runs_terminal, runs_succeeded;
+    uint64_t t_last_job_added, t_last_event;
+} W;
+
+static pthread_mutex_t dmu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct rt *rt_of(int i)
+{
+    return i >= 0 && i < W.n ? &W.rt[i] : NULL;
+}
+
+struct bjob {
+    int run, step;
+    unsigned deleting : 1, failed : 1, complete : 1;
+};
+
+struct bpod {
+    int run, step;
+    unsigned running : 1, deleting : 1;
+};
+
+struct brun {
+    int run;
+    enum plan_phase phase;
+};
+
+static int cond_true(struct json_object *obj, const char *type)
+{
+    struct json_object *conds = inf_jget(obj, "status", NULL);
+    conds = conds ? json_object_object_get(conds, "conditions") : NULL;
+    size_t n =
+        conds && json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *c = json_object_array_get_idx(conds, i);
+        const char *t = inf_jstr(c, "type", NULL), *s = inf_jstr(c, "status", NULL);
+        if (t && s && strcmp(t, type) == 0 && strcmp(s, "True") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int job_project(struct json_object *obj, void *record)
+{
+    struct bjob *j = record;
+    j->run = name_index(inf_jstr(obj, "metadata", "labels", WF_LABEL_RUN, NULL));
+    j->step = step_index(inf_jstr(obj, "metadata", "labels", WF_LABEL_STEP, NULL));
+    j->deleting = inf_jstr(obj, "metadata", "deletionTimestamp", NULL) != NULL;
+    j->failed = cond_true(obj, "FailureTarget") || cond_true(obj, "Failed");
+    j->complete = cond_true(obj, "Complete");
+    return 0;
+}
+
+static int pod_project(struct json_object *obj, void *record)
+{
+    struct bpod *p = record;
+    p->run = name_index(inf_jstr(obj, "metadata", "labels", WF_LABEL_RUN, NULL));
+    p->step = step_index(inf_jstr(obj, "metadata", "labels", WF_LABEL_STEP, NULL));
+    const char *ph = inf_jstr(obj, "status", "phase", NULL);
+    p->deleting = inf_jstr(obj, "metadata", "deletionTimestamp", NULL) != NULL;
+    p->running = ph && strcmp(ph, "Running") == 0 && !p->deleting;
+    return 0;
+}
+
+static int run_project(struct json_object *obj, void *record)
+{
+    struct brun *r = record;
+    r->run = name_index(inf_jstr(obj, "metadata", "name", NULL));
+    r->phase = plan_phase_parse(inf_jstr(obj, "status", "phase", NULL));
+    return 0;
+}
+
+static const struct inf_projection job_proj = {sizeof(struct bjob), job_project, NULL};
+static const struct inf_projection pod_proj = {sizeof(struct bpod), pod_project, NULL};
+static const struct inf_projection run_proj = {sizeof(struct brun), run_project, NULL};
+
+static int is_sibling(int step)
+{
+    return W.fail_step >= 0 && step >= 0 && step != W.fail_step;
+}
+
+static void sib_deleting(struct rt *r, uint64_t t)
+{
+    if (!r->t_fail) {
+        r->early_del++;
+        return;
+    }
+    if (++r->sib_del == W.steps - 1)
+        r->t_sib_del_all = t;
+}
+
+static void check_pods_gone(struct rt *r, uint64_t t)
+{
+    if (r->t_fail && !r->t_pods_gone && r->sib_pods == 0 && r->sib_del == W.steps - 1)
+        r->t_pods_gone = t;
+}
+
+static void job_add(void *ud, const void *rec)
+{
+    (void)ud;
+    const struct bjob *j = rec;
+    uint64_t t = uv_hrtime();
+    W.t_last_event = t;
+    W.jobs_added++;
+    W.jobs_now++;
+    W.t_last_job_added = t;
+    struct rt *r = rt_of(j->run);
+    if (!r)
+        return;
+    if (++r->jobs_seen == W.steps)
+        r->t_jobs_all = t;
+    if (is_sibling(j->step))
+        r->sib_jobs++;
+}
+
+static void job_update(void *ud, const void *old_rec, const void *new_rec)
+{
+    (void)ud;
+    const struct bjob *o = old_rec, *j = new_rec;
+    uint64_t t = uv_hrtime();
+    W.t_last_event = t;
+    struct rt *r = rt_of(j->run);
+    if (!r)
+        return;
+    if (W.fail_step >= 0 && j->step == W.fail_step && j->failed && !r->t_fail) {
+        r->t_fail = t;
+        r->running_at_fail = r->sib_running;
+        r->jobs_at_fail = r->sib_jobs;
+    }
+    if (is_sibling(j->step) && j->deleting && !o->deleting)
+        sib_deleting(r, t);
+}
+
+static void job_delete(void *ud, const void *rec)
+{
+    (void)ud;
+    const struct bjob *j = rec;
+    uint64_t t = uv_hrtime();
+    W.t_last_event = t;
+    W.jobs_now--;
+    struct rt *r = rt_of(j->run);
+    if (!r)
+        return;
+    if (is_sibling(j->step)) {
+        r->sib_jobs--;
+        if (!j->deleting) /* gone without a deletionTimestamp ever seen */
+            sib_deleting(r, t);
+        check_pods_gone(r, t);
+    }
+}
+
+static void pod_add(void *ud, const void *rec)
+{
+    (void)ud;
+    const struct bpod *p = rec;
+    W.t_last_event = uv_hrtime();
+    W.pods_added++;
+    W.pods_now++;
+    W.pods_running += p->running;
+    struct rt *r = rt_of(p->run);
+    if (r && p->step == W.fail_step)
+        snprintf(r->fail_pod, sizeof r->fail_pod, "%.*s", (int)sizeof r->fail_pod - 1,
+                 inf_rec_name(rec));
+    if (r && is_sibling(p->step)) {
+        r->sib_pods++;
+        r->sib_running += p->running;
+    }
+}
+
+static void sib_pod_deleting(struct rt *r, uint64_t t)
+{
+    if (r->t_fail && ++r->sib_pod_del == W.steps - 1)
+        r->t_sib_pods_del_all = t;
+}
+
+static void pod_update(void *ud, const void *old_rec, const void *new_rec)
+{
+    (void)ud;
+    const struct bpod *o = old_rec, *p = new_rec;
+    W.t_last_event = uv_hrtime();
+    W.pods_running += (int)p->running - (int)o->running;
+    struct rt *r = rt_of(p->run);
+    if (r && is_sibling(p->step)) {
+        r->sib_running += (int)p->running - (int)o->running;
+        if (p->deleting && !o->deleting)
+            sib_pod_deleting(r, W.t_last_event);
+    }
+}
+
+static void pod_delete(void *ud, const void *rec)
+{
+    (void)ud;
+    const struct bpod *p = rec;
+    uint64_t t = uv_hrtime();
+    W.t_last_event = t;
+    W.pods_now--;
+    W.pods_running -= p->running;
+    struct rt *r = rt_of(p->run);
+    if (r && is_sibling(p->step)) {
+        r->sib_pods--;
+        r->sib_running -= p->running;
+        if (!p->deleting)
+            sib_pod_deleting(r, t);
+        check_pods_gone(r, t);
+    }
+}
+
+static void run_seen(const struct brun *b, uint64_t t)
+{
+    struct rt *r = rt_of(b->run);
+    if (!r || r->t_terminal || !plan_phase_terminal(b->phase))
+        return;
+    r->phase = b->phase;
+    r->t_terminal = t;
+    W.runs_terminal++;
+    W.runs_succeeded += b->phase == PLAN_SUCCEEDED;
+}
+
+static void run_add(void *ud, const void *rec)
+{
+    (void)ud;
+    W.t_last_event = uv_hrtime();
+    run_seen(rec, W.t_last_event);
+}
+
+static void run_update(void *ud, const void *old_rec, const void *new_rec)
+{
+    (void)ud;
+    (void)old_rec;
+    W.t_last_event = uv_hrtime();
+    run_seen(new_rec, W.t_last_event);
+}
+
+static void run_gone(void *ud, const void *rec)
+{
+    (void)ud;
+    (void)rec;
+    W.t_last_event = uv_hrtime();
+}
+
+static const struct inf_handlers job_h = {job_add, job_update, job_delete, NULL};
+static const struct inf_handlers pod_h = {pod_add, pod_update, pod_delete, NULL};
+static const struct inf_handlers run_h = {run_add, run_update, run_gone, NULL};
+
+static struct inf *watches[3];
+static int watches_open;
+
+static int all_synced(void *ud)
+{
+    (void)ud;
+    for (int i = 0; i < 3; i++)
+        if (watches[i] && !inf_synced(watches[i]))
+            return 0;
+    return 1;
+}
+
+/* Resets W for a phase of n runs of `steps` Jobs and starts the watches of
+ * its namespace (Jobs and Pods carrying the run label, and the runs). */
+enum { WATCH_JOBS = 1, WATCH_PODS = 2, WATCH_RUNS = 4 };
+
+static void watch_start(const char *ns, int n, int steps, int fail_step, int what)
+{
+    pthread_mutex_lock(&dmu); /* the controller's hook reads W.ns and W.rt */
+    free(W.rt);
+    memset(&W, 0, sizeof W);
+    snprintf(W.ns, sizeof W.ns, "%s", ns);
+    W.n = n;
+    W.steps = steps;
+    W.fail_step = fail_step;
+    W.rt = calloc((size_t)n, sizeof *W.rt);
+    pthread_mutex_unlock(&dmu);
+    if (!W.rt)
+        die("out of memory");
+    struct inf_options io = {.watch_timeout_min_s = 1800, .watch_timeout_max_s = 1800};
+    const struct kube_resource *res[3] = {&KUBE_JOBS, &KUBE_PODS, &KUBE_WORKFLOWRUNS};
+    const struct inf_projection *proj[3] = {&job_proj, &pod_proj, &run_proj};
+    const struct inf_handlers *h[3] = {&job_h, &pod_h, &run_h};
+    const char *sel[3] = {WF_LABEL_RUN, WF_LABEL_RUN, NULL};
+    /* Only what the phase needs: every watch costs the API server and this
+     * process CPU that the 2-core box would otherwise give the operator. */
+    for (int i = 0; i < 3; i++) {
+        if (!(what & (1 << i)))
+            continue;
+        if (inf_new(kc, &L, res[i], ns, sel[i], NULL, proj[i], h[i], NULL, &watches[i]) < 0 ||
+            inf_configure(watches[i], &io) < 0 || inf_start(watches[i]) < 0)
+            die("cannot start the watches");
+    }
+    if (wait_until(all_synced, NULL, 60) < 0)
+        die("watches did not sync");
+}
+
+static void watch_closed(struct inf *inf, void *ud)
+{
+    (void)ud;
+    inf_free(inf);
+    watches_open--;
+}
+
+static int watches_closed(void *ud)
+{
+    (void)ud;
+    return watches_open == 0;
+}
+
+static void watch_stop(void)
+{
+    watches_open = 0;
+    for (int i = 0; i < 3; i++)
+        watches_open += watches[i] != NULL;
+    for (int i = 0; i < 3; i++) {
+        if (watches[i])
+            inf_close(watches[i], watch_closed, NULL);
+        watches[i] = NULL;
+    }
+    wait_until(watches_closed, NULL, 30);
+}
+
+/* ---- CPU accounting: who used the 2 cores during a window ---------------------------- */
+
+/* utime + stime, in seconds, of /proc/<path>/stat; -1 if unreadable. */
+static double stat_cpu_s(const char *path)
+{
+    char buf[2048];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    const char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static const char *const comps[] = {"kube-apiserver", "etcd", "kube-controller-manager",
+                                    "kube-scheduler", "kwok"};
+#define N_COMPS (sizeof comps / sizeof comps[0])
+static pid_t comp_pid[N_COMPS];
+static pid_t op_tid, driver_tid;
+
+struct cpu_snap {
+    double t, op, driver, comp[N_COMPS];
+};
+
+/* The components' pids, read afresh: the controller manager is restarted
+ * between phases (kcm_pause). */
+static void comp_pids_read(void)
+{
+    const char *dir = getenv("RUNBOOK_CLUSTER_DIR");
+    for (size_t i = 0; dir && i < N_COMPS; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/pids/%s.pid", dir, comps[i]);
+        FILE *f = fopen(path, "r");
+        int pid = 0;
+        if (f) {
+            if (fscanf(f, "%d", &pid) != 1)
+                pid = 0;
+            fclose(f);
+        }
+        comp_pid[i] = (pid_t)pid;
+    }
+}
+
+static void cpu_init(void)
+{
+    driver_tid = (pid_t)syscall(SYS_gettid);
+    comp_pids_read();
+}
+
+static struct cpu_snap cpu_snap(void)
+{
+    struct cpu_snap c = {.t = now_s()};
+    char path[128];
+    comp_pids_read();
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)op_tid);
+    c.op = op_tid ? stat_cpu_s(path) : 0;
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)driver_tid);
+    c.driver = stat_cpu_s(path);
+    for (size_t i = 0; i < N_COMPS; i++) {
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)comp_pid[i]);
+        c.comp[i] = comp_pid[i] ? stat_cpu_s(path) : 0;
+        if (c.comp[i] < 0) /* stopped */
+            c.comp[i] = 0;
+    }
+    return c;
+}
+
+/* One line: CPU seconds used between a and b, per process, and the share
+ * of the machine's cores. */
+static void cpu_report(const char *what, const struct cpu_snap *a, const struct cpu_snap *b)
+{
+    char line[512];
+    int n = snprintf(line, sizeof line,
+                     "  CPU during %s (%.1f s wall): operator thread %.2f s, bench driver %.2f s",
+                     what, b->t - a->t, b->op - a->op, b->driver - a->driver);
+    double total = (b->op - a->op) + (b->driver - a->driver);
+    for (size_t i = 0; i < N_COMPS && n > 0 && (size_t)n < sizeof line; i++)
+        if (comp_pid[i]) {
+            n += snprintf(line + n, sizeof line - (size_t)n, ", %s %.2f s", comps[i],
+                          b->comp[i] - a->comp[i]);
+            total += b->comp[i] - a->comp[i];
+        }
+    say("%s; %.0f%% of %ld cores", line,
+        100 * total / (b->t - a->t) / (double)sysconf(_SC_NPROCESSORS_ONLN),
+        sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+/* ---- pausing the controller manager during the create bursts ------------------------ */
+
+/* The Job controller's own work (a pod per Job, then scheduling and kwok)
+ * lags the creates by a varying amount: in some bursts it overlapped the
+ * window, in others it came after it, which moved B by 50%. With
+ * RUNBOOK_CLUSTER_CTL (test/cluster/ctl.sh, set by bench/run.sh) the
+ * controller manager is stopped for the direct and start bursts, so both
+ * measure the API server's capacity for the same creates; it is started
+ * again right after, and the phase waits for its pods. --kcm-running keeps
+ * it running (the figures then include that noise). */
+static int kcm_paused;
+
+static void kcm(const char *verb)
+{
+    const char *ctl = getenv("RUNBOOK_CLUSTER_CTL"), *dir = getenv("RUNBOOK_CLUSTER_DIR");
+    if (!ctl || !dir || opt.kcm_running)
+        return;
+    char a0[1024], a1[1024], a2[16], a3[] = "kube-controller-manager";
+    snprintf(a0, sizeof a0, "%s", ctl);
+    snprintf(a1, sizeof a1, "%s", dir);
+    snprintf(a2, sizeof a2, "%s", verb);
+    char *argv[] = {a0, a1, a2, a3, NULL};
+    pid_t pid;
+    int status = 0;
+    if (posix_spawn(&pid, a0, NULL, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) < 0 ||
+        !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die("%s %s kube-controller-manager failed", ctl, verb);
+    kcm_paused = strcmp(verb, "stop") == 0;
+}
+
+/* ---- settling: a phase's pods all Running before the next phase ------------------ */
+
+/* A phase's Jobs leave work behind (the Job controller's pods, scheduling,
+ * kwok): waiting for it keeps it out of the next phase's figures. */
+struct settle {
+    long running;
+};
+
+static void settle_add(void *ud, const void *rec)
+{
+    ((struct settle *)ud)->running += ((const struct bpod *)rec)->running;
+}
+
+static void settle_update(void *ud, const void *o, const void *n)
+{
+    ((struct settle *)ud)->running +=
+        (long)((const struct bpod *)n)->running - (long)((const struct bpod *)o)->running;
+}
+
+static void settle_delete(void *ud, const void *rec)
+{
+    ((struct settle *)ud)->running -= ((const struct bpod *)rec)->running;
+}
+
+static const struct inf_handlers settle_h = {settle_add, settle_update, settle_delete, NULL};
+
+struct settle_wait {
+    struct settle *st;
+    long want;
+    int closed;
+};
+
+static int settle_reached(void *ud)
+{
+    const struct settle_wait *w = ud;
+    return w->st->running >= w->want;
+}
+
+static void settle_closed(struct inf *inf, void *ud)
+{
+    inf_free(inf);
+    ((struct settle_wait *)ud)->closed = 1;
+}
+
+static int settle_is_closed(void *ud)
+{
+    return ((struct settle_wait *)ud)->closed;
+}
+
+/* Waits until `want` pods of ns are Running; returns the seconds waited. */
+static double settle_pods(const char *ns, long want, double timeout_s)
+{
+    double t0 = now_s();
+    struct settle st = {0};
+    struct settle_wait w = {&st, want, 0};
+    struct inf *inf;
+    if (inf_new(kc, &L, &KUBE_PODS, ns, NULL, NULL, &pod_proj, &settle_h, &st, &inf) < 0 ||
+        inf_start(inf) < 0)
+        die("cannot watch pods");
+    int rc = wait_until(settle_reached, &w, timeout_s);
+    inf_close(inf, settle_closed, &w);
+    wait_until(settle_is_closed, &w, 30);
+    say("%s%ld of %ld pods Running in %s, %.1f s after asking", rc ? "NOT SETTLED: " : "",
+        st.running, want, ns, now_s() - t0);
+    return now_s() - t0;
+}
+
+/* ---- the in-process controller, on its own thread ---------------------------------- */
+
+static struct {
+    uv_loop_t loop;
+    uv_async_t async;
+    struct kube_client *kc;
+    struct ctrl *ctrl;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    void (*fn)(void *arg);
+    void *arg;
+    int done, running;
+} op = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void op_async(uv_async_t *h)
+{
+    (void)h;
+    pthread_mutex_lock(&op.mu);
+    if (op.fn) {
+        op.fn(op.arg);
+        op.fn = NULL;
+        op.done = 1;
+        pthread_cond_broadcast(&op.cv);
+    }
+    pthread_mutex_unlock(&op.mu);
+}
+
+/* Runs fn(arg) on the controller's loop and waits for it. */
+static void op_call(void (*fn)(void *), void *arg)
+{
+    pthread_mutex_lock(&op.mu);
+    op.fn = fn;
+    op.arg = arg;
+    op.done = 0;
+    uv_async_send(&op.async);
+    while (!op.done)
+        pthread_cond_wait(&op.cv, &op.mu);
+    pthread_mutex_unlock(&op.mu);
+}
+
+static void *op_main(void *arg)
+{
+    (void)arg;
+    op_tid = (pid_t)syscall(SYS_gettid);
+    uv_run(&op.loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+/* ctrl's instrumentation hook (operator thread). */
+static void on_teardown_sent(void *ud, const char *ns, const char *run, size_t n_deletes,
+                             uint64_t enq, uint64_t sent)
+{
+    (void)ud;
+    pthread_mutex_lock(&dmu);
+    struct rt *r = strcmp(ns, W.ns) == 0 ? rt_of(name_index(run)) : NULL;
+    if (r) {
+        if (!r->d_calls++) {
+            r->d_enq = enq;
+            r->d_sent = sent;
+        }
+        r->d_deletes += (int)n_deletes;
+    }
+    pthread_mutex_unlock(&dmu);
+}
+
+static void op_start_fn(void *arg)
+{
+    (void)arg;
+    ctrl_set_leading(op.ctrl, 0);
+    if (ctrl_start(op.ctrl) < 0)
+        die("ctrl_start failed");
+}
+
+static void op_lead_fn(void *arg)
+{
+    *(uint64_t *)arg = uv_hrtime();
+    ctrl_set_leading(op.ctrl, 1);
+}
+
+struct op_snap {
+    struct ctrl_stats cs;
+    struct kube_stats ks;
+    int synced;
+};
+
+static void op_snap_fn(void *arg)
+{
+    struct op_snap *s = arg;
+    ctrl_get_stats(op.ctrl, &s->cs);
+    kube_client_stats(op.kc, &s->ks);
+    s->synced = ctrl_synced(op.ctrl);
+}
+
+static struct op_snap op_snap(void)
+{
+    struct op_snap s;
+    op_call(op_snap_fn, &s);
+    return s;
+}
+
+static void op_client_closed(void *ud)
+{
+    (void)ud;
+}
+
+static void op_stopped(void *ud)
+{
+    (void)ud;
+    kube_client_close(op.kc, op_client_closed, NULL);
+    uv_close((uv_handle_t *)&op.async, NULL);
+}
+
+static void op_stop_fn(void *arg)
+{
+    (void)arg;
+    ctrl_stop(op.ctrl, op_stopped, NULL);
+}
+
+/* A fresh controller scoped to ns (its phase's namespace, so that its caches
+ * hold that phase's objects only), with `workers` reconciles in flight. */
+static void op_launch(const char *ns, int workers)
+{
+    if (op.running)
+        return;
+    memset(&op.loop, 0, sizeof op.loop);
+    uv_loop_init(&op.loop);
+    struct kube_options ko = {.qps = opt.qps > 0 ? opt.qps : -1, .burst = opt.burst};
+    if (kube_client_new(&op.loop, cfg, &ko, &op.kc) < 0)
+        die("cannot make the controller's client");
+    struct ctrl_options co = {.namespace = ns,
+                              .instance = "bench",
+                              .workers = workers,
+                              .on_teardown_sent = on_teardown_sent};
+    if (ctrl_new(&op.loop, op.kc, &co, &op.ctrl) < 0)
+        die("ctrl_new failed");
+    uv_async_init(&op.loop, &op.async, op_async);
+    if (pthread_create(&op.th, NULL, op_main, NULL) != 0)
+        die("pthread_create failed");
+    op.running = 1;
+    op_call(op_start_fn, NULL);
+    for (int i = 0; i < 600 && !op_snap().synced; i++)
+        sleep_loop(0.05);
+    say("in-process controller for %s synced (qps %g, burst %d, workers %d)", ns, opt.qps,
+        opt.burst, workers);
+}
+
+static void op_lead(void)
+{
+    uint64_t t;
+    op_call(op_lead_fn, &t);
+}
+
+static void op_shutdown(void)
+{
+    if (!op.running)
+        return;
+    /* The async handle closes inside op_stop_fn's chain: do not wait on it
+     * through op_call's condition after the loop ended. */
+    pthread_mutex_lock(&op.mu);
+    op.fn = op_stop_fn;
+    op.done = 0;
+    uv_async_send(&op.async);
+    while (!op.done)
+        pthread_cond_wait(&op.cv, &op.mu);
+    pthread_mutex_unlock(&op.mu);
+    pthread_join(op.th, NULL);
+    ctrl_free(op.ctrl);
+    uv_loop_close(&op.loop);
+    op.running = 0;
+    op_tid = 0;
+}
+
+static uint64_t writes_of(const struct kube_stats *k)
+{
+    return k->requests[KUBE_VERB_CREATE] + k->requests[KUBE_VERB_UPDATE] +
+           k->requests[KUBE_VERB_PATCH] + k->requests[KUBE_VERB_DELETE];
+}
+
+/* ---- phase 1: the direct client --------------------------------------------------- */
+
+static double B; /* direct Job creates per second */
+
+struct direct_ud {
+    const char *ns;
+    struct wf_spec *spec;
+    struct wf_params *params;
+    int steps;
+};
+
+static void rename_key(struct json_object *map, const char *from, const char *to)
+{
+    struct json_object *v = map ? json_object_object_get(map, from) : NULL;
+    if (!v)
+        return;
+    json_object_object_add(map, to, json_object_get(v));
+    json_object_object_del(map, from);
+}
+
+static struct json_object *make_direct_job(int i, void *ud)
+{
+    struct direct_ud *u = ud;
+    const char *ns = u->ns;
+    char run[64];
+    snprintf(run, sizeof run, "direct-%05d", i / u->steps);
+    struct wf_run_ref ref = {
+        .name = run, .ns = ns, .uid = "00000000-0000-4000-8000-000000000000", .workflow = "start"};
+    struct json_object *job = NULL;
+    if (wf_job_build(u->spec, (size_t)(i % u->steps), u->params, &ref, &job) < 0)
+        die("wf_job_build failed");
+    /* Not the operator's: no owner (a dangling one would make the garbage
+     * collector delete the Job during the measurement), and a label the
+     * controller does not select. Same size and shape otherwise. */
+    struct json_object *meta = json_object_object_get(job, "metadata");
+    json_object_object_del(meta, "ownerReferences");
+    rename_key(json_object_object_get(meta, "labels"), WF_LABEL_RUN, "bench.runbook.dev/run");
+    struct json_object *tm = inf_jget(job, "spec", "template", "metadata", NULL);
+    rename_key(tm ? json_object_object_get(tm, "labels") : NULL, WF_LABEL_RUN,
+               "bench.runbook.dev/run");
+    return job;
+}
+
+/* Returns the creates per second; the Jobs are left in place (idle). */
+static double phase_direct(const char *ns, int n_jobs)
+{
+    say("== direct (%s): %d Job creates, %d in flight, client qps %g", ns, n_jobs, opt.window,
+        opt.qps);
+    ns_create(ns);
+    struct json_object *wf = workflow("start", ns, opt.start_steps, 0, "1h", -1, NULL, 0);
+    struct wf_error err;
+    struct direct_ud u = {.ns = ns, .steps = opt.start_steps};
+    if (wf_spec_parse(json_object_object_get(wf, "spec"), &u.spec, &err) < 0 ||
+        wf_params_resolve(u.spec, NULL, &u.params, &err) < 0)
+        die("workflow: %s", err.message);
+    struct json_object *sample = make_direct_job(0, &u);
+    say("Job shape: %zu bytes of JSON", strlen(json_object_to_json_string(sample)));
+    json_object_put(sample);
+    get_sync(&KUBE_NAMESPACES, NULL, ns); /* warm connection */
+    struct batch b = {.res = &KUBE_JOBS,
+                      .ns = ns,
+                      .make = make_direct_job,
+                      .ud = &u,
+                      .n = n_jobs,
+                      .window = opt.window};
+    kcm("stop");
+    struct cpu_snap c0 = cpu_snap();
+    batch_start(&b);
+    wait_until(batch_finished, &b, 600);
+    struct cpu_snap c1 = cpu_snap();
+    kcm("start");
+    double secs = (double)(b.t_last - b.t_first) / 1e9;
+    double rate = (b.done - b.errors) / secs;
+    double p50 = pct(b.lat, (size_t)b.done, 0.5), p99 = pct(b.lat, (size_t)b.done, 0.99);
+    say("direct: %d creates in %.2f s = %.0f Jobs/s; latency p50 %.1f ms p99 %.1f ms; %d errors "
+        "(first %ld)",
+        b.done, secs, rate, p50 * 1e3, p99 * 1e3, b.errors, b.first_error);
+    cpu_report("the creates", &c0, &c1);
+    settle_pods(ns, b.done - b.errors, 600);
+    free(b.lat);
+    json_object_put(wf);
+    wf_params_free(u.params);
+    wf_spec_free(u.spec);
+    return rate;
+}
+
+/* ---- phase 2: start throughput ------------------------------------------------------ */
+
+static int all_jobs_seen(void *ud)
+{
+    (void)ud;
+    return W.jobs_added >= (long)W.n * W.steps;
+}
+
+struct cache_wait {
+    int n;
+};
+
+static int ctrl_has_runs(void *ud)
+{
+    struct cache_wait *cw = ud;
+    struct op_snap s = op_snap();
+    uint64_t total = 0;
+    for (int i = 0; i < 8; i++)
+        total += s.cs.runs_by_phase[i];
+    return total >= (uint64_t)cw->n;
+}
+
+/* One start trial: the operator's Job creates per second (and runs/s). */
+struct start_result {
+    int workers, ok;
+    double runs_s, jobs_s;
+};
+
+static struct start_result phase_start(int workers)
+{
+    int n = opt.runs, steps = opt.start_steps, live = strcmp(opt.start_mode, "live") == 0;
+    char ns[64];
+    snprintf(ns, sizeof ns, "bench-%s-start-w%d", tag, workers);
+    say("== start (%s): %d runs x %d independent steps, --workers %d (%s)", ns, n, steps, workers,
+        live ? "runs POSTed while the controller leads"
+             : "backlog: runs created, then the controller leads");
+    ns_create(ns);
+    op_launch(ns, workers);
+    struct json_object *wf = workflow("start", ns, steps, 0, "1h", -1, NULL, 0);
+    workflow_apply(wf, ns);
+    json_object_put(wf);
+    watch_start(ns, n, steps, -1, WATCH_JOBS);
+    if (live)
+        op_lead();
+    struct op_snap s0 = op_snap();
+    struct runs_ud ru = {"start", ns, "start"};
+    struct batch b = {.res = &KUBE_WORKFLOWRUNS,
+                      .ns = ns,
+                      .make = make_run,
+                      .ud = &ru,
+                      .n = n,
+                      .window = opt.window};
+    uint64_t t0;
+    double post_s;
+    kcm("stop");
+    struct cpu_snap c0 = cpu_snap();
+    if (live) {
+        batch_start(&b);
+        t0 = b.t_first;
+        wait_until(batch_finished, &b, 600);
+        post_s = (double)(b.t_last - b.t_first) / 1e9;
+    } else {
+        batch_start(&b);
+        wait_until(batch_finished, &b, 600);
+        post_s = (double)(b.t_last - b.t_first) / 1e9;
+        struct cache_wait cw = {n};
+        wait_until(ctrl_has_runs, &cw, 120);
+        s0 = op_snap();
+        c0 = cpu_snap();
+        op_call(op_lead_fn, &t0);
+    }
+    say("%d runs POSTed in %.2f s (%d errors)", b.done, post_s, b.errors);
+    int rc = wait_until(all_jobs_seen, NULL, 900);
+    uint64_t t1 = W.t_last_job_added;
+    struct cpu_snap c1 = cpu_snap();
+    struct op_snap s1 = op_snap();
+    kcm("start");
+    long jobs = W.jobs_added;
+    double secs = (double)(t1 - t0) / 1e9;
+    double runs_s = 0;
+    double *lat = calloc((size_t)n, sizeof *lat);
+    size_t nl = 0;
+    int complete = 0;
+    for (int i = 0; i < n; i++)
+        if (W.rt[i].t_jobs_all) {
+            complete++;
+            lat[nl++] = (double)(W.rt[i].t_jobs_all - t0) / 1e9;
+        }
+    runs_s = complete / secs;
+    double rate = jobs / secs;
+    say("start: %s%d/%d runs had all %d Jobs after %.2f s: %.1f runs/s, %.0f Job creates/s = %.2f "
+        "x the first direct run",
+        rc ? "TIMEOUT: " : "", complete, n, steps, secs, runs_s, rate, rate / B);
+    say("  time to a run's last Job, from the start: p50 %.2f s, p99 %.2f s", pct(lat, nl, 0.5),
+        pct(lat, nl, 0.99));
+    uint64_t w = writes_of(&s1.ks) - writes_of(&s0.ks);
+    say("  operator writes in the window: %llu (Job creates %llu, status patches %llu, events "
+        "%llu)",
+        (unsigned long long)w, (unsigned long long)(s1.cs.jobs_created - s0.cs.jobs_created),
+        (unsigned long long)(s1.cs.status_writes - s0.cs.status_writes),
+        (unsigned long long)(s1.cs.events - s0.cs.events));
+    say("  all operator writes/s in the window: %.0f (%.2f x direct)", w / secs, w / secs / B);
+    cpu_report("the start burst", &c0, &c1);
+    free(lat);
+    watch_stop();
+    settle_pods(ns, (long)n * steps, 600); /* before the next phase; the operator keeps up */
+    op_shutdown();
+    struct start_result res = {workers, !rc, runs_s, rate};
+    return res;
+}
+
+/* ---- phase 3: reaction ---------------------------------------------------------------- */
+
+static int react_done(void *ud)
+{
+    (void)ud;
+    for (int i = 0; i < W.n; i++) {
+        const struct rt *r = &W.rt[i];
+        if (!r->t_fail || !r->t_sib_del_all || !r->t_pods_gone)
+            return 0;
+    }
+    return 1;
+}
+
+static int react_all_running(void *ud)
+{
+    (void)ud;
+    return W.pods_running >= (long)W.n * (W.steps);
+}
+
+/* The failure is triggered with the kwok markers, at a moment we choose:
+ * the markers go onto the Running pod of step s000 (annotations may change
+ * on a live pod), and kwok fails it at once: exit code 3, phase Failed. The
+ * Job controller then sets FailureTarget (backoffLimit 0): T0 is when our
+ * Job watch sees it. */
+static void trigger_cb(void *ud, const struct kube_result *r)
+{
+    int *errors = ud;
+    if (r->err || r->http_status != 200)
+        (*errors)++;
+}
+
+struct samples {
+    double *v;
+    size_t n;
+};
+
+static void sample_add(struct samples *st, uint64_t from, uint64_t to)
+{
+    if (from && to)
+        st->v[st->n++] = ((double)to - (double)from) / 1e9;
+}
+
+static void phase_react(void)
+{
+    int n = opt.react_runs, m = opt.react_steps;
+    say("== react: %d runs x %d steps, all Running; then s000 of one run fails every %d ms; grace "
+        "%d s",
+        n, m, opt.fail_gap_ms, opt.grace_s);
+    ns_create(NS_REACT);
+    op_launch(NS_REACT, opt.workers);
+    struct json_object *wf = workflow("react", NS_REACT, m, 0, "1h", -1, NULL, opt.grace_s);
+    workflow_apply(wf, NS_REACT);
+    json_object_put(wf);
+    watch_start(NS_REACT, n, m, 0, WATCH_JOBS | WATCH_PODS);
+    op_lead();
+    struct runs_ud ru = {"react", NS_REACT, "react"};
+    struct batch b = {.res = &KUBE_WORKFLOWRUNS,
+                      .ns = NS_REACT,
+                      .make = make_run,
+                      .ud = &ru,
+                      .n = n,
+                      .window = opt.window};
+    double t0 = now_s();
+    struct cpu_snap c0 = cpu_snap();
+    batch_start(&b);
+    wait_until(batch_finished, &b, 600);
+    int up = wait_until(react_all_running, NULL, 600);
+    struct cpu_snap c1 = cpu_snap();
+    say("%s%ld of %d pods Running %.1f s after the first POST", up ? "TIMEOUT: only " : "all ",
+        W.pods_running, n * m, now_s() - t0);
+    cpu_report("the ramp", &c0, &c1);
+    sleep_loop(3); /* let the operator's status writes for the ramp settle */
+    struct op_snap s0 = op_snap();
+    c1 = cpu_snap();
+    /* One failure every fail_gap_ms, in run order. */
+    int trig_errors = 0;
+    static const char patch[] = "{\"metadata\":{\"annotations\":{\"runbook.dev/test-exit-code\":"
+                                "\"3\",\"runbook.dev/test-duration\":\"0s\"}}}";
+    double tt = now_s();
+    for (int i = 0; i < n; i++) {
+        double due = tt + i * opt.fail_gap_ms / 1000.0;
+        if (due > now_s())
+            sleep_loop(due - now_s());
+        if (!W.rt[i].fail_pod[0] ||
+            kube_patch(kc, &KUBE_PODS, NS_REACT, W.rt[i].fail_pod, patch, sizeof patch - 1,
+                       NULL, trigger_cb, &trig_errors) < 0)
+            trig_errors++;
+    }
+    int rc = wait_until(react_done, NULL, 120 + opt.grace_s);
+    struct cpu_snap c2 = cpu_snap();
+    struct op_snap s1 = op_snap();
+    pthread_mutex_lock(&dmu);
+    struct samples disp = {calloc((size_t)n, sizeof(double)), 0},
+                   sent = {calloc((size_t)n, sizeof(double)), 0},
+                   del = {calloc((size_t)n, sizeof(double)), 0},
+                   pdel = {calloc((size_t)n, sizeof(double)), 0},
+                   gone = {calloc((size_t)n, sizeof(double)), 0};
+    int all_running = 0, early = 0, calls = 0, deletes = 0;
+    for (int i = 0; i < n; i++) {
+        const struct rt *r = &W.rt[i];
+        all_running += r->t_fail && r->running_at_fail == m - 1;
+        early += r->early_del;
+        calls += r->d_calls;
+        deletes += r->d_deletes;
+        sample_add(&disp, r->d_enq, r->d_sent);
+        sample_add(&sent, r->t_fail, r->d_sent);
+        sample_add(&del, r->t_fail, r->t_sib_del_all);
+        sample_add(&pdel, r->t_fail, r->t_sib_pods_del_all);
+        sample_add(&gone, r->t_fail, r->t_pods_gone);
+    }
+    pthread_mutex_unlock(&dmu);
+    if (rc)
+        say("TIMEOUT: not every run finished its teardown (%zu/%d pods-gone)", gone.n, n);
+    say("react: %d/%d runs had all %d siblings Running when s000 failed; %d trigger errors; %d "
+        "sibling deletions seen before T0",
+        all_running, n, m - 1, trig_errors, early);
+    cpu_report("the failures and teardowns", &c1, &c2);
+    say("  teardown plans: %d for %d runs; DELETEs in them: %d (siblings: %d)", calls, n, deletes,
+        n * (m - 1));
+    say("  operator writes during the failures: %llu (Job deletes %llu, status %llu, events %llu)",
+        (unsigned long long)(writes_of(&s1.ks) - writes_of(&s0.ks)),
+        (unsigned long long)(s1.cs.jobs_deleted - s0.cs.jobs_deleted),
+        (unsigned long long)(s1.cs.status_writes - s0.cs.status_writes),
+        (unsigned long long)(s1.cs.events - s0.cs.events));
+    double d50 = pct(disp.v, disp.n, 0.5), d99 = pct(disp.v, disp.n, 0.99),
+           dmax = pct(disp.v, disp.n, 1);
+    double s50 = pct(sent.v, sent.n, 0.5), s99 = pct(sent.v, sent.n, 0.99);
+    double l50 = pct(del.v, del.n, 0.5), l99 = pct(del.v, del.n, 0.99), lmax = pct(del.v, del.n, 1);
+    double p50 = pct(pdel.v, pdel.n, 0.5), p99 = pct(pdel.v, pdel.n, 0.99);
+    double g50 = pct(gone.v, gone.n, 0.5), g99 = pct(gone.v, gone.n, 0.99),
+           gmax = pct(gone.v, gone.n, 1);
+    say("  in the operator: event that queued the run -> last DELETE handed to the client: p50 "
+        "%.2f ms p99 %.2f ms max %.2f ms (%zu runs)",
+        d50 * 1e3, d99 * 1e3, dmax * 1e3, disp.n);
+    say("  T0 = failing Job's FailureTarget at our watch; T0 -> last DELETE handed to the client: "
+        "p50 %.2f ms p99 %.2f ms",
+        s50 * 1e3, s99 * 1e3);
+    say("  T0 -> every sibling Job has a deletionTimestamp: p50 %.0f ms p99 %.0f ms max %.0f ms "
+        "(%zu runs)",
+        l50 * 1e3, l99 * 1e3, lmax * 1e3, del.n);
+    say("  T0 -> every sibling pod has a deletionTimestamp (garbage collector): p50 %.0f ms p99 "
+        "%.0f ms (%zu runs)",
+        p50 * 1e3, p99 * 1e3, pdel.n);
+    say("  T0 -> last sibling pod gone: p50 %.2f s p99 %.2f s max %.2f s (%zu runs)", g50, g99,
+        gmax, gone.n);
+    char fig[96], tgt[48];
+    snprintf(fig, sizeof fig, "react: event -> last sibling DELETE sent, in operator, p99");
+    row(fig, "<= 5 ms", disp.n == (size_t)n && d99 <= 0.005, "%.2f ms (max %.2f)", d99 * 1e3,
+        dmax * 1e3);
+    snprintf(fig, sizeof fig, "react: failure -> all %d siblings deletionTimestamp, p99", m - 1);
+    row(fig, "<= 250 ms", del.n == (size_t)n && l99 <= 0.25, "%.0f ms (max %.0f)", l99 * 1e3,
+        lmax * 1e3);
+    snprintf(fig, sizeof fig, "react: failure -> last sibling pod gone, max (%d runs)", n);
+    snprintf(tgt, sizeof tgt, "<= %d s (grace+1)", opt.grace_s + 1);
+    row(fig, tgt, gone.n == (size_t)n && gmax <= opt.grace_s + 1.0, "%.2f s (p99 %.2f)", gmax,
+        g99);
+    free(disp.v);
+    free(sent.v);
+    free(del.v);
+    free(pdel.v);
+    free(gone.v);
+    watch_stop();
+    op_shutdown();
+}
+
+/* ---- phase 4: economy ---------------------------------------------------------------- */
+
+static int econ_done(void *ud)
+{
+    (void)ud;
+    return W.runs_terminal >= W.n;
+}
+
+/* Each round in its own namespace, with its own controller. */
+static void econ_one(const char *name, int chain)
+{
+    int n = opt.econ_runs, m = 5;
+    const char *ns = ns_name(chain ? "econ-chain" : "econ-par");
+    ns_create(ns);
+    op_launch(ns, opt.workers);
+    op_lead();
+    watch_start(ns, n, m, -1, WATCH_RUNS);
+    struct json_object *wf = workflow(name, ns, m, chain, "500ms", -1, NULL, 0);
+    workflow_apply(wf, ns);
+    json_object_put(wf);
+    sleep_loop(1); /* the Workflow's own status write, out of the window */
+    struct op_snap s0 = op_snap();
+    struct runs_ud ru = {name, ns, name};
+    struct batch b = {.res = &KUBE_WORKFLOWRUNS,
+                      .ns = ns,
+                      .make = make_run,
+                      .ud = &ru,
+                      .n = n,
+                      .window = opt.window};
+    batch_start(&b);
+    wait_until(batch_finished, &b, 120);
+    int rc = wait_until(econ_done, NULL, 120 + 10.0 * m);
+    /* Trailing writes (events after the last status): until the operator's
+     * write count has not moved for 2 s. */
+    struct op_snap s1 = op_snap();
+    for (int quiet = 0, i = 0; quiet < 4 && i < 40; i++) {
+        sleep_loop(0.5);
+        struct op_snap sx = op_snap();
+        quiet = writes_of(&sx.ks) == writes_of(&s1.ks) ? quiet + 1 : 0;
+        s1 = sx;
+    }
+    const struct kube_stats *a = &s0.ks, *z = &s1.ks;
+    double per = 1.0 / n;
+#define D(f) ((double)(z->requests[f] - a->requests[f]) * per)
+#define C(f) ((double)(s1.cs.f - s0.cs.f) * per)
+    double writes = (double)(writes_of(z) - writes_of(a)) * per;
+    say("econ %s: %s%d/%d runs Succeeded; per run: %.2f writes = POST %.2f (Job creates %.2f, "
+        "events %.2f) + PATCH %.2f (status %.2f) + PUT %.2f + DELETE %.2f; reads GET %.2f LIST "
+        "%.2f",
+        name, rc ? "TIMEOUT: " : "", W.runs_succeeded, n, writes, D(KUBE_VERB_CREATE),
+        C(jobs_created), C(events), D(KUBE_VERB_PATCH), C(status_writes), D(KUBE_VERB_UPDATE),
+        D(KUBE_VERB_DELETE), D(KUBE_VERB_GET), D(KUBE_VERB_LIST));
+    double no_events = writes - C(events);
+    char fig[96], tgt[32];
+    snprintf(fig, sizeof fig, "econ: API writes per successful %d-step run (%s)", m,
+             chain ? "chain" : "parallel");
+    snprintf(tgt, sizeof tgt, "<= %d (M+3)", m + 3);
+    row(fig, tgt, !rc && W.runs_succeeded == n && writes <= m + 3, "%.1f (%.1f w/o Events)",
+        writes, no_events);
+#undef D
+#undef C
+    watch_stop();
+    op_shutdown();
+}
+
+static void phase_econ(void)
+{
+    say("== econ: %d successful runs of a 5-step Workflow, parallel then chain", opt.econ_runs);
+    econ_one("par", 0);
+    econ_one("chain", 1);
+}
+
+/* ---- phase 5: RSS of the real binary --------------------------------------------------- */
+
+static long proc_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = strtol(line + n + 1, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* utime + stime of pid, in seconds. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t len = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    const char *p = strrchr(buf, ')');
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* A loopback port free right now (bind to 0, read it back, close). */
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+        die("cannot find a free port");
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+struct quiet {
+    long want_jobs;
+    double quiet_s;
+};
+
+static int rss_settled(void *ud)
+{
+    const struct quiet *q = ud;
+    return W.jobs_now >= q->want_jobs && W.pods_running >= q->want_jobs &&
+           (double)(uv_hrtime() - W.t_last_event) / 1e9 >= q->quiet_s;
+}
+
+static void phase_rss(void)
+{
+    if (!opt.operator_bin) {
+        say("== rss: skipped (no --operator)");
+        return;
+    }
+    int n = opt.rss_runs, m = opt.rss_steps;
+    say("== rss: %s --namespace %s; %d runs x %d steps that stay Running", opt.operator_bin,
+        NS_RSS, n, m);
+    ns_create(NS_RSS);
+    char logpath[1024], qps[32], burst[32];
+    snprintf(logpath, sizeof logpath, "%s/operator-rss.log", opt.workdir);
+    snprintf(qps, sizeof qps, "%g", opt.qps);
+    snprintf(burst, sizeof burst, "%d", opt.burst);
+    char a0[1024], a2[1024], a1[] = "--kubeconfig", a3[] = "--namespace", a4[64],
+                             a5[] = "--qps", a7[] = "--burst", a9[] = "--log-level", a10[] = "warn";
+    snprintf(a0, sizeof a0, "%s", opt.operator_bin);
+    snprintf(a2, sizeof a2, "%s", opt.kubeconfig);
+    snprintf(a4, sizeof a4, "%s", NS_RSS);
+    /* Health and metrics servers on, as by default, on ports of their own
+     * (the defaults :8080/:8081 may be taken on a shared machine). */
+    char a11[] = "--health-addr", a12[32], a13[] = "--metrics-addr", a14[32];
+    int hp = free_port(), mp = free_port();
+    while (mp == hp)
+        mp = free_port();
+    snprintf(a12, sizeof a12, "127.0.0.1:%d", hp);
+    snprintf(a14, sizeof a14, "127.0.0.1:%d", mp);
+    char *argv[] = {a0, a1, a2, a3, a4, a5, qps, a7, burst, a9, a10, a11, a12, a13, a14, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    if (posix_spawn(&pid, a0, &fa, NULL, argv, environ) != 0)
+        die("cannot start %s", a0);
+    posix_spawn_file_actions_destroy(&fa);
+    sleep_loop(3); /* connect, list, watch */
+    long idle = proc_kib(pid, "VmRSS");
+    double cpu0 = proc_cpu_s(pid);
+    if (idle < 0 || waitpid(pid, NULL, WNOHANG) == pid)
+        die("the operator exited at once; see %s", logpath);
+    long idle_anon = proc_kib(pid, "RssAnon"), idle_file = proc_kib(pid, "RssFile");
+    say("operator pid %d idle: VmRSS %ld KiB (%.2f MiB) = RssAnon %ld KiB (heap, stacks) + RssFile "
+        "%ld KiB (mapped code: libcrypto, libcurl, ...)",
+        (int)pid, idle, idle / 1024.0, idle_anon, idle_file);
+    row("rss: operator idle VmRSS (binary)", "<= 8 MiB", idle <= 8 * 1024, "%.2f MiB",
+        idle / 1024.0);
+
+    /* First the runs alone: their Workflow does not exist yet, so each is
+     * cached and marked Pending (WorkflowNotFound) and nothing more. */
+    watch_start(NS_RSS, n, m, -1, WATCH_JOBS | WATCH_PODS | WATCH_RUNS);
+    struct runs_ud ru = {"rss", NS_RSS, "rss"};
+    struct batch b = {.res = &KUBE_WORKFLOWRUNS,
+                      .ns = NS_RSS,
+                      .make = make_run,
+                      .ud = &ru,
+                      .n = n,
+                      .window = opt.window};
+    batch_start(&b);
+    wait_until(batch_finished, &b, 600);
+    struct quiet q0 = {0, 2};
+    wait_until(rss_settled, &q0, 60);
+    long pending = proc_kib(pid, "VmRSS");
+    double per_run = (double)(pending - idle) * 1024.0 / n;
+    say("with %d Pending runs cached: VmRSS %ld KiB: %.0f bytes per Pending run", n, pending,
+        per_run);
+    /* Then the Workflow: every run starts its m steps, which stay Running. */
+    double t0 = now_s();
+    struct json_object *wf = workflow("rss", NS_RSS, m, 0, "1h", -1, NULL, 0);
+    workflow_apply(wf, NS_RSS);
+    json_object_put(wf);
+    /* Samples as the caches fill, then once everything is Running and the
+     * operator has gone quiet (its status writes done). */
+    long next_mark = (long)n * m / 4;
+    struct quiet q = {(long)n * m, 3};
+    double deadline = t0 + opt.rss_timeout_s;
+    while (!rss_settled(&q) && now_s() < deadline) {
+        sleep_loop(0.5);
+        if (W.jobs_now >= next_mark && next_mark < (long)n * m) {
+            say("  %ld Jobs, %ld pods Running: VmRSS %ld KiB", W.jobs_now, W.pods_running,
+                proc_kib(pid, "VmRSS"));
+            next_mark += (long)n * m / 4;
+        }
+    }
+    int settled = rss_settled(&q);
+    long full = proc_kib(pid, "VmRSS"), hwm = proc_kib(pid, "VmHWM");
+    long full_anon = proc_kib(pid, "RssAnon");
+    double cpu = proc_cpu_s(pid) - cpu0;
+    long jobs = W.jobs_now;
+    double per_job = jobs ? (double)(full - idle) * 1024.0 / (double)jobs : NAN;
+    say("rss: %s%ld Jobs (%ld pods Running, %d runs) after %.1f s: VmRSS %ld KiB, VmHWM %ld KiB; "
+        "%.0f bytes per Job; CPU %.2f s (%.2f ms per Job)",
+        settled ? "" : "NOT SETTLED: ", jobs, W.pods_running, n, now_s() - t0, full, hwm, per_job,
+        cpu, jobs ? cpu * 1e3 / (double)jobs : NAN);
+    say("  RssAnon %ld KiB (+%ld KiB over idle); from Pending runs to all Running: %.0f bytes per "
+        "Job (its pod, its share of the run's grown status)",
+        full_anon, full_anon - idle_anon,
+        jobs ? (double)(full - pending) * 1024.0 / (double)jobs : NAN);
+    char fig[96];
+    snprintf(fig, sizeof fig, "rss: VmRSS with %d runs / %ld Jobs (+pods) tracked", n, jobs);
+    row(fig, "-", -1, "%.1f MiB (HWM %.1f)", full / 1024.0, hwm / 1024.0);
+    row("rss: VmRSS per tracked Job (slope from idle)", "<= 1 KiB", settled && per_job <= 1024,
+        "%.2f KiB", per_job / 1024.0);
+    kill(pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        sleep_loop(0.1);
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    watch_stop();
+    /* the cluster is stopped right after; no need to wait for the cleanup */
+    delete_sync(&KUBE_NAMESPACES, NULL, NS_RSS, "Background");
+}
+
+/* ---- main ------------------------------------------------------------------------------ */
+
+static void usage(void)
+{
+    fputs("usage: bench_controller --kubeconfig PATH [--quick] [--operator PATH]\n"
+          "  [--only direct,start,react,econ,rss] [--runs N] [--start-steps N]\n"
+          "  [--start-mode backlog|live] [--direct-jobs N] [--react-runs N] [--react-steps M]\n"
+          "  [--fail-gap MS] [--grace S] [--econ-runs N] [--rss-runs N] [--rss-steps S]\n"
+          "  [--rss-timeout S] [--window W] [--qps Q] [--burst B] [--workers N]\n"
+          "  [--start-workers LIST (default 16,64)] [--kcm-running]\n"
+          "  [--summary FILE] [--workdir DIR]\n",
+          stderr);
+}
+
+int main(int argc, char **argv)
+{
+    enum {
+        O_KC = 256,
+        O_QUICK,
+        O_OPBIN,
+        O_ONLY,
+        O_RUNS,
+        O_SSTEPS,
+        O_SMODE,
+        O_DJOBS,
+        O_RRUNS,
+        O_RSTEPS,
+        O_FAIL,
+        O_GRACE,
+        O_ERUNS,
+        O_XRUNS,
+        O_XSTEPS,
+        O_XTIME,
+        O_WIN,
+        O_QPS,
+        O_BURST,
+        O_WORKERS,
+        O_SUMMARY,
+        O_WORKDIR,
+        O_SWORKERS,
+        O_KCMRUN
+    };
+    static const struct option lo[] = {{"kubeconfig", 1, NULL, O_KC},
+                                       {"quick", 0, NULL, O_QUICK},
+                                       {"operator", 1, NULL, O_OPBIN},
+                                       {"only", 1, NULL, O_ONLY},
+                                       {"runs", 1, NULL, O_RUNS},
+                                       {"start-steps", 1, NULL, O_SSTEPS},
+                                       {"start-mode", 1, NULL, O_SMODE},
+                                       {"direct-jobs", 1, NULL, O_DJOBS},
+                                       {"react-runs", 1, NULL, O_RRUNS},
+                                       {"react-steps", 1, NULL, O_RSTEPS},
+                                       {"fail-gap", 1, NULL, O_FAIL},
+                                       {"grace", 1, NULL, O_GRACE},
+                                       {"econ-runs", 1, NULL, O_ERUNS},
+                                       {"rss-runs", 1, NULL, O_XRUNS},
+                                       {"rss-steps", 1, NULL, O_XSTEPS},
+                                       {"rss-timeout", 1, NULL, O_XTIME},
+                                       {"window", 1, NULL, O_WIN},
+                                       {"qps", 1, NULL, O_QPS},
+                                       {"burst", 1, NULL, O_BURST},
+                                       {"workers", 1, NULL, O_WORKERS},
+                                       {"summary", 1, NULL, O_SUMMARY},
+                                       {"workdir", 1, NULL, O_WORKDIR},
+                                       {"start-workers", 1, NULL, O_SWORKERS},
+                                       {"kcm-running", 0, NULL, O_KCMRUN},
+                                       {"help", 0, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+    /* --quick first, so that explicit sizes win whatever the order. */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--quick") == 0) {
+            opt.quick = 1;
+            opt.runs = 50;
+            opt.react_runs = 10;
+            opt.econ_runs = 5;
+            opt.rss_runs = 50;
+            opt.rss_timeout_s = 120;
+        }
+    int c;
+    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        switch (c) {
+        case O_KC:
+            opt.kubeconfig = optarg;
+            break;
+        case O_QUICK:
+            break;
+        case O_OPBIN:
+            opt.operator_bin = optarg;
+            break;
+        case O_ONLY:
+            opt.only = optarg;
+            break;
+        case O_RUNS:
+            opt.runs = atoi(optarg);
+            break;
+        case O_SSTEPS:
+            opt.start_steps = atoi(optarg);
+            break;
+        case O_SMODE:
+            opt.start_mode = optarg;
+            break;
+        case O_DJOBS:
+            opt.direct_jobs = atoi(optarg);
+            break;
+        case O_RRUNS:
+            opt.react_runs = atoi(optarg);
+            break;
+        case O_RSTEPS:
+            opt.react_steps = atoi(optarg);
+            break;
+        case O_FAIL:
+            opt.fail_gap_ms = atoi(optarg);
+            break;
+        case O_GRACE:
+            opt.grace_s = atoi(optarg);
+            break;
+        case O_ERUNS:
+            opt.econ_runs = atoi(optarg);
+            break;
+        case O_XRUNS:
+            opt.rss_runs = atoi(optarg);
+            break;
+        case O_XSTEPS:
+            opt.rss_steps = atoi(optarg);
+            break;
+        case O_XTIME:
+            opt.rss_timeout_s = atoi(optarg);
+            break;
+        case O_WIN:
+            opt.window = atoi(optarg);
+            break;
+        case O_QPS:
+            opt.qps = atof(optarg);
+            break;
+        case O_BURST:
+            opt.burst = atoi(optarg);
+            break;
+        case O_WORKERS:
+            opt.workers = atoi(optarg);
+            break;
+        case O_SUMMARY:
+            opt.summary = optarg;
+            break;
+        case O_WORKDIR:
+            opt.workdir = optarg;
+            break;
+        case O_SWORKERS:
+            opt.start_workers = optarg;
+            break;
+        case O_KCMRUN:
+            opt.kcm_running = 1;
+            break;
+        default:
+            usage();
+            return 2;
+        }
+    }
+    if (!opt.kubeconfig) {
+        printf("bench_controller: needs a cluster; run bench/run.sh (or pass --kubeconfig)\n");
+        return 0;
+    }
+    if (opt.runs < 1 || opt.react_runs < 1 || opt.react_steps < 2 || opt.react_steps > 100 ||
+        opt.start_steps < 1 || opt.rss_steps < 1 || opt.window < 1 || opt.econ_runs < 1) {
+        usage();
+        return 2;
+    }
+    if (!opt.direct_jobs)
+        opt.direct_jobs = opt.runs * opt.start_steps;
+    signal(SIGPIPE, SIG_IGN);
+    log_setup(LOGL_WARN, LOG_FORMAT_LOGFMT, NULL);
+    char *err = NULL;
+    if (kcfg_load(opt.kubeconfig, NULL, &cfg, &err) < 0)
+        die("%s", err ? err : "cannot load the kubeconfig");
+    uv_loop_init(&L);
+    uv_timer_init(&L, &ticker);
+    struct kube_options ko = {.qps = opt.qps > 0 ? opt.qps : -1, .burst = opt.burst};
+    if (kube_client_new(&L, cfg, &ko, &kc) < 0)
+        die("cannot make the client");
+    cpu_init();
+    ns_names_init();
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    say("bench_controller: %s, %ld CPUs, server %s", opt.quick ? "quick" : "full", ncpu,
+        cfg->server);
+
+    /* The direct rate is measured before and after the start trials and
+     * averaged: the box is shared, and its load drifts. */
+    if (phase_on("direct") || phase_on("start"))
+        B = phase_direct(ns_name("direct-1"), opt.direct_jobs);
+    struct start_result sr[8];
+    int n_sr = 0;
+    if (phase_on("start")) {
+        char list[128];
+        snprintf(list, sizeof list, "%s", opt.start_workers);
+        for (char *sv = NULL, *w = strtok_r(list, ",", &sv); w && n_sr < 8;
+             w = strtok_r(NULL, ",", &sv))
+            if (atoi(w) > 0)
+                sr[n_sr++] = phase_start(atoi(w));
+    }
+    double b1 = B, b2 = B;
+    if (phase_on("start")) {
+        b2 = phase_direct(ns_name("direct-2"), opt.direct_jobs);
+        B = (b1 + b2) / 2;
+    }
+    if (phase_on("direct") || phase_on("start")) {
+        char fig[96];
+        snprintf(fig, sizeof fig, "direct client: Job creates/s (%d Jobs, %d in flight%s)",
+                 opt.direct_jobs, opt.window,
+                 getenv("RUNBOOK_CLUSTER_CTL") && !opt.kcm_running ? ", KCM paused" : "");
+        row(fig, "reference B", -1, "%.0f/s (%.0f, %.0f)", B, b1, b2);
+    }
+    for (int i = 0; i < n_sr; i++) {
+        char fig[96];
+        snprintf(fig, sizeof fig, "start: runs/s to all first-wave Jobs (%d x %d, workers %d)",
+                 opt.runs, opt.start_steps, sr[i].workers);
+        row(fig, "-", -1, "%.1f runs/s", sr[i].runs_s);
+        snprintf(fig, sizeof fig, "start: operator Job-create rate / B (workers %d%s)",
+                 sr[i].workers, sr[i].workers == 16 ? ", default" : "");
+        row(fig, ">= 0.9", sr[i].ok && sr[i].jobs_s / B >= 0.9, "%.2f (%.0f/s)", sr[i].jobs_s / B,
+            sr[i].jobs_s);
+    }
+    if (phase_on("react"))
+        phase_react();
+    if (phase_on("econ"))
+        phase_econ();
+    if (phase_on("rss"))
+        phase_rss();
+
+    print_summary(stdout);
+    if (opt.summary) {
+        FILE *f = fopen(opt.summary, "w");
+        if (f) {
+            print_summary(f);
+            fclose(f);
+        }
+    }
+    free(W.rt);
+    kcfg_free(cfg);
+    return 0;
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The controller benchmark (bench/README-controller.md), start to finish:
+# builds the release tree, starts its own local control plane in
+# build/bench-cluster, installs the CRDs, runs bench_controller (in-process
+# controller for the direct/start/react/econ phases, the real operator binary
+# for the rss phase), prints the summary table (each figure, its target, PASS
+# or MISS) and stops the cluster, pass or fail.
+#
+#   bench/run.sh            full run: 1,000 runs, 100 x 50 teardowns, 1,000 x 10 for RSS (~15 min)
+#   bench/run.sh --quick    smoke run: 50 runs, 10 x 50 teardowns, 50 x 10 for RSS (~2-3 min)
+#   bench/run.sh [--quick] --only start,react    any bench_controller flag is passed on
+#
+# Environment: BENCH_CLUSTER_DIR (default build/bench-cluster), BENCH_NODES
+# (simulated nodes, 1,000 pods each; default 50, --quick 10), BENCH_KEEP=1
+# leaves the cluster running.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+dir=${BENCH_CLUSTER_DIR:-$root/build/bench-cluster}
+quick=0
+for a in "$@"; do [ "$a" = --quick ] && quick=1; done
+nodes=${BENCH_NODES:-$([ $quick = 1 ] && echo 10 || echo 50)}
+t0=$SECONDS
+
+# --- build (another module may be mid-edit: retry twice, a minute apart) ------
+build() {
+	cmake --preset release >/dev/null &&
+		cmake --build build/release -j2 --target runbook-operator bench_controller
+}
+for try in 1 2 3; do
+	if build >"$root/build/bench-build.log" 2>&1; then break; fi
+	if [ $try = 3 ]; then
+		tail -n 30 "$root/build/bench-build.log" >&2
+		echo "run.sh: the release build fails (log: build/bench-build.log)" >&2
+		exit 1
+	fi
+	echo "run.sh: release build failed (attempt $try); retrying in 60 s" >&2
+	sleep 60
+done
+
+# --- a cluster of our own -------------------------------------------------------
+test/cluster/down.sh "$dir" >/dev/null 2>&1 || true
+cleanup() {
+	local rc=$?
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "run.sh: cluster left running: export KUBECONFIG=$dir/kubeconfig"
+	else
+		test/cluster/down.sh "$dir" >/dev/null 2>&1 || true
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+test/cluster/up.sh "$dir" "$nodes" | tail -n 1
+export KUBECONFIG=$dir/kubeconfig
+kubectl apply --server-side -f crds/ >/dev/null
+kubectl wait --for=condition=Established --timeout=60s \
+	crd/workflows.runbook.dev crd/workflowruns.runbook.dev >/dev/null
+
+# --- the benchmark -----------------------------------------------------------------
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# RUNBOOK_CLUSTER_CTL lets the benchmark pause the controller manager during
+# the create bursts (see README-controller.md); --kcm-running opts out.
+RUNBOOK_CLUSTER_DIR=$dir RUNBOOK_CLUSTER_CTL=$root/test/cluster/ctl.sh \
+	build/release/bench/bench_controller \
+	--kubeconfig "$dir/kubeconfig" --operator build/release/runbook-operator \
+	--workdir "$dir" --summary "$dir/summary.txt" "$@" | tee "$dir/bench.log"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo
+echo "== summary ($(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB; load average before $load_before, after $load_after; $((SECONDS - t0)) s in all)"
+echo "   log: $dir/bench.log (kept until the next run)"
+cat "$dir/summary.txt"
