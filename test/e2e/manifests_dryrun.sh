@@ -204,8 +204,8 @@ elif check == "deployment":
         ("capabilities.drop", csc.get("capabilities", {}).get("drop"), ["ALL"]),
         ("automountServiceAccountToken", pod.get("automountServiceAccountToken"), True),
         ("terminationGracePeriodSeconds", pod.get("terminationGracePeriodSeconds"), 30),
-        ("requests", c.get("resources", {}).get("requests"), {"cpu": "50m", "memory": "16Mi"}),
-        ("limits", c.get("resources", {}).get("limits"), {"memory": "64Mi"}),
+        ("requests", c.get("resources", {}).get("requests"), {"cpu": "50m", "memory": "32Mi"}),
+        ("limits", c.get("resources", {}).get("limits"), {"memory": "256Mi"}),
     ]
     for what, got, exp in want:
         if got != exp:
