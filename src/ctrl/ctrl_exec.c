@@ -22,7 +22,7 @@
 /* One reconcile in flight. */
 struct rec {
     struct ctrl *c;
-    char *key; /* the queue's string (valid until wq_done) */
+    const char *key; /* the queue's string (valid until wq_done) */
     char kind; /* 'r' or 'w' */
     char ns[64];
     char name[PLAN_OBJ_LEN];
@@ -524,7 +524,7 @@ void ctrl_reconcile(struct ctrl *c, const char *key)
         return;
     }
     r->c = c;
-    r->key = (char *)(uintptr_t)key; /* the queue's, valid until wq_done */
+    r->key = key; /* the queue's, valid until wq_done */
     r->exp = x;
     r->t0 = uv_now(c->loop);
     uint64_t enq_ns = ctrl_enq_take(c, key); /* instrumentation */
