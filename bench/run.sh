@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The controller benchmark (bench/README-controller.md), start to finish:
+# The controller benchmark (bench/README.md), start to finish:
 # builds the release tree, starts its own local control plane in
 # build/bench-cluster, installs the CRDs, runs bench_controller (in-process
 # controller for the direct/start/react/econ phases, the real operator binary
