@@ -60,7 +60,7 @@ kubectl wait --for=condition=Established --timeout=60s \
 # --- the benchmark -----------------------------------------------------------------
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # RUNBOOK_CLUSTER_CTL lets the benchmark pause the controller manager during
-# the create bursts (see README-controller.md); --kcm-running opts out.
+# the create bursts (see bench/README.md); --kcm-running opts out.
 RUNBOOK_CLUSTER_DIR=$dir RUNBOOK_CLUSTER_CTL=$root/test/cluster/ctl.sh \
 	build/release/bench/bench_controller \
 	--kubeconfig "$dir/kubeconfig" --operator build/release/runbook-operator \
