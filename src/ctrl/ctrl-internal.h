@@ -12,21 +12,53 @@
 
 enum { CTRL_INF_WORKFLOWS = 0, CTRL_INF_RUNS, CTRL_INF_JOBS, CTRL_INF_PODS, CTRL_INF_MAX };
 
-/* Cached records (see inf_projection). Runs and Workflows keep their JSON
+/* Cached records (see inf_projection). Workflows keep their JSON tree
  * (less managedFields): there are few of them and plan_run reads them
  * whole. Jobs and Pods keep the compact projections plan_run takes. */
 struct ctrl_obj {
     struct json_object *obj;
 };
 
+/* A WorkflowRun keeps its JSON as text (less managedFields), parsed again
+ * only to plan it: a json-c tree costs about 20 times its text (80 KiB for
+ * a running 10-step run), and parsing 4 KB costs ~30 us. What handlers and
+ * other runs' plans read is kept projected. */
+struct ctrl_run {
+    char *json;
+    size_t len;
+    char workflow[PLAN_OBJ_LEN]; /* spec.workflowRef.name, "" if none */
+    struct plan_sibling sib;     /* name, uid, phase, cancel, times */
+    int64_t teardown_began_ms;   /* the Succeeded condition's lastTransitionTime */
+};
+
+/* The run's JSON tree (owned by the caller), or NULL (out of memory). */
+struct json_object *ctrl_run_parse(const struct ctrl_run *r);
+
+/* Jobs and pods: the fixed part inline, the strings packed in one
+ * allocation (strs comes first in both: one release serves them); the
+ * name is the cache's key. ctrl_*_expand gives what plan_run takes. */
 struct ctrl_job {
-    struct plan_job j;
-    char run[PLAN_OBJ_LEN]; /* the controller ownerReference's name */
+    char *strs; /* run (controller ownerReference's name), step, reason, message */
+    char uid[PLAN_UID_LEN];
+    char controller_uid[PLAN_UID_LEN];
+    unsigned is_finally : 1, deleting : 1, complete : 1, success_criteria_met : 1, failed : 1,
+        failure_target : 1;
+    int32_t active, succeeded, failed_pods;
+    int64_t start_ms, completion_ms;
 };
 
 struct ctrl_pod {
-    struct plan_pod p;
+    char *strs; /* step, job, reason, message */
+    uint8_t phase; /* enum plan_pod_phase */
+    unsigned deleting : 1, terminated : 1;
+    int32_t exit_code;
+    int64_t deletion_deadline_ms, finished_ms;
 };
+
+const char *ctrl_job_run(const struct ctrl_job *r); /* "" when none */
+void ctrl_job_expand(const struct ctrl_job *r, struct plan_job *out);
+const char *ctrl_pod_job(const struct ctrl_pod *r);
+void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out);
 
 /* What a reconcile wrote and must see in the caches before the next
  * reconcile of the same key may plan again: planning from a cache that has
@@ -61,8 +93,43 @@ struct ctrl {
     void *hook_ud;
     void (*stopped)(void *ud);
     void *stopped_ud;
+    /* Secondary indexes (ctrl_index.c), kept by the informer handlers. */
+    struct ctrl_idx *jobs_by_run; /* "ns/run" -> Job names */
+    struct ctrl_idx *pods_by_job; /* "ns/job" -> pod names */
+    struct ctrl_idx *runs_by_wf;  /* "ns/workflow" -> run names */
+    /* Job uid -> deadline: DELETEs the server accepted but the cache has not
+     * shown yet. A plan sees those Jobs as deleting, so a second reconcile
+     * before the watch catches up does not delete them again. */
+    struct lh_table *deleted;
+    /* key -> uv_now() of the run's last status write (coalescing) */
+    struct lh_table *status_at;
     struct ctrl_stats stats;
 };
+
+/* ctrl_index.c: owner -> the names of its children. */
+struct ctrl_idx;
+struct ctrl_idx *ctrl_idx_new(void);
+void ctrl_idx_free(struct ctrl_idx *x);
+/* Idempotent. 0, -EINVAL (empty owner or name), -ENAMETOOLONG, -ENOMEM. */
+int ctrl_idx_add(struct ctrl_idx *x, const char *ns, const char *owner, const char *name);
+void ctrl_idx_del(struct ctrl_idx *x, const char *ns, const char *owner, const char *name);
+/* The names under ns/owner as "a\0b\0", *len bytes in all; NULL when none.
+ * Valid until the index next changes. */
+const char *ctrl_idx_get(const struct ctrl_idx *x, const char *ns, const char *owner, size_t *len);
+size_t ctrl_idx_owners(const struct ctrl_idx *x);
+#define CTRL_IDX_FOREACH(p, names, len) \
+    for (const char *p = (names); p && p < (names) + (len); p += strlen(p) + 1)
+
+/* ctrl_stamp.c: string -> uint64_t tables. set: 0 or -ENOMEM (keep_min:
+ * an existing smaller value stays); get: 1 and *v if present, else 0. */
+struct lh_table *ctrl_stamps_new(void);
+void ctrl_stamps_free(struct lh_table *t);
+int ctrl_stamp_set(struct lh_table *t, const char *key, uint64_t v, int keep_min);
+int ctrl_stamp_get(struct lh_table *t, const char *key, uint64_t *v);
+void ctrl_stamp_del(struct lh_table *t, const char *key);
+
+/* ctrl_exec.c: the deleted overlay. */
+void ctrl_deleted_forget(struct ctrl *c, const char *job_uid);
 
 /* ctrl.c */
 void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name);
@@ -79,9 +146,8 @@ void ctrl_hist_observe(struct ctrl_hist *h, double seconds);
 /* ctrl_handlers.c */
 extern const struct inf_projection ctrl_obj_projection, ctrl_job_projection,
     ctrl_pod_projection;
+extern const struct inf_projection ctrl_run_projection;
 extern const struct inf_handlers ctrl_handlers[CTRL_INF_MAX];
-const char *ctrl_run_workflow(struct json_object *run);
-const char *ctrl_run_phase(struct json_object *run);
 
 /* ctrl_exec.c: reconciles key ("r:ns/name" or "w:ns/name"), taken from the
  * queue; calls wq_done for it, now or when its writes finish. */

@@ -32,48 +32,19 @@ int64_t ctrl_wall_ms(void)
 
 /* --- instrumentation: when a key was queued -------------------------------- */
 
-struct ctrl_enq {
-    uint64_t ns;
-    char key[]; /* the table's key points here */
-};
-
-static void enq_free(struct lh_entry *e)
-{
-    free(lh_entry_v(e)); /* the key lives in the value */
-}
-
-static void enq_note(struct ctrl *c, const char *key, uint64_t ns)
-{
-    struct ctrl_enq *x;
-    if (lh_table_lookup_ex(c->enq, key, (void **)&x)) {
-        if (ns < x->ns)
-            x->ns = ns;
-        return;
-    }
-    size_t len = strlen(key) + 1;
-    x = malloc(sizeof *x + len);
-    if (!x)
-        return; /* a lost sample, nothing else */
-    x->ns = ns;
-    memcpy(x->key, key, len);
-    if (lh_table_insert(c->enq, x->key, x) != 0)
-        free(x);
-}
-
 uint64_t ctrl_enq_take(struct ctrl *c, const char *key)
 {
-    struct ctrl_enq *x;
-    if (!lh_table_lookup_ex(c->enq, key, (void **)&x))
-        return 0;
-    uint64_t ns = x->ns;
-    lh_table_delete(c->enq, key);
+    uint64_t ns = 0;
+    if (ctrl_stamp_get(c->enq, key, &ns))
+        ctrl_stamp_del(c->enq, key);
     return ns;
 }
 
+/* A lost sample (out of memory) costs nothing else. */
 void ctrl_enq_restore(struct ctrl *c, const char *key, uint64_t ns)
 {
     if (ns)
-        enq_note(c, key, ns);
+        (void)ctrl_stamp_set(c->enq, key, ns, 1);
 }
 
 static char *dupstr(const char *s)
@@ -102,15 +73,21 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     qc.qps = 0; /* the kube client's token bucket already paces writes */
     c->q = wq_new(&qc);
     c->expect = lh_kchar_table_new(256, ctrl_expect_free);
-    c->enq = lh_kchar_table_new(256, enq_free);
+    c->enq = ctrl_stamps_new();
+    c->deleted = ctrl_stamps_new();
+    c->status_at = ctrl_stamps_new();
+    c->jobs_by_run = ctrl_idx_new();
+    c->pods_by_job = ctrl_idx_new();
+    c->runs_by_wf = ctrl_idx_new();
     c->on_teardown_sent = opt->on_teardown_sent;
     c->hook_ud = opt->hook_ud;
-    if (!c->instance || (opt->namespace && !c->ns) || !c->q || !c->expect || !c->enq)
+    if (!c->instance || (opt->namespace && !c->ns) || !c->q || !c->expect || !c->enq ||
+        !c->deleted || !c->status_at || !c->jobs_by_run || !c->pods_by_job || !c->runs_by_wf)
         goto nomem;
     static const struct kube_resource *const res[CTRL_INF_MAX] = {
         &KUBE_WORKFLOWS, &KUBE_WORKFLOWRUNS, &KUBE_JOBS, &KUBE_PODS};
     static const struct inf_projection *const proj[CTRL_INF_MAX] = {
-        &ctrl_obj_projection, &ctrl_obj_projection, &ctrl_job_projection,
+        &ctrl_obj_projection, &ctrl_run_projection, &ctrl_job_projection,
         &ctrl_pod_projection};
     /* Only our children: Jobs and pods carrying the run label. */
     static const char *const sel[CTRL_INF_MAX] = {NULL, NULL, "runbook.dev/run",
@@ -163,7 +140,7 @@ void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name)
     if (n < 0 || (size_t)n >= sizeof key)
         return;
     if (wq_add(c->q, key) == 0) {
-        enq_note(c, key, uv_hrtime());
+        ctrl_enq_restore(c, key, uv_hrtime());
         ctrl_kick(c);
     }
 }
@@ -315,8 +292,12 @@ void ctrl_free(struct ctrl *c)
     wq_free(c->q);
     if (c->expect)
         lh_table_free(c->expect);
-    if (c->enq)
-        lh_table_free(c->enq);
+    ctrl_stamps_free(c->enq);
+    ctrl_stamps_free(c->deleted);
+    ctrl_stamps_free(c->status_at);
+    ctrl_idx_free(c->jobs_by_run);
+    ctrl_idx_free(c->pods_by_job);
+    ctrl_idx_free(c->runs_by_wf);
     free(c->ns);
     free(c->instance);
     free(c);
@@ -325,8 +306,8 @@ void ctrl_free(struct ctrl *c)
 static int count_phase(void *ud, const void *rec)
 {
     uint64_t *by = ud;
-    const struct ctrl_obj *r = rec;
-    by[plan_phase_parse(ctrl_run_phase(r->obj))]++;
+    const struct ctrl_run *r = rec;
+    by[r->sib.phase]++;
     return 0;
 }
 

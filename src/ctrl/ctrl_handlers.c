@@ -1,7 +1,50 @@
-/* What the caches keep, and which keys their changes enqueue. */
+/* What the caches keep, which keys their changes enqueue, and the indexes
+ * (owner -> children) the handlers keep up to date. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctrl/ctrl-internal.h"
+
+#define RUN_JSON_DEPTH 256 /* as the API client's own parser */
+
+/* --- packed strings --------------------------------------------------------- */
+
+/* n strings (NULL taken as "") in one allocation, "a\0b\0". */
+static char *pack(const char *const *s, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++)
+        len += (s[i] ? strlen(s[i]) : 0) + 1;
+    char *out = malloc(len), *p = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = s[i] ? strlen(s[i]) : 0;
+        memcpy(p, s[i] ? s[i] : "", l);
+        p[l] = '\0';
+        p += l + 1;
+    }
+    return out;
+}
+
+/* The i-th string of a packed buffer. */
+static const char *packed(const char *p, size_t i)
+{
+    if (!p)
+        return "";
+    while (i--)
+        p += strlen(p) + 1;
+    return p;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    size_t l = strlen(src);
+    if (l >= size)
+        l = size - 1;
+    memcpy(dst, src, l);
+    dst[l] = '\0';
+}
 
 /* --- projections ------------------------------------------------------------ */
 
@@ -30,81 +73,202 @@ static void obj_release(void *record)
 const struct inf_projection ctrl_obj_projection = {sizeof(struct ctrl_obj), obj_project,
                                                    obj_release};
 
+static int run_project(struct json_object *obj, void *record)
+{
+    struct ctrl_run *r = record;
+    if (plan_sibling_from_json(obj, &r->sib) != 0)
+        return -1;
+    const char *wf = inf_jstr(obj, "spec", "workflowRef", "name", NULL);
+    copy_str(r->workflow, sizeof r->workflow, wf ? wf : "");
+    struct json_object *conds = inf_jget(obj, "status", NULL);
+    conds = conds ? json_object_object_get(conds, "conditions") : NULL;
+    size_t n = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *cond = json_object_array_get_idx(conds, i);
+        const char *t = inf_jstr(cond, "type", NULL);
+        if (t && strcmp(t, "Succeeded") == 0)
+            plan_time_parse(inf_jstr(cond, "lastTransitionTime", NULL), &r->teardown_began_ms);
+    }
+    /* Serialized without managedFields, which nothing reads. The decoder
+     * drops obj after the projections, so taking them out here is safe. */
+    struct json_object *meta = json_object_object_get(obj, "metadata");
+    if (meta)
+        json_object_object_del(meta, "managedFields");
+    size_t len = 0;
+    const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
+    if (!s || !(r->json = malloc(len + 1)))
+        return -1;
+    memcpy(r->json, s, len + 1);
+    r->len = len;
+    return 0;
+}
+
+static void run_release(void *record)
+{
+    struct ctrl_run *r = record;
+    free(r->json);
+    r->json = NULL;
+}
+
+const struct inf_projection ctrl_run_projection = {sizeof(struct ctrl_run), run_project,
+                                                   run_release};
+
+struct json_object *ctrl_run_parse(const struct ctrl_run *r)
+{
+    struct json_tokener *tok = json_tokener_new_ex(RUN_JSON_DEPTH);
+    if (!tok)
+        return NULL;
+    struct json_object *obj = json_tokener_parse_ex(tok, r->json, (int)r->len);
+    if (json_tokener_get_error(tok) != json_tokener_success) {
+        json_object_put(obj);
+        obj = NULL;
+    }
+    json_tokener_free(tok);
+    return obj;
+}
+
+/* Jobs and pods: the fixed part inline, the strings packed (most are short
+ * or empty; fixed arrays sized for the longest cost ~700 bytes a record). */
+enum { JS_RUN, JS_STEP, JS_REASON, JS_MESSAGE, JS_N };
+
 static int job_project(struct json_object *obj, void *record)
 {
     struct ctrl_job *r = record;
-    if (plan_job_from_json(obj, &r->j) != 0)
+    struct plan_job j;
+    if (plan_job_from_json(obj, &j) != 0)
         return -1;
+    const char *run = NULL;
     struct json_object *refs = inf_jget(obj, "metadata", "ownerReferences", NULL);
-    size_t n = refs && json_object_is_type(refs, json_type_array) ? json_object_array_length(refs)
-                                                                     : 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t n = json_object_is_type(refs, json_type_array) ? json_object_array_length(refs) : 0;
+    for (size_t i = 0; i < n && !run; i++) {
         struct json_object *ref = json_object_array_get_idx(refs, i);
         struct json_object *ctl = json_object_object_get(ref, "controller");
         const char *kind = inf_jstr(ref, "kind", NULL);
         const char *name = inf_jstr(ref, "name", NULL);
         if (ctl && json_object_get_boolean(ctl) && kind && strcmp(kind, "WorkflowRun") == 0 &&
-            name && strlen(name) < sizeof r->run) {
-            memcpy(r->run, name, strlen(name) + 1);
-            break;
-        }
+            name && strlen(name) < PLAN_OBJ_LEN)
+            run = name;
     }
+    const char *s[JS_N] = {run, j.step, j.reason, j.message};
+    if (!(r->strs = pack(s, JS_N)))
+        return -1;
+    memcpy(r->uid, j.uid, sizeof r->uid);
+    memcpy(r->controller_uid, j.controller_uid, sizeof r->controller_uid);
+    r->is_finally = j.is_finally;
+    r->deleting = j.deleting;
+    r->complete = j.complete;
+    r->success_criteria_met = j.success_criteria_met;
+    r->failed = j.failed;
+    r->failure_target = j.failure_target;
+    r->active = j.active;
+    r->succeeded = j.succeeded;
+    r->failed_pods = j.failed_pods;
+    r->start_ms = j.start_ms;
+    r->completion_ms = j.completion_ms;
     return 0;
 }
 
-const struct inf_projection ctrl_job_projection = {sizeof(struct ctrl_job), job_project, NULL};
+static void strs_release(void *record)
+{
+    /* strs is the first member of both struct ctrl_job and struct ctrl_pod */
+    char **strs = record;
+    free(*strs);
+    *strs = NULL;
+}
+
+const struct inf_projection ctrl_job_projection = {sizeof(struct ctrl_job), job_project,
+                                                   strs_release};
+
+const char *ctrl_job_run(const struct ctrl_job *r)
+{
+    return packed(r->strs, JS_RUN);
+}
+
+void ctrl_job_expand(const struct ctrl_job *r, struct plan_job *out)
+{
+    memset(out, 0, sizeof *out);
+    copy_str(out->name, sizeof out->name, inf_rec_name(r));
+    memcpy(out->uid, r->uid, sizeof out->uid);
+    memcpy(out->controller_uid, r->controller_uid, sizeof out->controller_uid);
+    copy_str(out->step, sizeof out->step, packed(r->strs, JS_STEP));
+    copy_str(out->reason, sizeof out->reason, packed(r->strs, JS_REASON));
+    copy_str(out->message, sizeof out->message, packed(r->strs, JS_MESSAGE));
+    out->is_finally = r->is_finally;
+    out->deleting = r->deleting;
+    out->complete = r->complete;
+    out->success_criteria_met = r->success_criteria_met;
+    out->failed = r->failed;
+    out->failure_target = r->failure_target;
+    out->active = r->active;
+    out->succeeded = r->succeeded;
+    out->failed_pods = r->failed_pods;
+    out->start_ms = r->start_ms;
+    out->completion_ms = r->completion_ms;
+}
+
+enum { PS_STEP, PS_JOB, PS_REASON, PS_MESSAGE, PS_N };
 
 static int pod_project(struct json_object *obj, void *record)
 {
     struct ctrl_pod *r = record;
-    return plan_pod_from_json(obj, &r->p) == 0 ? 0 : -1;
-}
-
-const struct inf_projection ctrl_pod_projection = {sizeof(struct ctrl_pod), pod_project, NULL};
-
-const char *ctrl_run_workflow(struct json_object *run)
-{
-    return inf_jstr(run, "spec", "workflowRef", "name", NULL);
-}
-
-const char *ctrl_run_phase(struct json_object *run)
-{
-    const char *p = inf_jstr(run, "status", "phase", NULL);
-    return p ? p : "";
-}
-
-/* --- handlers: they only enqueue ---------------------------------------------- */
-
-static int not_started(struct json_object *run)
-{
-    const char *p = ctrl_run_phase(run);
-    return p[0] == '\0' || strcmp(p, "Pending") == 0;
-}
-
-struct wake {
-    struct ctrl *c;
-    const char *ns, *workflow;
-};
-
-static int wake_waiting(void *ud, const void *rec)
-{
-    const struct wake *w = ud;
-    const struct ctrl_obj *r = rec;
-    const char *wf = ctrl_run_workflow(r->obj);
-    if (strcmp(inf_rec_namespace(rec), w->ns) == 0 && wf && strcmp(wf, w->workflow) == 0 &&
-        not_started(r->obj))
-        ctrl_enqueue(w->c, 'r', w->ns, inf_rec_name(rec));
+    struct plan_pod p;
+    if (plan_pod_from_json(obj, &p) != 0)
+        return -1;
+    const char *s[PS_N] = {p.step, p.job, p.reason, p.message};
+    if (!(r->strs = pack(s, PS_N)))
+        return -1;
+    r->phase = (uint8_t)p.phase;
+    r->deleting = p.deleting;
+    r->terminated = p.terminated;
+    r->exit_code = p.exit_code;
+    r->deletion_deadline_ms = p.deletion_deadline_ms;
+    r->finished_ms = p.finished_ms;
     return 0;
+}
+
+const struct inf_projection ctrl_pod_projection = {sizeof(struct ctrl_pod), pod_project,
+                                                   strs_release};
+
+const char *ctrl_pod_job(const struct ctrl_pod *r)
+{
+    return packed(r->strs, PS_JOB);
+}
+
+void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out)
+{
+    memset(out, 0, sizeof *out);
+    copy_str(out->name, sizeof out->name, inf_rec_name(r));
+    copy_str(out->step, sizeof out->step, packed(r->strs, PS_STEP));
+    copy_str(out->job, sizeof out->job, packed(r->strs, PS_JOB));
+    copy_str(out->reason, sizeof out->reason, packed(r->strs, PS_REASON));
+    copy_str(out->message, sizeof out->message, packed(r->strs, PS_MESSAGE));
+    out->phase = (enum plan_pod_phase)r->phase;
+    out->deleting = r->deleting;
+    out->terminated = r->terminated;
+    out->exit_code = r->exit_code;
+    out->deletion_deadline_ms = r->deletion_deadline_ms;
+    out->finished_ms = r->finished_ms;
+}
+
+/* --- handlers: they keep the indexes and enqueue --------------------------- */
+
+static int not_started(const struct ctrl_run *r)
+{
+    return r->sib.phase == PLAN_PHASE_NONE || r->sib.phase == PLAN_PENDING;
 }
 
 /* Runs waiting for a Workflow to appear, or queued behind a running run
  * (concurrencyPolicy Forbid), depend on objects other than themselves. */
 static void wake_runs_of(struct ctrl *c, const char *ns, const char *workflow)
 {
-    if (!workflow || !c->inf[CTRL_INF_RUNS])
-        return;
-    struct wake w = {c, ns, workflow};
-    inf_foreach(c->inf[CTRL_INF_RUNS], wake_waiting, &w);
+    size_t len;
+    const char *names = ctrl_idx_get(c->runs_by_wf, ns, workflow, &len);
+    CTRL_IDX_FOREACH(name, names, len)
+    {
+        const struct ctrl_run *r = inf_get(c->inf[CTRL_INF_RUNS], ns, name);
+        if (r && not_started(r))
+            ctrl_enqueue(c, 'r', ns, name);
+    }
 }
 
 static void wf_changed(void *ud, const void *rec)
@@ -126,84 +290,121 @@ static void wf_deleted(void *ud, const void *rec)
     wake_runs_of(c, inf_rec_namespace(rec), inf_rec_name(rec));
 }
 
-static int plan_phase_of(const struct ctrl_obj *r)
+static void index_add(struct ctrl_idx *x, const void *rec, const char *owner)
 {
-    return plan_phase_parse(ctrl_run_phase(r->obj));
+    /* Only out of memory can fail here; that run's plan then misses a
+     * child, which the next relist or event repairs. */
+    if (owner[0])
+        (void)ctrl_idx_add(x, inf_rec_namespace(rec), owner, inf_rec_name(rec));
+}
+
+static void index_move(struct ctrl_idx *x, const void *old_rec, const char *old_owner,
+                       const void *new_rec, const char *new_owner)
+{
+    if (strcmp(old_owner, new_owner) == 0)
+        return;
+    ctrl_idx_del(x, inf_rec_namespace(old_rec), old_owner, inf_rec_name(old_rec));
+    index_add(x, new_rec, new_owner);
 }
 
 static void run_added(void *ud, const void *rec)
 {
-    ctrl_enqueue(ud, 'r', inf_rec_namespace(rec), inf_rec_name(rec));
+    struct ctrl *c = ud;
+    const struct ctrl_run *r = rec;
+    index_add(c->runs_by_wf, rec, r->workflow);
+    ctrl_enqueue(c, 'r', inf_rec_namespace(rec), inf_rec_name(rec));
 }
 
 static void run_updated(void *ud, const void *old_rec, const void *new_rec)
 {
     struct ctrl *c = ud;
-    const struct ctrl_obj *o = old_rec, *n = new_rec;
+    const struct ctrl_run *o = old_rec, *n = new_rec;
+    index_move(c->runs_by_wf, old_rec, o->workflow, new_rec, n->workflow);
     ctrl_enqueue(c, 'r', inf_rec_namespace(new_rec), inf_rec_name(new_rec));
-    int op = plan_phase_of(o), np = plan_phase_of(n);
-    if (op == np)
+    enum plan_phase op = o->sib.phase, np = n->sib.phase;
+    if (op == np || !plan_phase_terminal(np))
         return;
-    if (plan_phase_terminal(np)) {
-        wake_runs_of(c, inf_rec_namespace(new_rec), ctrl_run_workflow(n->obj));
-        /* Teardown time: the Succeeded condition turned False when the
-         * teardown began; completionTime is when the children were gone. */
-        if (op == PLAN_FAILING || op == PLAN_CANCELLING) {
-            int64_t done = 0, began = 0;
-            plan_time_parse(inf_jstr(n->obj, "status", "completionTime", NULL), &done);
-            struct json_object *conds = inf_jget(n->obj, "status", NULL);
-            conds = conds ? json_object_object_get(conds, "conditions") : NULL;
-            size_t len = conds ? json_object_array_length(conds) : 0;
-            for (size_t i = 0; i < len; i++) {
-                struct json_object *cond = json_object_array_get_idx(conds, i);
-                const char *t = inf_jstr(cond, "type", NULL);
-                if (t && strcmp(t, "Succeeded") == 0)
-                    plan_time_parse(inf_jstr(cond, "lastTransitionTime", NULL), &began);
-            }
-            if (done && began && done >= began)
-                ctrl_hist_observe(&c->stats.teardown_seconds, (double)(done - began) / 1000.0);
-        }
-    }
+    wake_runs_of(c, inf_rec_namespace(new_rec), n->workflow);
+    /* Teardown time: the Succeeded condition turned False when the teardown
+     * began; completionTime is when the children were gone. */
+    int64_t done = n->sib.completion_ms, began = n->teardown_began_ms;
+    if ((op == PLAN_FAILING || op == PLAN_CANCELLING) && done && began && done >= began)
+        ctrl_hist_observe(&c->stats.teardown_seconds, (double)(done - began) / 1000.0);
 }
 
 static void run_deleted(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
-    const struct ctrl_obj *r = rec;
+    const struct ctrl_run *r = rec;
+    ctrl_idx_del(c->runs_by_wf, inf_rec_namespace(rec), r->workflow, inf_rec_name(rec));
     ctrl_enqueue(c, 'r', inf_rec_namespace(rec), inf_rec_name(rec));
-    wake_runs_of(c, inf_rec_namespace(rec), ctrl_run_workflow(r->obj));
+    wake_runs_of(c, inf_rec_namespace(rec), r->workflow);
 }
 
-static void job_changed(void *ud, const void *rec)
+static void job_enqueue(struct ctrl *c, const void *rec)
 {
-    const struct ctrl_job *j = rec;
-    if (j->run[0])
-        ctrl_enqueue(ud, 'r', inf_rec_namespace(rec), j->run);
+    const char *run = ctrl_job_run(rec);
+    if (run[0])
+        ctrl_enqueue(c, 'r', inf_rec_namespace(rec), run);
+}
+
+static void job_added(void *ud, const void *rec)
+{
+    struct ctrl *c = ud;
+    index_add(c->jobs_by_run, rec, ctrl_job_run(rec));
+    job_enqueue(c, rec);
 }
 
 static void job_updated(void *ud, const void *old_rec, const void *new_rec)
 {
-    (void)old_rec;
-    job_changed(ud, new_rec);
+    struct ctrl *c = ud;
+    const struct ctrl_job *n = new_rec;
+    index_move(c->jobs_by_run, old_rec, ctrl_job_run(old_rec), new_rec, ctrl_job_run(new_rec));
+    if (n->deleting)
+        ctrl_deleted_forget(c, n->uid); /* the cache shows it now */
+    job_enqueue(c, new_rec);
+}
+
+static void job_deleted(void *ud, const void *rec)
+{
+    struct ctrl *c = ud;
+    const struct ctrl_job *j = rec;
+    ctrl_idx_del(c->jobs_by_run, inf_rec_namespace(rec), ctrl_job_run(rec), inf_rec_name(rec));
+    ctrl_deleted_forget(c, j->uid);
+    job_enqueue(c, rec);
 }
 
 /* A pod names its Job; the Job names its run. A pod whose Job is not cached
  * yet is skipped: the Job's own event will enqueue the run. */
-static void pod_changed(void *ud, const void *rec)
+static void pod_enqueue(struct ctrl *c, const void *rec)
+{
+    const char *job = ctrl_pod_job(rec);
+    if (!job[0])
+        return;
+    const struct ctrl_job *j = inf_get(c->inf[CTRL_INF_JOBS], inf_rec_namespace(rec), job);
+    if (j)
+        job_enqueue(c, j);
+}
+
+static void pod_added(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
-    const struct ctrl_pod *p = rec;
-    if (!p->p.job[0])
-        return;
-    const struct ctrl_job *j = inf_get(c->inf[CTRL_INF_JOBS], inf_rec_namespace(rec), p->p.job);
-    if (j && j->run[0])
-        ctrl_enqueue(c, 'r', inf_rec_namespace(rec), j->run);
+    index_add(c->pods_by_job, rec, ctrl_pod_job(rec));
+    pod_enqueue(c, rec);
 }
 
 static void pod_updated(void *ud, const void *old_rec, const void *new_rec)
 {
-    (void)old_rec;
-    pod_changed(ud, new_rec);
+    struct ctrl *c = ud;
+    index_move(c->pods_by_job, old_rec, ctrl_pod_job(old_rec), new_rec, ctrl_pod_job(new_rec));
+    pod_enqueue(c, new_rec);
+}
+
+static void pod_deleted(void *ud, const void *rec)
+{
+    struct ctrl *c = ud;
+    ctrl_idx_del(c->pods_by_job, inf_rec_namespace(rec), ctrl_pod_job(rec), inf_rec_name(rec));
+    pod_enqueue(c, rec);
 }
 
 static void synced(void *ud)
@@ -214,6 +415,6 @@ static void synced(void *ud)
 const struct inf_handlers ctrl_handlers[CTRL_INF_MAX] = {
     [CTRL_INF_WORKFLOWS] = {wf_changed, wf_updated, wf_deleted, synced},
     [CTRL_INF_RUNS] = {run_added, run_updated, run_deleted, synced},
-    [CTRL_INF_JOBS] = {job_changed, job_updated, job_changed, synced},
-    [CTRL_INF_PODS] = {pod_changed, pod_updated, pod_changed, synced},
+    [CTRL_INF_JOBS] = {job_added, job_updated, job_deleted, synced},
+    [CTRL_INF_PODS] = {pod_added, pod_updated, pod_deleted, synced},
 };

@@ -101,7 +101,7 @@ OPERATOR = {
     ("runbook.dev", "workflows/status", "patch", ""),
     ("runbook.dev", "workflowruns/status", "patch", ""),
     ("runbook.dev", "workflowruns/finalizers", "update", ""),
-    ("", "pods", "list", ""), ("", "pods", "watch", ""),
+    ("", "pods", "list", ""), ("", "pods", "watch", ""), ("", "pods", "deletecollection", ""),
     ("events.k8s.io", "events", "create", ""),
 } | {
     ("runbook.dev", "workflowruns", v, "") for v in ("list", "watch", "patch", "delete")
@@ -394,7 +394,7 @@ permissions() {
 		"patch runbook.dev workflowruns" "delete runbook.dev workflowruns"
 		"patch runbook.dev workflowruns status" "update runbook.dev workflowruns finalizers"
 		"list batch jobs" "watch batch jobs" "get batch jobs" "create batch jobs" "delete batch jobs"
-		"list - pods" "watch - pods" "create events.k8s.io events"
+		"list - pods" "watch - pods" "deletecollection - pods" "create events.k8s.io events"
 	)
 	local denied=(
 		"get runbook.dev workflowruns" "create runbook.dev workflowruns"
