@@ -268,10 +268,17 @@ static void step_events(struct run *r)
         const char *name = s->def->name, *job = s->has_job ? s->job_name : NULL;
         if (s->phase == s->old_phase)
             continue;
-        if (s->phase == SP_RUNNING)
+        /* A step whose Job ran and ended between two status writes (fast
+         * steps; the executor writes a run's status at most once a second)
+         * still gets its start event before its end event. */
+        int skipped_running = s->old_phase == SP_PENDING && s->has_job &&
+                              (s->phase == SP_SUCCEEDED || s->phase == SP_FAILED);
+        if (s->phase == SP_RUNNING || skipped_running)
             plan_event(r->c->out, 0, "StepStarted", job, "step \"%s\" started (job \"%s\")", name,
                        s->job_name);
-        else if (s->phase == SP_SUCCEEDED)
+        if (s->phase == SP_RUNNING)
+            continue;
+        if (s->phase == SP_SUCCEEDED)
             plan_event(r->c->out, 0, "StepSucceeded", job, "step \"%s\" succeeded", name);
         else if (s->phase == SP_FAILED) {
             plan_step_failure(s, msg, sizeof msg);

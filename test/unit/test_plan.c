@@ -513,6 +513,39 @@ HARNESS void sim_sibling(struct world *w, const char *name, int64_t created, enu
     "'x','dependsOn':['a']}],'finally':[{'name':'f','image':'x'}]}"
 #define RUN_SPEC "{'workflowRef':{'name':'wf'},'params':[{'name':'tag','value':'v1'}]}"
 
+/* A step whose Job started and ended before the status recorded it as
+ * Running still gets StepStarted, then StepSucceeded. */
+static void test_fast_step_events(void)
+{
+    struct world w;
+    world_init(&w, SPEC, RUN_SPEC);
+    plan(&w);
+    apply(&w); /* Running */
+    plan(&w);
+    apply(&w); /* a's Job created */
+    sim_running(&w, "a");
+    sim_ok(&w, "a");
+    w.now += SEC;
+    plan(&w);
+    CHECK_INT(plan_count(&w.plan, PLAN_PATCH_STATUS), 1);
+    const char *want[] = {"StepStarted", "StepSucceeded"};
+    size_t n = 0;
+    for (size_t i = 0; i < w.plan.n; i++) {
+        const struct plan_action *a = &w.plan.actions[i];
+        if (a->kind != PLAN_EVENT)
+            continue;
+        CHECK(n < 2);
+        if (n < 2)
+            CHECK_STR(a->reason, want[n]);
+        CHECK_STR(a->name, "r1-a");
+        n++;
+    }
+    CHECK_INT(n, 2);
+    apply(&w);
+    CHECK_STR(step_phase(&w, "a"), "Succeeded");
+    world_free(&w);
+}
+
 static void test_first_reconcile(void)
 {
     struct world w;
@@ -786,6 +819,7 @@ static void test_plan_workflow(void)
 int main(void)
 {
     RUN(test_first_reconcile);
+    RUN(test_fast_step_events);
     RUN(test_snapshot_rules);
     RUN(test_workflow_not_found);
     RUN(test_invalid_workflow);
