@@ -85,9 +85,10 @@ struct ctrl {
     int pump_closed;
     size_t in_flight;        /* reconciles with writes outstanding */
     struct lh_table *expect; /* key -> struct ctrl_expect* */
+    unsigned expect_dels;    /* see ctrl_lh_delete */
     /* Instrumentation: key -> struct ctrl_enq, the uv_hrtime() of the first
      * ctrl_enqueue since the key was last taken (dispatch_seconds). */
-    struct lh_table *enq;
+    struct ctrl_stamps *enq;
     void (*on_teardown_sent)(void *ud, const char *ns, const char *run, size_t n_deletes,
                              uint64_t enqueued_ns, uint64_t sent_ns);
     void *hook_ud;
@@ -100,9 +101,9 @@ struct ctrl {
     /* Job uid -> deadline: DELETEs the server accepted but the cache has not
      * shown yet. A plan sees those Jobs as deleting, so a second reconcile
      * before the watch catches up does not delete them again. */
-    struct lh_table *deleted;
+    struct ctrl_stamps *deleted;
     /* key -> uv_now() of the run's last status write (coalescing) */
-    struct lh_table *status_at;
+    struct ctrl_stamps *status_at;
     struct ctrl_stats stats;
 };
 
@@ -122,11 +123,19 @@ size_t ctrl_idx_owners(const struct ctrl_idx *x);
 
 /* ctrl_stamp.c: string -> uint64_t tables. set: 0 or -ENOMEM (keep_min:
  * an existing smaller value stays); get: 1 and *v if present, else 0. */
-struct lh_table *ctrl_stamps_new(void);
-void ctrl_stamps_free(struct lh_table *t);
-int ctrl_stamp_set(struct lh_table *t, const char *key, uint64_t v, int keep_min);
-int ctrl_stamp_get(struct lh_table *t, const char *key, uint64_t *v);
-void ctrl_stamp_del(struct lh_table *t, const char *key);
+struct ctrl_stamps;
+struct ctrl_stamps *ctrl_stamps_new(void);
+void ctrl_stamps_free(struct ctrl_stamps *st);
+int ctrl_stamp_set(struct ctrl_stamps *st, const char *key, uint64_t v, int keep_min);
+int ctrl_stamp_get(const struct ctrl_stamps *st, const char *key, uint64_t *v);
+void ctrl_stamp_del(struct ctrl_stamps *st, const char *key);
+size_t ctrl_stamps_count(const struct ctrl_stamps *st);
+/* lh_table_delete leaves a tombstone that only a resize clears, and a
+ * lookup that misses scans on to the next never-used slot: under steady
+ * insert/delete churn every miss would become a scan of the whole table.
+ * This deletes and, after size/2 deletes (*dels counts them), rehashes in
+ * place. Every table of the controller deletes through it. */
+void ctrl_lh_delete(struct lh_table *t, const void *key, unsigned *dels);
 
 /* ctrl_exec.c: the deleted overlay. */
 void ctrl_deleted_forget(struct ctrl *c, const char *job_uid);

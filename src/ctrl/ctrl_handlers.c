@@ -89,18 +89,22 @@ static int run_project(struct json_object *obj, void *record)
         if (t && strcmp(t, "Succeeded") == 0)
             plan_time_parse(inf_jstr(cond, "lastTransitionTime", NULL), &r->teardown_began_ms);
     }
-    /* Serialized without managedFields, which nothing reads. The decoder
-     * drops obj after the projections, so taking them out here is safe. */
-    struct json_object *meta = json_object_object_get(obj, "metadata");
-    if (meta)
+    /* Serialized without managedFields, which nothing reads; obj is only
+     * lent, so they are put back. */
+    struct json_object *meta = json_object_object_get(obj, "metadata"), *mf = NULL;
+    if (meta && json_object_object_get_ex(meta, "managedFields", &mf)) {
+        json_object_get(mf);
         json_object_object_del(meta, "managedFields");
+    }
     size_t len = 0;
     const char *s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN, &len);
-    if (!s || !(r->json = malloc(len + 1)))
-        return -1;
-    memcpy(r->json, s, len + 1);
-    r->len = len;
-    return 0;
+    if (s && (r->json = malloc(len + 1))) {
+        memcpy(r->json, s, len + 1);
+        r->len = len;
+    }
+    if (mf)
+        json_object_object_add(meta, "managedFields", mf);
+    return r->json ? 0 : -1;
 }
 
 static void run_release(void *record)
@@ -266,7 +270,7 @@ static void wake_runs_of(struct ctrl *c, const char *ns, const char *workflow)
     CTRL_IDX_FOREACH(name, names, len)
     {
         const struct ctrl_run *r = inf_get(c->inf[CTRL_INF_RUNS], ns, name);
-        if (r && not_started(r))
+        if (r && not_started(r) && strcmp(r->workflow, workflow) == 0)
             ctrl_enqueue(c, 'r', ns, name);
     }
 }
@@ -298,12 +302,13 @@ static void index_add(struct ctrl_idx *x, const void *rec, const char *owner)
         (void)ctrl_idx_add(x, inf_rec_namespace(rec), owner, inf_rec_name(rec));
 }
 
+/* Always re-adds (idempotent): an add lost to out of memory is repaired
+ * by the object's next update. */
 static void index_move(struct ctrl_idx *x, const void *old_rec, const char *old_owner,
                        const void *new_rec, const char *new_owner)
 {
-    if (strcmp(old_owner, new_owner) == 0)
-        return;
-    ctrl_idx_del(x, inf_rec_namespace(old_rec), old_owner, inf_rec_name(old_rec));
+    if (strcmp(old_owner, new_owner) != 0)
+        ctrl_idx_del(x, inf_rec_namespace(old_rec), old_owner, inf_rec_name(old_rec));
     index_add(x, new_rec, new_owner);
 }
 
@@ -358,10 +363,12 @@ static void job_added(void *ud, const void *rec)
 static void job_updated(void *ud, const void *old_rec, const void *new_rec)
 {
     struct ctrl *c = ud;
-    const struct ctrl_job *n = new_rec;
+    const struct ctrl_job *o = old_rec, *n = new_rec;
     index_move(c->jobs_by_run, old_rec, ctrl_job_run(old_rec), new_rec, ctrl_job_run(new_rec));
     if (n->deleting)
         ctrl_deleted_forget(c, n->uid); /* the cache shows it now */
+    if (strcmp(o->uid, n->uid) != 0)
+        ctrl_deleted_forget(c, o->uid); /* replaced under the same name (relist) */
     job_enqueue(c, new_rec);
 }
 

@@ -16,6 +16,7 @@
 
 struct ctrl_idx {
     struct lh_table *t; /* "ns/owner" -> struct idx_set */
+    unsigned dels;      /* see ctrl_lh_delete */
 };
 
 struct idx_set {
@@ -98,8 +99,11 @@ int ctrl_idx_add(struct ctrl_idx *x, const char *ns, const char *owner, const ch
         while (ncap < s->len + nl)
             ncap *= 2;
         char *p = realloc(s->names, ncap);
-        if (!p)
+        if (!p) {
+            if (s->len == 0)
+                ctrl_lh_delete(x->t, key, &x->dels); /* no empty set left behind */
             return -ENOMEM;
+        }
         s->names = p;
         s->cap = ncap;
     }
@@ -123,7 +127,7 @@ void ctrl_idx_del(struct ctrl_idx *x, const char *ns, const char *owner, const c
     memmove(p, p + nl, (size_t)(s->names + s->len - (p + nl)));
     s->len -= nl;
     if (s->len == 0)
-        lh_table_delete(x->t, key); /* frees s */
+        ctrl_lh_delete(x->t, key, &x->dels); /* frees s */
 }
 
 const char *ctrl_idx_get(const struct ctrl_idx *x, const char *ns, const char *owner, size_t *len)

@@ -12,24 +12,45 @@ struct stamp {
     char key[]; /* the table's key points here */
 };
 
+struct ctrl_stamps {
+    struct lh_table *t;
+    unsigned dels;
+};
+
+void ctrl_lh_delete(struct lh_table *t, const void *key, unsigned *dels)
+{
+    if (lh_table_delete(t, key) == 0 && ++*dels >= (unsigned)t->size / 2) {
+        (void)lh_table_resize(t, t->size); /* out of memory: the tombstones stay */
+        *dels = 0;
+    }
+}
+
 static void stamp_free(struct lh_entry *e)
 {
     free(lh_entry_v(e)); /* the key lives in the value */
 }
 
-struct lh_table *ctrl_stamps_new(void)
+struct ctrl_stamps *ctrl_stamps_new(void)
 {
-    return lh_kchar_table_new(256, stamp_free);
+    struct ctrl_stamps *st = calloc(1, sizeof *st);
+    if (st && !(st->t = lh_kchar_table_new(256, stamp_free))) {
+        free(st);
+        st = NULL;
+    }
+    return st;
 }
 
-void ctrl_stamps_free(struct lh_table *t)
+void ctrl_stamps_free(struct ctrl_stamps *st)
 {
-    if (t)
-        lh_table_free(t);
+    if (!st)
+        return;
+    lh_table_free(st->t);
+    free(st);
 }
 
-int ctrl_stamp_set(struct lh_table *t, const char *key, uint64_t v, int keep_min)
+int ctrl_stamp_set(struct ctrl_stamps *st, const char *key, uint64_t v, int keep_min)
 {
+    struct lh_table *t = st->t;
     struct stamp *s;
     if (lh_table_lookup_ex(t, key, (void **)&s)) {
         if (!keep_min || v < s->v)
@@ -48,16 +69,22 @@ int ctrl_stamp_set(struct lh_table *t, const char *key, uint64_t v, int keep_min
     return 0;
 }
 
-int ctrl_stamp_get(struct lh_table *t, const char *key, uint64_t *v)
+int ctrl_stamp_get(const struct ctrl_stamps *st, const char *key, uint64_t *v)
 {
     struct stamp *s;
-    if (!lh_table_lookup_ex(t, key, (void **)&s))
+    if (!st->t->count || !lh_table_lookup_ex(st->t, key, (void **)&s))
         return 0;
     *v = s->v;
     return 1;
 }
 
-void ctrl_stamp_del(struct lh_table *t, const char *key)
+void ctrl_stamp_del(struct ctrl_stamps *st, const char *key)
 {
-    lh_table_delete(t, key);
+    if (st->t->count)
+        ctrl_lh_delete(st->t, key, &st->dels);
+}
+
+size_t ctrl_stamps_count(const struct ctrl_stamps *st)
+{
+    return (size_t)st->t->count;
 }

@@ -201,13 +201,6 @@ struct kube_delete_opts {
 int kube_delete(struct kube_client *c, const struct kube_resource *res, const char *ns,
                 const char *name, const struct kube_delete_opts *opts, kube_cb cb, void *ud);
 
-/* DELETE on the collection (deletecollection): every object in ns matching
- * label_selector, which must be non-empty (no "delete everything" by
- * accident). Preconditions do not apply to a collection: -EINVAL if set. */
-int kube_delete_collection(struct kube_client *c, const struct kube_resource *res,
-                           const char *ns, const char *label_selector,
-                           const struct kube_delete_opts *opts, kube_cb cb, void *ud);
-
 /* Watch: GET {collection}?watch=1, streamed. While the response is 2xx,
  * chunk(ud, data, len) gets the body bytes as they arrive, split anywhere
  * (feed them to src/watch's decoder); data is borrowed for the call. A

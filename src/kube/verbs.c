@@ -238,29 +238,6 @@ int kube_delete(struct kube_client *c, const struct kube_resource *res, const ch
     return rc;
 }
 
-int kube_delete_collection(struct kube_client *c, const struct kube_resource *res,
-                           const char *ns, const char *label_selector,
-                           const struct kube_delete_opts *o, kube_cb cb, void *ud)
-{
-    if (!res || !!res->namespaced != (ns != NULL) || !label_selector || !*label_selector)
-        return -EINVAL;
-    if (o && (o->precondition_uid || o->precondition_rv ||
-              (o->grace_period_set && o->grace_period_seconds < 0)))
-        return -EINVAL;
-    struct json_object *d = delete_options(o);
-    size_t len = 0;
-    const char *s = d ? serialize(d, &len) : NULL;
-    if (d && !s) {
-        json_object_put(d);
-        return -ENOMEM;
-    }
-    struct kube_param q[] = {{"labelSelector", label_selector}};
-    int rc = submit(c, KUBE_VERB_DELETE, "DELETE", res, ns, NULL, NULL, q, 1, "application/json",
-                    s, len, cb, ud, NULL);
-    json_object_put(d);
-    return rc;
-}
-
 int kube_watch(struct kube_client *c, const struct kube_resource *res, const char *ns,
                const struct kube_watch_opts *o, kube_chunk_cb chunk, kube_cb end, void *ud,
                struct kube_stream **out)

@@ -103,9 +103,9 @@ static void render_ctrl(struct metrics_buf *b, const struct ctrl_stats *cs)
          "Time from the start of a run's teardown to its terminal phase.", &cs->teardown_seconds);
     counter(b, "runbook_jobs_created_total", "Jobs created for steps.", cs->jobs_created);
     counter(b, "runbook_jobs_deleted_total", "Jobs deleted by the operator.", cs->jobs_deleted);
-    counter(b, "runbook_pod_sweeps_total",
-            "Deletecollections of the pods of torn-down Jobs (one per teardown plan).",
-            cs->pod_sweeps);
+    counter(b, "runbook_pods_deleted_total",
+            "Live pods of torn-down Jobs deleted directly, not left to the garbage collector.",
+            cs->pods_deleted);
     counter(b, "runbook_status_writes_total", "Status patches written.", cs->status_writes);
     counter(b, "runbook_status_coalesced_total",
             "Status patches held back to share a later write (at most one a second per run).",

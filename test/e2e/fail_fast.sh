@@ -3,6 +3,10 @@
 # Skipped, finally runs, and the run is Failed, naming the step and its exit
 # code, only once no main-step pod remains.
 . "$(dirname "$0")/../lib.sh"
+: "${RUNBOOK_CLUSTER_DIR:?}"
+. "$RUNBOOK_CLUSTER_DIR/operator.env"
+pods_deleted() { curl -s --max-time 5 "$OPERATOR_METRICS/metrics" | awk '$1 == "runbook_pods_deleted_total" {print $2}'; }
+before=$(pods_deleted)
 {
 	cat <<Y
 apiVersion: runbook.dev/v1alpha1
@@ -33,6 +37,11 @@ eventually 60 "21 pods running" bash -c "[ \$(kubectl -n $NS get pods -l runbook
 eventually 30 "run goes Failing" phase_is r Failing
 check "cleanup has not started while siblings are torn down" [ -z "$(kubectl -n "$NS" get job r-cleanup -o name 2>/dev/null)" ]
 check "kubectl wait for Failed" kubectl -n "$NS" wait --for=jsonpath='{.status.phase}'=Failed wfr/r --timeout=60s
+# The siblings' pods were deleted by the operator itself (SIGTERM at once),
+# not left to the garbage collector.
+after=$(pods_deleted)
+check "operator deleted the 20 siblings' pods itself (counter ${before:-?} -> ${after:-?})" \
+	[ $((${after:-0} - ${before:-0})) -ge 20 ]
 check "no sibling pod left at all" no_run_pods_except r boom cleanup
 check "no pod still running" [ "$(run_pods r)" -eq 0 ]
 check "no sibling Job left" [ -z "$(kubectl -n "$NS" get jobs -l 'runbook.dev/run=r,runbook.dev/step notin (boom,cleanup)' -o name)" ]

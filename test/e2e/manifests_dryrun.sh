@@ -101,7 +101,7 @@ OPERATOR = {
     ("runbook.dev", "workflows/status", "patch", ""),
     ("runbook.dev", "workflowruns/status", "patch", ""),
     ("runbook.dev", "workflowruns/finalizers", "update", ""),
-    ("", "pods", "list", ""), ("", "pods", "watch", ""), ("", "pods", "deletecollection", ""),
+    ("", "pods", "list", ""), ("", "pods", "watch", ""), ("", "pods", "delete", ""),
     ("events.k8s.io", "events", "create", ""),
 } | {
     ("runbook.dev", "workflowruns", v, "") for v in ("list", "watch", "patch", "delete")
@@ -394,7 +394,7 @@ permissions() {
 		"patch runbook.dev workflowruns" "delete runbook.dev workflowruns"
 		"patch runbook.dev workflowruns status" "update runbook.dev workflowruns finalizers"
 		"list batch jobs" "watch batch jobs" "get batch jobs" "create batch jobs" "delete batch jobs"
-		"list - pods" "watch - pods" "deletecollection - pods" "create events.k8s.io events"
+		"list - pods" "watch - pods" "delete - pods" "create events.k8s.io events"
 	)
 	local denied=(
 		"get runbook.dev workflowruns" "create runbook.dev workflowruns"
@@ -402,7 +402,7 @@ permissions() {
 		"update runbook.dev workflowruns status"
 		"patch runbook.dev workflows" "delete runbook.dev workflows" "update runbook.dev workflows status"
 		"update batch jobs" "patch batch jobs" "deletecollection batch jobs" "patch batch jobs status"
-		"get - pods" "create - pods" "delete - pods" "get - pods log" "create - pods exec"
+		"get - pods" "create - pods" "deletecollection - pods" "get - pods log" "create - pods exec"
 		"get - secrets" "list - secrets" "list - configmaps" "create - events"
 		"patch events.k8s.io events" "list coordination.k8s.io leases" "create coordination.k8s.io leases"
 	)

@@ -374,37 +374,6 @@ static void test_delete_preconditions(void)
     call_reset(&w);
 }
 
-/* deletecollection removes exactly what the selector matches, and refuses
- * to be called without one. */
-static void test_delete_collection(void)
-{
-    struct call w = {0};
-    const char *names[] = {"dc-a1", "dc-a2", "dc-b1"};
-    for (int i = 0; i < 3; i++) {
-        struct json_object *cm = configmap(names[i], i < 2 ? "dc-a" : "dc-b");
-        WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, on_result, &w));
-        CHECK_INT(w.r.http_status, 201);
-        json_object_put(cm);
-    }
-    CHECK_INT(kube_delete_collection(kc, &KUBE_CONFIGMAPS, ns, "", NULL, on_result, &w), -EINVAL);
-    CHECK_INT(kube_delete_collection(kc, &KUBE_CONFIGMAPS, ns, NULL, NULL, on_result, &w), -EINVAL);
-    struct kube_delete_opts pre = {.precondition_uid = "x"};
-    CHECK_INT(kube_delete_collection(kc, &KUBE_CONFIGMAPS, ns, "app=dc-a", &pre, on_result, &w),
-              -EINVAL);
-    struct kube_delete_opts bg = {.propagation = "Background"};
-    WAIT(&w, kube_delete_collection(kc, &KUBE_CONFIGMAPS, ns, "app in (dc-a,dc-x)", &bg,
-                                    on_result, &w));
-    CHECK_INT(w.r.http_status, 200);
-    struct kube_list_opts lo = {.label_selector = "app in (dc-a,dc-b)"};
-    WAIT(&w, kube_list(kc, &KUBE_CONFIGMAPS, ns, &lo, on_result, &w));
-    struct json_object *items = NULL;
-    CHECK(json_object_object_get_ex(w.body, "items", &items));
-    CHECK_INT(items ? json_object_array_length(items) : 99, 1);
-    if (items && json_object_array_length(items) == 1)
-        CHECK_STR(jstr(json_object_array_get_idx(items, 0), "metadata.name"), "dc-b1");
-    call_reset(&w);
-}
-
 struct watch {
     struct kube_buf_like {
         char *p;
@@ -695,7 +664,6 @@ int main(void)
     RUN(test_patches);
     RUN(test_status_subresource);
     RUN(test_delete_preconditions);
-    RUN(test_delete_collection);
     RUN(test_watch);
     RUN(test_many_share_connections);
     RUN(test_rate_limit);

@@ -101,6 +101,48 @@ static void test_index_model(void)
     ctrl_idx_free(x);
 }
 
+static void test_stamps(void)
+{
+    struct ctrl_stamps *st = ctrl_stamps_new();
+    uint64_t v = 0;
+    CHECK(st != NULL);
+    CHECK_INT(ctrl_stamp_get(st, "a", &v), 0);
+    CHECK_INT(ctrl_stamp_set(st, "a", 50, 0), 0);
+    CHECK_INT(ctrl_stamp_set(st, "a", 70, 1), 0); /* keep_min: 50 stays */
+    CHECK_INT(ctrl_stamp_get(st, "a", &v), 1);
+    CHECK_INT(v, 50);
+    CHECK_INT(ctrl_stamp_set(st, "a", 70, 0), 0); /* overwrite */
+    CHECK_INT(ctrl_stamp_get(st, "a", &v), 1);
+    CHECK_INT(v, 70);
+    ctrl_stamp_del(st, "a");
+    ctrl_stamp_del(st, "a"); /* absent: no-op */
+    CHECK_INT(ctrl_stamp_get(st, "a", &v), 0);
+    /* Churn far past the table's size: deletes rehash the table, so the
+     * keys still present are all found and nothing else is. */
+    char key[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, "uid-%d", i);
+        CHECK_INT(ctrl_stamp_set(st, key, (uint64_t)i, 0), 0);
+        if (i >= 10) {
+            snprintf(key, sizeof key, "uid-%d", i - 10);
+            ctrl_stamp_del(st, key);
+        }
+    }
+    CHECK_INT(ctrl_stamps_count(st), 10);
+    int found = 0;
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, "uid-%d", i);
+        if (ctrl_stamp_get(st, key, &v)) {
+            found++;
+            CHECK_INT(v, i);
+            CHECK(i >= 19990);
+        }
+    }
+    CHECK_INT(found, 10);
+    ctrl_stamps_free(st);
+    ctrl_stamps_free(NULL);
+}
+
 static struct json_object *parse(const char *s)
 {
     struct json_object *o = json_tokener_parse(s);
@@ -211,6 +253,7 @@ int main(void)
 {
     RUN(test_index);
     RUN(test_index_model);
+    RUN(test_stamps);
     RUN(test_job_record);
     RUN(test_pod_record);
     RUN(test_run_record);
