@@ -48,7 +48,7 @@ struct ctrl_job {
 };
 
 struct ctrl_pod {
-    char *strs; /* step, job, reason, message */
+    char *strs;    /* step, job, reason, message */
     uint8_t phase; /* enum plan_pod_phase */
     unsigned deleting : 1, terminated : 1;
     int32_t exit_code;
@@ -64,11 +64,11 @@ void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out);
  * reconcile of the same key may plan again: planning from a cache that has
  * not caught up with our own writes would repeat them (409s at best). */
 struct ctrl_expect {
-    char stale_rv[32];      /* the run's resourceVersion we planned from */
-    int status_written;     /* a status write succeeded: wait until rv moves */
+    char stale_rv[32];            /* the run's resourceVersion we planned from */
+    int status_written;           /* a status write succeeded: wait until rv moves */
     char (*jobs)[PLAN_SHORT_LEN]; /* Jobs created, not yet cached */
     size_t n_jobs;
-    uint64_t deadline_ms;   /* give up waiting (uv_now) */
+    uint64_t deadline_ms; /* give up waiting (uv_now) */
 };
 
 struct ctrl {
@@ -118,7 +118,7 @@ void ctrl_idx_del(struct ctrl_idx *x, const char *ns, const char *owner, const c
  * Valid until the index next changes. */
 const char *ctrl_idx_get(const struct ctrl_idx *x, const char *ns, const char *owner, size_t *len);
 size_t ctrl_idx_owners(const struct ctrl_idx *x);
-#define CTRL_IDX_FOREACH(p, names, len) \
+#define CTRL_IDX_FOREACH(p, names, len)                                                            \
     for (const char *p = (names); p && p < (names) + (len); p += strlen(p) + 1)
 
 /* ctrl_stamp.c: string -> uint64_t tables. set: 0 or -ENOMEM (keep_min:
@@ -153,8 +153,7 @@ int64_t ctrl_wall_ms(void);
 void ctrl_hist_observe(struct ctrl_hist *h, double seconds);
 
 /* ctrl_handlers.c */
-extern const struct inf_projection ctrl_obj_projection, ctrl_job_projection,
-    ctrl_pod_projection;
+extern const struct inf_projection ctrl_obj_projection, ctrl_job_projection, ctrl_pod_projection;
 extern const struct inf_projection ctrl_run_projection;
 extern const struct inf_handlers ctrl_handlers[CTRL_INF_MAX];
 

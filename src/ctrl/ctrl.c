@@ -87,11 +87,9 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     static const struct kube_resource *const res[CTRL_INF_MAX] = {
         &KUBE_WORKFLOWS, &KUBE_WORKFLOWRUNS, &KUBE_JOBS, &KUBE_PODS};
     static const struct inf_projection *const proj[CTRL_INF_MAX] = {
-        &ctrl_obj_projection, &ctrl_run_projection, &ctrl_job_projection,
-        &ctrl_pod_projection};
+        &ctrl_obj_projection, &ctrl_run_projection, &ctrl_job_projection, &ctrl_pod_projection};
     /* Only our children: Jobs and pods carrying the run label. */
-    static const char *const sel[CTRL_INF_MAX] = {NULL, NULL, "runbook.dev/run",
-                                                  "runbook.dev/run"};
+    static const char *const sel[CTRL_INF_MAX] = {NULL, NULL, "runbook.dev/run", "runbook.dev/run"};
     for (int i = 0; i < CTRL_INF_MAX; i++) {
         int r = inf_new(kc, loop, res[i], c->ns, sel[i], NULL, proj[i], &ctrl_handlers[i], c,
                         &c->inf[i]);
@@ -278,8 +276,7 @@ void ctrl_stop(struct ctrl *c, void (*stopped)(void *ud), void *ud)
     c->closing_infs = -1;
     wq_shutdown(c->q);
     uv_timer_stop(&c->pump);
-    log_kv(LOGL_INFO, "controller stopping", "writes_in_flight",
-           c->in_flight ? "yes" : "no", NULL);
+    log_kv(LOGL_INFO, "controller stopping", "writes_in_flight", c->in_flight ? "yes" : "no", NULL);
     maybe_stopped(c);
 }
 

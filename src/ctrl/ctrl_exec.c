@@ -27,7 +27,7 @@
 struct rec {
     struct ctrl *c;
     const char *key; /* the queue's string (valid until wq_done) */
-    char kind; /* 'r' or 'w' */
+    char kind;       /* 'r' or 'w' */
     char ns[64];
     char name[PLAN_OBJ_LEN];
     char uid[PLAN_UID_LEN];
@@ -258,15 +258,16 @@ static void send_event(struct rec *r, size_t i)
     json_object_object_add(meta, "namespace", json_object_new_string(r->ns));
     json_object_object_add(ev, "metadata", meta);
     json_object_object_add(ev, "eventTime", json_object_new_string(now));
-    json_object_object_add(ev, "reportingController", json_object_new_string("runbook.dev/operator"));
+    json_object_object_add(ev, "reportingController",
+                           json_object_new_string("runbook.dev/operator"));
     json_object_object_add(ev, "reportingInstance", json_object_new_string(r->c->instance));
     json_object_object_add(ev, "action", json_object_new_string(a->reason));
     json_object_object_add(ev, "reason", json_object_new_string(a->reason));
     json_object_object_add(ev, "type", json_object_new_string(a->type));
     json_object_object_add(ev, "note", json_object_new_string(a->message));
     json_object_object_add(reg, "apiVersion", json_object_new_string("runbook.dev/v1alpha1"));
-    json_object_object_add(reg, "kind", json_object_new_string(r->kind == 'r' ? "WorkflowRun"
-                                                                              : "Workflow"));
+    json_object_object_add(reg, "kind",
+                           json_object_new_string(r->kind == 'r' ? "WorkflowRun" : "Workflow"));
     json_object_object_add(reg, "name", json_object_new_string(r->name));
     json_object_object_add(reg, "namespace", json_object_new_string(r->ns));
     json_object_object_add(reg, "uid", json_object_new_string(r->uid));
@@ -307,8 +308,8 @@ static void write_failed(struct rec *r, const struct plan_action *a, const struc
     char code[16];
     snprintf(code, sizeof code, "%ld", res->http_status);
     log_kv(LOGL_WARN, "write failed", r->kind == 'r' ? "run" : "workflow", r->name, "namespace",
-           r->ns, "action", plan_kind_name(a->kind), "object", a->name[0] ? a->name : NULL,
-           "code", res->err ? NULL : code, "reason", res->status.reason[0] ? res->status.reason : NULL,
+           r->ns, "action", plan_kind_name(a->kind), "object", a->name[0] ? a->name : NULL, "code",
+           res->err ? NULL : code, "reason", res->status.reason[0] ? res->status.reason : NULL,
            "error", res->status.message[0] ? res->status.message : strerror(-res->err), NULL);
 }
 
@@ -332,8 +333,8 @@ static void pod_deleted_cb(void *ud, const struct kube_result *res)
     if (res->err == 0 && res->http_status >= 200 && res->http_status < 300)
         r->c->stats.pods_deleted++;
     else if (!is_status(res, 404))
-        log_kv(LOGL_WARN, "pod of a torn-down Job not deleted (the garbage collector will)",
-               "run", r->name, "namespace", r->ns, "code", res->err ? NULL : "non-2xx", "reason",
+        log_kv(LOGL_WARN, "pod of a torn-down Job not deleted (the garbage collector will)", "run",
+               r->name, "namespace", r->ns, "code", res->err ? NULL : "non-2xx", "reason",
                res->status.reason[0] ? res->status.reason : NULL, "error",
                res->status.message[0] ? res->status.message : strerror(-res->err), NULL);
     op_done(r);
@@ -377,8 +378,8 @@ static void existing_cb(void *ud, const struct kube_result *res)
         expect_job(r, a->name);
     } else if (res->err == 0 && res->http_status == 200) {
         r->failed = 1;
-        log_kv(LOGL_ERROR, "a Job with the step's name exists and is not owned by this run",
-               "run", r->name, "namespace", r->ns, "job", a->name, NULL);
+        log_kv(LOGL_ERROR, "a Job with the step's name exists and is not owned by this run", "run",
+               r->name, "namespace", r->ns, "job", a->name, NULL);
     } else {
         write_failed(r, a, res);
     }
@@ -505,11 +506,11 @@ static int start_write(struct rec *r, size_t i)
     case PLAN_DELETE_RUN: {
         /* Foreground for Jobs: their pods get SIGTERM and the Job stays
          * visible until they are gone, which is how teardown is observed. */
-        struct kube_delete_opts d = {
-            .propagation = a->kind == PLAN_DELETE_JOB ? "Foreground" : "Background",
-            .precondition_uid = a->uid[0] ? a->uid : NULL};
-        rc = kube_delete(c->kc, a->kind == PLAN_DELETE_JOB ? &KUBE_JOBS : &KUBE_WORKFLOWRUNS,
-                         r->ns, a->name, &d, write_cb, o);
+        struct kube_delete_opts d = {.propagation =
+                                         a->kind == PLAN_DELETE_JOB ? "Foreground" : "Background",
+                                     .precondition_uid = a->uid[0] ? a->uid : NULL};
+        rc = kube_delete(c->kc, a->kind == PLAN_DELETE_JOB ? &KUBE_JOBS : &KUBE_WORKFLOWRUNS, r->ns,
+                         a->name, &d, write_cb, o);
         break;
     }
     case PLAN_CANCEL_RUN: {
@@ -518,8 +519,8 @@ static int start_write(struct rec *r, size_t i)
                          "{\"spec\":{\"cancel\":true},\"metadata\":{\"uid\":\"%s\"}}", a->uid);
         if (!a->uid[0])
             n = snprintf(patch, sizeof patch, "{\"spec\":{\"cancel\":true}}");
-        rc = kube_patch(c->kc, &KUBE_WORKFLOWRUNS, r->ns, a->name, patch, (size_t)n, NULL,
-                        write_cb, o);
+        rc = kube_patch(c->kc, &KUBE_WORKFLOWRUNS, r->ns, a->name, patch, (size_t)n, NULL, write_cb,
+                        o);
         break;
     }
     case PLAN_EVENT:
@@ -657,7 +658,7 @@ void ctrl_reconcile(struct ctrl *c, const char *key)
     plan_init(&r->plan);
     c->stats.reconciles++;
     int rc = plan_for(c, r);
-    if (rc == 2) { /* wait for the cache; a watch event will come sooner */
+    if (rc == 2) {                        /* wait for the cache; a watch event will come sooner */
         ctrl_enq_restore(c, key, enq_ns); /* the event still waits for its plan */
         r->plan.requeue_after_ms = CTRL_STALE_RECHECK_MS;
     } else if (rc < 0) {

@@ -218,14 +218,14 @@ static void test_pod_record(void)
 static void test_run_record(void)
 {
     struct inf_cache *c = inf_cache_new(&ctrl_run_projection, &(struct inf_handlers){0}, NULL);
-    struct json_object *run = parse(
-        "{\"metadata\":{\"name\":\"r1\",\"namespace\":\"ci\",\"uid\":\"u-run\","
-        "\"resourceVersion\":\"11\",\"creationTimestamp\":\"2026-12-06T08:00:00Z\","
-        "\"managedFields\":[{\"manager\":\"kubectl\"}]},"
-        "\"spec\":{\"workflowRef\":{\"name\":\"build\"},\"cancel\":true},"
-        "\"status\":{\"phase\":\"Cancelling\",\"conditions\":[{\"type\":\"Ready\",\"status\":"
-        "\"False\",\"lastTransitionTime\":\"2026-12-06T08:00:01Z\"},{\"type\":\"Succeeded\","
-        "\"status\":\"False\",\"lastTransitionTime\":\"2026-12-06T08:00:05Z\"}]}}");
+    struct json_object *run =
+        parse("{\"metadata\":{\"name\":\"r1\",\"namespace\":\"ci\",\"uid\":\"u-run\","
+              "\"resourceVersion\":\"11\",\"creationTimestamp\":\"2026-12-06T08:00:00Z\","
+              "\"managedFields\":[{\"manager\":\"kubectl\"}]},"
+              "\"spec\":{\"workflowRef\":{\"name\":\"build\"},\"cancel\":true},"
+              "\"status\":{\"phase\":\"Cancelling\",\"conditions\":[{\"type\":\"Ready\",\"status\":"
+              "\"False\",\"lastTransitionTime\":\"2026-12-06T08:00:01Z\"},{\"type\":\"Succeeded\","
+              "\"status\":\"False\",\"lastTransitionTime\":\"2026-12-06T08:00:05Z\"}]}}");
     CHECK_INT(inf_cache_apply(c, WATCH_ADDED, run), 0);
     const struct ctrl_run *r = inf_cache_get(c, "ci", "r1");
     CHECK(r != NULL);
