@@ -5,6 +5,9 @@
  * bad flag or an unusable configuration (one clear line on stderr). */
 #include <errno.h>
 #include <signal.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 struct app {
     uv_loop_t loop;
     uv_signal_t sigterm, sigint;
+    uv_timer_t trim;
     struct kube_client *kc;
     struct kube_client *lease_kc; /* the elector's own: renewals never queue */
     struct ctrl *ctrl;
@@ -124,6 +128,20 @@ static void close_all(struct app *a)
         kube_client_close(a->lease_kc, on_closed_client, a);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
     uv_close((uv_handle_t *)&a->sigint, NULL);
+    uv_close((uv_handle_t *)&a->trim, NULL);
+}
+
+/* glibc keeps freed heap memory for reuse and only gives back what sits at
+ * the top of the heap. After a burst (10,000 Jobs created at 1,000/s:
+ * request buffers, parsed responses, list pages) about 20 MiB of free
+ * chunks stayed resident for good. Trimming every 10 s returns them;
+ * it costs well under a millisecond on a heap this size. */
+static void on_trim(uv_timer_t *t)
+{
+    (void)t;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
 }
 
 static void on_lease_closed(void *ud)
@@ -294,6 +312,9 @@ int main(int argc, char **argv)
     a.sigterm.data = a.sigint.data = &a;
     uv_signal_start(&a.sigterm, on_signal, SIGTERM);
     uv_signal_start(&a.sigint, on_signal, SIGINT);
+    uv_timer_init(&a.loop, &a.trim);
+    uv_timer_start(&a.trim, on_trim, 10000, 10000);
+    uv_unref((uv_handle_t *)&a.trim); /* never the reason the loop runs */
 
     if (a.lease) {
         r = lease_start(a.lease); /* on_leading turns writes on */

@@ -7,6 +7,7 @@
 
 #include "ctrl/ctrl.h"
 #include "informer/inf.h"
+#include "kube/kube.h"
 #include "plan/plan.h"
 #include "queue/queue.h"
 
@@ -104,6 +105,8 @@ struct ctrl {
     struct ctrl_stamps *deleted;
     /* key -> uv_now() of the run's last status write (coalescing) */
     struct ctrl_stamps *status_at;
+    struct ctrl_ev_lane *events;
+    int events_closed;
     struct ctrl_stats stats;
 };
 
@@ -136,6 +139,40 @@ size_t ctrl_stamps_count(const struct ctrl_stamps *st);
  * This deletes and, after size/2 deletes (*dels counts them), rehashes in
  * place. Every table of the controller deletes through it. */
 void ctrl_lh_delete(struct lh_table *t, const void *key, unsigned *dels);
+
+/* ctrl_handlers.c: n strings (NULL as "") packed in one allocation
+ * ("a\0b\0"), or NULL; the i-th of them ("" for a NULL buffer). */
+char *ctrl_pack(const char *const *s, size_t n);
+const char *ctrl_packed(const char *p, size_t i);
+
+/* ctrl_events.c: the Event lane (see there). Zero fields take defaults. */
+struct ctrl_ev_options {
+    uv_loop_t *loop; /* set by ctrl_ev_new */
+    struct kube_client *kc;
+    size_t queue;     /* Events waiting at most; 0: 1000 */
+    size_t in_flight; /* 0: 4 */
+    double qps;       /* 0: 50 */
+    int burst;        /* 0: 100 */
+    /* Sends one Event (the unit tests count them); NULL: a POST to
+     * events.k8s.io/v1 through kc. */
+    int (*send)(void *ud, const char *ns, struct json_object *ev, kube_cb cb, void *cb_ud);
+    void *send_ud;
+};
+struct ctrl_ev_stats {
+    uint64_t sent, failed, dropped; /* dropped: queue full, or closed with Events waiting */
+    size_t queued;
+};
+struct ctrl_ev_lane;
+int ctrl_ev_new(uv_loop_t *loop, const struct ctrl_ev_options *opt, const char *instance,
+                struct ctrl_ev_lane **out);
+/* Queues the EVENT action a about kind ('r' run, 'w' Workflow) ns/name. */
+void ctrl_ev_push(struct ctrl_ev_lane *l, char kind, const char *ns, const char *name,
+                  const char *uid, const struct plan_action *a, int64_t now_ms);
+/* Drops what waits, lets what is in flight answer, closes the timer, then
+ * closed(ud). ctrl_ev_free after that (or before ctrl_ev_new's loop ran). */
+void ctrl_ev_close(struct ctrl_ev_lane *l, void (*closed)(void *ud), void *ud);
+void ctrl_ev_free(struct ctrl_ev_lane *l);
+void ctrl_ev_stats(const struct ctrl_ev_lane *l, struct ctrl_ev_stats *out);
 
 /* ctrl_exec.c: the deleted overlay. */
 void ctrl_deleted_forget(struct ctrl *c, const char *job_uid);

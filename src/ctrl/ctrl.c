@@ -12,6 +12,11 @@
 const double ctrl_hist_bounds[CTRL_HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                     0.1,   0.25,   0.5,   1,    2.5,   10};
 
+/* The Event lane's pace (ctrl_events.c): enough for a few runs a second
+ * in steady state, and a burst never competes with creates and DELETEs. */
+#define CTRL_EVENTS_QPS 25
+#define CTRL_EVENTS_BURST 50
+
 static const char *const inf_names[CTRL_INF_MAX] = {"workflows", "workflowruns", "jobs", "pods"};
 
 void ctrl_hist_observe(struct ctrl_hist *h, double seconds)
@@ -76,6 +81,9 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     c->enq = ctrl_stamps_new();
     c->deleted = ctrl_stamps_new();
     c->status_at = ctrl_stamps_new();
+    struct ctrl_ev_options eo = {.kc = kc, .qps = CTRL_EVENTS_QPS, .burst = CTRL_EVENTS_BURST};
+    if (ctrl_ev_new(loop, &eo, c->instance, &c->events) < 0)
+        goto nomem;
     c->jobs_by_run = ctrl_idx_new();
     c->pods_by_job = ctrl_idx_new();
     c->runs_by_wf = ctrl_idx_new();
@@ -244,6 +252,13 @@ static void inf_closed(struct inf *inf, void *ud)
     maybe_stopped(c);
 }
 
+static void events_closed(void *ud)
+{
+    struct ctrl *c = ud;
+    c->events_closed = 1;
+    maybe_stopped(c);
+}
+
 static void maybe_stopped(struct ctrl *c)
 {
     if (c->in_flight)
@@ -257,9 +272,10 @@ static void maybe_stopped(struct ctrl *c)
             }
         if (!uv_is_closing((uv_handle_t *)&c->pump))
             uv_close((uv_handle_t *)&c->pump, pump_closed);
+        ctrl_ev_close(c->events, events_closed, c);
         return;
     }
-    if (c->closing_infs == 0 && c->pump_closed && c->stopped) {
+    if (c->closing_infs == 0 && c->pump_closed && c->events_closed && c->stopped) {
         void (*cb)(void *) = c->stopped;
         c->stopped = NULL;
         cb(c->stopped_ud);
@@ -292,6 +308,7 @@ void ctrl_free(struct ctrl *c)
     ctrl_stamps_free(c->enq);
     ctrl_stamps_free(c->deleted);
     ctrl_stamps_free(c->status_at);
+    ctrl_ev_free(c->events);
     ctrl_idx_free(c->jobs_by_run);
     ctrl_idx_free(c->pods_by_job);
     ctrl_idx_free(c->runs_by_wf);
@@ -315,6 +332,10 @@ void ctrl_get_stats(const struct ctrl *c, struct ctrl_stats *out)
     if (c->inf[CTRL_INF_RUNS])
         inf_foreach(c->inf[CTRL_INF_RUNS], count_phase, out->runs_by_phase);
     out->queue_depth = wq_len(c->q);
+    struct ctrl_ev_stats es;
+    ctrl_ev_stats(c->events, &es);
+    out->events = es.sent;
+    out->events_dropped = es.dropped;
 }
 
 size_t ctrl_informer_count(void)

@@ -57,6 +57,7 @@ struct ctrl_stats {
     uint64_t jobs_created, jobs_deleted, status_writes, events, runs_cancelled, runs_deleted;
     uint64_t pods_deleted;                  /* live pods of torn-down Jobs deleted directly */
     uint64_t status_coalesced;              /* status patches held back to share a later write */
+    uint64_t events_dropped;                /* Events not sent: their queue was full, or closed */
     uint64_t steps_succeeded, steps_failed; /* from step-end events */
     uint64_t runs_by_phase[8];              /* gauge, by enum plan_phase */
     uint64_t queue_depth;                   /* gauge */

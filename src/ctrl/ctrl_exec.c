@@ -224,77 +224,6 @@ static void op_done(struct rec *r)
         rec_finish(r);
 }
 
-/* --- events ------------------------------------------------------------------ */
-
-static void event_cb(void *ud, const struct kube_result *res)
-{
-    struct op *o = ud;
-    struct rec *r = o->r;
-    if (res->err || res->http_status >= 300)
-        log_kv(LOGL_DEBUG, "event not recorded", "run", r->name, "namespace", r->ns, "error",
-               res->status.message, NULL);
-    else
-        r->c->stats.events++;
-    free(o);
-    op_done(r);
-}
-
-/* events.k8s.io/v1 Event about the run (and the Job it names). Best effort:
- * a lost Event is only a lost note. */
-static void send_event(struct rec *r, size_t i)
-{
-    const struct plan_action *a = &r->plan.actions[i];
-    char now[40], name[PLAN_OBJ_LEN + 32];
-    int64_t ms = ctrl_wall_ms();
-    plan_time_format(ms, now);
-    /* MicroTime: the same instant with microseconds. */
-    size_t nl = strlen(now);
-    if (nl > 1 && now[nl - 1] == 'Z')
-        snprintf(now + nl - 1, sizeof now - (nl - 1), ".%06dZ", (int)(ms % 1000) * 1000);
-    snprintf(name, sizeof name, "%.200s.%llx%zx", r->name, (unsigned long long)ms, i);
-    struct json_object *ev = json_object_new_object(), *meta = json_object_new_object(),
-                       *reg = json_object_new_object();
-    json_object_object_add(meta, "name", json_object_new_string(name));
-    json_object_object_add(meta, "namespace", json_object_new_string(r->ns));
-    json_object_object_add(ev, "metadata", meta);
-    json_object_object_add(ev, "eventTime", json_object_new_string(now));
-    json_object_object_add(ev, "reportingController",
-                           json_object_new_string("runbook.dev/operator"));
-    json_object_object_add(ev, "reportingInstance", json_object_new_string(r->c->instance));
-    json_object_object_add(ev, "action", json_object_new_string(a->reason));
-    json_object_object_add(ev, "reason", json_object_new_string(a->reason));
-    json_object_object_add(ev, "type", json_object_new_string(a->type));
-    json_object_object_add(ev, "note", json_object_new_string(a->message));
-    json_object_object_add(reg, "apiVersion", json_object_new_string("runbook.dev/v1alpha1"));
-    json_object_object_add(reg, "kind",
-                           json_object_new_string(r->kind == 'r' ? "WorkflowRun" : "Workflow"));
-    json_object_object_add(reg, "name", json_object_new_string(r->name));
-    json_object_object_add(reg, "namespace", json_object_new_string(r->ns));
-    json_object_object_add(reg, "uid", json_object_new_string(r->uid));
-    json_object_object_add(ev, "regarding", reg);
-    if (a->name[0]) {
-        struct json_object *rel = json_object_new_object();
-        json_object_object_add(rel, "apiVersion", json_object_new_string("batch/v1"));
-        json_object_object_add(rel, "kind", json_object_new_string("Job"));
-        json_object_object_add(rel, "name", json_object_new_string(a->name));
-        json_object_object_add(rel, "namespace", json_object_new_string(r->ns));
-        json_object_object_add(ev, "related", rel);
-    }
-    struct op *o = malloc(sizeof *o);
-    if (!o) {
-        json_object_put(ev);
-        return;
-    }
-    o->r = r;
-    o->i = i;
-    r->pending++;
-    if (kube_create(r->c->kc, &KUBE_EVENTS, r->ns, ev, event_cb, o) < 0) {
-        r->pending--;
-        free(o);
-    }
-    json_object_put(ev);
-}
-
 /* --- writes ------------------------------------------------------------------ */
 
 static int is_status(const struct kube_result *res, int code)
@@ -387,6 +316,12 @@ static void existing_cb(void *ud, const struct kube_result *res)
     op_done(r);
 }
 
+static void push_event(struct rec *r, size_t i)
+{
+    ctrl_ev_push(r->c->events, r->kind, r->ns, r->name, r->uid, &r->plan.actions[i],
+                 ctrl_wall_ms());
+}
+
 /* The plan's events, once its status write succeeded and its Job DELETEs
  * have answered: in a teardown, the DELETEs (and the pods' SIGTERM) come
  * first and the notes after. */
@@ -406,7 +341,7 @@ static void send_events(struct rec *r)
             c->stats.steps_succeeded++;
         else if (strcmp(e->reason, "StepFailed") == 0)
             c->stats.steps_failed++;
-        send_event(r, i);
+        push_event(r, i);
     }
 }
 
@@ -682,7 +617,7 @@ void ctrl_reconcile(struct ctrl *c, const char *key)
             if (hold && (k == PLAN_PATCH_STATUS || k == PLAN_EVENT))
                 continue;
             if (k == PLAN_EVENT && !has_status)
-                send_event(r, i); /* nothing to wait for */
+                push_event(r, i); /* nothing to wait for */
             if (k == PLAN_EVENT)
                 continue;
             int w = start_write(r, i);

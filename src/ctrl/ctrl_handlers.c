@@ -9,8 +9,7 @@
 
 /* --- packed strings --------------------------------------------------------- */
 
-/* n strings (NULL taken as "") in one allocation, "a\0b\0". */
-static char *pack(const char *const *s, size_t n)
+char *ctrl_pack(const char *const *s, size_t n)
 {
     size_t len = 0;
     for (size_t i = 0; i < n; i++)
@@ -27,23 +26,13 @@ static char *pack(const char *const *s, size_t n)
     return out;
 }
 
-/* The i-th string of a packed buffer. */
-static const char *packed(const char *p, size_t i)
+const char *ctrl_packed(const char *p, size_t i)
 {
     if (!p)
         return "";
     while (i--)
         p += strlen(p) + 1;
     return p;
-}
-
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    size_t l = strlen(src);
-    if (l >= size)
-        l = size - 1;
-    memcpy(dst, src, l);
-    dst[l] = '\0';
 }
 
 /* --- projections ------------------------------------------------------------ */
@@ -79,7 +68,7 @@ static int run_project(struct json_object *obj, void *record)
     if (plan_sibling_from_json(obj, &r->sib) != 0)
         return -1;
     const char *wf = inf_jstr(obj, "spec", "workflowRef", "name", NULL);
-    copy_str(r->workflow, sizeof r->workflow, wf ? wf : "");
+    plan_copy_trunc(r->workflow, sizeof r->workflow, wf ? wf : "");
     struct json_object *conds = inf_jget(obj, "status", NULL);
     conds = conds ? json_object_object_get(conds, "conditions") : NULL;
     size_t n = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
@@ -154,7 +143,7 @@ static int job_project(struct json_object *obj, void *record)
             run = name;
     }
     const char *s[JS_N] = {run, j.step, j.reason, j.message};
-    if (!(r->strs = pack(s, JS_N)))
+    if (!(r->strs = ctrl_pack(s, JS_N)))
         return -1;
     memcpy(r->uid, j.uid, sizeof r->uid);
     memcpy(r->controller_uid, j.controller_uid, sizeof r->controller_uid);
@@ -185,18 +174,18 @@ const struct inf_projection ctrl_job_projection = {sizeof(struct ctrl_job), job_
 
 const char *ctrl_job_run(const struct ctrl_job *r)
 {
-    return packed(r->strs, JS_RUN);
+    return ctrl_packed(r->strs, JS_RUN);
 }
 
 void ctrl_job_expand(const struct ctrl_job *r, struct plan_job *out)
 {
     memset(out, 0, sizeof *out);
-    copy_str(out->name, sizeof out->name, inf_rec_name(r));
+    plan_copy_trunc(out->name, sizeof out->name, inf_rec_name(r));
     memcpy(out->uid, r->uid, sizeof out->uid);
     memcpy(out->controller_uid, r->controller_uid, sizeof out->controller_uid);
-    copy_str(out->step, sizeof out->step, packed(r->strs, JS_STEP));
-    copy_str(out->reason, sizeof out->reason, packed(r->strs, JS_REASON));
-    copy_str(out->message, sizeof out->message, packed(r->strs, JS_MESSAGE));
+    plan_copy_trunc(out->step, sizeof out->step, ctrl_packed(r->strs, JS_STEP));
+    plan_copy_trunc(out->reason, sizeof out->reason, ctrl_packed(r->strs, JS_REASON));
+    plan_copy_trunc(out->message, sizeof out->message, ctrl_packed(r->strs, JS_MESSAGE));
     out->is_finally = r->is_finally;
     out->deleting = r->deleting;
     out->complete = r->complete;
@@ -219,7 +208,7 @@ static int pod_project(struct json_object *obj, void *record)
     if (plan_pod_from_json(obj, &p) != 0)
         return -1;
     const char *s[PS_N] = {p.step, p.job, p.reason, p.message};
-    if (!(r->strs = pack(s, PS_N)))
+    if (!(r->strs = ctrl_pack(s, PS_N)))
         return -1;
     r->phase = (uint8_t)p.phase;
     r->deleting = p.deleting;
@@ -235,17 +224,17 @@ const struct inf_projection ctrl_pod_projection = {sizeof(struct ctrl_pod), pod_
 
 const char *ctrl_pod_job(const struct ctrl_pod *r)
 {
-    return packed(r->strs, PS_JOB);
+    return ctrl_packed(r->strs, PS_JOB);
 }
 
 void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out)
 {
     memset(out, 0, sizeof *out);
-    copy_str(out->name, sizeof out->name, inf_rec_name(r));
-    copy_str(out->step, sizeof out->step, packed(r->strs, PS_STEP));
-    copy_str(out->job, sizeof out->job, packed(r->strs, PS_JOB));
-    copy_str(out->reason, sizeof out->reason, packed(r->strs, PS_REASON));
-    copy_str(out->message, sizeof out->message, packed(r->strs, PS_MESSAGE));
+    plan_copy_trunc(out->name, sizeof out->name, inf_rec_name(r));
+    plan_copy_trunc(out->step, sizeof out->step, ctrl_packed(r->strs, PS_STEP));
+    plan_copy_trunc(out->job, sizeof out->job, ctrl_packed(r->strs, PS_JOB));
+    plan_copy_trunc(out->reason, sizeof out->reason, ctrl_packed(r->strs, PS_REASON));
+    plan_copy_trunc(out->message, sizeof out->message, ctrl_packed(r->strs, PS_MESSAGE));
     out->phase = (enum plan_pod_phase)r->phase;
     out->deleting = r->deleting;
     out->terminated = r->terminated;

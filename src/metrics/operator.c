@@ -110,6 +110,11 @@ static void render_ctrl(struct metrics_buf *b, const struct ctrl_stats *cs)
     counter(b, "runbook_status_coalesced_total",
             "Status patches held back to share a later write (at most one a second per run).",
             cs->status_coalesced);
+    counter(b, "runbook_events_total", "Kubernetes Events recorded about runs and Workflows.",
+            cs->events);
+    counter(b, "runbook_events_dropped_total",
+            "Events not recorded because their queue was full (they are paced at 25/s).",
+            cs->events_dropped);
     hist(b, "runbook_teardown_dispatch_seconds",
          "Time from the watch event that started a teardown to its last Job DELETE sent.",
          &cs->dispatch_seconds);

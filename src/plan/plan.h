@@ -145,6 +145,9 @@ int plan_job_from_json(struct json_object *job, struct plan_job *out);
 int plan_pod_from_json(struct json_object *pod, struct plan_pod *out);
 int plan_sibling_from_json(struct json_object *run, struct plan_sibling *out);
 
+/* Copies s (NULL as "") into dst of cap bytes, truncating. */
+void plan_copy_trunc(char *dst, size_t cap, const char *s);
+
 /* RFC 3339 <-> ms since the epoch. Parse accepts fractions and offsets
  * (0 or -EINVAL); format writes metav1.Time: seconds, UTC, 'Z'. */
 int plan_time_parse(const char *s, int64_t *ms);

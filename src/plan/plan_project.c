@@ -142,7 +142,7 @@ static int copy_name(char *dst, size_t cap, const char *s)
     return 0;
 }
 
-static void copy_trunc(char *dst, size_t cap, const char *s)
+void plan_copy_trunc(char *dst, size_t cap, const char *s)
 {
     snprintf(dst, cap, "%s", s ? s : "");
 }
@@ -172,9 +172,9 @@ int plan_job_from_json(struct json_object *job, struct plan_job *out)
     int r = copy_name(j.name, sizeof j.name, plan_get_str(meta, "name"));
     if (r < 0)
         return r;
-    copy_trunc(j.uid, sizeof j.uid, plan_get_str(meta, "uid"));
-    copy_trunc(j.controller_uid, sizeof j.controller_uid, controller_ref(meta, "uid"));
-    copy_trunc(j.step, sizeof j.step, label(meta, WF_LABEL_STEP));
+    plan_copy_trunc(j.uid, sizeof j.uid, plan_get_str(meta, "uid"));
+    plan_copy_trunc(j.controller_uid, sizeof j.controller_uid, controller_ref(meta, "uid"));
+    plan_copy_trunc(j.step, sizeof j.step, label(meta, WF_LABEL_STEP));
     const char *fin = label(meta, WF_LABEL_FINALLY);
     j.is_finally = fin && strcmp(fin, "true") == 0;
     j.deleting = plan_get(meta, "deletionTimestamp") != NULL;
@@ -200,8 +200,8 @@ int plan_job_from_json(struct json_object *job, struct plan_job *out)
             j.failed = 1;
         /* Failed carries the final word; FailureTarget only until then. */
         if (is_failed || (strcmp(type, "FailureTarget") == 0 && !j.failed)) {
-            copy_trunc(j.reason, sizeof j.reason, plan_get_str(c, "reason"));
-            copy_trunc(j.message, sizeof j.message, plan_get_str(c, "message"));
+            plan_copy_trunc(j.reason, sizeof j.reason, plan_get_str(c, "reason"));
+            plan_copy_trunc(j.message, sizeof j.message, plan_get_str(c, "message"));
         }
     }
     *out = j;
@@ -232,8 +232,8 @@ static void pod_termination(struct json_object *st, struct plan_pod *p)
             return;
         p->terminated = 1;
         p->exit_code = get_i32(t, "exitCode");
-        copy_trunc(p->reason, sizeof p->reason, plan_get_str(t, "reason"));
-        copy_trunc(p->message, sizeof p->message, plan_get_str(t, "message"));
+        plan_copy_trunc(p->reason, sizeof p->reason, plan_get_str(t, "reason"));
+        plan_copy_trunc(p->message, sizeof p->message, plan_get_str(t, "message"));
         p->finished_ms = plan_get_time(t, "finishedAt");
         return;
     }
@@ -247,13 +247,13 @@ int plan_pod_from_json(struct json_object *pod, struct plan_pod *out)
     int r = copy_name(p.name, sizeof p.name, plan_get_str(meta, "name"));
     if (r < 0)
         return r;
-    copy_trunc(p.step, sizeof p.step, label(meta, WF_LABEL_STEP));
+    plan_copy_trunc(p.step, sizeof p.step, label(meta, WF_LABEL_STEP));
     const char *job = label(meta, "batch.kubernetes.io/job-name");
     if (!job)
         job = label(meta, "job-name");
     if (!job)
         job = controller_ref(meta, "name");
-    copy_trunc(p.job, sizeof p.job, job);
+    plan_copy_trunc(p.job, sizeof p.job, job);
     p.phase = pod_phase(plan_get_str(st, "phase"));
     p.deletion_deadline_ms = plan_get_time(meta, "deletionTimestamp");
     p.deleting = plan_get(meta, "deletionTimestamp") != NULL;
@@ -270,7 +270,7 @@ int plan_sibling_from_json(struct json_object *run, struct plan_sibling *out)
     int r = copy_name(s.name, sizeof s.name, plan_get_str(meta, "name"));
     if (r < 0)
         return r;
-    copy_trunc(s.uid, sizeof s.uid, plan_get_str(meta, "uid"));
+    plan_copy_trunc(s.uid, sizeof s.uid, plan_get_str(meta, "uid"));
     s.phase = plan_phase_parse(plan_get_str(st, "phase"));
     s.deleting = plan_get(meta, "deletionTimestamp") != NULL;
     s.cancel =
