@@ -14,9 +14,13 @@ cache=${RUNBOOK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/runbook}
 bin="$cache/cluster/k8s-$K8S-etcd-$ETCD-kwok-$KWOK/bin"
 mkdir -p "$bin"
 log() { echo "build.sh: $*" >&2; }
+# One build at a time per cache: a second caller (two suites, `make lint`
+# beside `make test`) waits here and then finds the binaries built.
+exec 9>"$bin/../.lock"
+flock 9
 
 if [ ! -x "$bin/kube-scheduler" ]; then
-	log "building Kubernetes $K8S (cold: ~15-25 min on 2 cores)"
+	log "building Kubernetes $K8S (cold: ~12 min on 2 cores)"
 	minor=$(echo "$K8S" | cut -d. -f2)
 	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	ld="-s -w"
