@@ -13,7 +13,8 @@ const double ctrl_hist_bounds[CTRL_HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 
                                                     0.1,   0.25,   0.5,   1,    2.5,   10};
 
 /* The Event lane's pace (ctrl_events.c): enough for a few runs a second
- * in steady state, and a burst never competes with creates and DELETEs. */
+ * in steady state, and a burst takes at most this share of the API
+ * client's rate, so it cannot crowd out creates and DELETEs. */
 #define CTRL_EVENTS_QPS 25
 #define CTRL_EVENTS_BURST 50
 

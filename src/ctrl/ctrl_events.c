@@ -168,7 +168,10 @@ static void sent_cb(void *ud, const struct kube_result *res)
     if (res->err || res->http_status >= 300) {
         l->st.failed++;
         log_kv(LOGL_DEBUG, "event not recorded", "error",
-               res->status.message[0] ? res->status.message : strerror(-res->err), NULL);
+               res->status.message[0] ? res->status.message
+               : res->err             ? strerror(-res->err)
+                                      : "HTTP error",
+               NULL);
     } else {
         l->st.sent++;
     }

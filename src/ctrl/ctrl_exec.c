@@ -281,12 +281,16 @@ static void pod_deleted_cb(void *ud, const struct kube_result *res)
 static void delete_pods_of(struct rec *r, const char *job)
 {
     struct ctrl *c = r->c;
+    if (!c->leading || c->stopping)
+        return;
     size_t len;
     const char *names = ctrl_idx_get(c->pods_by_job, r->ns, job, &len);
     CTRL_IDX_FOREACH(name, names, len)
     {
         const struct ctrl_pod *p = inf_get(c->inf[CTRL_INF_PODS], r->ns, name);
-        if (!p || p->deleting || p->phase == PLAN_POD_SUCCEEDED || p->phase == PLAN_POD_FAILED)
+        /* the index may lag a renamed owner: trust the record, not the set */
+        if (!p || strcmp(ctrl_pod_job(p), job) != 0 || p->deleting ||
+            p->phase == PLAN_POD_SUCCEEDED || p->phase == PLAN_POD_FAILED)
             continue;
         r->pending++;
         if (kube_delete(c->kc, &KUBE_PODS, r->ns, name, NULL, pod_deleted_cb, r) < 0)

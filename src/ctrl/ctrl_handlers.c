@@ -5,8 +5,6 @@
 
 #include "ctrl/ctrl-internal.h"
 
-#define RUN_JSON_DEPTH 256 /* as the API client's own parser */
-
 /* --- packed strings --------------------------------------------------------- */
 
 char *ctrl_pack(const char *const *s, size_t n)
@@ -68,7 +66,7 @@ static int run_project(struct json_object *obj, void *record)
     if (plan_sibling_from_json(obj, &r->sib) != 0)
         return -1;
     const char *wf = inf_jstr(obj, "spec", "workflowRef", "name", NULL);
-    plan_copy_trunc(r->workflow, sizeof r->workflow, wf ? wf : "");
+    plan_copy_trunc(r->workflow, sizeof r->workflow, wf);
     struct json_object *conds = inf_jget(obj, "status", NULL);
     conds = conds ? json_object_object_get(conds, "conditions") : NULL;
     size_t n = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
@@ -91,8 +89,8 @@ static int run_project(struct json_object *obj, void *record)
         memcpy(r->json, s, len + 1);
         r->len = len;
     }
-    if (mf)
-        json_object_object_add(meta, "managedFields", mf);
+    if (mf && json_object_object_add(meta, "managedFields", mf) != 0)
+        json_object_put(mf); /* out of memory: the lent object loses a field nothing reads */
     return r->json ? 0 : -1;
 }
 
@@ -108,16 +106,7 @@ const struct inf_projection ctrl_run_projection = {sizeof(struct ctrl_run), run_
 
 struct json_object *ctrl_run_parse(const struct ctrl_run *r)
 {
-    struct json_tokener *tok = json_tokener_new_ex(RUN_JSON_DEPTH);
-    if (!tok)
-        return NULL;
-    struct json_object *obj = json_tokener_parse_ex(tok, r->json, (int)r->len);
-    if (json_tokener_get_error(tok) != json_tokener_success) {
-        json_object_put(obj);
-        obj = NULL;
-    }
-    json_tokener_free(tok);
-    return obj;
+    return kube_json_parse(r->json, r->len);
 }
 
 /* Jobs and pods: the fixed part inline, the strings packed (most are short
@@ -325,13 +314,14 @@ static void index_add(struct ctrl_idx *x, const void *rec, const char *owner)
         (void)ctrl_idx_add(x, inf_rec_namespace(rec), owner, inf_rec_name(rec));
 }
 
-/* Always re-adds (idempotent): an add lost to out of memory is repaired
- * by the object's next update. */
+/* Most updates keep the owner: nothing to do then (an add scans the
+ * owner's set, and a Workflow may have thousands of runs). */
 static void index_move(struct ctrl_idx *x, const void *old_rec, const char *old_owner,
                        const void *new_rec, const char *new_owner)
 {
-    if (strcmp(old_owner, new_owner) != 0)
-        ctrl_idx_del(x, inf_rec_namespace(old_rec), old_owner, inf_rec_name(old_rec));
+    if (strcmp(old_owner, new_owner) == 0)
+        return;
+    ctrl_idx_del(x, inf_rec_namespace(old_rec), old_owner, inf_rec_name(old_rec));
     index_add(x, new_rec, new_owner);
 }
 

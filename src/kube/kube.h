@@ -248,6 +248,11 @@ enum kube_verb {
     KUBE_VERB_MAX
 };
 
+/* Parses one JSON document of len bytes as the client parses responses
+ * (nesting depth capped, trailing garbage refused); NULL if it is not one.
+ * The caller owns the result. */
+struct json_object *kube_json_parse(const char *p, size_t len);
+
 /* Lower-case name for labels: "get", "list", ...; "unknown" out of range. */
 const char *kube_verb_name(enum kube_verb v);
 

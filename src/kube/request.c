@@ -284,7 +284,7 @@ void kube_req_start(struct kube_req *r)
     kube_list_push(&c->active, &r->link);
 }
 
-static struct json_object *parse_json(const char *p, size_t len)
+struct json_object *kube_json_parse(const char *p, size_t len)
 {
     if (!p || len == 0)
         return NULL;
@@ -401,7 +401,7 @@ void kube_req_done(struct kube_req *r, CURLcode code)
         return;
     }
 
-    struct json_object *json = code == CURLE_OK ? parse_json(r->resp.p, r->resp.len) : NULL;
+    struct json_object *json = code == CURLE_OK ? kube_json_parse(r->resp.p, r->resp.len) : NULL;
     if (code == CURLE_OK && (http < 200 || http >= 300))
         kube_status_decode(http, json, r->resp.p, r->resp.len, &res.status);
 

@@ -113,7 +113,8 @@ static void render_ctrl(struct metrics_buf *b, const struct ctrl_stats *cs)
     counter(b, "runbook_events_total", "Kubernetes Events recorded about runs and Workflows.",
             cs->events);
     counter(b, "runbook_events_dropped_total",
-            "Events not recorded because their queue was full (they are paced at 25/s).",
+            "Events not recorded: their queue was full (they are paced at 25/s), or the operator "
+            "was stopping.",
             cs->events_dropped);
     hist(b, "runbook_teardown_dispatch_seconds",
          "Time from the watch event that started a teardown to its last Job DELETE sent.",

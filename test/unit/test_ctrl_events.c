@@ -74,6 +74,19 @@ static void on_closed(void *ud)
     closed_calls++;
 }
 
+/* Closes the lane with nothing in flight: the close completes on the
+ * loop's next pass, and everything is freed. */
+static void close_all(uv_loop_t *loop, struct ctrl_ev_lane *l, struct sender *s)
+{
+    closed_calls = 0;
+    ctrl_ev_close(l, on_closed, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    CHECK_INT(closed_calls, 1);
+    ctrl_ev_free(l);
+    sender_free(s);
+    CHECK_INT(uv_loop_close(loop), 0);
+}
+
 static void test_order_and_in_flight(void)
 {
     uv_loop_t loop;
@@ -117,13 +130,7 @@ static void test_order_and_in_flight(void)
     CHECK_INT(st.failed, 1);
     CHECK_INT(st.dropped, 0);
     CHECK_INT(st.queued, 0);
-    closed_calls = 0;
-    ctrl_ev_close(l, on_closed, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK_INT(closed_calls, 1);
-    ctrl_ev_free(l);
-    sender_free(&s);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    close_all(&loop, l, &s);
 }
 
 static void test_queue_bound_and_close(void)
@@ -199,13 +206,7 @@ static void test_pacing(void)
     uv_close((uv_handle_t *)&idle, NULL);
     while (s.answered < s.n)
         answer(&s, 201);
-    closed_calls = 0;
-    ctrl_ev_close(l, on_closed, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK_INT(closed_calls, 1);
-    ctrl_ev_free(l);
-    sender_free(&s);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    close_all(&loop, l, &s);
 }
 
 /* Freed without ever running the loop (ctrl_new's error path). */
