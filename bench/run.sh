@@ -10,6 +10,10 @@
 #   bench/run.sh --quick    smoke run: 50 runs, 10 x 50 teardowns, 50 x 10 for RSS (~2-3 min)
 #   bench/run.sh [--quick] --only start,react    any bench_controller flag is passed on
 #
+# Then bench_watch_economy: an informer watching 1,000 ConfigMaps that change
+# 20 times a second, for BENCH_WATCH_SECONDS (default 600, --quick 60; 0 skips
+# it): the informer's requests per object change (issue 3's API economy).
+#
 # Environment: BENCH_CLUSTER_DIR (default build/bench-cluster), BENCH_NODES
 # (simulated nodes, 1,000 pods each; default 50, --quick 10), BENCH_KEEP=1
 # leaves the cluster running.
@@ -25,7 +29,7 @@ t0=$SECONDS
 # --- build (another module may be mid-edit: retry twice, a minute apart) ------
 build() {
 	cmake --preset release >/dev/null &&
-		cmake --build build/release -j2 --target runbook-operator bench_controller
+		cmake --build build/release -j2 --target runbook-operator bench_controller bench_watch_economy
 }
 for try in 1 2 3; do
 	if build >"$root/build/bench-build.log" 2>&1; then break; fi
@@ -66,8 +70,16 @@ RUNBOOK_CLUSTER_DIR=$dir RUNBOOK_CLUSTER_CTL=$root/test/cluster/ctl.sh \
 	--kubeconfig "$dir/kubeconfig" --operator build/release/runbook-operator \
 	--workdir "$dir" --summary "$dir/summary.txt" "$@" | tee "$dir/bench.log"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+watch_s=${BENCH_WATCH_SECONDS:-$([ $quick = 1 ] && echo 60 || echo 600)}
+if [ "$watch_s" != 0 ]; then
+	echo
+	echo "== watch economy (bench_watch_economy --seconds $watch_s)"
+	build/release/bench/bench_watch_economy --kubeconfig "$dir/kubeconfig" --seconds "$watch_s" |
+		tee "$dir/watch-economy.log"
+fi
 
 echo
 echo "== summary ($(nproc) CPUs, $(free -g | awk '/^Mem:/{print $2}') GiB; load average before $load_before, after $load_after; $((SECONDS - t0)) s in all)"
 echo "   log: $dir/bench.log (kept until the next run)"
 cat "$dir/summary.txt"
+[ "$watch_s" = 0 ] || { echo; grep -v '^watching' "$dir/watch-economy.log"; }
