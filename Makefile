@@ -2,7 +2,7 @@
 #   make deps        install Debian packages, build the control plane (cached)
 #   make             debug build
 #   make test        everything CI runs: a release build (warnings as errors at
-#                    -O3), then an ASan+UBSan build with unit, fuzz-corpus,
+#                    -O3), lint (clang-tidy, cppcheck), then an ASan+UBSan build with unit, fuzz-corpus,
 #                    smoke, integration and e2e tests on a real local control
 #                    plane, then the unit tests again under valgrind
 #   make demo        local control plane + CRDs + operator + an example run
@@ -32,6 +32,7 @@ release: deps
 # The release build comes first: -O3 finds warnings the debug builds do not.
 test: deps
 	$(MAKE) release
+	$(MAKE) lint
 	$(MAKE) test-asan
 	$(MAKE) test-memcheck
 

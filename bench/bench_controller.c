@@ -597,7 +597,7 @@ struct rt {
 };
 
 static struct {
-    char ns[64];    /* the phase's namespace */
+    char ns[64]; /* the phase's namespace */
     struct rt *rt;
     int n;         /* runs */
     int steps;     /* Jobs per run */
@@ -1352,8 +1352,12 @@ static double phase_direct(const char *ns, int n_jobs)
     struct direct_ud wu = u;
     wu.prefix = "warm";
     int n_warm = n_jobs < 1000 ? n_jobs / 5 + 1 : 200;
-    struct batch w = {.res = &KUBE_JOBS, .ns = ns, .make = make_direct_job, .ud = &wu,
-                      .n = n_warm, .window = opt.window};
+    struct batch w = {.res = &KUBE_JOBS,
+                      .ns = ns,
+                      .make = make_direct_job,
+                      .ud = &wu,
+                      .n = n_warm,
+                      .window = opt.window};
     batch_start(&w);
     wait_until(batch_finished, &w, 300);
     free(w.lat);
@@ -1596,8 +1600,8 @@ static void phase_react(void)
         if (due > now_s())
             sleep_loop(due - now_s());
         if (!W.rt[i].fail_pod[0] ||
-            kube_patch(kc, &KUBE_PODS, NS_REACT, W.rt[i].fail_pod, patch, sizeof patch - 1,
-                       NULL, trigger_cb, &trig_errors) < 0)
+            kube_patch(kc, &KUBE_PODS, NS_REACT, W.rt[i].fail_pod, patch, sizeof patch - 1, NULL,
+                       trigger_cb, &trig_errors) < 0)
             trig_errors++;
     }
     int rc = wait_until(react_done, NULL, 120 + opt.grace_s);
@@ -1666,8 +1670,7 @@ static void phase_react(void)
         lmax * 1e3);
     snprintf(fig, sizeof fig, "react: failure -> last sibling pod gone, max (%d runs)", n);
     snprintf(tgt, sizeof tgt, "<= %d s (grace+1)", opt.grace_s + 1);
-    row(fig, tgt, gone.n == (size_t)n && gmax <= opt.grace_s + 1.0, "%.2f s (p99 %.2f)", gmax,
-        g99);
+    row(fig, tgt, gone.n == (size_t)n && gmax <= opt.grace_s + 1.0, "%.2f s (p99 %.2f)", gmax, g99);
     free(disp.v);
     free(sent.v);
     free(del.v);
@@ -1734,8 +1737,8 @@ static void econ_one(const char *name, int chain)
     snprintf(fig, sizeof fig, "econ: API writes per successful %d-step run (%s)", m,
              chain ? "chain" : "parallel");
     snprintf(tgt, sizeof tgt, "<= %d (M+3)", m + 3);
-    row(fig, tgt, !rc && W.runs_succeeded == n && writes <= m + 3, "%.1f (%.1f w/o Events)",
-        writes, no_events);
+    row(fig, tgt, !rc && W.runs_succeeded == n && writes <= m + 3, "%.1f (%.1f w/o Events)", writes,
+        no_events);
 #undef D
 #undef C
     watch_stop();
@@ -1819,15 +1822,15 @@ static void phase_rss(void)
         return;
     }
     int n = opt.rss_runs, m = opt.rss_steps;
-    say("== rss: %s --namespace %s; %d runs x %d steps that stay Running", opt.operator_bin,
-        NS_RSS, n, m);
+    say("== rss: %s --namespace %s; %d runs x %d steps that stay Running", opt.operator_bin, NS_RSS,
+        n, m);
     ns_create(NS_RSS);
     char logpath[1024], qps[32], burst[32];
     snprintf(logpath, sizeof logpath, "%s/operator-rss.log", opt.workdir);
     snprintf(qps, sizeof qps, "%g", opt.qps);
     snprintf(burst, sizeof burst, "%d", opt.burst);
-    char a0[1024], a2[1024], a1[] = "--kubeconfig", a3[] = "--namespace", a4[64],
-                             a5[] = "--qps", a7[] = "--burst", a9[] = "--log-level", a10[] = "warn";
+    char a0[1024], a2[1024], a1[] = "--kubeconfig", a3[] = "--namespace", a4[64], a5[] = "--qps",
+                             a7[] = "--burst", a9[] = "--log-level", a10[] = "warn";
     snprintf(a0, sizeof a0, "%s", opt.operator_bin);
     snprintf(a2, sizeof a2, "%s", opt.kubeconfig);
     snprintf(a4, sizeof a4, "%s", NS_RSS);
@@ -1857,7 +1860,7 @@ static void phase_rss(void)
     say("operator pid %d idle: VmRSS %ld KiB (%.2f MiB) = RssAnon %ld KiB (heap, stacks) + RssFile "
         "%ld KiB (mapped code: libcrypto, libcurl, ...)",
         (int)pid, idle, idle / 1024.0, idle_anon, idle_file);
-    row("rss: operator idle VmRSS (binary)", "<= 8 MiB", idle <= 8 * 1024, "%.2f MiB",
+    row("rss: operator idle VmRSS (binary)", "<= 8 MiB", idle <= 8L * 1024, "%.2f MiB",
         idle / 1024.0);
 
     /* First the runs alone: their Workflow does not exist yet, so each is

@@ -353,6 +353,8 @@ int main(int argc, char **argv)
     struct sreq s2 = {0};
     st = sreq_wait(&s2, kube_delete(writer, &KUBE_NAMESPACES, NULL, ns, NULL, sreq_cb, &s2));
     json_object_put(s2.body);
+    if (st != 200 && st != 202)
+        fprintf(stderr, "bench_watch_economy: namespace %s not deleted: %ld\n", ns, st);
     int done = 0;
     inf_close(inf, closed, &done);
     while (!done)

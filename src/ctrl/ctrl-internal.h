@@ -121,8 +121,11 @@ void ctrl_idx_del(struct ctrl_idx *x, const char *ns, const char *owner, const c
  * Valid until the index next changes. */
 const char *ctrl_idx_get(const struct ctrl_idx *x, const char *ns, const char *owner, size_t *len);
 size_t ctrl_idx_owners(const struct ctrl_idx *x);
+/* p names the loop variable, so it cannot be parenthesized. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define CTRL_IDX_FOREACH(p, names, len)                                                            \
     for (const char *p = (names); p && p < (names) + (len); p += strlen(p) + 1)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 /* ctrl_stamp.c: string -> uint64_t tables. set: 0 or -ENOMEM (keep_min:
  * an existing smaller value stays); get: 1 and *v if present, else 0. */
