@@ -236,6 +236,11 @@ int kube_watch(struct kube_client *c, const struct kube_resource *res, const cha
  * another outcome). Idempotent until end has run. Safe inside chunk. */
 void kube_watch_cancel(struct kube_stream *s);
 
+/* Parses one JSON document of len bytes as the client parses responses
+ * (nesting depth capped, trailing garbage refused); NULL if it is not one.
+ * The caller owns the result. */
+struct json_object *kube_json_parse(const char *p, size_t len);
+
 /* Counters for /metrics. */
 enum kube_verb {
     KUBE_VERB_GET = 0,
@@ -247,11 +252,6 @@ enum kube_verb {
     KUBE_VERB_DELETE,
     KUBE_VERB_MAX
 };
-
-/* Parses one JSON document of len bytes as the client parses responses
- * (nesting depth capped, trailing garbage refused); NULL if it is not one.
- * The caller owns the result. */
-struct json_object *kube_json_parse(const char *p, size_t len);
 
 /* Lower-case name for labels: "get", "list", ...; "unknown" out of range. */
 const char *kube_verb_name(enum kube_verb v);

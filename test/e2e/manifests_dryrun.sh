@@ -205,7 +205,7 @@ elif check == "deployment":
         ("automountServiceAccountToken", pod.get("automountServiceAccountToken"), True),
         ("terminationGracePeriodSeconds", pod.get("terminationGracePeriodSeconds"), 30),
         ("requests", c.get("resources", {}).get("requests"), {"cpu": "50m", "memory": "32Mi"}),
-        ("limits", c.get("resources", {}).get("limits"), {"memory": "256Mi"}),
+        ("limits", c.get("resources", {}).get("limits"), {"memory": "128Mi"}),
     ]
     for what, got, exp in want:
         if got != exp:
