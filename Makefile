@@ -2,12 +2,12 @@
 #   make deps        install Debian packages, build the control plane (cached)
 #   make             debug build
 #   make test        everything CI runs: a release build (warnings as errors at
-#                    -O3), lint (clang-tidy, cppcheck), then an ASan+UBSan build with unit, fuzz-corpus,
+#                    -O3), lint (clang-format check, clang-tidy, cppcheck), then an ASan+UBSan build with unit, fuzz-corpus,
 #                    smoke, integration and e2e tests on a real local control
 #                    plane, then the unit tests again under valgrind
 #   make demo        local control plane + CRDs + operator + an example run
 #   make cluster-up / cluster-down   a control plane in build/cluster for you
-#   make lint / fmt / fuzz / bench
+#   make lint / fmt / fuzz / bench   (lint fails on unformatted code: make fmt)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 CLUSTER ?= $(CURDIR)/build/cluster
@@ -60,6 +60,7 @@ cluster-down:
 	test/cluster/down.sh $(CLUSTER)
 
 lint: deps
+	clang-format --dry-run -Werror $(SOURCES)
 	cmake --preset debug >/dev/null
 	cmake --build build/debug -j$(JOBS)
 	clang-tidy -p build/debug --quiet $(filter %.c,$(SOURCES))

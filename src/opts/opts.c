@@ -7,9 +7,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { O_KUBECONFIG = 256, O_CONTEXT, O_NAMESPACE, O_LOG_LEVEL, O_LOG_FORMAT, O_QPS, O_BURST,
-       O_WORKERS, O_LEADER_ELECT, O_LEASE_NAME, O_LEASE_NS, O_LEASE_DURATION,
-       O_RENEW_DEADLINE, O_RETRY_PERIOD, O_HEALTH_ADDR, O_METRICS_ADDR, O_HELP, O_VERSION };
+enum {
+    O_KUBECONFIG = 256,
+    O_CONTEXT,
+    O_NAMESPACE,
+    O_LOG_LEVEL,
+    O_LOG_FORMAT,
+    O_QPS,
+    O_BURST,
+    O_WORKERS,
+    O_LEADER_ELECT,
+    O_LEASE_NAME,
+    O_LEASE_NS,
+    O_LEASE_DURATION,
+    O_RENEW_DEADLINE,
+    O_RETRY_PERIOD,
+    O_HEALTH_ADDR,
+    O_METRICS_ADDR,
+    O_HELP,
+    O_VERSION
+};
 
 static const struct option longopts[] = {
     {"kubeconfig", required_argument, NULL, O_KUBECONFIG},

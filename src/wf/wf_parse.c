@@ -189,8 +189,8 @@ static int parse_env(const char *step, struct json_object *env, struct wf_error 
         return wf_fail(err, WF_R_INVALID, "step \"%s\": env must be a list", step);
     for (size_t i = 0; i < json_object_array_length(env); i++) {
         struct json_object *e = json_object_array_get_idx(env, i);
-        const char *ename = e && json_object_is_type(e, json_type_object) ? wf_get_str(e, "name")
-                                                                          : NULL;
+        const char *ename =
+            e && json_object_is_type(e, json_type_object) ? wf_get_str(e, "name") : NULL;
         if (!ename || !*ename)
             return wf_fail(err, WF_R_INVALID, "step \"%s\": env[%zu] needs a name", step, i);
         struct json_object *val = wf_get(e, "value");

@@ -99,9 +99,17 @@ static void test_leader_and_addrs(void)
 {
     struct opts o;
     char err[256];
-    const char *const a[] = {"op", "--leader-elect", "--leader-elect-lease-duration", "6s",
-                             "--leader-elect-renew-deadline=4s", "--leader-elect-retry-period",
-                             "500ms", "--health-addr", "127.0.0.1:0", "--metrics-addr", "0",
+    const char *const a[] = {"op",
+                             "--leader-elect",
+                             "--leader-elect-lease-duration",
+                             "6s",
+                             "--leader-elect-renew-deadline=4s",
+                             "--leader-elect-retry-period",
+                             "500ms",
+                             "--health-addr",
+                             "127.0.0.1:0",
+                             "--metrics-addr",
+                             "0",
                              NULL};
     CHECK_INT(parse(&o, err, 11, a), 0);
     CHECK_INT(o.leader_elect, 1);

@@ -140,8 +140,7 @@ static int command(struct world *w, const char *cmd)
         CHECK(fj != NULL);
         if (fj)
             fj->failed = 1;
-    }
-    else if (!strcmp(verb, "gone"))
+    } else if (!strcmp(verb, "gone"))
         sim_gone(w);
     else if (!strcmp(verb, "cancel"))
         sim_cancel(w, atoi(arg));
