@@ -81,6 +81,7 @@ const char *opts_usage(void)
            "RUNBOOK_LOG_LEVEL=debug; flags win.\n";
 }
 
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
     va_list ap;
