@@ -8,8 +8,10 @@
  * Against a real cluster (bench/run.sh starts one): creates --objects
  * ConfigMaps in a fresh namespace, starts an informer on them with the
  * production defaults (list pages of 500, watch timeoutSeconds drawn in
- * [300, 600]), then for --seconds changes --rate objects a second (80%
- * updates, 10% deletes, 10% creates) through a second client. At the end it
+ * [300, 600]), then for --seconds changes --rate objects a second through
+ * a second client: an absent object is created, a present one deleted one
+ * time in ten and patched otherwise (about 80% patches, 10% each of creates
+ * and deletes once the set settles). At the end it
  * checks the cache against a fresh list (same names and resourceVersions)
  * and prints the informer client's requests by verb. The writer's requests
  * are not counted: they are the load, not the informer's cost. */
@@ -18,7 +20,6 @@
 #include "kubeconfig/kubeconfig.h"
 #include "watch/decoder.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdarg.h>
@@ -268,6 +269,8 @@ int main(int argc, char **argv)
         struct json_object *o = configmap(i, 0);
         if (kube_create(writer, &KUBE_CONFIGMAPS, ns, o, write_cb, NULL) == 0)
             w.in_flight++;
+        else
+            w.failed++;
         json_object_put(o);
         present[i] = 1;
     }
@@ -293,7 +296,7 @@ int main(int argc, char **argv)
     uv_timer_t changer;
     uv_timer_init(&L, &changer);
     uint64_t every = (uint64_t)(1000.0 / rate);
-    uv_timer_start(&changer, change_one, every, every ? every : 1);
+    uv_timer_start(&changer, change_one, every, every); /* rate <= 1000: every >= 1 */
     run_for(seconds);
     uv_timer_stop(&changer);
     uv_close((uv_handle_t *)&changer, NULL);
@@ -317,9 +320,13 @@ int main(int argc, char **argv)
     inf_get_stats(inf, &is);
     uint64_t changes = w.creates + w.updates + w.deletes;
     uint64_t events = is.events[WATCH_ADDED] + is.events[WATCH_MODIFIED] + is.events[WATCH_DELETED];
-    uint64_t reqs = 0;
-    for (int v = 0; v < KUBE_VERB_MAX; v++)
+    uint64_t reqs = 0, all = 0;
+    for (int v = 0; v < KUBE_VERB_MAX; v++) {
         reqs += k1.requests[v] - k0.requests[v];
+        all += k1.requests[v];
+    }
+    uint64_t lists = k1.requests[KUBE_VERB_LIST] - k0.requests[KUBE_VERB_LIST];
+    uint64_t watches = k1.requests[KUBE_VERB_WATCH] - k0.requests[KUBE_VERB_WATCH];
 
     printf("\n| figure | value |\n| --- | --- |\n");
     printf("| changes written (create / update / delete) | %llu (%llu / %llu / %llu), %llu "
@@ -330,15 +337,10 @@ int main(int argc, char **argv)
     printf("| watch events received (bookmarks) | %llu (%llu) |\n", (unsigned long long)events,
            (unsigned long long)is.events[WATCH_BOOKMARK]);
     printf("| informer requests after sync: list / watch / other | %llu / %llu / %llu |\n",
-           (unsigned long long)(k1.requests[KUBE_VERB_LIST] - k0.requests[KUBE_VERB_LIST]),
-           (unsigned long long)(k1.requests[KUBE_VERB_WATCH] - k0.requests[KUBE_VERB_WATCH]),
-           (unsigned long long)(reqs - (k1.requests[KUBE_VERB_LIST] - k0.requests[KUBE_VERB_LIST]) -
-                                (k1.requests[KUBE_VERB_WATCH] - k0.requests[KUBE_VERB_WATCH])));
+           (unsigned long long)lists, (unsigned long long)watches,
+           (unsigned long long)(reqs - lists - watches));
     printf("| informer requests per object change | %.5f |\n",
            changes ? (double)reqs / (double)changes : 0.0);
-    uint64_t all = 0;
-    for (int v = 0; v < KUBE_VERB_MAX; v++)
-        all += k1.requests[v];
     printf("| informer requests in all, initial list included | %llu (%.4f per object) |\n",
            (unsigned long long)all, (double)all / n_objects);
     printf("| relists / 410s / watch restarts | %llu / %llu / %llu |\n",
