@@ -9,13 +9,16 @@
 #   make demo        local control plane + CRDs + operator + an example run
 #   make cluster-up / cluster-down   a control plane in build/cluster for you
 #   make lint / fmt / fuzz / bench   (lint fails on unformatted code: make fmt)
+#   make test-mutations [ONLY=id,...] [KEEP_GOING=1] [FROM=head]   one-line
+#                    mutations of the product, each must fail its tests (slow,
+#                    not part of make test: test/mutations/README.md)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 CLUSTER ?= $(CURDIR)/build/cluster
 FUZZ_SECONDS ?= 60
 SOURCES = $(shell git ls-files 'src/*.[ch]' 'operator/*.[ch]' 'test/*.[ch]' 'bench/*.[ch]' 2>/dev/null)
 
-.PHONY: all build deps test test-asan test-memcheck demo demo-down cluster-up cluster-down lint fmt fuzz fuzz-build bench release clean
+.PHONY: all build deps test test-asan test-memcheck test-mutations demo demo-down cluster-up cluster-down lint fmt fuzz fuzz-build bench release clean
 
 all: build
 
@@ -47,6 +50,10 @@ test-memcheck:
 	cmake --preset memcheck >/dev/null
 	cmake --build build/memcheck -j$(JOBS)
 	ctest --test-dir build/memcheck --output-on-failure -j$(JOBS) -L memcheck
+
+test-mutations: deps
+	python3 test/mutations/run.py --jobs $(JOBS) --test-jobs $(if $(TEST_JOBS),$(TEST_JOBS),2) \
+	  --source $(if $(FROM),$(FROM),worktree) $(if $(ONLY),--only $(ONLY)) $(if $(KEEP_GOING),--keep-going)
 
 demo: release
 	bash operator/demo.sh $(CLUSTER)-demo build/release
