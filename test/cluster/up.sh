@@ -84,6 +84,26 @@ ETCD_PORT=$ETCD_PORT
 ETCD_ENDPOINT=http://127.0.0.1:$ETCD_PORT
 ENV
 
+# Audit log (DIR/logs/audit.log, JSON lines): the request bodies of the
+# writes to runs, Jobs and pods, so the e2e recorder can check how the
+# operator deletes (propagationPolicy, preconditions). Nothing else, to keep
+# it small; RequestReceived is omitted (ResponseComplete has the same body
+# plus the outcome). Status writes of runs are in, of Jobs and pods are not
+# (kwok and the Job controller write those all the time).
+cat >"$dir/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Request
+  verbs: [create, delete, deletecollection, patch, update]
+  resources:
+  - {group: "", resources: [pods]}
+  - {group: batch, resources: [jobs]}
+  - {group: runbook.dev, resources: [workflowruns, workflowruns/status]}
+- level: None
+POLICY
+
 # --- component start scripts (re-runnable by ctl.sh) -------------------------
 w() { # NAME CMD... - writes DIR/run/NAME.sh
 	local name=$1
@@ -116,7 +136,10 @@ w kube-apiserver "$bin/kube-apiserver" \
 	--service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
 	--allow-privileged=true --enable-priority-and-fairness=false \
 	--max-requests-inflight=1000 --max-mutating-requests-inflight=500 \
-	--etcd-compaction-interval=5m --v=1
+	--etcd-compaction-interval=5m \
+	--audit-policy-file="$dir/audit-policy.yaml" --audit-log-path="$dir/logs/audit.log" \
+	--audit-log-format=json --audit-log-mode=blocking --audit-log-maxsize=200 --audit-log-maxbackup=2 \
+	--v=1
 w kube-controller-manager "$bin/kube-controller-manager" \
 	--kubeconfig="$dir/kubeconfig" \
 	--authentication-kubeconfig="$dir/kubeconfig" --authorization-kubeconfig="$dir/kubeconfig" \

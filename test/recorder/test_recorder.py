@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Unit tests of the recorder's checker, on synthetic event streams: one
+clean run, then one stream per invariant that breaks it.
+Run: python3 test/recorder/test_recorder.py (or python3 -m unittest)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import recorder  # noqa: E402
+
+RUN_UID = "run-uid-1"
+
+
+class Stream:
+    """Builds events the way the recorder writes them, one rv each."""
+
+    def __init__(self):
+        self.events, self.rv = [], 100
+
+    def add(self, typ, kind, name, uid, **fields):
+        self.rv += 1
+        e = {"type": typ, "kind": kind, "name": name, "uid": uid, "rv": self.rv, "labels": {}, "owners": [],
+             "deleting": False, "finalizers": []}
+        e.update(fields)
+        self.events.append(e)
+        return self
+
+    def run(self, phase, typ="MODIFIED", steps=(), name="r", uid=RUN_UID):
+        return self.add(typ, "WorkflowRun", name, uid, phase=phase, cancel=False,
+                        steps=[{"name": s, "phase": p, "job": f"{name}-{s}"} for s, p in steps])
+
+    def job(self, step, uid, typ="ADDED", fin=False, owner=RUN_UID, run="r"):
+        labels = {"runbook.dev/run": run, "runbook.dev/step": step}
+        if fin:
+            labels["runbook.dev/finally"] = "true"
+        owners = [{"uid": owner, "kind": "WorkflowRun", "controller": True}] if owner else []
+        return self.add(typ, "Job", f"{run}-{step}", uid, labels=labels, owners=owners, conditions=[])
+
+    def pod(self, name, uid, job_uid, phase, typ="MODIFIED", deleting=False, run="r"):
+        labels = {"runbook.dev/run": run, "batch.kubernetes.io/controller-uid": job_uid}
+        owners = [{"uid": job_uid, "kind": "Job", "controller": True}]
+        return self.add(typ, "Pod", name, uid, labels=labels, owners=owners, phase=phase, deleting=deleting,
+                        exit_codes=[])
+
+
+def clean():
+    """A fail-fast run done right: a fails, b is torn down and gone, then
+    finally runs, then the run is Failed."""
+    s = Stream()
+    s.run("", typ="ADDED").run("Running", steps=[("a", "Running"), ("b", "Running"), ("fin", "Pending")])
+    s.job("a", "ja").job("b", "jb")
+    s.pod("pa", "pa", "ja", "Pending", typ="ADDED").pod("pb", "pb", "jb", "Pending", typ="ADDED")
+    s.pod("pa", "pa", "ja", "Running").pod("pb", "pb", "jb", "Running")
+    s.pod("pa", "pa", "ja", "Failed")
+    s.run("Failing", steps=[("a", "Failed"), ("b", "Running"), ("fin", "Pending")])
+    s.pod("pb", "pb", "jb", "Running", deleting=True).pod("pb", "pb", "jb", "Running", typ="DELETED", deleting=True)
+    s.run("Failing", steps=[("a", "Failed"), ("b", "Cancelled"), ("fin", "Pending")])
+    s.job("fin", "jf", fin=True).pod("pf", "pf", "jf", "Running", typ="ADDED").pod("pf", "pf", "jf", "Succeeded")
+    s.run("Failed", steps=[("a", "Failed"), ("b", "Cancelled"), ("fin", "Succeeded")])
+    # A foreign pod carrying the run's label but no Job of the run: ignored.
+    s.add("ADDED", "Pod", "foreign", "px", labels={"runbook.dev/run": "r"}, phase="Running", exit_codes=[])
+    return s
+
+
+def fails(lines):
+    return [l for l in lines if l.startswith("FAIL")]
+
+
+class CheckerTest(unittest.TestCase):
+    def check(self, s, **kw):
+        lines, ok = recorder.check(s.events, **kw)
+        return lines, ok
+
+    def assertViolates(self, s, inv, *needles, **kw):
+        lines, ok = self.check(s, **kw)
+        self.assertFalse(ok, "\n".join(lines))
+        bad = fails(lines)
+        self.assertEqual(len(bad), 1, "\n".join(lines))
+        self.assertIn(f" {inv} ", bad[0])
+        for n in needles:
+            self.assertIn(n, bad[0])
+
+    def test_clean_run_passes(self):
+        lines, ok = self.check(clean())
+        self.assertTrue(ok, "\n".join(lines))
+        self.assertEqual(sum(l.startswith("ok   - ") for l in lines), 6)
+        self.assertIn("# run r (uid run-uid-1): Failed at rv", "\n".join(lines))
+        self.assertIn("3 Jobs, 3 pods", "\n".join(lines))
+
+    def test_i1_terminal_while_pod_runs(self):
+        s = Stream()
+        s.run("Running", typ="ADDED").job("a", "ja").pod("pa", "pa", "ja", "Running", typ="ADDED")
+        s.run("Failed")
+        self.assertViolates(s, "I1", "pod pa Running", f"rv {s.rv}")
+
+    def test_i1_terminating_pod_counts_as_running(self):
+        s = Stream()
+        s.run("Running", typ="ADDED").job("a", "ja").pod("pa", "pa", "ja", "Running", typ="ADDED", deleting=True)
+        s.run("Cancelled")
+        self.assertViolates(s, "I1", "(terminating)")
+
+    def test_i2_finally_while_main_pod_runs(self):
+        s = Stream()
+        s.run("Failing", typ="ADDED").job("a", "ja").pod("pa", "pa", "ja", "Running", typ="ADDED")
+        s.job("fin", "jf", fin=True)
+        self.assertViolates(s, "I2", "finally Job r-fin", "pod pa Running")
+
+    def test_i2_finally_pods_do_not_block_finally(self):
+        s = Stream()
+        s.run("Failing", typ="ADDED").job("f1", "j1", fin=True).pod("p1", "p1", "j1", "Running", typ="ADDED")
+        s.job("f2", "j2", fin=True)
+        self.assertTrue(self.check(s)[1])
+
+    def test_i3_two_jobs_for_a_step(self):
+        s = Stream()
+        s.run("Running", typ="ADDED").job("a", "ja1").job("a", "ja1", typ="DELETED").job("a", "ja2")
+        self.assertViolates(s, "I3", "uid ja2", "uid ja1")
+
+    def test_i3_same_step_name_in_a_new_run_is_fine(self):
+        s = Stream()
+        s.run("Running", typ="ADDED").job("a", "ja1").run("Running", typ="DELETED")
+        s.run("Running", typ="ADDED", uid="run-uid-2").job("a", "ja2", owner="run-uid-2")
+        self.assertTrue(self.check(s)[1])
+
+    def test_i4_job_after_terminal(self):
+        s = Stream()
+        s.run("Succeeded", typ="ADDED").job("late", "jl")
+        self.assertViolates(s, "I4", "Job r-late created")
+
+    def test_i4_pod_running_after_terminal(self):
+        s = Stream()
+        s.run("Running", typ="ADDED").job("a", "ja").pod("pa", "pa", "ja", "Succeeded", typ="ADDED")
+        s.run("Succeeded").pod("pa2", "pa2", "ja", "Pending", typ="ADDED")
+        self.assertViolates(s, "I4", "pod pa2 Pending")
+
+    def test_i5_terminal_phase_changes(self):
+        s = Stream()
+        s.run("Failed", typ="ADDED").run("Running")
+        self.assertViolates(s, "I5", "changed to 'Running'")
+
+    def test_i5_terminal_step_phase_changes(self):
+        s = Stream()
+        s.run("Running", typ="ADDED", steps=[("a", "Skipped")]).run("Running", steps=[("a", "Running")])
+        self.assertViolates(s, "I5", "step a Skipped changed to 'Running'")
+
+    def test_i6_job_without_owner(self):
+        s = Stream()
+        s.run("Running", typ="ADDED").job("a", "ja", owner=None)
+        self.assertViolates(s, "I6", "Job r-a")
+
+    def test_not_terminal_runs_skip_i1_i4(self):
+        s = Stream()
+        s.run("Running", typ="ADDED").job("a", "ja").pod("pa", "pa", "ja", "Running", typ="ADDED")
+        s.run("Running", typ="DELETED")
+        lines, ok = self.check(s)
+        self.assertTrue(ok, "\n".join(lines))
+        self.assertFalse(any(" I1 " in l or " I4 " in l for l in lines))
+        self.assertIn("never terminal", "\n".join(lines))
+
+
+def audit_entry(verb, resource, name, body, user="op", ns="ns", group=None):
+    ref = {"resource": resource, "namespace": ns, "name": name}
+    if group:
+        ref["apiGroup"] = group
+    return {"auditID": f"{verb}-{resource}-{name}-{json.dumps(body)}", "verb": verb, "user": {"username": user},
+            "objectRef": ref, "requestObject": body}
+
+
+class AuditTest(unittest.TestCase):
+    KW = {"namespace": "ns", "operator_user": "op"}
+
+    def good(self):
+        return [audit_entry("delete", "jobs", "r-b", {"propagationPolicy": "Foreground",
+                                                      "preconditions": {"uid": "jb"}}, group="batch"),
+                audit_entry("delete", "pods", "pb", {"preconditions": {"uid": "pb"}}),
+                # Others' deletes and other namespaces are not the operator's.
+                audit_entry("delete", "pods", "px", {}, user="admin"),
+                audit_entry("delete", "pods", "px", {}, ns="other")]
+
+    def test_good_deletes_pass(self):
+        lines, ok = recorder.check(clean().events, audit=self.good(), **self.KW)
+        self.assertTrue(ok, "\n".join(lines))
+        self.assertTrue(any(l.startswith("ok   - recorder: I7 the operator's 2 ") for l in lines))
+
+    def expect_i7(self, entry, needle):
+        lines, ok = recorder.check(clean().events, audit=self.good() + [entry], **self.KW)
+        self.assertFalse(ok)
+        self.assertEqual(len(fails(lines)), 1, "\n".join(lines))
+        self.assertIn(" I7 ", fails(lines)[0])
+        self.assertIn(needle, fails(lines)[0])
+
+    def test_job_delete_in_background(self):
+        self.expect_i7(audit_entry("delete", "jobs", "r-a", {"propagationPolicy": "Background",
+                                                             "preconditions": {"uid": "ja"}}, group="batch"),
+                       "propagationPolicy 'Background'")
+
+    def test_pod_delete_without_precondition(self):
+        self.expect_i7(audit_entry("delete", "pods", "pa", {}), "DELETE pod pa at ? without preconditions.uid")
+
+    def test_foreign_pod_deleted(self):
+        self.expect_i7(audit_entry("delete", "pods", "foreign", {"preconditions": {"uid": "px"}}),
+                       "not a child of a run")
+
+
+class CommandLineTest(unittest.TestCase):
+    """The check command: exit status, and a partial last line is skipped."""
+
+    def run_check(self, events, tail=""):
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write("".join(json.dumps(e) + "\n" for e in events) + tail)
+        try:
+            return subprocess.run([sys.executable, recorder.__file__, "check", "--events", f.name],
+                                  capture_output=True, text=True)
+        finally:
+            os.unlink(f.name)
+
+    def test_exit_status(self):
+        ok = self.run_check(clean().events, tail='{"type":"ADDED","kind":"Job"')
+        self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+        s = Stream()
+        s.run("Running", typ="ADDED").job("a", "ja").pod("pa", "pa", "ja", "Running", typ="ADDED").run("Failed")
+        bad = self.run_check(list(reversed(s.events)))  # the checker orders by rv itself
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("FAIL - recorder: run r: I1", bad.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
