@@ -11,45 +11,93 @@ failed=0
 pass() { passed=$((passed + 1)); echo "ok   - $*"; }
 fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
 
-# check DESCRIPTION COMMAND... : passes when the command succeeds.
+# check DESCRIPTION 'COMMAND' : passes when the command string, evaluated in
+# this shell (lib functions work), succeeds. Exactly one command string: the
+# old form `check D [ a ] && [ b ]` ran `[ a ]` as the check and `[ b ]`
+# outside it, so a second condition could silently go unchecked.
 check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
+	if [ $# -ne 2 ]; then
+		fail "${1:-} (check takes one command string: check DESCRIPTION 'COMMAND'; got $# arguments)"
+		return 1
+	fi
+	if eval "$2"; then pass "$1"; else fail "$1"; fi
 }
 
-# eventually SECONDS DESCRIPTION COMMAND... : polls until the command succeeds.
+# eventually SECONDS DESCRIPTION 'COMMAND' : polls the command string until it
+# succeeds; on timeout the last attempt's stderr is shown.
 eventually() {
-	local secs=$1 what=$2 deadline
-	shift 2
-	deadline=$((SECONDS + secs))
-	until "$@" >/dev/null 2>&1; do
-		if [ $SECONDS -ge "$deadline" ]; then
-			fail "$what (not within ${secs}s)"
+	if [ $# -ne 3 ]; then
+		fail "${2:-} (eventually takes one command string: eventually SECONDS DESCRIPTION 'COMMAND'; got $# arguments)"
+		return 1
+	fi
+	local _rb_deadline=$((SECONDS + $1)) _rb_err=$RB_TMP/eventually.$BASHPID
+	until eval "$3" >/dev/null 2>"$_rb_err"; do
+		if [ $SECONDS -ge "$_rb_deadline" ]; then
+			fail "$2 (not within ${1}s)"
+			sed 's/^/    /' "$_rb_err" | tail -n 5
 			return 1
 		fi
 		sleep 0.2
 	done
-	pass "$what"
+	pass "$2"
 }
 
-# jsonpath KIND/NAME PATH : prints a field of an object in NS.
-jp() { kubectl -n "$NS" get "$1" -o "jsonpath=$2" 2>/dev/null; }
+# The query helpers below never take an API error for "nothing there": a
+# failed kubectl prints its error on stderr and the helper returns 2, so the
+# check fails (an eventually keeps polling).
+# kget ARGS... : kubectl -n NS get ARGS, stdout only when it succeeded.
+kget() {
+	local out err=$RB_TMP/kget.$BASHPID
+	if out=$(kubectl -n "$NS" get "$@" 2>"$err"); then
+		printf '%s' "$out"
+	else
+		echo "kubectl get $*: $(cat "$err")" >&2
+		return 2
+	fi
+}
+
+# jp KIND/NAME PATH : prints a field of an object in NS.
+jp() { kget "$1" -o "jsonpath=$2"; }
 
 # field_is KIND/NAME PATH VALUE
-field_is() { [ "$(jp "$1" "$2")" = "$3" ]; }
+field_is() {
+	local v
+	v=$(jp "$1" "$2") || return 2
+	[ "$v" = "$3" ]
+}
 
 # pod_phase JOB : the phase of the (first) pod of a Job in NS.
-pod_phase() { kubectl -n "$NS" get pod -l "job-name=$1" -o 'jsonpath={.items[0].status.phase}' 2>/dev/null; }
-pod_phase_is() { [ "$(pod_phase "$1")" = "$2" ]; }
+pod_phase() { kget pod -l "job-name=$1" -o 'jsonpath={.items[0].status.phase}'; }
+pod_phase_is() {
+	local v
+	v=$(pod_phase "$1") || return 2
+	[ "$v" = "$2" ]
+}
 
-# exists KIND/NAME : the object is there in NS.
-exists() { kubectl -n "$NS" get "$1" -o name >/dev/null 2>&1; }
+# exists KIND/NAME : the object is there in NS (1: NotFound, 2: any other error).
+exists() {
+	local err=$RB_TMP/exists.$BASHPID
+	kubectl -n "$NS" get "$1" -o name >/dev/null 2>"$err" && return 0
+	grep -q '(NotFound)' "$err" && return 1
+	echo "kubectl get $1: $(cat "$err")" >&2
+	return 2
+}
 
-# none KIND [SELECTOR] : no object of that kind (matching) in NS.
-none() { [ -z "$(kubectl -n "$NS" get "$1" ${2:+-l "$2"} -o name 2>/dev/null)" ]; }
+# none KIND[/NAME] [SELECTOR] : no object of that kind (matching) in NS.
+none() {
+	local out err=$RB_TMP/none.$BASHPID
+	if out=$(kubectl -n "$NS" get "$1" ${2:+-l "$2"} -o name 2>"$err"); then
+		[ -z "$out" ]
+	elif grep -q '(NotFound)' "$err"; then
+		return 0 # KIND/NAME that is not there
+	else
+		echo "kubectl get $1: $(cat "$err")" >&2
+		return 2
+	fi
+}
 
 finish() {
+	record_stop
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
@@ -71,34 +119,111 @@ spec:
 JOB
 }
 
+# --- the invariant recorder (test/recorder, docs/testing.md) -----------------
+# e2e tests (or any test with RB_RECORD=1; RB_RECORD=0 turns it off) record
+# every event of runs, Jobs and pods in NS; finish checks the invariants.
+RB_REC_PID=
+RB_EVENTS=
+record_start() {
+	local dir=${RUNBOOK_CLUSTER_DIR:+$RUNBOOK_CLUSTER_DIR/record}
+	dir=${dir:-$(mktemp -d "${TMPDIR:-/tmp}/runbook-record.XXXXXX")}
+	mkdir -p "$dir"
+	RB_EVENTS=$dir/$NS.jsonl
+	# --parent: the recorder also goes when a test replaces the EXIT trap.
+	python3 "$RB_SRC/test/recorder/recorder.py" watch --kubeconfig "$KUBECONFIG" --namespace "$NS" \
+		--out "$RB_EVENTS" --parent $$ 2>>"$RB_EVENTS.log" &
+	RB_REC_PID=$!
+	for _ in $(seq 1 100); do
+		[ -f "$RB_EVENTS.ready" ] && return 0
+		kill -0 "$RB_REC_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "recorder not watching within 10 s ($(tail -n 3 "$RB_EVENTS.log" 2>/dev/null))"
+	record_kill
+	RB_EVENTS=
+}
+record_kill() {
+	[ -n "$RB_REC_PID" ] || return 0
+	kill -TERM "$RB_REC_PID" 2>/dev/null && wait "$RB_REC_PID" 2>/dev/null
+	RB_REC_PID=
+}
+# record_check_now [SETTLE_SECONDS] : checks what was recorded so far (after a
+# settle, default 1 s, so the last changes are in); counts its ok/FAIL lines.
+record_check_now() {
+	[ -n "$RB_EVENTS" ] || return 0
+	sleep "${1:-1}"
+	local audit=() line out rc nfail=0
+	if [ -n "${RUNBOOK_CLUSTER_DIR:-}" ] && [ -f "$RUNBOOK_CLUSTER_DIR/logs/audit.log" ] &&
+		[ "${RUNBOOK_TEST_AS_ADMIN:-0}" != 1 ]; then
+		# The operator's user: test/operator.sh's ServiceAccount.
+		audit=(--audit "$RUNBOOK_CLUSTER_DIR/logs/audit.log" --namespace "$NS"
+			--operator-user system:serviceaccount:runbook-e2e:runbook-operator-e2e)
+	fi
+	echo "# recorder: $RB_EVENTS"
+	out=$(python3 "$RB_SRC/test/recorder/recorder.py" check --events "$RB_EVENTS" "${audit[@]}" 2>&1)
+	rc=$? # 1 with FAIL lines: violations; anything else without: the checker broke
+	while IFS= read -r line; do
+		case $line in
+		"ok   - "*) pass "${line#ok   - }" ;;
+		"FAIL - "*) fail "${line#FAIL - }" && nfail=$((nfail + 1)) ;;
+		*) echo "$line" ;;
+		esac
+	done <<<"$out"
+	[ $rc -eq 0 ] || [ $nfail -gt 0 ] || fail "recorder: the checker exited with status $rc"
+}
+record_stop() {
+	[ -n "$RB_REC_PID" ] || return 0
+	local before=$failed
+	sleep 1 # settle: let the watches deliver the last changes
+	record_kill
+	record_check_now 0
+	RB_EVENTS=
+	# Tests show the operator log before finish; show it for the recorder's
+	# failures too.
+	if [ "$failed" -gt "$before" ] && [ "$before" -eq 0 ]; then operator_log_on_failure; fi
+}
+
+RB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/runbook-test.XXXXXX")
 NS="rb-$(basename "$0" .sh | tr '_' '-' | cut -c1-40)-$RANDOM"
 kubectl create namespace "$NS" >/dev/null || { echo "cannot create namespace $NS"; exit 1; }
-trap 'kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1' EXIT
+trap 'record_kill; kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1; rm -rf "$RB_TMP"' EXIT
+if [ "${RB_RECORD:-}" = 1 ] || { [ "${RB_RECORD:-}" != 0 ] && [ "$(basename "$(dirname "$0")")" = e2e ]; }; then
+	record_start
+fi
 # Pods need the namespace's default ServiceAccount (made by the controller
 # manager's token controller).
 for _ in $(seq 1 100); do kubectl -n "$NS" get sa default >/dev/null 2>&1 && break; sleep 0.1; done
 
 # --- Workflow helpers (e2e) ----------------------------------------------------
 run_phase() { jp "wfr/$1" '{.status.phase}'; }
-phase_is() { [ "$(run_phase "$1")" = "$2" ]; }
+phase_is() { field_is "wfr/$1" '{.status.phase}' "$2"; }
 step_phase() { jp "wfr/$1" "{.status.steps[?(@.name==\"$2\")].phase}"; }
-step_is() { [ "$(step_phase "$1" "$2")" = "$3" ]; }
+step_is() {
+	local v
+	v=$(step_phase "$1" "$2") || return 2
+	[ "$v" = "$3" ]
+}
 cond_reason() { jp "wfr/$1" "{.status.conditions[?(@.type==\"$2\")].reason}"; }
-# Pods of a run that still run: not Succeeded or Failed (terminating pods
-# included: they are Running with a deletionTimestamp until they are gone).
+# run_pods RUN : prints how many pods of a run still run: not Succeeded or
+# Failed (terminating pods included: they are Running with a
+# deletionTimestamp until they are gone). Prints nothing if the query failed.
 run_pods() {
-	kubectl -n "$NS" get pods -l "runbook.dev/run=$1" \
-		-o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null | grep -cvE '^(Succeeded|Failed|)$'
+	local phases
+	phases=$(kget pods -l "runbook.dev/run=$1" -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}') ||
+		return 2
+	grep -cvE '^(Succeeded|Failed|)$' <<<"$phases"
+	return 0
 }
 no_run_pods_except() { # RUN STEP...: no pod of RUN outside the given steps exists
-	local run=$1 sel
+	local run=$1 sel out
 	shift
 	sel="runbook.dev/run=$run"
 	[ $# -gt 0 ] && sel="$sel,runbook.dev/step notin ($(
 		IFS=,
 		echo "$*"
 	))"
-	[ -z "$(kubectl -n "$NS" get pods -l "$sel" -o name 2>/dev/null)" ]
+	out=$(kget pods -l "$sel" -o name) || return 2
+	[ -z "$out" ]
 }
 # Prints the operator log's tail when a test failed (CTest shows it).
 operator_log_on_failure() {
