@@ -13,6 +13,9 @@
 
 enum { CTRL_INF_WORKFLOWS = 0, CTRL_INF_RUNS, CTRL_INF_JOBS, CTRL_INF_PODS, CTRL_INF_MAX };
 
+/* A queue key "r:<namespace>/<name>" or "ns/name" fits in this. */
+#define CTRL_KEY_LEN (2 + 64 + 1 + PLAN_OBJ_LEN + 1)
+
 /* Cached records (see inf_projection). Workflows keep their JSON tree
  * (less managedFields): there are few of them and plan_run reads them
  * whole. Jobs and Pods keep the compact projections plan_run takes. */
@@ -49,7 +52,7 @@ struct ctrl_job {
 };
 
 struct ctrl_pod {
-    char *strs;    /* step, job, reason, message */
+    char *strs;    /* step, job, reason, message, uid, Job uid, run label */
     uint8_t phase; /* enum plan_pod_phase */
     unsigned deleting : 1, terminated : 1;
     int32_t exit_code;
@@ -59,6 +62,8 @@ struct ctrl_pod {
 const char *ctrl_job_run(const struct ctrl_job *r); /* "" when none */
 void ctrl_job_expand(const struct ctrl_job *r, struct plan_job *out);
 const char *ctrl_pod_job(const struct ctrl_pod *r);
+const char *ctrl_pod_run(const struct ctrl_pod *r); /* its runbook.dev/run label */
+const char *ctrl_pod_uid(const struct ctrl_pod *r);
 void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out);
 
 /* What a reconcile wrote and must see in the caches before the next
@@ -96,13 +101,15 @@ struct ctrl {
     void (*stopped)(void *ud);
     void *stopped_ud;
     /* Secondary indexes (ctrl_index.c), kept by the informer handlers. */
-    struct ctrl_idx *jobs_by_run; /* "ns/run" -> Job names */
-    struct ctrl_idx *pods_by_job; /* "ns/job" -> pod names */
-    struct ctrl_idx *runs_by_wf;  /* "ns/workflow" -> run names */
-    /* Job uid -> deadline: DELETEs the server accepted but the cache has not
-     * shown yet. A plan sees those Jobs as deleting, so a second reconcile
-     * before the watch catches up does not delete them again. */
+    struct ctrl_idx *jobs_by_run;   /* "ns/run" -> Job names */
+    struct ctrl_idx *pods_by_run;   /* "ns/<run label>" -> pod names */
+    struct ctrl_idx *runs_by_label; /* "ns/<run label>" -> run names */
+    struct ctrl_idx *runs_by_wf;    /* "ns/workflow" -> run names */
+    /* Job or pod uid -> deadline: DELETEs the server accepted but the cache
+     * has not shown yet. A plan sees those as deleting, so a second
+     * reconcile before the watch catches up does not delete them again. */
     struct ctrl_stamps *deleted;
+    struct ctrl_memo *memo; /* accepted and refused Job creates (ctrl_memo.c) */
     /* key -> uv_now() of the run's last status write (coalescing) */
     struct ctrl_stamps *status_at;
     struct ctrl_ev_lane *events;
@@ -176,6 +183,32 @@ void ctrl_ev_push(struct ctrl_ev_lane *l, char kind, const char *ns, const char 
 void ctrl_ev_close(struct ctrl_ev_lane *l, void (*closed)(void *ud), void *ud);
 void ctrl_ev_free(struct ctrl_ev_lane *l);
 void ctrl_ev_stats(const struct ctrl_ev_lane *l, struct ctrl_ev_stats *out);
+
+/* ctrl_memo.c: per run, Job creates the API server accepted or refused
+ * that the caches or the status may not show yet (see there). */
+struct ctrl_memo;
+struct ctrl_memo *ctrl_memo_new(void);
+void ctrl_memo_free(struct ctrl_memo *m);
+/* 0, -EINVAL (no uid), -ENOMEM. */
+int ctrl_memo_created(struct ctrl_memo *m, const char *ns, const char *run, const char *job,
+                      const char *uid, uint64_t now);
+/* The Job cache shows that create. */
+void ctrl_memo_seen(struct ctrl_memo *m, const char *ns, const char *run, const char *job,
+                    const char *uid);
+/* Records a refused create of f->step (count and first_ms kept per kind). */
+void ctrl_memo_refused(struct ctrl_memo *m, const char *ns, const char *run,
+                       const struct plan_refusal *f);
+/* A create of that step succeeded: its refusal goes. */
+void ctrl_memo_accepted(struct ctrl_memo *m, const char *ns, const char *run, const char *step);
+/* Copies of the run's records for plan_input (free both); 0 or -ENOMEM. */
+int ctrl_memo_get(struct ctrl_memo *m, const char *ns, const char *run, uint64_t now,
+                  struct plan_created **created, size_t *n_created, struct plan_refusal **ref,
+                  size_t *n_ref);
+/* Drops what the run's status (borrowed; may be NULL) now records. */
+void ctrl_memo_settle(struct ctrl_memo *m, const char *ns, const char *run,
+                      struct json_object *status);
+void ctrl_memo_forget(struct ctrl_memo *m, const char *ns, const char *run);
+size_t ctrl_memo_runs(const struct ctrl_memo *m);
 
 /* ctrl_exec.c: the deleted overlay. */
 void ctrl_deleted_forget(struct ctrl *c, const char *job_uid);

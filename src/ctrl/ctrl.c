@@ -86,12 +86,15 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     if (ctrl_ev_new(loop, &eo, c->instance, &c->events) < 0)
         goto nomem;
     c->jobs_by_run = ctrl_idx_new();
-    c->pods_by_job = ctrl_idx_new();
+    c->pods_by_run = ctrl_idx_new();
+    c->runs_by_label = ctrl_idx_new();
     c->runs_by_wf = ctrl_idx_new();
+    c->memo = ctrl_memo_new();
     c->on_teardown_sent = opt->on_teardown_sent;
     c->hook_ud = opt->hook_ud;
     if (!c->instance || (opt->namespace && !c->ns) || !c->q || !c->expect || !c->enq ||
-        !c->deleted || !c->status_at || !c->jobs_by_run || !c->pods_by_job || !c->runs_by_wf)
+        !c->deleted || !c->status_at || !c->jobs_by_run || !c->pods_by_run || !c->runs_by_label ||
+        !c->runs_by_wf || !c->memo)
         goto nomem;
     static const struct kube_resource *const res[CTRL_INF_MAX] = {
         &KUBE_WORKFLOWS, &KUBE_WORKFLOWRUNS, &KUBE_JOBS, &KUBE_PODS};
@@ -142,7 +145,7 @@ void ctrl_kick(struct ctrl *c)
 
 void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name)
 {
-    char key[2 + 64 + 1 + 254 + 1];
+    char key[CTRL_KEY_LEN];
     int n = snprintf(key, sizeof key, "%c:%s/%s", kind, ns ? ns : "", name);
     if (n < 0 || (size_t)n >= sizeof key)
         return;
@@ -311,8 +314,10 @@ void ctrl_free(struct ctrl *c)
     ctrl_stamps_free(c->status_at);
     ctrl_ev_free(c->events);
     ctrl_idx_free(c->jobs_by_run);
-    ctrl_idx_free(c->pods_by_job);
+    ctrl_idx_free(c->pods_by_run);
+    ctrl_idx_free(c->runs_by_label);
     ctrl_idx_free(c->runs_by_wf);
+    ctrl_memo_free(c->memo);
     free(c->ns);
     free(c->instance);
     free(c);

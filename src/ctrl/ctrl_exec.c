@@ -15,6 +15,7 @@
 #include "ctrl/ctrl-internal.h"
 #include "kube/kube.h"
 #include "log/log.h"
+#include "wf/wf.h"
 
 #define CTRL_EXPECT_MS 30000 /* how long to wait for our writes to be cached */
 #define CTRL_STALE_RECHECK_MS 1000
@@ -67,28 +68,34 @@ void ctrl_deleted_forget(struct ctrl *c, const char *job_uid)
         ctrl_stamp_del(c->deleted, job_uid);
 }
 
-/* Noted only while the cache still shows the Job alive: once its watch
+/* Noted only while the cache still shows the object alive: once its watch
  * event is in (it may come before the DELETE's answer), nothing would ever
- * look the note up again. At worst (out of memory) the Job is deleted
- * twice. */
-static void deleted_note(struct ctrl *c, const char *ns, const char *job, const char *job_uid)
+ * look the note up again. At worst (out of memory) it is deleted twice. */
+static void deleted_note(struct ctrl *c, const struct plan_action *a, const char *ns)
 {
-    const struct ctrl_job *j = inf_get(c->inf[CTRL_INF_JOBS], ns, job);
-    if (job_uid[0] && j && !j->deleting && strcmp(j->uid, job_uid) == 0)
-        (void)ctrl_stamp_set(c->deleted, job_uid, uv_now(c->loop) + CTRL_EXPECT_MS, 0);
+    int alive = 0;
+    if (a->kind == PLAN_DELETE_JOB) {
+        const struct ctrl_job *j = inf_get(c->inf[CTRL_INF_JOBS], ns, a->name);
+        alive = j && !j->deleting && strcmp(j->uid, a->uid) == 0;
+    } else {
+        const struct ctrl_pod *p = inf_get(c->inf[CTRL_INF_PODS], ns, a->name);
+        alive = p && !p->deleting && strcmp(ctrl_pod_uid(p), a->uid) == 0;
+    }
+    if (a->uid[0] && alive)
+        (void)ctrl_stamp_set(c->deleted, a->uid, uv_now(c->loop) + CTRL_EXPECT_MS, 0);
 }
 
-/* A DELETE of this Job was accepted and the cache does not show it yet.
- * Past the deadline the note is dropped: a DELETE the watch never
+/* A DELETE of this Job or pod was accepted and the cache does not show it
+ * yet. Past the deadline the note is dropped: a DELETE the watch never
  * confirmed is sent again. */
-static int deleted_pending(struct ctrl *c, const char *job_uid)
+static int deleted_pending(struct ctrl *c, const char *uid)
 {
     uint64_t deadline;
-    if (!job_uid[0] || !ctrl_stamp_get(c->deleted, job_uid, &deadline))
+    if (!uid[0] || !ctrl_stamp_get(c->deleted, uid, &deadline))
         return 0;
     if (uv_now(c->loop) <= deadline)
         return 1;
-    ctrl_stamp_del(c->deleted, job_uid);
+    ctrl_stamp_del(c->deleted, uid);
     return 0;
 }
 
@@ -102,6 +109,10 @@ struct gather {
     size_t n_pods, cap_pods;
     struct plan_sibling *sibs;
     size_t n_sibs, cap_sibs;
+    struct plan_created *created;
+    size_t n_created;
+    struct plan_refusal *refusals;
+    size_t n_refusals;
     int oom;
 };
 
@@ -119,31 +130,44 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t size, int *oom)
     return p;
 }
 
-static void gather_pods(struct ctrl *c, const char *ns, const char *job, struct gather *g)
+/* Every pod labelled with the run, whatever became of its Job: the plan
+ * decides which are the run's (by their Job's uid). */
+static void gather_pods(struct ctrl *c, const char *ns, const char *run, struct gather *g)
 {
+    char label[WF_NAME_LEN];
     size_t len;
-    const char *names = ctrl_idx_get(c->pods_by_job, ns, job, &len);
+    if (wf_label_value(run, label) < 0)
+        return;
+    const char *names = ctrl_idx_get(c->pods_by_run, ns, label, &len);
     CTRL_IDX_FOREACH(name, names, len)
     {
         const struct ctrl_pod *p = inf_get(c->inf[CTRL_INF_PODS], ns, name);
-        if (!p || strcmp(ctrl_pod_job(p), job) != 0)
+        if (!p || strcmp(ctrl_pod_run(p), label) != 0)
             continue;
         g->pods = grow(g->pods, &g->cap_pods, g->n_pods, sizeof *g->pods, &g->oom);
         if (g->oom)
             return;
-        ctrl_pod_expand(p, &g->pods[g->n_pods++]);
+        struct plan_pod *pp = &g->pods[g->n_pods++];
+        ctrl_pod_expand(p, pp);
+        if (!pp->deleting && deleted_pending(c, pp->uid)) {
+            pp->deleting = 1; /* our DELETE was accepted; the watch will say so */
+            pp->deletion_deadline_ms = ctrl_wall_ms();
+        }
     }
 }
 
-static void gather(struct ctrl *c, const char *ns, const char *self, const char *uid,
-                   const char *workflow, struct gather *g)
+/* Jobs whose controller is a run of this name: this run's, and those of
+ * an earlier run of the same name still being collected (the plan waits
+ * for those rather than meet their name in a 409). */
+static void gather(struct ctrl *c, const char *ns, const char *self, const char *workflow,
+                   struct gather *g)
 {
     size_t len;
     const char *names = ctrl_idx_get(c->jobs_by_run, ns, self, &len);
     CTRL_IDX_FOREACH(name, names, len)
     {
         const struct ctrl_job *j = inf_get(c->inf[CTRL_INF_JOBS], ns, name);
-        if (!j || strcmp(j->controller_uid, uid) != 0)
+        if (!j || strcmp(ctrl_job_run(j), self) != 0)
             continue;
         g->jobs = grow(g->jobs, &g->cap_jobs, g->n_jobs, sizeof *g->jobs, &g->oom);
         if (g->oom)
@@ -152,9 +176,15 @@ static void gather(struct ctrl *c, const char *ns, const char *self, const char 
         ctrl_job_expand(j, pj);
         if (!pj->deleting && deleted_pending(c, pj->uid))
             pj->deleting = 1; /* our DELETE was accepted; the watch will say so */
-        gather_pods(c, ns, name, g);
-        if (g->oom)
-            return;
+        ctrl_memo_seen(c->memo, ns, self, pj->name, pj->uid);
+    }
+    gather_pods(c, ns, self, g);
+    if (g->oom)
+        return;
+    if (ctrl_memo_get(c->memo, ns, self, uv_now(c->loop), &g->created, &g->n_created,
+                      &g->refusals, &g->n_refusals) < 0) {
+        g->oom = 1;
+        return;
     }
     names = ctrl_idx_get(c->runs_by_wf, ns, workflow, &len);
     CTRL_IDX_FOREACH(name, names, len)
@@ -174,6 +204,8 @@ static void gather_free(struct gather *g)
     free(g->jobs);
     free(g->pods);
     free(g->sibs);
+    free(g->created);
+    free(g->refusals);
 }
 
 /* --- finishing --------------------------------------------------------------- */
@@ -200,7 +232,7 @@ static void rec_finish(struct rec *r)
     }
     /* wq_done before the re-adds: a key added while processing is re-queued
      * at once, which is what a conflict wants anyway. */
-    char key[2 + 64 + 1 + 254 + 1];
+    char key[CTRL_KEY_LEN];
     snprintf(key, sizeof key, "%s", r->key);
     wq_done(c->q, key);
     if (r->failed) {
@@ -254,70 +286,145 @@ static void expect_job(struct rec *r, const char *job)
     snprintf(x->jobs[x->n_jobs++], PLAN_SHORT_LEN, "%.*s", PLAN_SHORT_LEN - 1, job);
 }
 
-/* --- pods of torn-down Jobs -------------------------------------------------- */
+/* --- creates: what the answer proves --------------------------------------- */
 
-static void pod_deleted_cb(void *ud, const struct kube_result *res)
+static const char *res_message(const struct kube_result *res)
 {
-    struct rec *r = ud;
-    if (res->err == 0 && res->http_status >= 200 && res->http_status < 300)
-        r->c->stats.pods_deleted++;
-    else if (!is_status(res, 404))
-        log_kv(LOGL_WARN, "pod of a torn-down Job not deleted (the garbage collector will)", "run",
-               r->name, "namespace", r->ns, "code", res->err ? NULL : "non-2xx", "reason",
-               res->status.reason[0] ? res->status.reason : NULL, "error",
-               res->status.message[0] ? res->status.message : strerror(-res->err), NULL);
-    op_done(r);
+    return res->status.message[0] ? res->status.message : strerror(-res->err);
 }
 
-/* The Jobs are deleted Foreground, so the garbage collector would delete
- * their pods; under load it gets to them seconds later (measured: p50 9-26
- * s at 100 teardowns of 50 Jobs on 2 cores). Deleting the live pods of a
- * Job as soon as its DELETE is accepted gives them SIGTERM now, with the
- * grace period of their spec. Safe: the Job controller creates no pod for
- * a Job with a deletionTimestamp. Best effort: a pod missed here (not yet
- * cached, or the DELETE refused) is still the garbage collector's. Pods
- * rather than one deletecollection: the API server deletes a collection's
- * items one at a time (--delete-collection-workers=1). */
-static void delete_pods_of(struct rec *r, const char *job)
+/* A refused create that retrying cannot fix: any 4xx but 401 (a token
+ * being rotated), 408, 409 (handled apart) and 429, and but a quota
+ * (403 "exceeded quota": it frees up when other pods end). */
+static int permanent_refusal(const struct kube_result *res)
 {
-    struct ctrl *c = r->c;
-    if (!c->leading || c->stopping)
-        return;
-    size_t len;
-    const char *names = ctrl_idx_get(c->pods_by_job, r->ns, job, &len);
-    CTRL_IDX_FOREACH(name, names, len)
-    {
-        const struct ctrl_pod *p = inf_get(c->inf[CTRL_INF_PODS], r->ns, name);
-        /* the index may lag a renamed owner: trust the record, not the set */
-        if (!p || strcmp(ctrl_pod_job(p), job) != 0 || p->deleting ||
-            p->phase == PLAN_POD_SUCCEEDED || p->phase == PLAN_POD_FAILED)
-            continue;
-        r->pending++;
-        if (kube_delete(c->kc, &KUBE_PODS, r->ns, name, NULL, pod_deleted_cb, r) < 0)
-            r->pending--;
-    }
+    long code = res->http_status;
+    if (res->err || code < 400 || code >= 500)
+        return 0;
+    if (code == 401 || code == 408 || code == 409 || code == 429)
+        return 0;
+    return !(code == 403 && strstr(res->status.message, "exceeded quota"));
+}
+
+static void refused(struct rec *r, const struct plan_action *a, int permanent, const char *reason,
+                    long code, const char *message)
+{
+    struct plan_refusal f;
+    memset(&f, 0, sizeof f);
+    plan_copy_trunc(f.step, sizeof f.step, a->step);
+    f.permanent = permanent ? 1 : 0;
+    f.code = code;
+    plan_copy_trunc(f.reason, sizeof f.reason, reason);
+    plan_copy_trunc(f.message, sizeof f.message, message);
+    f.first_ms = ctrl_wall_ms();
+    ctrl_memo_refused(r->c->memo, r->ns, r->name, &f);
+    if (permanent)
+        r->conflict = 1; /* plan again now: the step fails with the reason */
+    else
+        r->failed = 1; /* back off, then create again */
+}
+
+static void created(struct rec *r, const struct plan_action *a, const char *uid)
+{
+    /* Out of memory: without the record a Job deleted before the status
+     * names it could be created twice; the watch still shows it in ms. */
+    (void)ctrl_memo_created(r->c->memo, r->ns, r->name, a->name, uid ? uid : "",
+                            uv_now(r->c->loop));
+    ctrl_memo_accepted(r->c->memo, r->ns, r->name, a->step);
+    expect_job(r, a->name);
 }
 
 /* A 409 on create: ours (a previous attempt, or a reconcile from a stale
- * cache) only if the existing Job's controller is this run. */
+ * cache) only if the existing Job's controller is this run. Another's
+ * that is being deleted (an earlier run of the same name) is waited for;
+ * another's that stays is a conflict the step fails with. */
 static void existing_cb(void *ud, const struct kube_result *res)
 {
     struct op *o = ud;
     struct rec *r = o->r;
     const struct plan_action *a = &r->plan.actions[o->i];
     struct plan_job j;
-    if (res->err == 0 && res->http_status == 200 && plan_job_from_json(res->body, &j) == 0 &&
-        strcmp(j.controller_uid, r->uid) == 0) {
-        expect_job(r, a->name);
-    } else if (res->err == 0 && res->http_status == 200) {
-        r->failed = 1;
-        log_kv(LOGL_ERROR, "a Job with the step's name exists and is not owned by this run", "run",
-               r->name, "namespace", r->ns, "job", a->name, NULL);
+    char msg[PLAN_MSG_LEN];
+    if (res->err == 0 && res->http_status == 200 && plan_job_from_json(res->body, &j) == 0) {
+        if (strcmp(j.controller_uid, r->uid) == 0) {
+            created(r, a, j.uid);
+        } else if (j.deleting) {
+            r->failed = 1;
+        } else {
+            snprintf(msg, sizeof msg, "job \"%.63s\" exists but is not owned by this run", a->name);
+            refused(r, a, 1, "JobConflict", 409, msg);
+        }
+    } else if (is_status(res, 404)) {
+        r->conflict = 1; /* gone meanwhile: create again */
     } else {
         write_failed(r, a, res);
     }
     free(o);
     op_done(r);
+}
+
+static void create_answered(struct op *o, const struct kube_result *res)
+{
+    struct rec *r = o->r;
+    struct ctrl *c = r->c;
+    const struct plan_action *a = &r->plan.actions[o->i];
+    if (res->err == 0 && res->http_status >= 200 && res->http_status < 300) {
+        c->stats.jobs_created++;
+        created(r, a, inf_jstr(res->body, "metadata", "uid", NULL));
+    } else if (is_status(res, 409) && strcmp(res->status.reason, "AlreadyExists") == 0) {
+        struct op *g = malloc(sizeof *g);
+        if (g) {
+            *g = *o;
+            r->pending++; /* held until the GET answers */
+            if (kube_get(c->kc, &KUBE_JOBS, r->ns, a->name, existing_cb, g) == 0)
+                return;
+            r->pending--;
+            free(g);
+        }
+        write_failed(r, a, res);
+    } else if (permanent_refusal(res)) {
+        write_failed(r, a, res);
+        r->failed = 0;
+        refused(r, a, 1, "JobRejected", res->http_status, res_message(res));
+    } else {
+        write_failed(r, a, res);
+        refused(r, a, 0, "", res->err ? 0 : res->http_status, res_message(res));
+    }
+}
+
+/* --- deletes ----------------------------------------------------------------- */
+
+static void start_pods_after(struct rec *r, const struct plan_action *job_delete, int ok);
+
+static int delete_done(const struct kube_result *res)
+{
+    /* 404: already gone; 409: the uid precondition failed, i.e. a new
+     * object took the name: either way nothing of ours left to delete. */
+    return (res->err == 0 && res->http_status >= 200 && res->http_status < 300) ||
+           is_status(res, 404) || is_status(res, 409);
+}
+
+static void delete_answered(struct op *o, const struct kube_result *res)
+{
+    struct rec *r = o->r;
+    struct ctrl *c = r->c;
+    const struct plan_action *a = &r->plan.actions[o->i];
+    int ok = res->err == 0 && res->http_status >= 200 && res->http_status < 300;
+    if (ok) {
+        deleted_note(c, a, r->ns);
+        if (a->kind == PLAN_DELETE_JOB)
+            c->stats.jobs_deleted++;
+        else if (a->kind == PLAN_DELETE_POD)
+            c->stats.pods_deleted++;
+        else
+            c->stats.runs_deleted++;
+    } else if (!delete_done(res)) {
+        write_failed(r, a, res);
+    }
+    if (a->kind == PLAN_DELETE_JOB) {
+        r->dels_out--;
+        start_pods_after(r, a, delete_done(res));
+    }
 }
 
 static void push_event(struct rec *r, size_t i)
@@ -371,44 +478,18 @@ static void write_cb(void *ud, const struct kube_result *res)
         }
         break;
     case PLAN_CREATE_JOB:
-        if (ok) {
-            c->stats.jobs_created++;
-            expect_job(r, a->name);
-        } else if (is_status(res, 409) && strcmp(res->status.reason, "AlreadyExists") == 0) {
-            o->r->pending++; /* held until the GET answers */
-            if (kube_get(c->kc, &KUBE_JOBS, r->ns, a->name, existing_cb, o) == 0) {
-                op_done(r);
-                return;
-            }
-            o->r->pending--;
-            write_failed(r, a, res);
-        } else {
-            write_failed(r, a, res);
-        }
+        create_answered(o, res);
         break;
     case PLAN_DELETE_JOB:
+    case PLAN_DELETE_POD:
     case PLAN_DELETE_RUN:
-        /* 404: already gone; 409: the uid precondition failed, i.e. a new
-         * object took the name: either way nothing of ours to delete. */
-        if (ok) {
-            if (a->kind == PLAN_DELETE_JOB) {
-                c->stats.jobs_deleted++;
-                deleted_note(c, r->ns, a->name, a->uid);
-                delete_pods_of(r, a->name);
-            } else {
-                c->stats.runs_deleted++;
-            }
-        } else if (!is_status(res, 404) && !is_status(res, 409)) {
-            write_failed(r, a, res);
-        }
-        if (a->kind == PLAN_DELETE_JOB)
-            r->dels_out--;
+        delete_answered(o, res);
         break;
     case PLAN_CANCEL_RUN:
         if (ok)
             c->stats.runs_cancelled++;
-        else if (!is_status(res, 404))
-            write_failed(r, a, res);
+        else if (!is_status(res, 404) && !is_status(res, 409))
+            write_failed(r, a, res); /* 409: the uid says another run took the name */
         break;
     case PLAN_EVENT:
         break;
@@ -418,6 +499,9 @@ static void write_cb(void *ud, const struct kube_result *res)
     op_done(r);
 }
 
+/* Sends action i exactly as planned: the plan wrote the body (DeleteOptions
+ * with their propagation policy and uid precondition, the patches); the
+ * executor only chooses the verb's endpoint. */
 static int start_write(struct rec *r, size_t i)
 {
     struct ctrl *c = r->c;
@@ -429,39 +513,31 @@ static int start_write(struct rec *r, size_t i)
     o->i = i;
     int rc = -EINVAL;
     const char *body;
-    size_t len;
+    size_t len = 0;
     switch (a->kind) {
-    case PLAN_PATCH_STATUS: {
-        struct kube_patch_opts po = {.type = KUBE_PATCH_MERGE, .status = 1};
+    case PLAN_PATCH_STATUS:
+    case PLAN_CANCEL_RUN: {
+        struct kube_patch_opts po = {.type = KUBE_PATCH_MERGE, .status = a->kind == PLAN_PATCH_STATUS};
+        const struct kube_resource *res =
+            r->kind == 'r' || a->kind == PLAN_CANCEL_RUN ? &KUBE_WORKFLOWRUNS : &KUBE_WORKFLOWS;
         body = json_object_to_json_string_length(a->body, JSON_C_TO_STRING_PLAIN, &len);
-        rc = kube_patch(c->kc, r->kind == 'r' ? &KUBE_WORKFLOWRUNS : &KUBE_WORKFLOWS, r->ns,
-                        r->name, body, len, &po, write_cb, o);
+        rc = body ? kube_patch(c->kc, res, r->ns, a->kind == PLAN_CANCEL_RUN ? a->name : r->name,
+                               body, len, &po, write_cb, o)
+                  : -ENOMEM;
         break;
     }
     case PLAN_CREATE_JOB:
         rc = kube_create(c->kc, &KUBE_JOBS, r->ns, a->body, write_cb, o);
         break;
     case PLAN_DELETE_JOB:
-    case PLAN_DELETE_RUN: {
-        /* Foreground for Jobs: their pods get SIGTERM and the Job stays
-         * visible until they are gone, which is how teardown is observed. */
-        struct kube_delete_opts d = {.propagation =
-                                         a->kind == PLAN_DELETE_JOB ? "Foreground" : "Background",
-                                     .precondition_uid = a->uid[0] ? a->uid : NULL};
-        rc = kube_delete(c->kc, a->kind == PLAN_DELETE_JOB ? &KUBE_JOBS : &KUBE_WORKFLOWRUNS, r->ns,
-                         a->name, &d, write_cb, o);
+        rc = kube_delete_body(c->kc, &KUBE_JOBS, r->ns, a->name, a->body, write_cb, o);
         break;
-    }
-    case PLAN_CANCEL_RUN: {
-        char patch[160];
-        int n = snprintf(patch, sizeof patch,
-                         "{\"spec\":{\"cancel\":true},\"metadata\":{\"uid\":\"%s\"}}", a->uid);
-        if (!a->uid[0])
-            n = snprintf(patch, sizeof patch, "{\"spec\":{\"cancel\":true}}");
-        rc = kube_patch(c->kc, &KUBE_WORKFLOWRUNS, r->ns, a->name, patch, (size_t)n, NULL, write_cb,
-                        o);
+    case PLAN_DELETE_POD:
+        rc = kube_delete_body(c->kc, &KUBE_PODS, r->ns, a->name, a->body, write_cb, o);
         break;
-    }
+    case PLAN_DELETE_RUN:
+        rc = kube_delete_body(c->kc, &KUBE_WORKFLOWRUNS, r->ns, a->name, a->body, write_cb, o);
+        break;
     case PLAN_EVENT:
         break;
     }
@@ -470,6 +546,38 @@ static int start_write(struct rec *r, size_t i)
         return rc;
     }
     r->pending++;
+    return 0;
+}
+
+/* A pod DELETE that waits for its Job's: sent once that was accepted (a
+ * Job with a deletionTimestamp makes no new pod, so the pod is not
+ * replaced), dropped if it failed (the next plan tries both again). Only
+ * while leading and not stopping, like every write. */
+static void start_pods_after(struct rec *r, const struct plan_action *job_delete, int ok)
+{
+    struct ctrl *c = r->c;
+    for (size_t i = 0; i < r->plan.n; i++) {
+        const struct plan_action *a = &r->plan.actions[i];
+        if (a->kind != PLAN_DELETE_POD || strcmp(a->job, job_delete->name) != 0)
+            continue;
+        if (!ok || !c->leading || c->stopping)
+            continue;
+        int w = start_write(r, i);
+        if (w < 0) {
+            log_kv(LOGL_ERROR, "cannot send write", "key", r->key, "error", strerror(-w), NULL);
+            r->failed = 1;
+        }
+    }
+}
+
+/* Waits for a DELETE_JOB of the same plan. */
+static int deferred(const struct plan *p, const struct plan_action *a)
+{
+    if (a->kind != PLAN_DELETE_POD || !a->job[0])
+        return 0;
+    for (size_t i = 0; i < p->n; i++)
+        if (p->actions[i].kind == PLAN_DELETE_JOB && strcmp(p->actions[i].name, a->job) == 0)
+            return 1;
     return 0;
 }
 
@@ -533,10 +641,13 @@ static int plan_for(struct ctrl *c, struct rec *r)
     const struct ctrl_obj *wf =
         o->workflow[0] ? inf_get(c->inf[CTRL_INF_WORKFLOWS], r->ns, o->workflow) : NULL;
     struct gather g = {0};
-    gather(c, r->ns, r->name, r->uid, o->workflow, &g);
-    struct json_object *run = g.oom ? NULL : ctrl_run_parse(o);
+    struct json_object *run = ctrl_run_parse(o), *status = NULL;
+    /* What the status records now needs no memo any more. */
+    if (run && json_object_object_get_ex(run, "status", &status))
+        ctrl_memo_settle(c->memo, r->ns, r->name, status);
+    gather(c, r->ns, r->name, o->workflow, &g);
     int rc = -ENOMEM;
-    if (run) {
+    if (run && !g.oom) {
         struct plan_input in = {.run = run,
                                 .workflow = wf ? wf->obj : NULL,
                                 .jobs = g.jobs,
@@ -545,7 +656,11 @@ static int plan_for(struct ctrl *c, struct rec *r)
                                 .n_pods = g.n_pods,
                                 .siblings = g.sibs,
                                 .n_siblings = g.n_sibs,
-                                .now_ms = ctrl_wall_ms()};
+                                .now_ms = ctrl_wall_ms(),
+                                .created = g.created,
+                                .n_created = g.n_created,
+                                .refusals = g.refusals,
+                                .n_refusals = g.n_refusals};
         rc = plan_run(&in, &r->plan);
     }
     json_object_put(run);
@@ -622,7 +737,7 @@ void ctrl_reconcile(struct ctrl *c, const char *key)
                 continue;
             if (k == PLAN_EVENT && !has_status)
                 push_event(r, i); /* nothing to wait for */
-            if (k == PLAN_EVENT)
+            if (k == PLAN_EVENT || deferred(&r->plan, &r->plan.actions[i]))
                 continue;
             int w = start_write(r, i);
             if (w < 0) {

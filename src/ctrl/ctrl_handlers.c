@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctrl/ctrl-internal.h"
+#include "wf/wf.h"
 
 /* --- packed strings --------------------------------------------------------- */
 
@@ -188,7 +189,7 @@ void ctrl_job_expand(const struct ctrl_job *r, struct plan_job *out)
     out->completion_ms = r->completion_ms;
 }
 
-enum { PS_STEP, PS_JOB, PS_REASON, PS_MESSAGE, PS_N };
+enum { PS_STEP, PS_JOB, PS_REASON, PS_MESSAGE, PS_UID, PS_JOB_UID, PS_RUN, PS_N };
 
 static int pod_project(struct json_object *obj, void *record)
 {
@@ -196,7 +197,8 @@ static int pod_project(struct json_object *obj, void *record)
     struct plan_pod p;
     if (plan_pod_from_json(obj, &p) != 0)
         return -1;
-    const char *s[PS_N] = {p.step, p.job, p.reason, p.message};
+    const char *run = inf_jstr(obj, "metadata", "labels", WF_LABEL_RUN, NULL);
+    const char *s[PS_N] = {p.step, p.job, p.reason, p.message, p.uid, p.controller_uid, run};
     if (!(r->strs = ctrl_pack(s, PS_N)))
         return -1;
     r->phase = (uint8_t)p.phase;
@@ -216,6 +218,16 @@ const char *ctrl_pod_job(const struct ctrl_pod *r)
     return ctrl_packed(r->strs, PS_JOB);
 }
 
+const char *ctrl_pod_run(const struct ctrl_pod *r)
+{
+    return ctrl_packed(r->strs, PS_RUN);
+}
+
+const char *ctrl_pod_uid(const struct ctrl_pod *r)
+{
+    return ctrl_packed(r->strs, PS_UID);
+}
+
 void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out)
 {
     memset(out, 0, sizeof *out);
@@ -224,6 +236,9 @@ void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out)
     plan_copy_trunc(out->job, sizeof out->job, ctrl_packed(r->strs, PS_JOB));
     plan_copy_trunc(out->reason, sizeof out->reason, ctrl_packed(r->strs, PS_REASON));
     plan_copy_trunc(out->message, sizeof out->message, ctrl_packed(r->strs, PS_MESSAGE));
+    plan_copy_trunc(out->uid, sizeof out->uid, ctrl_packed(r->strs, PS_UID));
+    plan_copy_trunc(out->controller_uid, sizeof out->controller_uid,
+                    ctrl_packed(r->strs, PS_JOB_UID));
     out->phase = (enum plan_pod_phase)r->phase;
     out->deleting = r->deleting;
     out->terminated = r->terminated;
@@ -325,11 +340,22 @@ static void index_move(struct ctrl_idx *x, const void *old_rec, const char *old_
     index_add(x, new_rec, new_owner);
 }
 
+/* Pods find their run through its label value, which is the run's name
+ * shortened when longer than a label may be. */
+static void run_label(const void *rec, char out[WF_NAME_LEN])
+{
+    if (wf_label_value(inf_rec_name(rec), out) < 0)
+        out[0] = '\0';
+}
+
 static void run_added(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
     const struct ctrl_run *r = rec;
+    char label[WF_NAME_LEN];
+    run_label(rec, label);
     index_add(c->runs_by_wf, rec, r->workflow);
+    index_add(c->runs_by_label, rec, label);
     ctrl_enqueue(c, 'r', inf_rec_namespace(rec), inf_rec_name(rec));
 }
 
@@ -354,7 +380,11 @@ static void run_deleted(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
     const struct ctrl_run *r = rec;
+    char label[WF_NAME_LEN];
+    run_label(rec, label);
     ctrl_idx_del(c->runs_by_wf, inf_rec_namespace(rec), r->workflow, inf_rec_name(rec));
+    ctrl_idx_del(c->runs_by_label, inf_rec_namespace(rec), label, inf_rec_name(rec));
+    ctrl_memo_forget(c->memo, inf_rec_namespace(rec), inf_rec_name(rec));
     ctrl_enqueue(c, 'r', inf_rec_namespace(rec), inf_rec_name(rec));
     wake_runs_of(c, inf_rec_namespace(rec), r->workflow);
 }
@@ -369,7 +399,10 @@ static void job_enqueue(struct ctrl *c, const void *rec)
 static void job_added(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
+    const struct ctrl_job *j = rec;
     index_add(c->jobs_by_run, rec, ctrl_job_run(rec));
+    /* seen now, even if it is gone before the run is planned again */
+    ctrl_memo_seen(c->memo, inf_rec_namespace(rec), ctrl_job_run(rec), inf_rec_name(rec), j->uid);
     job_enqueue(c, rec);
 }
 
@@ -395,29 +428,31 @@ static void job_deleted(void *ud, const void *rec)
     job_enqueue(c, rec);
 }
 
-/* A pod names its Job; the Job names its run. A pod whose Job is not cached
- * yet is skipped: the Job's own event will enqueue the run. */
+/* A pod names its run by label, and keeps it when its Job is gone: the
+ * run (normally one) whose label value that is decides what the pod is. */
 static void pod_enqueue(struct ctrl *c, const void *rec)
 {
-    const char *job = ctrl_pod_job(rec);
-    if (!job[0])
-        return;
-    const struct ctrl_job *j = inf_get(c->inf[CTRL_INF_JOBS], inf_rec_namespace(rec), job);
-    if (j)
-        job_enqueue(c, j);
+    size_t len;
+    const char *ns = inf_rec_namespace(rec);
+    const char *names = ctrl_idx_get(c->runs_by_label, ns, ctrl_pod_run(rec), &len);
+    CTRL_IDX_FOREACH(name, names, len)
+    ctrl_enqueue(c, 'r', ns, name);
 }
 
 static void pod_added(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
-    index_add(c->pods_by_job, rec, ctrl_pod_job(rec));
+    index_add(c->pods_by_run, rec, ctrl_pod_run(rec));
     pod_enqueue(c, rec);
 }
 
 static void pod_updated(void *ud, const void *old_rec, const void *new_rec)
 {
     struct ctrl *c = ud;
-    index_move(c->pods_by_job, old_rec, ctrl_pod_job(old_rec), new_rec, ctrl_pod_job(new_rec));
+    const struct ctrl_pod *n = new_rec;
+    index_move(c->pods_by_run, old_rec, ctrl_pod_run(old_rec), new_rec, ctrl_pod_run(new_rec));
+    if (n->deleting)
+        ctrl_deleted_forget(c, ctrl_pod_uid(n)); /* the cache shows it now */
     if (!pod_same(old_rec, new_rec))
         pod_enqueue(c, new_rec);
 }
@@ -425,7 +460,8 @@ static void pod_updated(void *ud, const void *old_rec, const void *new_rec)
 static void pod_deleted(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
-    ctrl_idx_del(c->pods_by_job, inf_rec_namespace(rec), ctrl_pod_job(rec), inf_rec_name(rec));
+    ctrl_idx_del(c->pods_by_run, inf_rec_namespace(rec), ctrl_pod_run(rec), inf_rec_name(rec));
+    ctrl_deleted_forget(c, ctrl_pod_uid(rec));
     pod_enqueue(c, rec);
 }
 

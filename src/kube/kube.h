@@ -200,6 +200,9 @@ struct kube_delete_opts {
 };
 int kube_delete(struct kube_client *c, const struct kube_resource *res, const char *ns,
                 const char *name, const struct kube_delete_opts *opts, kube_cb cb, void *ud);
+/* DELETE with a DeleteOptions body built by the caller (NULL: none). */
+int kube_delete_body(struct kube_client *c, const struct kube_resource *res, const char *ns,
+                     const char *name, struct json_object *body, kube_cb cb, void *ud);
 
 /* Watch: GET {collection}?watch=1, streamed. While the response is 2xx,
  * chunk(ud, data, len) gets the body bytes as they arrive, split anywhere

@@ -226,16 +226,23 @@ int kube_delete(struct kube_client *c, const struct kube_resource *res, const ch
     if (o && o->grace_period_set && o->grace_period_seconds < 0)
         return -EINVAL;
     struct json_object *d = delete_options(o);
-    size_t len = 0;
-    const char *s = d ? serialize(d, &len) : NULL;
-    if (d && !s) {
-        json_object_put(d);
-        return -ENOMEM;
-    }
-    rc = submit(c, KUBE_VERB_DELETE, "DELETE", res, ns, name, NULL, NULL, 0, "application/json", s,
-                len, cb, ud, NULL);
+    rc = kube_delete_body(c, res, ns, name, d, cb, ud);
     json_object_put(d);
     return rc;
+}
+
+int kube_delete_body(struct kube_client *c, const struct kube_resource *res, const char *ns,
+                     const char *name, struct json_object *body, kube_cb cb, void *ud)
+{
+    int rc = check_object(res, ns, name);
+    if (rc < 0)
+        return rc;
+    size_t len = 0;
+    const char *s = body ? serialize(body, &len) : NULL;
+    if (body && !s)
+        return -ENOMEM;
+    return submit(c, KUBE_VERB_DELETE, "DELETE", res, ns, name, NULL, NULL, 0, "application/json",
+                  s, len, cb, ud, NULL);
 }
 
 int kube_watch(struct kube_client *c, const struct kube_resource *res, const char *ns,

@@ -31,6 +31,11 @@ struct ctx {
     int64_t generation, creation_ms, now;
     enum plan_phase old_phase;
     int cancel; /* spec.cancel or status.cancelRequested */
+    /* The uids of every Job this run is known to have created: observed
+     * with this run as controller, accepted creates, status.steps[].jobUID.
+     * Borrowed from the input; a pod is the run's only through these. */
+    const char **job_uids;
+    size_t n_job_uids;
 };
 
 /* One step of a started run, old status merged with what was observed. */
@@ -38,8 +43,10 @@ struct step {
     const struct wf_step *def;
     char job_name[WF_NAME_LEN];
     const struct plan_job *job; /* ours, observed; NULL if none */
+    char job_uid[PLAN_UID_LEN]; /* observed, else accepted create, else status; "" if none */
     int foreign;                /* a Job of that name owned by another: 1 deleting, 2 live */
     int vanished;               /* status recorded a Job that is gone; not yet terminal */
+    int unconfirmed;            /* created, not yet shown by the cache: it may exist */
     enum step_phase old_phase, phase;
     int has_job; /* status records `job` */
     int attempts;
@@ -114,6 +121,24 @@ int plan_job_failed(const struct plan_job *j);    /* Failed or FailureTarget */
 int plan_job_succeeded(const struct plan_job *j); /* Complete or SuccessCriteriaMet */
 int plan_job_done(const struct plan_job *j);      /* Complete or Failed: pods gone */
 int plan_pod_running(const struct plan_pod *p);   /* not Succeeded/Failed */
+
+/* plan_pods.c: which pods are the run's, and deleting the strays. */
+/* Builds c->job_uids (freed by plan_run). */
+void plan_job_uids(struct ctx *c);
+/* The pod's Job is one this run created. */
+int plan_pod_ours(const struct ctx *c, const struct plan_pod *p);
+/* The observed Job of this run with that uid, or NULL. */
+const struct plan_job *plan_job_by_uid(const struct ctx *c, const char *uid);
+/* The accepted create of that Job name, or NULL. */
+const struct plan_created *plan_created_named(const struct ctx *c, const char *name);
+/* Pods of the run not yet finished and tied to the Job with that uid. */
+size_t plan_pods_running(const struct ctx *c, const char *job_uid);
+/* Pods of the run that ever ran for the Job with that uid. */
+size_t plan_pods_of(const struct ctx *c, const char *job_uid);
+/* DELETE_POD for every live pod of the run whose Job is gone, being
+ * deleted, or deleted by a DELETE_JOB already in c->out. Call after the
+ * plan's DELETE_JOBs are added. */
+void plan_delete_pods(struct ctx *c);
 
 /* plan_finish.c: terminal runs, and runs turning terminal in this plan. */
 void plan_finished(struct ctx *c, enum plan_phase phase, int64_t completion_ms);

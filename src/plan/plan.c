@@ -34,7 +34,7 @@ int plan_phase_terminal(enum plan_phase p)
 
 const char *plan_kind_name(enum plan_kind k)
 {
-    static const char *const names[] = {"PATCH_STATUS", "DELETE_JOB", "CREATE_JOB",
+    static const char *const names[] = {"PATCH_STATUS", "DELETE_JOB", "DELETE_POD", "CREATE_JOB",
                                         "CANCEL_RUN",   "DELETE_RUN", "EVENT"};
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
@@ -169,7 +169,8 @@ struct json_object *plan_delete_options(const char *propagation, const char *uid
     struct json_object *o = plan_jobj();
     plan_put(o, "apiVersion", plan_jstr("v1"));
     plan_put(o, "kind", plan_jstr("DeleteOptions"));
-    plan_put(o, "propagationPolicy", plan_jstr(propagation));
+    if (propagation)
+        plan_put(o, "propagationPolicy", plan_jstr(propagation));
     if (uid && *uid) {
         struct json_object *pre = plan_jobj();
         plan_put(pre, "uid", plan_jstr(uid));
@@ -222,6 +223,7 @@ int plan_run(const struct plan_input *in, struct plan *out)
     c.workflow = plan_get_str(plan_get(c.spec, "workflowRef"), "name");
     c.old_phase = plan_phase_parse(plan_get_str(c.status, "phase"));
     c.cancel = plan_get_bool(c.spec, "cancel") || plan_get_bool(c.status, "cancelRequested");
+    plan_job_uids(&c);
 
     if (plan_phase_terminal(c.old_phase))
         plan_terminal(&c);
@@ -230,5 +232,6 @@ int plan_run(const struct plan_input *in, struct plan *out)
     else
         plan_progress(&c);
     order_actions(out);
+    free((void *)c.job_uids);
     return 0;
 }

@@ -47,7 +47,7 @@
  *
  * The writes of one plan are independent: any subset may be lost (crash,
  * 409) or land in any order, and the next plan repairs it. They are listed
- * PATCH_STATUS, DELETE_JOB..., CREATE_JOB..., CANCEL_RUN..., DELETE_RUN...,
+ * PATCH_STATUS, DELETE_JOB..., DELETE_POD..., CREATE_JOB..., CANCEL_RUN..., DELETE_RUN...,
  * then EVENT...; send events only after the status write succeeded (or
  * when the plan has none).
  *
@@ -111,9 +111,14 @@ enum plan_pod_phase {
     PLAN_POD_UNKNOWN
 };
 
-/* A child Pod as the cache keeps it. */
+/* A Pod labelled with the run, as the cache keeps it. It is the run's only
+ * if controller_uid is the uid of a Job the run created: the label alone
+ * proves nothing (anyone may set it), and a pod outlives its Job when the
+ * Job is deleted with --cascade=orphan or the garbage collector misses it. */
 struct plan_pod {
     char name[PLAN_OBJ_LEN];
+    char uid[PLAN_UID_LEN];
+    char controller_uid[PLAN_UID_LEN]; /* its Job's uid (ownerReference, else label) */
     char step[PLAN_SHORT_LEN];
     char job[PLAN_SHORT_LEN];
     enum plan_pod_phase phase;
@@ -153,21 +158,50 @@ void plan_copy_trunc(char *dst, size_t cap, const char *s);
 int plan_time_parse(const char *s, int64_t *ms);
 void plan_time_format(int64_t ms, char out[32]);
 
+/* A Job create the API server accepted (201, or 409 for a Job this run
+ * owns), remembered by the executor until the run's status records the
+ * uid: the proof that the step's Job exists or existed, whatever the lag
+ * of the status write or of the Job watch. */
+struct plan_created {
+    char name[PLAN_SHORT_LEN];
+    char uid[PLAN_UID_LEN];
+    unsigned seen : 1; /* the Job cache showed it (it may be gone since) */
+};
+
+/* A Job create the API server refused, remembered by the executor. */
+struct plan_refusal {
+    char step[PLAN_SHORT_LEN];
+    unsigned permanent : 1; /* a 4xx that retrying cannot fix */
+    long code;              /* HTTP status, 0 for a transport error */
+    char reason[PLAN_REASON_LEN]; /* JobRejected, JobConflict, or the server's */
+    char message[PLAN_MSG_LEN];
+    int64_t first_ms; /* first failure of this kind */
+    uint32_t count;
+};
+
+/* How long transient create failures go on before the step says so. */
+#define PLAN_CREATE_REPORT_MS 30000
+
 struct plan_input {
     struct json_object *run;      /* the WorkflowRun; required */
     struct json_object *workflow; /* the Workflow, or NULL if not found */
-    const struct plan_job *jobs;  /* Jobs labelled with this run */
+    const struct plan_job *jobs;  /* Jobs whose controller is a run of this name */
     size_t n_jobs;
-    const struct plan_pod *pods; /* their Pods */
+    const struct plan_pod *pods; /* Pods labelled with this run */
     size_t n_pods;
     const struct plan_sibling *siblings; /* same Workflow, this run excluded */
     size_t n_siblings;
     int64_t now_ms;
+    const struct plan_created *created; /* see struct plan_created */
+    size_t n_created;
+    const struct plan_refusal *refusals;
+    size_t n_refusals;
 };
 
 enum plan_kind {
     PLAN_PATCH_STATUS = 0,
     PLAN_DELETE_JOB,
+    PLAN_DELETE_POD,
     PLAN_CREATE_JOB,
     PLAN_CANCEL_RUN,
     PLAN_DELETE_RUN,
@@ -183,9 +217,17 @@ const char *plan_kind_name(enum plan_kind k);
  *  DELETE_JOB    DeleteOptions: propagationPolicy Foreground (pods get
  *                SIGTERM and the Job stays visible until they are gone),
  *                preconditions.uid. 404 counts as done.
+ *  DELETE_POD    DeleteOptions with preconditions.uid, for a live pod of
+ *                this run whose Job is gone or going. If `job` is set, a
+ *                DELETE_JOB of that Job is in the same plan: send the pod's
+ *                only once that one was answered 2xx, 404 or 409 (a Job
+ *                with a deletionTimestamp makes no new pod). 404 and 409
+ *                count as done.
  *  CREATE_JOB    the Job. 409 counts as done only if the existing Job's
- *                controller ownerReference uid is this run's uid.
- *  CANCEL_RUN    merge patch {"spec":{"cancel":true}} for run `name`.
+ *                controller ownerReference uid is this run's uid. A refusal
+ *                is reported back through plan_input.refusals.
+ *  CANCEL_RUN    merge patch {"spec":{"cancel":true},"metadata":{"uid":..}}
+ *                for run `name` (the uid makes it conditional).
  *  DELETE_RUN    DeleteOptions: propagationPolicy Background,
  *                preconditions.uid. 404 counts as done.
  *  EVENT         no body: type, reason, message; regarding the run,
@@ -195,6 +237,7 @@ struct plan_action {
     char name[PLAN_OBJ_LEN]; /* Job or run; related Job for EVENT */
     char uid[PLAN_UID_LEN];  /* precondition for deletes and CANCEL_RUN */
     char step[PLAN_SHORT_LEN];
+    char job[PLAN_SHORT_LEN]; /* DELETE_POD: the Job deleted first, or "" */
     struct json_object *body; /* owned; NULL for EVENT */
     char type[8];             /* EVENT: "Normal" or "Warning" */
     char reason[PLAN_REASON_LEN];

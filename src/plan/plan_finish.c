@@ -44,9 +44,10 @@ static void delete_run(struct ctx *c, const char *name, const char *uid)
     a->body = plan_delete_options("Background", uid);
 }
 
-/* Deletes every unfinished Job of this run not already being deleted;
- * 1 while any of its Jobs or pods is still around and busy. A finished
- * run can only meet one through a create that showed up after the end. */
+/* Deletes every unfinished Job of this run not already being deleted, and
+ * the live pods of its Jobs that are gone or going; 1 while any of its
+ * Jobs or pods is still around and busy. A finished run can only meet one
+ * through a create that showed up after the end. */
 int plan_sweep(struct ctx *c)
 {
     int busy = 0;
@@ -63,8 +64,9 @@ int plan_sweep(struct ctx *c)
         snprintf(a->step, sizeof a->step, "%s", j->step);
         a->body = plan_delete_options("Foreground", j->uid);
     }
+    plan_delete_pods(c);
     for (size_t i = 0; i < c->in->n_pods; i++)
-        busy |= plan_pod_running(&c->in->pods[i]);
+        busy |= plan_pod_running(&c->in->pods[i]) && plan_pod_ours(c, &c->in->pods[i]);
     return busy;
 }
 

@@ -149,7 +149,8 @@ static void schedule(struct run *r, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
         struct step *s = &r->steps[i];
-        if (s->phase != SP_PENDING || s->job || s->foreign)
+        /* has_job: created once, never again, even if it vanished */
+        if (s->phase != SP_PENDING || s->job || s->has_job || s->foreign)
             continue;
         const struct step *blocking = NULL;
         int ready = 1;
@@ -182,20 +183,48 @@ static void teardown(struct run *r)
         struct step *s = &r->steps[i];
         const struct plan_job *j = s->job;
         if (!plan_step_terminal(s->phase)) {
-            int started = j || s->phase == SP_RUNNING;
+            int started = j || s->has_job || s->phase == SP_RUNNING;
             stopped_message(r, started ? "stopped" : "not started", msg, sizeof msg);
             s->phase = started ? SP_CANCELLED : SP_SKIPPED;
             s->completion_ms = r->c->now;
             snprintf(s->reason, sizeof s->reason, "%s", cause_reason(r->trigger));
             snprintf(s->message, sizeof s->message, "%s", msg);
         }
-        if (j && !j->deleting && !plan_job_failed(j) && !plan_job_succeeded(j)) {
+        /* An accepted create the cache does not show yet is deleted by
+         * its name and uid: it exists, or the 404 says it is gone. */
+        int live = j ? !j->deleting && !plan_job_failed(j) && !plan_job_succeeded(j)
+                     : s->unconfirmed && s->job_uid[0];
+        if (live) {
             struct plan_action *a = plan_add(r->c->out, PLAN_DELETE_JOB);
-            snprintf(a->name, sizeof a->name, "%s", j->name);
-            snprintf(a->uid, sizeof a->uid, "%s", j->uid);
+            snprintf(a->name, sizeof a->name, "%s", s->job_name);
+            snprintf(a->uid, sizeof a->uid, "%s", s->job_uid);
             snprintf(a->step, sizeof a->step, "%s", s->def->name);
-            a->body = plan_delete_options("Foreground", j->uid);
+            a->body = plan_delete_options("Foreground", s->job_uid);
         }
+    }
+}
+
+/* No main step's Job was ever created: a cancel then has nothing to stop
+ * and nothing for finally steps to clean up. */
+static int nothing_started(const struct run *r)
+{
+    for (size_t i = 0; i < r->spec->n_main; i++)
+        if (r->steps[i].job || r->steps[i].has_job)
+            return 0;
+    return 1;
+}
+
+static void skip_finally(struct run *r)
+{
+    for (size_t i = r->spec->n_main; i < r->n; i++) {
+        struct step *s = &r->steps[i];
+        if (plan_step_terminal(s->phase))
+            continue;
+        s->phase = SP_SKIPPED;
+        s->completion_ms = r->c->now;
+        snprintf(s->reason, sizeof s->reason, "%s", R_CANCELLED);
+        snprintf(s->message, sizeof s->message,
+                 "not started because the run was cancelled before any step started");
     }
 }
 
@@ -205,15 +234,13 @@ static int quiet(const struct run *r, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
         const struct step *s = &r->steps[i];
-        if (!plan_step_terminal(s->phase) || s->foreign == 1)
+        if (!plan_step_terminal(s->phase) || s->foreign == 1 || s->unconfirmed)
             return 0;
         if (s->job && (s->job->deleting || !plan_job_done(s->job)))
             return 0;
-        for (size_t k = 0; k < r->c->in->n_pods; k++) {
-            const struct plan_pod *p = &r->c->in->pods[k];
-            if (plan_pod_running(p) && strcmp(p->job, s->job_name) == 0)
-                return 0;
-        }
+        /* its pods, whether or not their Job is still there */
+        if (plan_pods_running(r->c, s->job_uid))
+            return 0;
     }
     return 1;
 }
@@ -234,8 +261,8 @@ static void stuck_pods(struct run *r, struct draft *d)
     for (size_t k = 0; k < c->in->n_pods; k++) {
         const struct plan_pod *p = &c->in->pods[k];
         int main_pod = 0;
-        for (size_t i = 0; i < r->spec->n_main && !main_pod; i++)
-            main_pod = strcmp(p->job, r->steps[i].job_name) == 0;
+        for (size_t i = 0; i < r->spec->n_main && !main_pod && p->controller_uid[0]; i++)
+            main_pod = strcmp(p->controller_uid, r->steps[i].job_uid) == 0;
         if (!main_pod || !p->deleting)
             continue;
         int64_t at = p->deletion_deadline_ms + PLAN_STUCK_AFTER_MS;
@@ -406,8 +433,11 @@ void plan_progress(struct ctx *c)
             teardown(&r);
         else
             schedule(&r, 0, n_main);
+        plan_delete_pods(c);
         int main_quiet = quiet(&r, 0, n_main);
-        if (main_quiet)
+        if (main_quiet && r.trigger == CAUSE_CANCELLED && nothing_started(&r))
+            skip_finally(&r);
+        else if (main_quiet)
             schedule(&r, n_main, r.n);
         /* A finally step failing first is a cause too (it may just have). */
         if (r.cause == CAUSE_NONE)

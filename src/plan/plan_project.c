@@ -254,6 +254,15 @@ int plan_pod_from_json(struct json_object *pod, struct plan_pod *out)
     if (!job)
         job = controller_ref(meta, "name");
     plan_copy_trunc(p.job, sizeof p.job, job);
+    plan_copy_trunc(p.uid, sizeof p.uid, plan_get_str(meta, "uid"));
+    /* The ownerReference goes when the Job is deleted with the orphan
+     * policy; the label the Job controller set stays. */
+    const char *juid = controller_ref(meta, "uid");
+    if (!juid)
+        juid = label(meta, "batch.kubernetes.io/controller-uid");
+    if (!juid)
+        juid = label(meta, "controller-uid");
+    plan_copy_trunc(p.controller_uid, sizeof p.controller_uid, juid);
     p.phase = pod_phase(plan_get_str(st, "phase"));
     p.deletion_deadline_ms = plan_get_time(meta, "deletionTimestamp");
     p.deleting = plan_get(meta, "deletionTimestamp") != NULL;

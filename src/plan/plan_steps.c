@@ -44,6 +44,7 @@ static void load_old(struct step *s, struct json_object *old_steps)
     }
     s->old_phase = plan_step_phase_parse(plan_get_str(e, "phase"));
     s->has_job = plan_get_str(e, "job") != NULL;
+    plan_copy_trunc(s->job_uid, sizeof s->job_uid, plan_get_str(e, "jobUID"));
     struct json_object *v = plan_get(e, "attempts");
     s->attempts = v ? json_object_get_int(v) : 0;
     s->start_ms = plan_get_time(e, "startTime");
@@ -69,17 +70,18 @@ static void find_job(const struct ctx *c, struct step *s)
             continue;
         }
         s->job = j;
+        plan_copy_trunc(s->job_uid, sizeof s->job_uid, j->uid);
     }
 }
 
 /* The most telling terminated pod of a Job: a non-zero exit first, then
  * the latest to finish, then by name so the choice is deterministic. */
-static const struct plan_pod *best_pod(const struct ctx *c, const char *job)
+static const struct plan_pod *best_pod(const struct ctx *c, const char *job_uid)
 {
     const struct plan_pod *best = NULL;
     for (size_t i = 0; i < c->in->n_pods; i++) {
         const struct plan_pod *p = &c->in->pods[i];
-        if (!p->terminated || strcmp(p->job, job) != 0)
+        if (!p->terminated || strcmp(p->controller_uid, job_uid) != 0)
             continue;
         if (best) {
             int pf = p->exit_code != 0, bf = best->exit_code != 0;
@@ -102,7 +104,7 @@ static void trim(char *s)
 
 static void failure_details(const struct ctx *c, struct step *s, const struct plan_job *j)
 {
-    const struct plan_pod *p = best_pod(c, j->name);
+    const struct plan_pod *p = best_pod(c, j->uid);
     if (p) {
         s->has_exit = 1;
         s->exit_code = p->exit_code;
@@ -127,6 +129,46 @@ static void set_terminal(struct step *s, enum step_phase ph, int64_t when, const
     snprintf(s->message, sizeof s->message, "%s", message);
 }
 
+/* Pods started for the step: never less than before. The Job's counters
+ * lag its finished condition, and kwok or the kubelet may drop a pod from
+ * the cache before the counters catch up, so the larger of the two. */
+static void count_attempts(const struct ctx *c, struct step *s)
+{
+    const struct plan_job *j = s->job;
+    int n = j ? j->active + j->succeeded + j->failed_pods : 0;
+    int pods = (int)plan_pods_of(c, s->job_uid);
+    if (pods > n)
+        n = pods;
+    if (n > s->attempts)
+        s->attempts = n;
+}
+
+/* A create the API server refused: permanent refusals fail the step;
+ * transient ones are retried and, after a while, said in the step. */
+static void refused(const struct ctx *c, struct step *s)
+{
+    const struct plan_refusal *f = NULL;
+    for (size_t i = 0; i < c->in->n_refusals && !f; i++)
+        if (strcmp(c->in->refusals[i].step, s->def->name) == 0)
+            f = &c->in->refusals[i];
+    if (!f)
+        return;
+    char msg[PLAN_EVENT_MSG_LEN]; /* cut to PLAN_MSG_LEN in the step */
+    char code[24] = "";
+    if (f->code)
+        snprintf(code, sizeof code, " (HTTP %ld)", f->code);
+    if (f->permanent) {
+        snprintf(msg, sizeof msg, "the API server refused job \"%s\"%s: %s", s->job_name, code,
+                 f->message);
+        set_terminal(s, SP_FAILED, c->now, f->reason[0] ? f->reason : "JobRejected", msg);
+    } else if (c->now - f->first_ms >= PLAN_CREATE_REPORT_MS) {
+        snprintf(msg, sizeof msg, "creating job \"%s\" failed %u times%s, still retrying: %s",
+                 s->job_name, f->count, code, f->message);
+        snprintf(s->reason, sizeof s->reason, "JobCreateFailing");
+        plan_copy_trunc(s->message, sizeof s->message, msg);
+    }
+}
+
 void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step *def,
                        struct json_object *old_steps)
 {
@@ -136,18 +178,23 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
         s->job_name[0] = '\0';
     load_old(s, old_steps);
     find_job(c, s);
+    const struct plan_created *made = s->job ? NULL : plan_created_named(c, s->job_name);
+    if (made)
+        plan_copy_trunc(s->job_uid, sizeof s->job_uid, made->uid);
     s->phase = s->old_phase;
     const struct plan_job *j = s->job;
     char msg[PLAN_MSG_LEN];
+    count_attempts(c, s);
     if (plan_step_terminal(s->old_phase)) {
         /* Late pod details only fill in what is missing. */
         if (s->old_phase == SP_FAILED && !s->has_exit && j && plan_job_failed(j))
             failure_details(c, s, j);
         return;
     }
+    /* What a step still going says is worked out afresh each time. */
+    s->reason[0] = s->message[0] = '\0';
     if (j) {
         s->has_job = 1;
-        s->attempts = j->active + j->succeeded + j->failed_pods;
         if (j->start_ms)
             s->start_ms = j->start_ms;
         int64_t done = j->completion_ms ? j->completion_ms : c->now;
@@ -163,10 +210,19 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
     } else if (s->foreign == 2) {
         snprintf(msg, sizeof msg, "job \"%s\" exists but is not owned by this run", s->job_name);
         set_terminal(s, SP_FAILED, c->now, "JobConflict", msg);
-    } else if (s->has_job) {
+    } else if (made && !made->seen) {
+        /* Created, and the Job watch has not caught up: it exists (or is
+         * being deleted), so it is neither created again nor missed. */
+        s->has_job = 1;
+        s->unconfirmed = 1;
+    } else if (s->has_job || made) {
         /* Its Job is gone: a failure unless a teardown deleted it (the
-         * status saying so may have been lost); plan_progress decides. */
+         * status saying so may have been lost); plan_progress decides. A
+         * Job is created once per step: never again after this. */
+        s->has_job = 1;
         s->vanished = 1;
+    } else {
+        refused(c, s);
     }
 }
 
@@ -199,6 +255,8 @@ struct json_object *plan_step_json(const struct step *s)
     plan_put(e, "phase", plan_jstr(plan_step_phase_name(s->phase)));
     if (s->has_job) {
         plan_put(e, "job", plan_jstr(s->job_name));
+        if (s->job_uid[0])
+            plan_put(e, "jobUID", plan_jstr(s->job_uid));
         plan_put(e, "attempts", plan_jint(s->attempts));
     }
     plan_put_time(e, "startTime", s->start_ms);

@@ -80,6 +80,10 @@ struct world {
     size_t n_pods;
     struct plan_sibling sibs[MAXS];
     size_t n_sibs;
+    struct plan_created created[MAXJ]; /* the executor's memo, when a test sets it */
+    size_t n_created;
+    struct plan_refusal refusals[MAXJ];
+    size_t n_refusals;
     int64_t now;
     int rv;
     int grace_s;
@@ -271,8 +275,10 @@ static void check_plan(struct world *w)
 
 HARNESS void plan(struct world *w)
 {
-    struct plan_input in = {w->run,    w->workflow, w->jobs,   w->n_jobs, w->pods,
-                            w->n_pods, w->sibs,     w->n_sibs, w->now};
+    struct plan_input in = {w->run,    w->workflow, w->jobs,       w->n_jobs,
+                            w->pods,   w->n_pods,   w->sibs,       w->n_sibs,
+                            w->now,    w->created,  w->n_created,  w->refusals,
+                            w->n_refusals};
     CHECK_INT(plan_run(&in, &w->plan), 0);
     check_plan(w);
 }
@@ -328,6 +334,14 @@ static void apply_action(struct world *w, const struct plan_action *a)
     }
     case PLAN_DELETE_JOB:
         delete_job(w, a->name);
+        break;
+    case PLAN_DELETE_POD:
+        for (size_t i = 0; i < w->n_pods; i++)
+            if (strcmp(w->pods[i].name, a->name) == 0 && !w->pods[i].deleting) {
+                CHECK_STR(w->pods[i].uid, a->uid);
+                w->pods[i].deleting = 1;
+                w->pods[i].deletion_deadline_ms = w->now + w->grace_s * SEC;
+            }
         break;
     case PLAN_CANCEL_RUN:
         for (size_t i = 0; i < w->n_sibs; i++)
@@ -410,6 +424,8 @@ static struct plan_pod *add_pod(struct world *w, struct plan_job *j, const char 
     memset(p, 0, sizeof *p);
     snprintf(p->name, sizeof p->name, "%s-%c%zu", j->name, 'p', w->n_pods);
     snprintf(p->job, sizeof p->job, "%s", j->name);
+    snprintf(p->uid, sizeof p->uid, "pod-uid-%zu", w->n_pods);
+    snprintf(p->controller_uid, sizeof p->controller_uid, "%s", j->uid);
     snprintf(p->step, sizeof p->step, "%s", step);
     p->phase = PLAN_POD_RUNNING;
     return p;

@@ -1,0 +1,259 @@
+/* What this process learned from its own Job creates that the caches and
+ * the run's status may not show yet, per run: the creates the API server
+ * accepted (with the new Job's uid) and the ones it refused.
+ *
+ * An accepted create is the proof that the step's Job exists or existed.
+ * The status records it at most a second later (status writes are
+ * coalesced) and the Job watch a few milliseconds later; a Job deleted in
+ * between would otherwise look never created, and be created again. So a
+ * record stays until the run's cached status carries the Job's uid. A
+ * refusal stays until the step's status is terminal, or a create of that
+ * step succeeds. Lost on restart by design: the status holds what matters
+ * by then, and a refused create is simply refused again. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrl/ctrl-internal.h"
+
+/* An unconfirmed create the watch never showed (a relist can skip a Job
+ * created and deleted while the watch was down) counts as seen, i.e.
+ * gone, after this long. */
+#define MEMO_UNSEEN_MS 30000
+
+struct made {
+    struct plan_created pc;
+    uint64_t at; /* uv_now() of the create */
+};
+
+struct memo {
+    struct made *made;
+    size_t n_made;
+    struct plan_refusal *ref;
+    size_t n_ref;
+    char key[]; /* "ns/run": the table's key */
+};
+
+struct ctrl_memo {
+    struct lh_table *t;
+    unsigned dels;
+};
+
+static void memo_free(struct lh_entry *e)
+{
+    struct memo *m = (struct memo *)lh_entry_v(e);
+    free(m->made);
+    free(m->ref);
+    free(m);
+}
+
+struct ctrl_memo *ctrl_memo_new(void)
+{
+    struct ctrl_memo *m = calloc(1, sizeof *m);
+    if (m && !(m->t = lh_kchar_table_new(64, memo_free))) {
+        free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+void ctrl_memo_free(struct ctrl_memo *m)
+{
+    if (!m)
+        return;
+    lh_table_free(m->t);
+    free(m);
+}
+
+static struct memo *find(const struct ctrl_memo *m, const char *ns, const char *run)
+{
+    char key[CTRL_KEY_LEN];
+    struct memo *x;
+    snprintf(key, sizeof key, "%s/%s", ns, run);
+    return lh_table_lookup_ex(m->t, key, (void **)&x) ? x : NULL;
+}
+
+static struct memo *get(struct ctrl_memo *m, const char *ns, const char *run)
+{
+    struct memo *x = find(m, ns, run);
+    if (x)
+        return x;
+    size_t len = strlen(ns) + 1 + strlen(run) + 1;
+    if (len > CTRL_KEY_LEN || !(x = calloc(1, sizeof *x + len)))
+        return NULL;
+    snprintf(x->key, len, "%s/%s", ns, run);
+    if (lh_table_insert(m->t, x->key, x) != 0) {
+        free(x);
+        return NULL;
+    }
+    return x;
+}
+
+static void drop_if_empty(struct ctrl_memo *m, struct memo *x)
+{
+    if (!x->n_made && !x->n_ref)
+        ctrl_lh_delete(m->t, x->key, &m->dels); /* frees x */
+}
+
+int ctrl_memo_created(struct ctrl_memo *m, const char *ns, const char *run, const char *job,
+                      const char *uid, uint64_t now)
+{
+    if (!uid[0])
+        return -EINVAL;
+    struct memo *x = get(m, ns, run);
+    if (!x)
+        return -ENOMEM;
+    for (size_t i = 0; i < x->n_made; i++)
+        if (strcmp(x->made[i].pc.name, job) == 0) {
+            plan_copy_trunc(x->made[i].pc.uid, sizeof x->made[i].pc.uid, uid);
+            return 0;
+        }
+    struct made *p = realloc(x->made, (x->n_made + 1) * sizeof *p);
+    if (!p) {
+        drop_if_empty(m, x);
+        return -ENOMEM;
+    }
+    x->made = p;
+    p = &x->made[x->n_made++];
+    memset(p, 0, sizeof *p);
+    plan_copy_trunc(p->pc.name, sizeof p->pc.name, job);
+    plan_copy_trunc(p->pc.uid, sizeof p->pc.uid, uid);
+    p->at = now;
+    return 0;
+}
+
+void ctrl_memo_seen(struct ctrl_memo *m, const char *ns, const char *run, const char *job,
+                    const char *uid)
+{
+    struct memo *x = run[0] ? find(m, ns, run) : NULL;
+    for (size_t i = 0; x && i < x->n_made; i++)
+        if (strcmp(x->made[i].pc.name, job) == 0 && strcmp(x->made[i].pc.uid, uid) == 0)
+            x->made[i].pc.seen = 1;
+}
+
+static struct plan_refusal *refusal_of(const struct memo *x, const char *step)
+{
+    for (size_t i = 0; x && i < x->n_ref; i++)
+        if (strcmp(x->ref[i].step, step) == 0)
+            return &x->ref[i];
+    return NULL;
+}
+
+void ctrl_memo_refused(struct ctrl_memo *m, const char *ns, const char *run,
+                       const struct plan_refusal *f)
+{
+    struct memo *x = get(m, ns, run);
+    if (!x)
+        return; /* out of memory: the create is simply retried */
+    struct plan_refusal *old = refusal_of(x, f->step);
+    if (old) {
+        /* a new kind of failure starts its own clock */
+        int64_t first = old->permanent == f->permanent ? old->first_ms : f->first_ms;
+        uint32_t count = old->count + 1;
+        *old = *f;
+        old->first_ms = first;
+        old->count = count;
+        return;
+    }
+    struct plan_refusal *p = realloc(x->ref, (x->n_ref + 1) * sizeof *p);
+    if (!p) {
+        drop_if_empty(m, x);
+        return;
+    }
+    x->ref = p;
+    p[x->n_ref] = *f;
+    p[x->n_ref++].count = 1;
+}
+
+void ctrl_memo_accepted(struct ctrl_memo *m, const char *ns, const char *run, const char *step)
+{
+    struct memo *x = find(m, ns, run);
+    struct plan_refusal *f = refusal_of(x, step);
+    if (!f)
+        return;
+    *f = x->ref[--x->n_ref];
+    drop_if_empty(m, x);
+}
+
+int ctrl_memo_get(struct ctrl_memo *m, const char *ns, const char *run, uint64_t now,
+                  struct plan_created **created, size_t *n_created, struct plan_refusal **ref,
+                  size_t *n_ref)
+{
+    struct memo *x = find(m, ns, run);
+    *created = NULL;
+    *ref = NULL;
+    *n_created = *n_ref = 0;
+    if (!x)
+        return 0;
+    if (x->n_made && !(*created = calloc(x->n_made, sizeof **created)))
+        return -ENOMEM;
+    if (x->n_ref && !(*ref = calloc(x->n_ref, sizeof **ref))) {
+        free(*created);
+        *created = NULL;
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < x->n_made; i++) {
+        if (now > x->made[i].at + MEMO_UNSEEN_MS)
+            x->made[i].pc.seen = 1;
+        (*created)[i] = x->made[i].pc;
+    }
+    memcpy(*ref, x->ref, x->n_ref * sizeof **ref);
+    *n_created = x->n_made;
+    *n_ref = x->n_ref;
+    return 0;
+}
+
+/* status.steps[] entry of that step name, or NULL. */
+static struct json_object *status_step(struct json_object *steps, const char *key,
+                                       const char *value)
+{
+    size_t n = json_object_is_type(steps, json_type_array) ? json_object_array_length(steps) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(steps, i), *v = NULL;
+        if (json_object_object_get_ex(e, key, &v) && json_object_is_type(v, json_type_string) &&
+            strcmp(json_object_get_string(v), value) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+static int terminal_step(struct json_object *e)
+{
+    struct json_object *v = NULL;
+    if (!e || !json_object_object_get_ex(e, "phase", &v))
+        return 0;
+    const char *p = json_object_get_string(v);
+    return p && (strcmp(p, "Succeeded") == 0 || strcmp(p, "Failed") == 0 ||
+                 strcmp(p, "Cancelled") == 0 || strcmp(p, "Skipped") == 0);
+}
+
+void ctrl_memo_settle(struct ctrl_memo *m, const char *ns, const char *run,
+                      struct json_object *status)
+{
+    struct memo *x = find(m, ns, run);
+    if (!x)
+        return;
+    struct json_object *steps = NULL;
+    if (status)
+        json_object_object_get_ex(status, "steps", &steps);
+    for (size_t i = x->n_made; i-- > 0;)
+        if (status_step(steps, "jobUID", x->made[i].pc.uid))
+            x->made[i] = x->made[--x->n_made];
+    for (size_t i = x->n_ref; i-- > 0;)
+        if (terminal_step(status_step(steps, "name", x->ref[i].step)))
+            x->ref[i] = x->ref[--x->n_ref];
+    drop_if_empty(m, x);
+}
+
+void ctrl_memo_forget(struct ctrl_memo *m, const char *ns, const char *run)
+{
+    struct memo *x = find(m, ns, run);
+    if (x)
+        ctrl_lh_delete(m->t, x->key, &m->dels);
+}
+
+size_t ctrl_memo_runs(const struct ctrl_memo *m)
+{
+    return (size_t)m->t->count;
+}

@@ -1,0 +1,133 @@
+/* plan_pods.c - which pods belong to a run, and deleting those whose Job
+ * is gone or going.
+ *
+ * A pod is the run's when its Job's uid (the pod's controller
+ * ownerReference, or the label batch.kubernetes.io/controller-uid the Job
+ * controller sets) is the uid of a Job this run created. The run label is
+ * only how pods are found: anyone can set it, so it proves nothing. Pods
+ * are found by the run, not through their Job, because a pod can outlive
+ * its Job: `kubectl delete job --cascade=orphan`, or a garbage collector
+ * that removes a torn-down Job before it has seen the pod the Job
+ * controller just made. Such a pod still runs the step's code, so the run
+ * waits for it and deletes it like a sibling. */
+#include "plan/plan.h"
+#include "plan/plan-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void add_uid(const char **uids, size_t *n, const char *uid)
+{
+    if (!uid || !uid[0])
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(uids[i], uid) == 0)
+            return;
+    uids[(*n)++] = uid;
+}
+
+void plan_job_uids(struct ctx *c)
+{
+    struct json_object *steps = plan_get(c->status, "steps");
+    size_t n_steps = json_object_is_type(steps, json_type_array) ? json_object_array_length(steps)
+                                                                  : 0;
+    const char **uids = calloc(c->in->n_jobs + c->in->n_created + n_steps + 1, sizeof *uids);
+    if (!uids)
+        abort();
+    size_t n = 0;
+    for (size_t i = 0; i < c->in->n_jobs; i++)
+        if (strcmp(c->in->jobs[i].controller_uid, c->uid) == 0)
+            add_uid(uids, &n, c->in->jobs[i].uid);
+    for (size_t i = 0; i < c->in->n_created; i++)
+        add_uid(uids, &n, c->in->created[i].uid);
+    for (size_t i = 0; i < n_steps; i++)
+        add_uid(uids, &n, plan_get_str(json_object_array_get_idx(steps, i), "jobUID"));
+    c->job_uids = uids;
+    c->n_job_uids = n;
+}
+
+int plan_pod_ours(const struct ctx *c, const struct plan_pod *p)
+{
+    for (size_t i = 0; p->controller_uid[0] && i < c->n_job_uids; i++)
+        if (strcmp(c->job_uids[i], p->controller_uid) == 0)
+            return 1;
+    return 0;
+}
+
+const struct plan_job *plan_job_by_uid(const struct ctx *c, const char *uid)
+{
+    for (size_t i = 0; uid[0] && i < c->in->n_jobs; i++) {
+        const struct plan_job *j = &c->in->jobs[i];
+        if (strcmp(j->uid, uid) == 0 && strcmp(j->controller_uid, c->uid) == 0)
+            return j;
+    }
+    return NULL;
+}
+
+const struct plan_created *plan_created_named(const struct ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->in->n_created; i++)
+        if (strcmp(c->in->created[i].name, name) == 0)
+            return &c->in->created[i];
+    return NULL;
+}
+
+size_t plan_pods_running(const struct ctx *c, const char *job_uid)
+{
+    size_t n = 0;
+    for (size_t i = 0; job_uid[0] && i < c->in->n_pods; i++) {
+        const struct plan_pod *p = &c->in->pods[i];
+        n += plan_pod_running(p) && strcmp(p->controller_uid, job_uid) == 0;
+    }
+    return n;
+}
+
+size_t plan_pods_of(const struct ctx *c, const char *job_uid)
+{
+    size_t n = 0;
+    for (size_t i = 0; job_uid[0] && i < c->in->n_pods; i++)
+        n += strcmp(c->in->pods[i].controller_uid, job_uid) == 0;
+    return n;
+}
+
+/* The action of this plan of that kind for that uid, or NULL. */
+static const struct plan_action *planned(const struct plan *out, enum plan_kind k,
+                                         const char *uid)
+{
+    for (size_t i = 0; i < out->n; i++)
+        if (out->actions[i].kind == k && strcmp(out->actions[i].uid, uid) == 0)
+            return &out->actions[i];
+    return NULL;
+}
+
+static int created_unseen(const struct ctx *c, const char *uid)
+{
+    for (size_t i = 0; i < c->in->n_created; i++)
+        if (strcmp(c->in->created[i].uid, uid) == 0)
+            return !c->in->created[i].seen;
+    return 0;
+}
+
+void plan_delete_pods(struct ctx *c)
+{
+    for (size_t i = 0; i < c->in->n_pods; i++) {
+        const struct plan_pod *p = &c->in->pods[i];
+        if (p->deleting || !plan_pod_running(p) || !p->uid[0] || !plan_pod_ours(c, p) ||
+            planned(c->out, PLAN_DELETE_POD, p->uid))
+            continue;
+        const struct plan_job *j = plan_job_by_uid(c, p->controller_uid);
+        const struct plan_action *now = j ? planned(c->out, PLAN_DELETE_JOB, j->uid) : NULL;
+        /* A live Job looks after its pods; a Job the cache has not shown
+         * yet may well be live. */
+        if ((j && !j->deleting && !now) || (!j && created_unseen(c, p->controller_uid)))
+            continue;
+        struct plan_action *a = plan_add(c->out, PLAN_DELETE_POD);
+        snprintf(a->name, sizeof a->name, "%s", p->name);
+        snprintf(a->uid, sizeof a->uid, "%s", p->uid);
+        snprintf(a->step, sizeof a->step, "%s", p->step);
+        if (now)
+            plan_copy_trunc(a->job, sizeof a->job, now->name);
+        a->body = plan_delete_options(NULL, p->uid);
+    }
+}
