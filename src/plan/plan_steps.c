@@ -181,6 +181,10 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
     const struct plan_created *made = s->job ? NULL : plan_created_named(c, s->job_name);
     if (made)
         plan_copy_trunc(s->job_uid, sizeof s->job_uid, made->uid);
+    /* Created, and the Job watch has not caught up: it exists (or is
+     * being deleted), so it is neither created again nor missed, and
+     * nothing may count on it being gone, whatever the step's phase. */
+    s->unconfirmed = made && !made->seen;
     s->phase = s->old_phase;
     const struct plan_job *j = s->job;
     char msg[PLAN_MSG_LEN];
@@ -210,11 +214,8 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
     } else if (s->foreign == 2) {
         snprintf(msg, sizeof msg, "job \"%s\" exists but is not owned by this run", s->job_name);
         set_terminal(s, SP_FAILED, c->now, "JobConflict", msg);
-    } else if (made && !made->seen) {
-        /* Created, and the Job watch has not caught up: it exists (or is
-         * being deleted), so it is neither created again nor missed. */
+    } else if (s->unconfirmed) {
         s->has_job = 1;
-        s->unconfirmed = 1;
     } else if (s->has_job || made) {
         /* Its Job is gone: a failure unless a teardown deleted it (the
          * status saying so may have been lost); plan_progress decides. A
