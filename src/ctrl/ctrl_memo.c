@@ -198,7 +198,8 @@ int ctrl_memo_get(struct ctrl_memo *m, const char *ns, const char *run, uint64_t
             x->made[i].pc.seen = 1;
         (*created)[i] = x->made[i].pc;
     }
-    memcpy(*ref, x->ref, x->n_ref * sizeof **ref);
+    if (x->n_ref)
+        memcpy(*ref, x->ref, x->n_ref * sizeof **ref);
     *n_created = x->n_made;
     *n_ref = x->n_ref;
     return 0;
