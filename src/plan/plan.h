@@ -19,9 +19,18 @@
  *    Workflow is never read again.
  *  - a step is Running once its Job is observed (never on the strength of
  *    our own create), Succeeded on Complete/SuccessCriteriaMet, Failed on
- *    FailureTarget/Failed (details from its pod). A recorded Job that
- *    vanished is Cancelled during a teardown, else Failed/JobDeleted. A
- *    terminal step never changes again. The caches must be synced.
+ *    FailureTarget/Failed (details from its pod). A step's Job is created
+ *    once: a step whose status names a Job, or whose create was accepted
+ *    (plan_input.created), never gets another. A recorded Job that
+ *    vanished is Cancelled during a teardown, else Failed/JobDeleted. An
+ *    accepted create the Job cache has not shown is "unconfirmed": it may
+ *    exist, so nothing waits on it being gone. A create refused for good
+ *    (plan_input.refusals) fails the step. A terminal step never changes
+ *    again (but for attempts, which only grow). The caches must be synced.
+ *  - pods are the run's by their Job's uid (status.steps[].jobUID, our
+ *    Jobs, accepted creates), not by label, and stay the run's when the Job
+ *    is gone: every wait below counts them, and a live one whose Job is
+ *    gone or being deleted gets DELETE_POD.
  *  - teardown (FailFast failure, cancel, run deadline): no more main-step
  *    creates, DELETE_JOB every unfinished main-step Job, unstarted steps
  *    Skipped, torn-down steps Cancelled; phase Failing or Cancelling.
@@ -38,7 +47,9 @@
  *    phase (Cancelled only when the cancel came first). If several are
  *    first seen in the same pass: a step failure, then the deadline, then
  *    the cancel. A later cancel or deadline still tears down.
- *  - spec.cancel is latched into status.cancelRequested.
+ *  - spec.cancel is latched into status.cancelRequested. A cancel before
+ *    any main step's Job was created ends the run Cancelled at once, with
+ *    every step Skipped, finally steps included.
  *  - pods still present 30 s after their deletion deadline during
  *    teardown: TeardownStuck=True naming them; the phase stays -ing.
  *  - terminal: DELETE_RUN after ttlSecondsAfterFinished; history limits
