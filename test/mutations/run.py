@@ -181,13 +181,18 @@ class Run:
         # A fresh cluster directory each time: the operator fixture greps its
         # log for sanitizer reports, and a report of the last mutation must
         # not fail the next one.
+        self.stop_cluster()
         shutil.rmtree(os.path.join(self.build, "cluster"), ignore_errors=True)
         t0 = time.monotonic()
         cmd = ["ctest", "--test-dir", self.build, "-R", regex, "-j", str(self.a.test_jobs),
                "--output-on-failure"]
         if self.a.timeout:
             cmd += ["--timeout", str(self.a.timeout)]
-        sh(cmd, log=log)
+        try:
+            sh(cmd, log=log)
+        except KeyboardInterrupt:
+            self.stop_cluster()  # the fixtures' cleanup may not have run
+            raise
         elapsed = time.monotonic() - t0
         with open(log, encoding="utf-8", errors="replace") as f:
             text = f.read()
@@ -197,6 +202,16 @@ class Run:
         if not ran:
             failed.append(("ctest", "no summary: see " + log))
         return elapsed, failed
+
+    def stop_cluster(self):
+        """Stops, by the PIDs they recorded, an operator and a control plane
+        a CTest run left in the build's cluster directory (interrupted)."""
+        d = os.path.join(self.build, "cluster")
+        pids = os.path.join(d, "pids")
+        if not os.path.isdir(pids) or not os.listdir(pids):
+            return
+        sh(["bash", os.path.join(self.tree, "test", "operator.sh"), "kill", d, self.build])
+        sh(["bash", os.path.join(self.tree, "test", "cluster", "down.sh"), d])
 
     def apply(self, m):
         path = os.path.join(self.tree, m["file"])
