@@ -122,12 +122,13 @@ void plan_delete_pods(struct ctx *c)
          * yet may well be live. */
         if ((j && !j->deleting && !now) || (!j && created_unseen(c, p->controller_uid)))
             continue;
+        char after[PLAN_SHORT_LEN]; /* copied: plan_add may move `now` */
+        plan_copy_trunc(after, sizeof after, now ? now->name : "");
         struct plan_action *a = plan_add(c->out, PLAN_DELETE_POD);
         snprintf(a->name, sizeof a->name, "%s", p->name);
         snprintf(a->uid, sizeof a->uid, "%s", p->uid);
         snprintf(a->step, sizeof a->step, "%s", p->step);
-        if (now)
-            plan_copy_trunc(a->job, sizeof a->job, now->name);
+        memcpy(a->job, after, sizeof a->job);
         a->body = plan_delete_options(NULL, p->uid);
     }
 }

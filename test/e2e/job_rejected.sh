@@ -32,7 +32,7 @@ for r in type value; do
 	check "$r-run: the sibling was torn down (Cancelled)" "step_is $r-run sib Cancelled"
 	check "$r-run: finally ran" "step_is $r-run fin Succeeded"
 	check "$r-run: run message names the step" "[[ \"\$(jp wfr/$r-run '{.status.message}')\" == *'step \"bad\" failed'* ]]"
-	check "$r-run: a StepFailed Warning Event says why" "kget events --field-selector involvedObject.name=$r-run,reason=StepFailed -o jsonpath='{.items[*].message}' | grep -q 'refused job'"
+	eventually 20 "$r-run: a StepFailed Warning Event says why" "kget events --field-selector involvedObject.name=$r-run,reason=StepFailed -o jsonpath='{.items[*].message}' | grep -q 'refused job'"
 done
 check "400: the step's message carries the server's words" '[[ "$(step_msg type-run bad)" == *"HTTP 400"* ]]'
 check "422: the step's message names the field" '[[ "$(step_msg value-run bad)" == *"HTTP 422"* && "$(step_msg value-run bad)" == *activeDeadlineSeconds* ]]'
