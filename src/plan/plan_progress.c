@@ -386,6 +386,10 @@ static void broken_snapshot(struct ctx *c, const char *why)
     d.start_ms = plan_get_time(c->status, "startTime");
     d.completion_ms = busy ? 0 : c->now;
     d.cancel_requested = c->cancel;
+    /* Kept as they are: their jobUIDs are what ties the pods to the run. */
+    struct json_object *steps = plan_get(c->status, "steps");
+    if (json_object_is_type(steps, json_type_array))
+        d.steps = plan_jcopy(steps);
     plan_status_commit(c, &d);
     plan_draft_release(&d);
     if (!busy)

@@ -374,6 +374,52 @@ static void test_pod_delete_waits_for_job(void)
     world_free(&w);
 }
 
+/* A snapshot someone broke: what runs is torn down, and a pod whose Job
+ * is already gone still holds the terminal phase until it is gone. */
+static void test_broken_snapshot_orphan(void)
+{
+    struct world w;
+    two_running(&w);
+    drop_job(&w, "a");
+    drop_job(&w, "b"); /* both orphaned: only their pods remain */
+    json_object_object_add(status(&w), "workflowSpec", J("{'steps':'oops'}"));
+    plan(&w);
+    CHECK_INT(plan_count(&w.plan, PLAN_DELETE_POD), 2);
+    apply(&w);
+    CHECK_STR(phase(&w), "Failing");
+    settle(&w);
+    CHECK_STR(phase(&w), "Failing"); /* the pods are terminating */
+    w.n_pods = 0;
+    settle(&w);
+    CHECK_STR(phase(&w), "Failed");
+    world_free(&w);
+}
+
+/* A finished run that meets a live pod of its own (its Job gone) deletes
+ * it; a pod with its label and another Job's uid is left alone. */
+static void test_terminal_run_stray_pod(void)
+{
+    struct world w;
+    world_init(&w, "{'steps':[{'name':'a','image':'x'}]}", NULL);
+    settle(&w);
+    sim_ok(&w, "a");
+    settle(&w);
+    CHECK_STR(phase(&w), "Succeeded");
+    struct plan_job *j = job_of(&w, "a");
+    struct plan_pod *p = add_pod(&w, j, "a"); /* a stray second pod of a's Job */
+    drop_job(&w, "a");
+    struct plan_pod *q = &w.pods[w.n_pods++];
+    *q = *p;
+    snprintf(q->name, sizeof q->name, "not-ours");
+    snprintf(q->uid, sizeof q->uid, "uid-not-ours");
+    snprintf(q->controller_uid, sizeof q->controller_uid, "uid-of-some-job");
+    plan(&w);
+    CHECK(find_action(&w.plan, PLAN_DELETE_POD, w.pods[w.n_pods - 2].name) != NULL);
+    CHECK(find_action(&w.plan, PLAN_DELETE_POD, "not-ours") == NULL);
+    CHECK_STR(phase(&w), "Succeeded"); /* a terminal phase never changes */
+    world_free(&w);
+}
+
 int main(void)
 {
     RUN(test_orphaned_pod);
@@ -387,5 +433,7 @@ int main(void)
     RUN(test_cancel_after_first_job);
     RUN(test_attempts);
     RUN(test_pod_delete_waits_for_job);
+    RUN(test_broken_snapshot_orphan);
+    RUN(test_terminal_run_stray_pod);
     return check_finish();
 }
