@@ -6,7 +6,8 @@
  * The status records it at most a second later (status writes are
  * coalesced) and the Job watch a few milliseconds later; a Job deleted in
  * between would otherwise look never created, and be created again. So a
- * record stays until the run's cached status carries the Job's uid. A
+ * record stays until the run's cached status carries the Job's uid and the
+ * Job cache has shown the Job (or 30 s have passed without it). A
  * refusal stays until the step's status is terminal, or a create of that
  * step succeeds. Lost on restart by design: the status holds what matters
  * by then, and a refused create is simply refused again. */
@@ -238,8 +239,11 @@ void ctrl_memo_settle(struct ctrl_memo *m, const char *ns, const char *run,
     struct json_object *steps = NULL;
     if (status)
         json_object_object_get_ex(status, "steps", &steps);
+    /* Only once the watch showed it too: the status may record a create
+     * the Job cache has not shown yet, and without the record the step
+     * would look deleted rather than not yet seen. */
     for (size_t i = x->n_made; i-- > 0;)
-        if (status_step(steps, "jobUID", x->made[i].pc.uid))
+        if (x->made[i].pc.seen && status_step(steps, "jobUID", x->made[i].pc.uid))
             x->made[i] = x->made[--x->n_made];
     for (size_t i = x->n_ref; i-- > 0;)
         if (terminal_step(status_step(steps, "name", x->ref[i].step)))
