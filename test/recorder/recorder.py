@@ -462,6 +462,7 @@ class Checker:
         """I7: the operator's DELETEs of Jobs and pods carry preconditions
         (and Foreground for Jobs) and hit only children of runs."""
         fails, n = [], 0
+        accepted = {}  # (resource, name, uid) -> DELETEs answered 2xx
         by_name = {}
         for p in self.pods_ever.values():
             by_name.setdefault(("pods", p["name"]), []).append(p["uid"])
@@ -492,6 +493,14 @@ class Checker:
                 owned = [u for u in uids if u in self.jobs and self.jobs[u]["run"]]
             if not owned:
                 fails.append(f"{what} (uid {uid or '?'}): not a child of a run (by its controller)")
+            # The operator remembers a DELETE the server accepted until its
+            # watch shows the deletionTimestamp: it never sends a second.
+            code = (a.get("responseStatus") or {}).get("code", 0)
+            if 200 <= code < 300:
+                key = (res, name, uid or "")
+                accepted[key] = accepted.get(key, 0) + 1
+                if accepted[key] == 2:
+                    fails.append(f"{what}: the operator's second accepted DELETE of that {res[:-1]}")
         return fails, n
 
     def report(self, notes, audit=None):
@@ -521,8 +530,8 @@ class Checker:
         line(not self.i6, "I6 every Job labelled runbook.dev/run is controlled by its WorkflowRun", self.i6)
         if audit is not None:
             fails, n = audit
-            line(not fails, f"I7 the operator's {n} Job/pod DELETEs carry preconditions (Jobs: Foreground) "
-                            "and hit only children of runs", fails)
+            line(not fails, f"I7 the operator's {n} Job/pod DELETEs carry preconditions (Jobs: Foreground), "
+                            "hit only children of runs, and none is repeated once accepted", fails)
         return lines
 
 

@@ -162,12 +162,13 @@ class CheckerTest(unittest.TestCase):
         self.assertIn("never terminal", "\n".join(lines))
 
 
-def audit_entry(verb, resource, name, body, user="op", ns="ns", group=None):
+def audit_entry(verb, resource, name, body, user="op", ns="ns", group=None, code=200, n=0):
     ref = {"resource": resource, "namespace": ns, "name": name}
     if group:
         ref["apiGroup"] = group
-    return {"auditID": f"{verb}-{resource}-{name}-{json.dumps(body)}", "verb": verb, "user": {"username": user},
-            "objectRef": ref, "requestObject": body}
+    return {"auditID": f"{verb}-{resource}-{name}-{json.dumps(body)}-{n}", "verb": verb,
+            "user": {"username": user}, "objectRef": ref, "requestObject": body,
+            "responseStatus": {"code": code}}
 
 
 class AuditTest(unittest.TestCase):
@@ -200,6 +201,17 @@ class AuditTest(unittest.TestCase):
 
     def test_pod_delete_without_precondition(self):
         self.expect_i7(audit_entry("delete", "pods", "pa", {}), "DELETE pod pa at ? without preconditions.uid")
+
+    def test_accepted_delete_repeated(self):
+        self.expect_i7(audit_entry("delete", "jobs", "r-b", {"propagationPolicy": "Foreground",
+                                                             "preconditions": {"uid": "jb"}}, group="batch", n=1),
+                       "second accepted DELETE")
+
+    def test_refused_delete_repeated_is_fine(self):
+        again = audit_entry("delete", "jobs", "r-b", {"propagationPolicy": "Foreground",
+                                                      "preconditions": {"uid": "jb"}}, group="batch", code=429, n=1)
+        lines, ok = recorder.check(clean().events, audit=self.good() + [again], **self.KW)
+        self.assertTrue(ok, "\n".join(lines))
 
     def test_foreign_pod_deleted(self):
         self.expect_i7(audit_entry("delete", "pods", "foreign", {"preconditions": {"uid": "px"}}),
