@@ -647,8 +647,8 @@ static int cond_true(struct json_object *obj, const char *type)
 static int job_project(struct json_object *obj, void *record)
 {
     struct bjob *j = record;
-    j->run = name_index(inf_jstr(obj, "metadata", "labels", WF_LABEL_RUN, NULL));
-    j->step = step_index(inf_jstr(obj, "metadata", "labels", WF_LABEL_STEP, NULL));
+    j->run = name_index(inf_jstr(obj, "metadata", "labels", KJ_LABEL_RUN, NULL));
+    j->step = step_index(inf_jstr(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
     j->deleting = inf_jstr(obj, "metadata", "deletionTimestamp", NULL) != NULL;
     j->failed = cond_true(obj, "FailureTarget") || cond_true(obj, "Failed");
     j->complete = cond_true(obj, "Complete");
@@ -658,8 +658,8 @@ static int job_project(struct json_object *obj, void *record)
 static int pod_project(struct json_object *obj, void *record)
 {
     struct bpod *p = record;
-    p->run = name_index(inf_jstr(obj, "metadata", "labels", WF_LABEL_RUN, NULL));
-    p->step = step_index(inf_jstr(obj, "metadata", "labels", WF_LABEL_STEP, NULL));
+    p->run = name_index(inf_jstr(obj, "metadata", "labels", KJ_LABEL_RUN, NULL));
+    p->step = step_index(inf_jstr(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
     const char *ph = inf_jstr(obj, "status", "phase", NULL);
     p->deleting = inf_jstr(obj, "metadata", "deletionTimestamp", NULL) != NULL;
     p->running = ph && strcmp(ph, "Running") == 0 && !p->deleting;
@@ -879,7 +879,7 @@ static void watch_start(const char *ns, int n, int steps, int fail_step, int wha
     const struct kube_resource *res[3] = {&KUBE_JOBS, &KUBE_PODS, &KUBE_WORKFLOWRUNS};
     const struct inf_projection *proj[3] = {&job_proj, &pod_proj, &run_proj};
     const struct inf_handlers *h[3] = {&job_h, &pod_h, &run_h};
-    const char *sel[3] = {WF_LABEL_RUN, WF_LABEL_RUN, NULL};
+    const char *sel[3] = {KJ_LABEL_RUN, KJ_LABEL_RUN, NULL};
     /* Only what the phase needs: every watch costs the API server and this
      * process CPU that the 2-core box would otherwise give the operator. */
     for (int i = 0; i < 3; i++) {
@@ -1323,9 +1323,9 @@ static struct json_object *make_direct_job(int i, void *ud)
      * controller does not select. Same size and shape otherwise. */
     struct json_object *meta = json_object_object_get(job, "metadata");
     json_object_object_del(meta, "ownerReferences");
-    rename_key(json_object_object_get(meta, "labels"), WF_LABEL_RUN, "bench.runbook.dev/run");
+    rename_key(json_object_object_get(meta, "labels"), KJ_LABEL_RUN, "bench.runbook.dev/run");
     struct json_object *tm = inf_jget(job, "spec", "template", "metadata", NULL);
-    rename_key(tm ? json_object_object_get(tm, "labels") : NULL, WF_LABEL_RUN,
+    rename_key(tm ? json_object_object_get(tm, "labels") : NULL, KJ_LABEL_RUN,
                "bench.runbook.dev/run");
     return job;
 }

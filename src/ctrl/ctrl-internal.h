@@ -7,6 +7,7 @@
 
 #include "ctrl/ctrl.h"
 #include "informer/inf.h"
+#include "kjson/kjson.h"
 #include "kube/kube.h"
 #include "plan/plan.h"
 #include "queue/queue.h"

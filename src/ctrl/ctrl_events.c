@@ -117,7 +117,7 @@ static struct json_object *build(struct ctrl_ev_lane *l, const struct ev *e)
                *reason = ctrl_packed(e->strs, EV_REASON),
                *related = ctrl_packed(e->strs, EV_RELATED);
     char when[40], evname[PLAN_OBJ_LEN + 40];
-    plan_time_format(e->ms, when);
+    kj_time_format(e->ms, when);
     /* MicroTime: the same instant with microseconds. */
     size_t nl = strlen(when);
     if (nl > 1 && when[nl - 1] == 'Z')

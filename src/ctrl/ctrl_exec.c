@@ -181,8 +181,8 @@ static void gather(struct ctrl *c, const char *ns, const char *self, const char 
     gather_pods(c, ns, self, g);
     if (g->oom)
         return;
-    if (ctrl_memo_get(c->memo, ns, self, uv_now(c->loop), &g->created, &g->n_created,
-                      &g->refusals, &g->n_refusals) < 0) {
+    if (ctrl_memo_get(c->memo, ns, self, uv_now(c->loop), &g->created, &g->n_created, &g->refusals,
+                      &g->n_refusals) < 0) {
         g->oom = 1;
         return;
     }
@@ -517,7 +517,8 @@ static int start_write(struct rec *r, size_t i)
     switch (a->kind) {
     case PLAN_PATCH_STATUS:
     case PLAN_CANCEL_RUN: {
-        struct kube_patch_opts po = {.type = KUBE_PATCH_MERGE, .status = a->kind == PLAN_PATCH_STATUS};
+        struct kube_patch_opts po = {.type = KUBE_PATCH_MERGE,
+                                     .status = a->kind == PLAN_PATCH_STATUS};
         const struct kube_resource *res =
             r->kind == 'r' || a->kind == PLAN_CANCEL_RUN ? &KUBE_WORKFLOWRUNS : &KUBE_WORKFLOWS;
         body = json_object_to_json_string_length(a->body, JSON_C_TO_STRING_PLAIN, &len);

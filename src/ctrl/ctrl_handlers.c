@@ -75,7 +75,7 @@ static int run_project(struct json_object *obj, void *record)
         struct json_object *cond = json_object_array_get_idx(conds, i);
         const char *t = inf_jstr(cond, "type", NULL);
         if (t && strcmp(t, "Succeeded") == 0)
-            plan_time_parse(inf_jstr(cond, "lastTransitionTime", NULL), &r->teardown_began_ms);
+            kj_time_parse(inf_jstr(cond, "lastTransitionTime", NULL), &r->teardown_began_ms);
     }
     /* Serialized without managedFields, which nothing reads; obj is only
      * lent, so they are put back. */
@@ -197,7 +197,7 @@ static int pod_project(struct json_object *obj, void *record)
     struct plan_pod p;
     if (plan_pod_from_json(obj, &p) != 0)
         return -1;
-    const char *run = inf_jstr(obj, "metadata", "labels", WF_LABEL_RUN, NULL);
+    const char *run = inf_jstr(obj, "metadata", "labels", KJ_LABEL_RUN, NULL);
     const char *s[PS_N] = {p.step, p.job, p.reason, p.message, p.uid, p.controller_uid, run};
     if (!(r->strs = ctrl_pack(s, PS_N)))
         return -1;

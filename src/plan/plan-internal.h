@@ -2,6 +2,7 @@
 #ifndef RB_PLAN_INTERNAL_H
 #define RB_PLAN_INTERNAL_H
 
+#include "kjson/kjson.h"
 #include "plan/plan.h"
 #include "wf/wf.h"
 
@@ -77,7 +78,6 @@ struct plan_action *plan_add(struct plan *p, enum plan_kind kind);
 void plan_event(struct plan *p, int warning, const char *reason, const char *related,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void plan_requeue(struct plan *p, int64_t after_ms);
-struct json_object *plan_delete_options(const char *propagation, const char *uid);
 
 /* plan_status.c */
 const char *plan_step_phase_name(enum step_phase p);
@@ -88,10 +88,6 @@ void plan_draft_release(struct draft *d);
 /* Turns d into the new status; writes PATCH_STATUS and the phase-change
  * event when it differs from the old one. */
 void plan_status_commit(struct ctx *c, struct draft *d);
-/* Conditions list helper, shared with plan_workflow. */
-void plan_cond_add(struct json_object *arr, struct json_object *old_conds, const char *type,
-                   const char *status, const char *reason, const char *message, int64_t generation,
-                   int64_t now);
 /* Equal ignoring lastTransitionTime and the top-level keys workflowSpec
  * and resolvedParams (never changed after the first write). */
 int plan_status_equal(struct json_object *a, struct json_object *b);
@@ -146,23 +142,5 @@ void plan_terminal(struct ctx *c);
 /* DELETE_JOB for this run's unfinished Jobs; 1 while any Job or pod is
  * still busy (unfinished, being deleted, running). */
 int plan_sweep(struct ctx *c);
-
-/* plan.c: json-c constructors that abort on OOM; plan_put moves val's
- * reference into o. */
-struct json_object *plan_jobj(void);
-struct json_object *plan_jarr(void);
-struct json_object *plan_jstr(const char *s);
-struct json_object *plan_jint(long long v);
-struct json_object *plan_jbool(int v);
-struct json_object *plan_jcopy(struct json_object *src); /* deep copy */
-void plan_put(struct json_object *o, const char *key, struct json_object *val);
-void plan_push(struct json_object *arr, struct json_object *val);
-void plan_put_time(struct json_object *o, const char *key, int64_t ms); /* skips 0 */
-
-/* plan_project.c */
-struct json_object *plan_get(struct json_object *o, const char *key);
-const char *plan_get_str(struct json_object *o, const char *key);
-int64_t plan_get_time(struct json_object *o, const char *key); /* 0 if absent */
-int plan_get_bool(struct json_object *o, const char *key);     /* 1 only for true */
 
 #endif

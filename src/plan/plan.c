@@ -39,69 +39,6 @@ const char *plan_kind_name(enum plan_kind k)
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
-/* ---- json helpers ------------------------------------------------------ */
-
-static struct json_object *must(struct json_object *o)
-{
-    if (!o)
-        abort();
-    return o;
-}
-
-struct json_object *plan_jobj(void)
-{
-    return must(json_object_new_object());
-}
-
-struct json_object *plan_jarr(void)
-{
-    return must(json_object_new_array());
-}
-
-struct json_object *plan_jstr(const char *s)
-{
-    return must(json_object_new_string(s));
-}
-
-struct json_object *plan_jint(long long v)
-{
-    return must(json_object_new_int64(v));
-}
-
-struct json_object *plan_jbool(int v)
-{
-    return must(json_object_new_boolean(v ? 1 : 0));
-}
-
-struct json_object *plan_jcopy(struct json_object *src)
-{
-    struct json_object *dst = NULL;
-    if (json_object_deep_copy(src, &dst, NULL) != 0)
-        abort();
-    return dst;
-}
-
-void plan_put(struct json_object *o, const char *key, struct json_object *val)
-{
-    if (json_object_object_add(o, key, val) != 0)
-        abort();
-}
-
-void plan_push(struct json_object *arr, struct json_object *val)
-{
-    if (json_object_array_add(arr, val) != 0)
-        abort();
-}
-
-void plan_put_time(struct json_object *o, const char *key, int64_t ms)
-{
-    char buf[32];
-    if (ms <= 0)
-        return;
-    plan_time_format(ms, buf);
-    plan_put(o, key, plan_jstr(buf));
-}
-
 /* ---- the plan ------------------------------------------------------------ */
 
 void plan_init(struct plan *p)
@@ -164,21 +101,6 @@ void plan_requeue(struct plan *p, int64_t after_ms)
         p->requeue_after_ms = after_ms;
 }
 
-struct json_object *plan_delete_options(const char *propagation, const char *uid)
-{
-    struct json_object *o = plan_jobj();
-    plan_put(o, "apiVersion", plan_jstr("v1"));
-    plan_put(o, "kind", plan_jstr("DeleteOptions"));
-    if (propagation)
-        plan_put(o, "propagationPolicy", plan_jstr(propagation));
-    if (uid && *uid) {
-        struct json_object *pre = plan_jobj();
-        plan_put(pre, "uid", plan_jstr(uid));
-        plan_put(o, "preconditions", pre);
-    }
-    return o;
-}
-
 /* Stable reorder into the documented execution order (the enum order). */
 static void order_actions(struct plan *p)
 {
@@ -205,24 +127,24 @@ int plan_run(const struct plan_input *in, struct plan *out)
     c.in = in;
     c.out = out;
     c.now = in->now_ms;
-    c.meta = plan_get(in->run, "metadata");
-    c.name = plan_get_str(c.meta, "name");
-    c.ns = plan_get_str(c.meta, "namespace");
-    c.uid = plan_get_str(c.meta, "uid");
+    c.meta = kj_get(in->run, "metadata");
+    c.name = kj_get_str(c.meta, "name");
+    c.ns = kj_get_str(c.meta, "namespace");
+    c.uid = kj_get_str(c.meta, "uid");
     if (!c.name || !c.ns || !c.uid)
         return -EINVAL;
     /* Being deleted: GC removes the children, nothing left to do. */
-    if (plan_get(c.meta, "deletionTimestamp"))
+    if (kj_get(c.meta, "deletionTimestamp"))
         return 0;
-    c.rv = plan_get_str(c.meta, "resourceVersion");
-    struct json_object *gen = plan_get(c.meta, "generation");
+    c.rv = kj_get_str(c.meta, "resourceVersion");
+    struct json_object *gen = kj_get(c.meta, "generation");
     c.generation = gen ? json_object_get_int64(gen) : 0;
-    c.creation_ms = plan_get_time(c.meta, "creationTimestamp");
-    c.spec = plan_get(in->run, "spec");
-    c.status = plan_get(in->run, "status");
-    c.workflow = plan_get_str(plan_get(c.spec, "workflowRef"), "name");
-    c.old_phase = plan_phase_parse(plan_get_str(c.status, "phase"));
-    c.cancel = plan_get_bool(c.spec, "cancel") || plan_get_bool(c.status, "cancelRequested");
+    c.creation_ms = kj_get_time(c.meta, "creationTimestamp");
+    c.spec = kj_get(in->run, "spec");
+    c.status = kj_get(in->run, "status");
+    c.workflow = kj_get_str(kj_get(c.spec, "workflowRef"), "name");
+    c.old_phase = plan_phase_parse(kj_get_str(c.status, "phase"));
+    c.cancel = kj_get_bool(c.spec, "cancel") || kj_get_bool(c.status, "cancelRequested");
     plan_job_uids(&c);
 
     if (plan_phase_terminal(c.old_phase))

@@ -164,11 +164,6 @@ int plan_sibling_from_json(struct json_object *run, struct plan_sibling *out);
 /* Copies s (NULL as "") into dst of cap bytes, truncating. */
 void plan_copy_trunc(char *dst, size_t cap, const char *s);
 
-/* RFC 3339 <-> ms since the epoch. Parse accepts fractions and offsets
- * (0 or -EINVAL); format writes metav1.Time: seconds, UTC, 'Z'. */
-int plan_time_parse(const char *s, int64_t *ms);
-void plan_time_format(int64_t ms, char out[32]);
-
 /* A Job create the API server accepted (201, or 409 for a Job this run
  * owns), remembered by the executor until the run's status records the
  * uid: the proof that the step's Job exists or existed, whatever the lag
@@ -182,8 +177,8 @@ struct plan_created {
 /* A Job create the API server refused, remembered by the executor. */
 struct plan_refusal {
     char step[PLAN_SHORT_LEN];
-    unsigned permanent : 1; /* a 4xx that retrying cannot fix */
-    long code;              /* HTTP status, 0 for a transport error */
+    unsigned permanent : 1;       /* a 4xx that retrying cannot fix */
+    long code;                    /* HTTP status, 0 for a transport error */
     char reason[PLAN_REASON_LEN]; /* JobRejected, JobConflict, or the server's */
     char message[PLAN_MSG_LEN];
     int64_t first_ms; /* first failure of this kind */

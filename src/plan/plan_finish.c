@@ -20,7 +20,7 @@ struct limits {
 
 static long long limit(struct json_object *spec, const char *key)
 {
-    struct json_object *v = plan_get(spec, key);
+    struct json_object *v = kj_get(spec, key);
     if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
         return -1;
     return json_object_get_int64(v);
@@ -28,9 +28,9 @@ static long long limit(struct json_object *spec, const char *key)
 
 static void read_limits(const struct ctx *c, struct limits *l)
 {
-    struct json_object *spec = plan_get(c->status, "workflowSpec");
+    struct json_object *spec = kj_get(c->status, "workflowSpec");
     if (!spec)
-        spec = plan_get(c->in->workflow, "spec");
+        spec = kj_get(c->in->workflow, "spec");
     l->ttl = limit(spec, "ttlSecondsAfterFinished");
     l->succeeded = limit(spec, "successfulRunsHistoryLimit");
     l->failed = limit(spec, "failedRunsHistoryLimit");
@@ -41,7 +41,7 @@ static void delete_run(struct ctx *c, const char *name, const char *uid)
     struct plan_action *a = plan_add(c->out, PLAN_DELETE_RUN);
     snprintf(a->name, sizeof a->name, "%s", name);
     snprintf(a->uid, sizeof a->uid, "%s", uid);
-    a->body = plan_delete_options("Background", uid);
+    a->body = kj_delete_options("Background", uid);
 }
 
 /* Deletes every unfinished Job of this run not already being deleted, and
@@ -62,7 +62,7 @@ int plan_sweep(struct ctx *c)
         snprintf(a->name, sizeof a->name, "%s", j->name);
         snprintf(a->uid, sizeof a->uid, "%s", j->uid);
         snprintf(a->step, sizeof a->step, "%s", j->step);
-        a->body = plan_delete_options("Foreground", j->uid);
+        a->body = kj_delete_options("Foreground", j->uid);
     }
     plan_delete_pods(c);
     for (size_t i = 0; i < c->in->n_pods; i++)
@@ -136,17 +136,17 @@ void plan_finished(struct ctx *c, enum plan_phase phase, int64_t completion_ms)
 void plan_terminal(struct ctx *c)
 {
     /* Only observedGeneration can change now (say, a late spec.cancel). */
-    struct json_object *og = plan_get(c->status, "observedGeneration");
+    struct json_object *og = kj_get(c->status, "observedGeneration");
     if (!og || json_object_get_int64(og) != c->generation) {
-        struct json_object *st = plan_jcopy(c->status);
-        plan_put(st, "observedGeneration", plan_jint(c->generation));
-        struct json_object *conds = plan_get(st, "conditions");
+        struct json_object *st = kj_copy(c->status);
+        kj_put(st, "observedGeneration", kj_int(c->generation));
+        struct json_object *conds = kj_get(st, "conditions");
         for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
             struct json_object *cond = json_object_array_get_idx(conds, i);
             if (json_object_is_type(cond, json_type_object))
-                plan_put(cond, "observedGeneration", plan_jint(c->generation));
+                kj_put(cond, "observedGeneration", kj_int(c->generation));
         }
         plan_status_patch(c->out, c->name, c->rv, c->status, st);
     }
-    plan_finished(c, c->old_phase, plan_get_time(c->status, "completionTime"));
+    plan_finished(c, c->old_phase, kj_get_time(c->status, "completionTime"));
 }

@@ -29,9 +29,9 @@ static void add_uid(const char **uids, size_t *n, const char *uid)
 
 void plan_job_uids(struct ctx *c)
 {
-    struct json_object *steps = plan_get(c->status, "steps");
-    size_t n_steps = json_object_is_type(steps, json_type_array) ? json_object_array_length(steps)
-                                                                  : 0;
+    struct json_object *steps = kj_get(c->status, "steps");
+    size_t n_steps =
+        json_object_is_type(steps, json_type_array) ? json_object_array_length(steps) : 0;
     const char **uids = calloc(c->in->n_jobs + c->in->n_created + n_steps + 1, sizeof *uids);
     if (!uids)
         abort();
@@ -42,7 +42,7 @@ void plan_job_uids(struct ctx *c)
     for (size_t i = 0; i < c->in->n_created; i++)
         add_uid(uids, &n, c->in->created[i].uid);
     for (size_t i = 0; i < n_steps; i++)
-        add_uid(uids, &n, plan_get_str(json_object_array_get_idx(steps, i), "jobUID"));
+        add_uid(uids, &n, kj_get_str(json_object_array_get_idx(steps, i), "jobUID"));
     c->job_uids = uids;
     c->n_job_uids = n;
 }
@@ -92,8 +92,7 @@ size_t plan_pods_of(const struct ctx *c, const char *job_uid)
 }
 
 /* The action of this plan of that kind for that uid, or NULL. */
-static const struct plan_action *planned(const struct plan *out, enum plan_kind k,
-                                         const char *uid)
+static const struct plan_action *planned(const struct plan *out, enum plan_kind k, const char *uid)
 {
     for (size_t i = 0; i < out->n; i++)
         if (out->actions[i].kind == k && strcmp(out->actions[i].uid, uid) == 0)
@@ -129,6 +128,6 @@ void plan_delete_pods(struct ctx *c)
         snprintf(a->uid, sizeof a->uid, "%s", p->uid);
         snprintf(a->step, sizeof a->step, "%s", p->step);
         memcpy(a->job, after, sizeof a->job);
-        a->body = plan_delete_options(NULL, p->uid);
+        a->body = kj_delete_options(NULL, p->uid);
     }
 }

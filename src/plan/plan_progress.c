@@ -43,12 +43,12 @@ static const char *cause_reason(enum cause k)
 
 static const char *old_succeeded_reason(struct json_object *status)
 {
-    struct json_object *conds = plan_get(status, "conditions");
+    struct json_object *conds = kj_get(status, "conditions");
     for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
         struct json_object *c = json_object_array_get_idx(conds, i);
-        const char *t = plan_get_str(c, "type");
+        const char *t = kj_get_str(c, "type");
         if (t && strcmp(t, "Succeeded") == 0)
-            return plan_get_str(c, "reason");
+            return kj_get_str(c, "reason");
     }
     return NULL;
 }
@@ -84,7 +84,7 @@ static void decide_cause(struct run *r)
     struct ctx *c = r->c;
     r->cause = cause_parse(old_succeeded_reason(c->status));
     char name[WF_NAME_LEN];
-    const char *msg = plan_get_str(c->status, "message");
+    const char *msg = kj_get_str(c->status, "message");
     /* Our own message names the cause; step names hold no '"'. */
     if (r->cause == CAUSE_STEP_FAILED && msg && sscanf(msg, "step \"%63[^\"]\" failed", name) == 1)
         r->cause_step = step_named(r, name);
@@ -199,7 +199,7 @@ static void teardown(struct run *r)
             snprintf(a->name, sizeof a->name, "%s", s->job_name);
             snprintf(a->uid, sizeof a->uid, "%s", s->job_uid);
             snprintf(a->step, sizeof a->step, "%s", s->def->name);
-            a->body = plan_delete_options("Foreground", s->job_uid);
+            a->body = kj_delete_options("Foreground", s->job_uid);
         }
     }
 }
@@ -348,8 +348,8 @@ static void fill_draft(struct run *r, struct draft *d, int all_done)
     d->reason = k == CAUSE_NONE && all_done ? R_SUCCEEDED : cause_reason(k);
     if (k == CAUSE_STEP_FAILED && r->cause_step)
         plan_step_failure(r->cause_step, d->message, sizeof d->message);
-    else if (k == CAUSE_STEP_FAILED && plan_get_str(c->status, "message"))
-        snprintf(d->message, sizeof d->message, "%s", plan_get_str(c->status, "message"));
+    else if (k == CAUSE_STEP_FAILED && kj_get_str(c->status, "message"))
+        snprintf(d->message, sizeof d->message, "%s", kj_get_str(c->status, "message"));
     else if (k == CAUSE_DEADLINE)
         snprintf(d->message, sizeof d->message,
                  "run exceeded its deadline of %llds (activeDeadlineSeconds)",
@@ -360,14 +360,14 @@ static void fill_draft(struct run *r, struct draft *d, int all_done)
         snprintf(d->message, sizeof d->message, "all %zu steps succeeded", r->n);
     else
         snprintf(d->message, sizeof d->message, "%s", PLAN_MSG_RUNNING);
-    d->start_ms = plan_get_time(c->status, "startTime");
+    d->start_ms = kj_get_time(c->status, "startTime");
     d->completion_ms = all_done ? c->now : 0;
     d->cancel_requested = c->cancel;
     size_t done = 0;
-    d->steps = plan_jarr();
+    d->steps = kj_arr();
     for (size_t i = 0; i < r->n; i++) {
         done += plan_step_terminal(r->steps[i].phase);
-        plan_push(d->steps, plan_step_json(&r->steps[i]));
+        kj_push(d->steps, plan_step_json(&r->steps[i]));
     }
     current_steps(r, d);
     snprintf(d->progress, sizeof d->progress, "%zu/%zu", done, r->n);
@@ -383,13 +383,13 @@ static void broken_snapshot(struct ctx *c, const char *why)
     d.phase = busy ? PLAN_FAILING : PLAN_FAILED;
     d.reason = R_INVALID;
     snprintf(d.message, sizeof d.message, "status.workflowSpec cannot be used: %s", why);
-    d.start_ms = plan_get_time(c->status, "startTime");
+    d.start_ms = kj_get_time(c->status, "startTime");
     d.completion_ms = busy ? 0 : c->now;
     d.cancel_requested = c->cancel;
     /* Kept as they are: their jobUIDs are what ties the pods to the run. */
-    struct json_object *steps = plan_get(c->status, "steps");
+    struct json_object *steps = kj_get(c->status, "steps");
     if (json_object_is_type(steps, json_type_array))
-        d.steps = plan_jcopy(steps);
+        d.steps = kj_copy(steps);
     plan_status_commit(c, &d);
     plan_draft_release(&d);
     if (!busy)
@@ -400,11 +400,11 @@ static int load(struct run *r, struct ctx *c)
 {
     struct wf_error err;
     r->c = c;
-    if (wf_spec_parse(plan_get(c->status, "workflowSpec"), &r->spec, &err) < 0) {
+    if (wf_spec_parse(kj_get(c->status, "workflowSpec"), &r->spec, &err) < 0) {
         broken_snapshot(c, err.message);
         return -1;
     }
-    if (wf_params_from_json(plan_get(c->status, "resolvedParams"), &r->params) < 0) {
+    if (wf_params_from_json(kj_get(c->status, "resolvedParams"), &r->params) < 0) {
         broken_snapshot(c, "status.resolvedParams is malformed");
         return -1;
     }
@@ -413,12 +413,12 @@ static int load(struct run *r, struct ctx *c)
     r->pos = calloc(r->n, sizeof *r->pos);
     if (!r->steps || !r->pos)
         abort();
-    struct json_object *old_steps = plan_get(c->status, "steps");
+    struct json_object *old_steps = kj_get(c->status, "steps");
     for (size_t i = 0; i < r->n; i++) {
         r->pos[r->spec->order[i]] = i;
         plan_step_observe(c, &r->steps[i], &r->spec->steps[r->spec->order[i]], old_steps);
     }
-    int64_t start = plan_get_time(c->status, "startTime");
+    int64_t start = kj_get_time(c->status, "startTime");
     if (r->spec->active_deadline_seconds > 0 && start > 0) {
         r->deadline_ms = start + r->spec->active_deadline_seconds * 1000;
         r->deadline_hit = c->now >= r->deadline_ms;

@@ -60,10 +60,10 @@ static const struct plan_sibling *concurrency(struct ctx *c, enum wf_concurrency
             struct plan_action *a = plan_add(c->out, PLAN_CANCEL_RUN);
             snprintf(a->name, sizeof a->name, "%s", s->name);
             snprintf(a->uid, sizeof a->uid, "%s", s->uid);
-            a->body = plan_jobj();
-            struct json_object *spec = plan_jobj();
-            plan_put(spec, "cancel", plan_jbool(1));
-            plan_put(a->body, "spec", spec);
+            a->body = kj_obj();
+            struct json_object *spec = kj_obj();
+            kj_put(spec, "cancel", kj_bool(1));
+            kj_put(a->body, "spec", spec);
             plan_event(c->out, 0, "Replacing", NULL,
                        "cancelling run \"%s\" (concurrencyPolicy Replace)", s->name);
         }
@@ -80,14 +80,14 @@ static void start(struct ctx *c, const struct wf_spec *spec, const struct wf_par
     snprintf(d.message, sizeof d.message, "%s", PLAN_MSG_RUNNING);
     d.start_ms = c->now;
     snprintf(d.progress, sizeof d.progress, "0/%zu", spec->n_steps);
-    d.steps = plan_jarr();
+    d.steps = kj_arr();
     for (size_t i = 0; i < spec->n_steps; i++) {
         struct step s;
         memset(&s, 0, sizeof s);
         s.def = &spec->steps[spec->order[i]];
-        plan_push(d.steps, plan_step_json(&s));
+        kj_push(d.steps, plan_step_json(&s));
     }
-    d.workflow_spec = plan_jcopy(spec->raw);
+    d.workflow_spec = kj_copy(spec->raw);
     d.resolved_params = wf_params_to_json(params);
     plan_status_commit(c, &d);
     plan_draft_release(&d);
@@ -122,8 +122,8 @@ void plan_start(struct ctx *c)
     struct wf_spec *spec = NULL;
     struct wf_params *params = NULL;
     struct wf_error err;
-    if (wf_spec_parse(plan_get(c->in->workflow, "spec"), &spec, &err) < 0 ||
-        wf_params_resolve(spec, plan_get(c->spec, "params"), &params, &err) < 0) {
+    if (wf_spec_parse(kj_get(c->in->workflow, "spec"), &spec, &err) < 0 ||
+        wf_params_resolve(spec, kj_get(c->spec, "params"), &params, &err) < 0) {
         fail_invalid(c, err.message);
         wf_spec_free(spec);
         return;

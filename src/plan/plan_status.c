@@ -44,36 +44,6 @@ void plan_draft_release(struct draft *d)
     plan_draft_init(d);
 }
 
-static struct json_object *find_cond(struct json_object *conds, const char *type)
-{
-    for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
-        struct json_object *c = json_object_array_get_idx(conds, i);
-        const char *t = plan_get_str(c, "type");
-        if (t && strcmp(t, type) == 0)
-            return c;
-    }
-    return NULL;
-}
-
-void plan_cond_add(struct json_object *arr, struct json_object *old_conds, const char *type,
-                   const char *status, const char *reason, const char *message, int64_t generation,
-                   int64_t now)
-{
-    struct json_object *old = find_cond(old_conds, type), *c = plan_jobj();
-    const char *old_status = plan_get_str(old, "status");
-    const char *old_ltt = plan_get_str(old, "lastTransitionTime");
-    plan_put(c, "type", plan_jstr(type));
-    plan_put(c, "status", plan_jstr(status));
-    plan_put(c, "observedGeneration", plan_jint(generation));
-    if (old_status && old_ltt && strcmp(old_status, status) == 0)
-        plan_put(c, "lastTransitionTime", plan_jstr(old_ltt));
-    else
-        plan_put_time(c, "lastTransitionTime", now);
-    plan_put(c, "reason", plan_jstr(reason));
-    plan_put(c, "message", plan_jstr(message));
-    plan_push(arr, c);
-}
-
 static int skipped(const char *key, int top)
 {
     return strcmp(key, "lastTransitionTime") == 0 ||
@@ -136,16 +106,16 @@ void plan_status_patch(struct plan *p, const char *name, const char *rv, struct 
         for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
             const char *key = json_object_iter_peek_name(&it);
             if (!json_object_object_get_ex(new_status, key, NULL))
-                plan_put(new_status, key, NULL);
+                kj_put(new_status, key, NULL);
         }
     }
-    struct json_object *body = plan_jobj();
+    struct json_object *body = kj_obj();
     if (rv) {
-        struct json_object *meta = plan_jobj();
-        plan_put(meta, "resourceVersion", plan_jstr(rv));
-        plan_put(body, "metadata", meta);
+        struct json_object *meta = kj_obj();
+        kj_put(meta, "resourceVersion", kj_str(rv));
+        kj_put(body, "metadata", meta);
     }
-    plan_put(body, "status", new_status);
+    kj_put(body, "status", new_status);
     struct plan_action *a = plan_add(p, PLAN_PATCH_STATUS);
     snprintf(a->name, sizeof a->name, "%s", name);
     a->body = body;
@@ -153,7 +123,7 @@ void plan_status_patch(struct plan *p, const char *name, const char *rv, struct 
 
 static void add_conditions(struct ctx *c, struct json_object *st, const struct draft *d)
 {
-    struct json_object *old = plan_get(c->status, "conditions"), *arr = plan_jarr();
+    struct json_object *old = kj_get(c->status, "conditions"), *arr = kj_arr();
     const char *succeeded = "Unknown", *ready = "False", *reconciling = "True", *stalled = "False";
     if (d->phase == PLAN_SUCCEEDED) {
         succeeded = ready = "True";
@@ -165,45 +135,45 @@ static void add_conditions(struct ctx *c, struct json_object *st, const struct d
     const char *types[] = {"Succeeded", "Ready", "Reconciling", "Stalled"};
     const char *values[] = {succeeded, ready, reconciling, stalled};
     for (size_t i = 0; i < 4; i++)
-        plan_cond_add(arr, old, types[i], values[i], d->reason, d->message, c->generation, c->now);
+        kj_cond_add(arr, old, types[i], values[i], d->reason, d->message, c->generation, c->now);
     if (d->stuck)
-        plan_cond_add(arr, old, "TeardownStuck", "True", "PodsNotTerminating", d->stuck_message,
-                      c->generation, c->now);
-    else if (find_cond(old, "TeardownStuck"))
-        plan_cond_add(arr, old, "TeardownStuck", "False", "NoPodStuck",
-                      "no pod is stuck terminating", c->generation, c->now);
-    plan_put(st, "conditions", arr);
+        kj_cond_add(arr, old, "TeardownStuck", "True", "PodsNotTerminating", d->stuck_message,
+                    c->generation, c->now);
+    else if (kj_cond_find(old, "TeardownStuck"))
+        kj_cond_add(arr, old, "TeardownStuck", "False", "NoPodStuck", "no pod is stuck terminating",
+                    c->generation, c->now);
+    kj_put(st, "conditions", arr);
 }
 
 static struct json_object *carried(struct json_object **fresh, struct json_object *old)
 {
     struct json_object *v = *fresh;
     *fresh = NULL;
-    return v ? v : old ? plan_jcopy(old) : NULL;
+    return v ? v : old ? kj_copy(old) : NULL;
 }
 
 void plan_status_commit(struct ctx *c, struct draft *d)
 {
-    struct json_object *st = plan_jobj();
-    plan_put(st, "phase", plan_jstr(plan_phase_name(d->phase)));
-    plan_put(st, "observedGeneration", plan_jint(c->generation));
+    struct json_object *st = kj_obj();
+    kj_put(st, "phase", kj_str(plan_phase_name(d->phase)));
+    kj_put(st, "observedGeneration", kj_int(c->generation));
     add_conditions(c, st, d);
-    plan_put_time(st, "startTime", d->start_ms);
-    plan_put_time(st, "completionTime", d->completion_ms);
-    plan_put(st, "message", plan_jstr(d->message));
+    kj_put_time(st, "startTime", d->start_ms);
+    kj_put_time(st, "completionTime", d->completion_ms);
+    kj_put(st, "message", kj_str(d->message));
     if (d->progress[0])
-        plan_put(st, "progress", plan_jstr(d->progress));
+        kj_put(st, "progress", kj_str(d->progress));
     if (d->current_step[0])
-        plan_put(st, "currentStep", plan_jstr(d->current_step));
+        kj_put(st, "currentStep", kj_str(d->current_step));
     if (d->cancel_requested)
-        plan_put(st, "cancelRequested", plan_jbool(1));
+        kj_put(st, "cancelRequested", kj_bool(1));
     if (d->steps) {
-        plan_put(st, "steps", d->steps);
+        kj_put(st, "steps", d->steps);
         d->steps = NULL;
     }
     /* The snapshot is only compared on the first write (old has none). */
-    struct json_object *ws = plan_get(c->status, "workflowSpec");
-    struct json_object *rp = plan_get(c->status, "resolvedParams");
+    struct json_object *ws = kj_get(c->status, "workflowSpec");
+    struct json_object *rp = kj_get(c->status, "resolvedParams");
     int same = plan_status_equal(st, c->status) && (!d->workflow_spec || ws) &&
                (!d->resolved_params || rp);
     if (same) {
@@ -212,12 +182,12 @@ void plan_status_commit(struct ctx *c, struct draft *d)
     }
     struct json_object *v = carried(&d->resolved_params, rp);
     if (v)
-        plan_put(st, "resolvedParams", v);
+        kj_put(st, "resolvedParams", v);
     v = carried(&d->workflow_spec, ws);
     if (v)
-        plan_put(st, "workflowSpec", v);
-    struct json_object *was_stuck = find_cond(plan_get(c->status, "conditions"), "TeardownStuck");
-    const char *was = plan_get_str(was_stuck, "status");
+        kj_put(st, "workflowSpec", v);
+    struct json_object *was_stuck = kj_cond_find(kj_get(c->status, "conditions"), "TeardownStuck");
+    const char *was = kj_get_str(was_stuck, "status");
     if (d->stuck && !(was && strcmp(was, "True") == 0))
         plan_event(c->out, 1, "TeardownStuck", NULL, "%s", d->stuck_message);
     plan_status_patch(c->out, c->name, c->rv, c->status, st);

@@ -38,21 +38,21 @@ static void load_old(struct step *s, struct json_object *old_steps)
     struct json_object *e = NULL;
     for (size_t i = 0; old_steps && i < json_object_array_length(old_steps) && !e; i++) {
         struct json_object *x = json_object_array_get_idx(old_steps, i);
-        const char *name = plan_get_str(x, "name");
+        const char *name = kj_get_str(x, "name");
         if (name && strcmp(name, s->def->name) == 0)
             e = x;
     }
-    s->old_phase = plan_step_phase_parse(plan_get_str(e, "phase"));
-    s->has_job = plan_get_str(e, "job") != NULL;
-    plan_copy_trunc(s->job_uid, sizeof s->job_uid, plan_get_str(e, "jobUID"));
-    struct json_object *v = plan_get(e, "attempts");
+    s->old_phase = plan_step_phase_parse(kj_get_str(e, "phase"));
+    s->has_job = kj_get_str(e, "job") != NULL;
+    plan_copy_trunc(s->job_uid, sizeof s->job_uid, kj_get_str(e, "jobUID"));
+    struct json_object *v = kj_get(e, "attempts");
     s->attempts = v ? json_object_get_int(v) : 0;
-    s->start_ms = plan_get_time(e, "startTime");
-    s->completion_ms = plan_get_time(e, "completionTime");
-    v = plan_get(e, "exitCode");
+    s->start_ms = kj_get_time(e, "startTime");
+    s->completion_ms = kj_get_time(e, "completionTime");
+    v = kj_get(e, "exitCode");
     s->has_exit = v != NULL;
     s->exit_code = v ? json_object_get_int(v) : 0;
-    const char *reason = plan_get_str(e, "reason"), *message = plan_get_str(e, "message");
+    const char *reason = kj_get_str(e, "reason"), *message = kj_get_str(e, "message");
     snprintf(s->reason, sizeof s->reason, "%s", reason ? reason : "");
     snprintf(s->message, sizeof s->message, "%s", message ? message : "");
 }
@@ -250,23 +250,23 @@ void plan_step_failure(const struct step *s, char *buf, size_t cap)
 
 struct json_object *plan_step_json(const struct step *s)
 {
-    struct json_object *e = plan_jobj();
-    plan_put(e, "name", plan_jstr(s->def->name));
-    plan_put(e, "finally", plan_jbool(s->def->is_finally));
-    plan_put(e, "phase", plan_jstr(plan_step_phase_name(s->phase)));
+    struct json_object *e = kj_obj();
+    kj_put(e, "name", kj_str(s->def->name));
+    kj_put(e, "finally", kj_bool(s->def->is_finally));
+    kj_put(e, "phase", kj_str(plan_step_phase_name(s->phase)));
     if (s->has_job) {
-        plan_put(e, "job", plan_jstr(s->job_name));
+        kj_put(e, "job", kj_str(s->job_name));
         if (s->job_uid[0])
-            plan_put(e, "jobUID", plan_jstr(s->job_uid));
-        plan_put(e, "attempts", plan_jint(s->attempts));
+            kj_put(e, "jobUID", kj_str(s->job_uid));
+        kj_put(e, "attempts", kj_int(s->attempts));
     }
-    plan_put_time(e, "startTime", s->start_ms);
-    plan_put_time(e, "completionTime", s->completion_ms);
+    kj_put_time(e, "startTime", s->start_ms);
+    kj_put_time(e, "completionTime", s->completion_ms);
     if (s->has_exit)
-        plan_put(e, "exitCode", plan_jint(s->exit_code));
+        kj_put(e, "exitCode", kj_int(s->exit_code));
     if (s->reason[0])
-        plan_put(e, "reason", plan_jstr(s->reason));
+        kj_put(e, "reason", kj_str(s->reason));
     if (s->message[0])
-        plan_put(e, "message", plan_jstr(s->message));
+        kj_put(e, "message", kj_str(s->message));
     return e;
 }

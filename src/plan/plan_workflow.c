@@ -11,20 +11,20 @@
 int plan_workflow(struct json_object *workflow, int64_t now_ms, struct plan *out)
 {
     plan_release(out);
-    struct json_object *meta = plan_get(workflow, "metadata");
-    const char *name = plan_get_str(meta, "name");
+    struct json_object *meta = kj_get(workflow, "metadata");
+    const char *name = kj_get_str(meta, "name");
     if (!name)
         return -EINVAL;
-    if (plan_get(meta, "deletionTimestamp"))
+    if (kj_get(meta, "deletionTimestamp"))
         return 0;
-    struct json_object *gen = plan_get(meta, "generation");
+    struct json_object *gen = kj_get(meta, "generation");
     int64_t generation = gen ? json_object_get_int64(gen) : 0;
-    struct json_object *old = plan_get(workflow, "status");
-    struct json_object *old_conds = plan_get(old, "conditions");
+    struct json_object *old = kj_get(workflow, "status");
+    struct json_object *old_conds = kj_get(old, "conditions");
 
     struct wf_spec *spec = NULL;
     struct wf_error err;
-    int valid = wf_spec_parse(plan_get(workflow, "spec"), &spec, &err) == 0;
+    int valid = wf_spec_parse(kj_get(workflow, "spec"), &spec, &err) == 0;
     char msg[sizeof err.message];
     if (valid) {
         size_t n_fin = spec->n_steps - spec->n_main;
@@ -35,18 +35,18 @@ int plan_workflow(struct json_object *workflow, int64_t now_ms, struct plan *out
     const char *reason = valid ? "Valid" : err.reason;
     const char *message = valid ? msg : err.message;
 
-    struct json_object *st = plan_jobj(), *conds = plan_jarr();
-    plan_put(st, "observedGeneration", plan_jint(generation));
-    plan_cond_add(conds, old_conds, "Ready", valid ? "True" : "False", reason, message, generation,
-                  now_ms);
-    plan_cond_add(conds, old_conds, "Stalled", valid ? "False" : "True", reason, message,
-                  generation, now_ms);
-    plan_put(st, "conditions", conds);
+    struct json_object *st = kj_obj(), *conds = kj_arr();
+    kj_put(st, "observedGeneration", kj_int(generation));
+    kj_cond_add(conds, old_conds, "Ready", valid ? "True" : "False", reason, message, generation,
+                now_ms);
+    kj_cond_add(conds, old_conds, "Stalled", valid ? "False" : "True", reason, message, generation,
+                now_ms);
+    kj_put(st, "conditions", conds);
     if (plan_status_equal(st, old)) {
         json_object_put(st);
         return 0;
     }
-    plan_status_patch(out, name, plan_get_str(meta, "resourceVersion"), old, st);
+    plan_status_patch(out, name, kj_get_str(meta, "resourceVersion"), old, st);
     if (!valid)
         plan_event(out, 1, reason, NULL, "%s", message);
     return 0;

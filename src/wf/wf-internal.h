@@ -2,6 +2,7 @@
 #ifndef RB_WF_INTERNAL_H
 #define RB_WF_INTERNAL_H
 
+#include "kjson/kjson.h"
 #include "wf/wf.h"
 
 #include <stddef.h>
@@ -13,22 +14,6 @@ int wf_fail(struct wf_error *err, const char *reason, const char *fmt, ...)
 /* Allocation that aborts on failure (project rule for OOM). */
 void *wf_xcalloc(size_t n, size_t size);
 char *wf_xstrdup(const char *s);
-
-/* The member `key` of object o, or NULL when o is not an object, the key is
- * absent or its value is json null. Borrowed. */
-struct json_object *wf_get(struct json_object *o, const char *key);
-/* The string member `key`, or NULL if absent or not a string. */
-const char *wf_get_str(struct json_object *o, const char *key);
-
-/* json-c constructors that abort on OOM; wf_put adds val under key (val's
- * reference moves into o). */
-struct json_object *wf_jobj(void);
-struct json_object *wf_jarr(void);
-struct json_object *wf_jstr(const char *s);
-struct json_object *wf_jint(long long v);
-struct json_object *wf_jbool(int v);
-void wf_put(struct json_object *o, const char *key, struct json_object *val);
-void wf_push(struct json_object *arr, struct json_object *val);
 
 /* Graph checks on a parsed spec, in the order wf_spec_parse documents:
  * duplicates, unknown/cross-list dependencies, cycles; fills s->order. */

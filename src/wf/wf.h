@@ -29,16 +29,14 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "kjson/kjson.h" /* the label names */
+
 #define WF_STEP_NAME_MAX 50
 #define WF_STEPS_MAX 500 /* bounds the run status (etcd object size) */
 #define WF_PARAMS_MAX 200
 #define WF_NAME_LEN 64 /* a Job name or label value: 63 chars + NUL */
 #define WF_DEFAULT_GRACE_SECONDS 30
 
-#define WF_LABEL_WORKFLOW "runbook.dev/workflow"
-#define WF_LABEL_RUN "runbook.dev/run"
-#define WF_LABEL_STEP "runbook.dev/step"
-#define WF_LABEL_FINALLY "runbook.dev/finally"
 #define WF_CONTAINER_NAME "step"
 
 /* Validation reasons, exactly as they appear in status conditions. */

@@ -27,7 +27,7 @@ static int resolve_deps(struct wf_spec *s, struct wf_error *err)
 {
     for (size_t i = 0; i < s->n_steps; i++) {
         struct wf_step *st = &s->steps[i];
-        struct json_object *deps = wf_get(st->raw, "dependsOn");
+        struct json_object *deps = kj_get(st->raw, "dependsOn");
         size_t n = deps ? json_object_array_length(deps) : 0;
         st->deps = wf_xcalloc(n, sizeof *st->deps);
         for (size_t k = 0; k < n; k++) {

@@ -69,7 +69,7 @@ static struct json_object *copy(struct json_object *src)
 
 static int subst_list(struct json_object *src, const struct wf_params *p, struct json_object **ret)
 {
-    struct json_object *arr = wf_jarr();
+    struct json_object *arr = kj_arr();
     for (size_t i = 0; i < json_object_array_length(src); i++) {
         char *s = NULL;
         int r = wf_subst(json_object_get_string(json_object_array_get_idx(src, i)), p, &s);
@@ -77,7 +77,7 @@ static int subst_list(struct json_object *src, const struct wf_params *p, struct
             json_object_put(arr);
             return r;
         }
-        wf_push(arr, wf_jstr(s));
+        kj_push(arr, kj_str(s));
         free(s);
     }
     *ret = arr;
@@ -87,10 +87,10 @@ static int subst_list(struct json_object *src, const struct wf_params *p, struct
 /* env entries are copied; only a literal `value` is substituted. */
 static int subst_env(struct json_object *src, const struct wf_params *p, struct json_object **ret)
 {
-    struct json_object *arr = wf_jarr();
+    struct json_object *arr = kj_arr();
     for (size_t i = 0; i < json_object_array_length(src); i++) {
         struct json_object *e = copy(json_object_array_get_idx(src, i));
-        const char *v = wf_get_str(e, "value");
+        const char *v = kj_get_str(e, "value");
         if (v) {
             char *s = NULL;
             int r = wf_subst(v, p, &s);
@@ -99,10 +99,10 @@ static int subst_env(struct json_object *src, const struct wf_params *p, struct 
                 json_object_put(arr);
                 return r;
             }
-            wf_put(e, "value", wf_jstr(s));
+            kj_put(e, "value", kj_str(s));
             free(s);
         }
-        wf_push(arr, e);
+        kj_push(arr, e);
     }
     *ret = arr;
     return 0;
@@ -111,24 +111,24 @@ static int subst_env(struct json_object *src, const struct wf_params *p, struct 
 static int build_container(const struct wf_step *st, const struct wf_params *p,
                            struct json_object **ret)
 {
-    struct json_object *c = wf_jobj(), *v = NULL;
+    struct json_object *c = kj_obj(), *v = NULL;
     int r = 0;
-    wf_put(c, "name", wf_jstr(WF_CONTAINER_NAME));
-    wf_put(c, "image", wf_jstr(st->image));
+    kj_put(c, "name", kj_str(WF_CONTAINER_NAME));
+    kj_put(c, "image", kj_str(st->image));
     if (st->command && (r = subst_list(st->command, p, &v)) == 0)
-        wf_put(c, "command", v);
+        kj_put(c, "command", v);
     if (r == 0 && st->args && (r = subst_list(st->args, p, &v)) == 0)
-        wf_put(c, "args", v);
+        kj_put(c, "args", v);
     if (r == 0 && st->env && (r = subst_env(st->env, p, &v)) == 0)
-        wf_put(c, "env", v);
+        kj_put(c, "env", v);
     if (r < 0) {
         json_object_put(c);
         return r;
     }
     if (st->working_dir)
-        wf_put(c, "workingDir", wf_jstr(st->working_dir));
+        kj_put(c, "workingDir", kj_str(st->working_dir));
     if (st->resources)
-        wf_put(c, "resources", copy(st->resources));
+        kj_put(c, "resources", copy(st->resources));
     *ret = c;
     return 0;
 }
@@ -138,26 +138,26 @@ static int build_container(const struct wf_step *st, const struct wf_params *p,
 static struct json_object *labels(struct json_object *user, const char *wf, const char *run,
                                   const struct wf_step *st)
 {
-    struct json_object *l = user ? copy(user) : wf_jobj();
-    json_object_object_del(l, "app.kubernetes.io/instance");
-    wf_put(l, WF_LABEL_WORKFLOW, wf_jstr(wf));
-    wf_put(l, WF_LABEL_RUN, wf_jstr(run));
-    wf_put(l, WF_LABEL_STEP, wf_jstr(st->name));
+    struct json_object *l = user ? copy(user) : kj_obj();
+    json_object_object_del(l, KJ_LABEL_ARGOCD_INSTANCE);
+    kj_put(l, KJ_LABEL_WORKFLOW, kj_str(wf));
+    kj_put(l, KJ_LABEL_RUN, kj_str(run));
+    kj_put(l, KJ_LABEL_STEP, kj_str(st->name));
     if (st->is_finally)
-        wf_put(l, WF_LABEL_FINALLY, wf_jstr("true"));
+        kj_put(l, KJ_LABEL_FINALLY, kj_str("true"));
     return l;
 }
 
 static struct json_object *owner_ref(const struct wf_run_ref *run)
 {
-    struct json_object *o = wf_jobj(), *arr = wf_jarr();
-    wf_put(o, "apiVersion", wf_jstr("runbook.dev/v1alpha1"));
-    wf_put(o, "kind", wf_jstr("WorkflowRun"));
-    wf_put(o, "name", wf_jstr(run->name));
-    wf_put(o, "uid", wf_jstr(run->uid));
-    wf_put(o, "controller", wf_jbool(1));
-    wf_put(o, "blockOwnerDeletion", wf_jbool(1));
-    wf_push(arr, o);
+    struct json_object *o = kj_obj(), *arr = kj_arr();
+    kj_put(o, "apiVersion", kj_str("runbook.dev/v1alpha1"));
+    kj_put(o, "kind", kj_str("WorkflowRun"));
+    kj_put(o, "name", kj_str(run->name));
+    kj_put(o, "uid", kj_str(run->uid));
+    kj_put(o, "controller", kj_bool(1));
+    kj_put(o, "blockOwnerDeletion", kj_bool(1));
+    kj_push(arr, o);
     return arr;
 }
 
@@ -166,20 +166,20 @@ static struct json_object *pod_template(const struct wf_spec *s, const struct wf
                                         const char *lrun)
 {
     struct json_object *pt = st->pod_template;
-    struct json_object *umeta = wf_get(pt, "metadata"), *uspec = wf_get(pt, "spec");
-    struct json_object *meta = wf_jobj();
-    wf_put(meta, "labels", labels(wf_get(umeta, "labels"), lwf, lrun, st));
-    if (wf_get(umeta, "annotations"))
-        wf_put(meta, "annotations", copy(wf_get(umeta, "annotations")));
-    struct json_object *spec = uspec ? copy(uspec) : wf_jobj();
-    struct json_object *containers = wf_jarr();
-    wf_push(containers, container);
-    wf_put(spec, "containers", containers);
-    wf_put(spec, "restartPolicy", wf_jstr("Never"));
-    wf_put(spec, "terminationGracePeriodSeconds", wf_jint(s->grace_seconds));
-    struct json_object *tmpl = wf_jobj();
-    wf_put(tmpl, "metadata", meta);
-    wf_put(tmpl, "spec", spec);
+    struct json_object *umeta = kj_get(pt, "metadata"), *uspec = kj_get(pt, "spec");
+    struct json_object *meta = kj_obj();
+    kj_put(meta, "labels", labels(kj_get(umeta, "labels"), lwf, lrun, st));
+    if (kj_get(umeta, "annotations"))
+        kj_put(meta, "annotations", copy(kj_get(umeta, "annotations")));
+    struct json_object *spec = uspec ? copy(uspec) : kj_obj();
+    struct json_object *containers = kj_arr();
+    kj_push(containers, container);
+    kj_put(spec, "containers", containers);
+    kj_put(spec, "restartPolicy", kj_str("Never"));
+    kj_put(spec, "terminationGracePeriodSeconds", kj_int(s->grace_seconds));
+    struct json_object *tmpl = kj_obj();
+    kj_put(tmpl, "metadata", meta);
+    kj_put(tmpl, "spec", spec);
     return tmpl;
 }
 
@@ -201,25 +201,25 @@ int wf_job_build(const struct wf_spec *s, size_t step, const struct wf_params *p
     if (r < 0)
         return r;
 
-    struct json_object *meta = wf_jobj();
-    wf_put(meta, "name", wf_jstr(name));
-    wf_put(meta, "namespace", wf_jstr(run->ns));
-    wf_put(meta, "labels", labels(NULL, lwf, lrun, st));
-    wf_put(meta, "ownerReferences", owner_ref(run));
+    struct json_object *meta = kj_obj();
+    kj_put(meta, "name", kj_str(name));
+    kj_put(meta, "namespace", kj_str(run->ns));
+    kj_put(meta, "labels", labels(NULL, lwf, lrun, st));
+    kj_put(meta, "ownerReferences", owner_ref(run));
 
-    struct json_object *spec = wf_jobj();
-    wf_put(spec, "backoffLimit", wf_jint(st->retries));
+    struct json_object *spec = kj_obj();
+    kj_put(spec, "backoffLimit", kj_int(st->retries));
     if (st->timeout_seconds > 0)
-        wf_put(spec, "activeDeadlineSeconds", wf_jint(st->timeout_seconds));
+        kj_put(spec, "activeDeadlineSeconds", kj_int(st->timeout_seconds));
     /* No replacement pod until the failed one is gone: no overlap. */
-    wf_put(spec, "podReplacementPolicy", wf_jstr("Failed"));
-    wf_put(spec, "template", pod_template(s, st, container, lwf, lrun));
+    kj_put(spec, "podReplacementPolicy", kj_str("Failed"));
+    kj_put(spec, "template", pod_template(s, st, container, lwf, lrun));
 
-    struct json_object *job = wf_jobj();
-    wf_put(job, "apiVersion", wf_jstr("batch/v1"));
-    wf_put(job, "kind", wf_jstr("Job"));
-    wf_put(job, "metadata", meta);
-    wf_put(job, "spec", spec);
+    struct json_object *job = kj_obj();
+    kj_put(job, "apiVersion", kj_str("batch/v1"));
+    kj_put(job, "kind", kj_str("Job"));
+    kj_put(job, "metadata", meta);
+    kj_put(job, "spec", spec);
     *ret = job;
     return 0;
 }

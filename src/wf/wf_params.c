@@ -72,7 +72,7 @@ static int check_list(struct check_ctx *c, const char *step, struct json_object 
         const char *text = json_object_get_string(item);
         const char *suffix = "";
         if (json_object_is_type(item, json_type_object)) { /* env entry */
-            text = wf_get_str(item, "value");
+            text = kj_get_str(item, "value");
             suffix = ".value";
         }
         if (text && scan(text, check_ref, c) < 0)
@@ -191,8 +191,8 @@ static int check_run_params(const struct wf_spec *s, struct json_object *rp, str
     size_t n = json_object_array_length(rp);
     for (size_t i = 0; i < n; i++) {
         struct json_object *e = json_object_array_get_idx(rp, i);
-        const char *name = wf_get_str(e, "name");
-        struct json_object *v = wf_get(e, "value");
+        const char *name = kj_get_str(e, "name");
+        struct json_object *v = kj_get(e, "value");
         if (!name || (v && !json_object_is_type(v, json_type_string)))
             return wf_fail(err, WF_R_INVALID,
                            "run spec.params[%zu] must be an object with a name and a string "
@@ -205,7 +205,7 @@ static int check_run_params(const struct wf_spec *s, struct json_object *rp, str
             return wf_fail(err, WF_R_UNKNOWN_PARAM,
                            "run sets parameter \"%s\", which the workflow does not declare", name);
         for (size_t j = 0; j < i; j++)
-            if (strcmp(wf_get_str(json_object_array_get_idx(rp, j), "name"), name) == 0)
+            if (strcmp(kj_get_str(json_object_array_get_idx(rp, j), "name"), name) == 0)
                 return wf_fail(err, WF_R_INVALID, "run sets parameter \"%s\" twice", name);
     }
     return 0;
@@ -223,8 +223,8 @@ int wf_params_resolve(const struct wf_spec *s, struct json_object *run_params,
         const char *value = s->params[i].def;
         for (size_t k = 0; run_params && k < json_object_array_length(run_params); k++) {
             struct json_object *e = json_object_array_get_idx(run_params, k);
-            if (strcmp(wf_get_str(e, "name"), s->params[i].name) == 0)
-                value = wf_get_str(e, "value") ? wf_get_str(e, "value") : "";
+            if (strcmp(kj_get_str(e, "name"), s->params[i].name) == 0)
+                value = kj_get_str(e, "value") ? kj_get_str(e, "value") : "";
         }
         if (!value) {
             wf_params_free(p);
@@ -248,7 +248,7 @@ int wf_params_from_json(struct json_object *arr, struct wf_params **ret)
     p->kv = wf_xcalloc(n, sizeof *p->kv);
     for (size_t i = 0; i < n; i++) {
         struct json_object *e = json_object_array_get_idx(arr, i);
-        const char *name = wf_get_str(e, "name"), *value = wf_get_str(e, "value");
+        const char *name = kj_get_str(e, "name"), *value = kj_get_str(e, "value");
         if (!name || !value) {
             wf_params_free(p);
             return -EINVAL;
@@ -263,12 +263,12 @@ int wf_params_from_json(struct json_object *arr, struct wf_params **ret)
 
 struct json_object *wf_params_to_json(const struct wf_params *p)
 {
-    struct json_object *arr = wf_jarr();
+    struct json_object *arr = kj_arr();
     for (size_t i = 0; i < p->n; i++) {
-        struct json_object *e = wf_jobj();
-        wf_put(e, "name", wf_jstr(p->kv[i].name));
-        wf_put(e, "value", wf_jstr(p->kv[i].value));
-        wf_push(arr, e);
+        struct json_object *e = kj_obj();
+        kj_put(e, "name", kj_str(p->kv[i].name));
+        kj_put(e, "value", kj_str(p->kv[i].value));
+        kj_push(arr, e);
     }
     return arr;
 }

@@ -42,66 +42,6 @@ char *wf_xstrdup(const char *s)
     return p;
 }
 
-struct json_object *wf_get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object))
-        return NULL;
-    if (!json_object_object_get_ex(o, key, &v))
-        return NULL;
-    return v;
-}
-
-const char *wf_get_str(struct json_object *o, const char *key)
-{
-    struct json_object *v = wf_get(o, key);
-    return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static struct json_object *must(struct json_object *o)
-{
-    if (!o)
-        abort();
-    return o;
-}
-
-struct json_object *wf_jobj(void)
-{
-    return must(json_object_new_object());
-}
-
-struct json_object *wf_jarr(void)
-{
-    return must(json_object_new_array());
-}
-
-struct json_object *wf_jstr(const char *s)
-{
-    return must(json_object_new_string(s));
-}
-
-struct json_object *wf_jint(long long v)
-{
-    return must(json_object_new_int64(v));
-}
-
-struct json_object *wf_jbool(int v)
-{
-    return must(json_object_new_boolean(v ? 1 : 0));
-}
-
-void wf_put(struct json_object *o, const char *key, struct json_object *val)
-{
-    if (json_object_object_add(o, key, val) != 0)
-        abort();
-}
-
-void wf_push(struct json_object *arr, struct json_object *val)
-{
-    if (json_object_array_add(arr, val) != 0)
-        abort();
-}
-
 int wf_is_dns_label(const char *s)
 {
     size_t n = strlen(s);
@@ -136,7 +76,7 @@ static int param_name_ok(const char *s)
 static int opt_int(struct json_object *o, const char *key, long long min, long long max,
                    long long *out)
 {
-    struct json_object *v = wf_get(o, key);
+    struct json_object *v = kj_get(o, key);
     if (!v)
         return 0;
     if (!json_object_is_type(v, json_type_int))
@@ -190,14 +130,14 @@ static int parse_env(const char *step, struct json_object *env, struct wf_error 
     for (size_t i = 0; i < json_object_array_length(env); i++) {
         struct json_object *e = json_object_array_get_idx(env, i);
         const char *ename =
-            e && json_object_is_type(e, json_type_object) ? wf_get_str(e, "name") : NULL;
+            e && json_object_is_type(e, json_type_object) ? kj_get_str(e, "name") : NULL;
         if (!ename || !*ename)
             return wf_fail(err, WF_R_INVALID, "step \"%s\": env[%zu] needs a name", step, i);
-        struct json_object *val = wf_get(e, "value");
+        struct json_object *val = kj_get(e, "value");
         if (val && !json_object_is_type(val, json_type_string))
             return wf_fail(err, WF_R_INVALID, "step \"%s\": env[%zu].value must be a string", step,
                            i);
-        if (!is_obj_or_absent(wf_get(e, "valueFrom")))
+        if (!is_obj_or_absent(kj_get(e, "valueFrom")))
             return wf_fail(err, WF_R_INVALID, "step \"%s\": env[%zu].valueFrom must be an object",
                            step, i);
     }
@@ -208,14 +148,14 @@ static int parse_pod_template(const char *step, struct json_object *pt, struct w
 {
     if (!pt)
         return 0;
-    struct json_object *meta = wf_get(pt, "metadata"), *spec = wf_get(pt, "spec");
+    struct json_object *meta = kj_get(pt, "metadata"), *spec = kj_get(pt, "spec");
     if (!json_object_is_type(pt, json_type_object) || !is_obj_or_absent(meta) ||
         !is_obj_or_absent(spec))
         return wf_fail(err, WF_R_INVALID,
                        "step \"%s\": podTemplate must be an object with optional metadata and "
                        "spec objects",
                        step);
-    if (!string_map(wf_get(meta, "labels")) || !string_map(wf_get(meta, "annotations")))
+    if (!string_map(kj_get(meta, "labels")) || !string_map(kj_get(meta, "annotations")))
         return wf_fail(err, WF_R_INVALID,
                        "step \"%s\": podTemplate labels and annotations must map strings to "
                        "strings",
@@ -223,7 +163,7 @@ static int parse_pod_template(const char *step, struct json_object *pt, struct w
     /* The controller owns these; refusing beats silently overriding. */
     static const char *const owned[] = {"containers", "restartPolicy"};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++)
-        if (wf_get(spec, owned[i]))
+        if (kj_get(spec, owned[i]))
             return wf_fail(err, WF_R_INVALID,
                            "step \"%s\": podTemplate.spec.%s is set by the controller and must "
                            "not be given",
@@ -236,7 +176,7 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
 {
     if (!o || !json_object_is_type(o, json_type_object))
         return wf_fail(err, WF_R_INVALID, "spec.%s[%zu] must be an object", list, idx);
-    const char *name = wf_get_str(o, "name");
+    const char *name = kj_get_str(o, "name");
     if (!name || !*name)
         return wf_fail(err, WF_R_INVALID, "spec.%s[%zu].name is required", list, idx);
     if (strlen(name) > WF_STEP_NAME_MAX)
@@ -249,7 +189,7 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
                        name);
     st->name = name;
     st->raw = o;
-    st->image = wf_get_str(o, "image");
+    st->image = kj_get_str(o, "image");
     if (!st->image || !*st->image)
         return wf_fail(err, WF_R_INVALID, "step \"%s\": image is required", name);
     /* Not substituted there: every create would fail, the run never end. */
@@ -258,28 +198,28 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
                        "step \"%s\": image cannot use $(params...); parameters are substituted "
                        "in command, args and env only",
                        name);
-    st->command = wf_get(o, "command");
-    st->args = wf_get(o, "args");
+    st->command = kj_get(o, "command");
+    st->args = kj_get(o, "args");
     if (!string_list(st->command))
         return wf_fail(err, WF_R_INVALID, "step \"%s\": command must be a list of strings", name);
     if (!string_list(st->args))
         return wf_fail(err, WF_R_INVALID, "step \"%s\": args must be a list of strings", name);
-    st->env = wf_get(o, "env");
+    st->env = kj_get(o, "env");
     int r = parse_env(name, st->env, err);
     if (r < 0)
         return r;
-    struct json_object *wd = wf_get(o, "workingDir");
+    struct json_object *wd = kj_get(o, "workingDir");
     if (wd && !json_object_is_type(wd, json_type_string))
         return wf_fail(err, WF_R_INVALID, "step \"%s\": workingDir must be a string", name);
     st->working_dir = wd ? json_object_get_string(wd) : NULL;
-    st->resources = wf_get(o, "resources");
+    st->resources = kj_get(o, "resources");
     if (!is_obj_or_absent(st->resources))
         return wf_fail(err, WF_R_INVALID, "step \"%s\": resources must be an object", name);
-    st->pod_template = wf_get(o, "podTemplate");
+    st->pod_template = kj_get(o, "podTemplate");
     r = parse_pod_template(name, st->pod_template, err);
     if (r < 0)
         return r;
-    if (!string_list(wf_get(o, "dependsOn")))
+    if (!string_list(kj_get(o, "dependsOn")))
         return wf_fail(err, WF_R_INVALID, "step \"%s\": dependsOn must be a list of step names",
                        name);
     long long retries = 0, timeout = 0;
@@ -306,7 +246,7 @@ static int parse_params(struct wf_spec *s, struct json_object *params, struct wf
     s->params = wf_xcalloc(n, sizeof *s->params);
     for (size_t i = 0; i < n; i++) {
         struct json_object *p = json_object_array_get_idx(params, i);
-        const char *name = wf_get_str(p, "name");
+        const char *name = kj_get_str(p, "name");
         if (!name)
             return wf_fail(err, WF_R_INVALID, "spec.params[%zu] must be an object with a name", i);
         if (!param_name_ok(name))
@@ -317,7 +257,7 @@ static int parse_params(struct wf_spec *s, struct json_object *params, struct wf
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->params[j].name, name) == 0)
                 return wf_fail(err, WF_R_INVALID, "duplicate parameter name \"%s\"", name);
-        struct json_object *def = wf_get(p, "default");
+        struct json_object *def = kj_get(p, "default");
         if (def && !json_object_is_type(def, json_type_string))
             return wf_fail(err, WF_R_INVALID, "parameter \"%s\": default must be a string", name);
         s->params[i].name = name;
@@ -330,7 +270,7 @@ static int parse_params(struct wf_spec *s, struct json_object *params, struct wf
 static int parse_enum(struct json_object *spec, const char *key, const char *const *names, size_t n,
                       int *out, struct wf_error *err)
 {
-    struct json_object *v = wf_get(spec, key);
+    struct json_object *v = kj_get(spec, key);
     if (!v)
         return 0;
     const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
@@ -373,12 +313,12 @@ static int parse_top(struct wf_spec *s, struct json_object *spec, struct wf_erro
         if (opt_int(spec, ints[i].key, ints[i].min, INT32_MAX, outs[i]) < 0)
             return wf_fail(err, WF_R_INVALID, "spec.%s must be an integer %s", ints[i].key,
                            ints[i].min ? "> 0" : ">= 0");
-    return parse_params(s, wf_get(spec, "params"), err);
+    return parse_params(s, kj_get(spec, "params"), err);
 }
 
 static int parse_steps(struct wf_spec *s, struct json_object *spec, struct wf_error *err)
 {
-    struct json_object *steps = wf_get(spec, "steps"), *fin = wf_get(spec, "finally");
+    struct json_object *steps = kj_get(spec, "steps"), *fin = kj_get(spec, "finally");
     if (steps && !json_object_is_type(steps, json_type_array))
         return wf_fail(err, WF_R_INVALID, "spec.steps must be a list");
     if (fin && !json_object_is_type(fin, json_type_array))

@@ -240,7 +240,7 @@ static void test_run_record(void)
         CHECK_INT(r->sib.phase, PLAN_CANCELLING);
         CHECK_INT(r->sib.cancel, 1);
         int64_t began = 0;
-        plan_time_parse("2026-12-06T08:00:05Z", &began);
+        kj_time_parse("2026-12-06T08:00:05Z", &began);
         CHECK_INT(r->teardown_began_ms, began);
         CHECK(strstr(r->json, "managedFields") == NULL);
         struct json_object *back = ctrl_run_parse(r);

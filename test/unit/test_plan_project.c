@@ -1,5 +1,4 @@
-/* Projections of real API objects (fixtures in test/data/plan/) and the
- * RFC 3339 helpers. */
+/* Projections of real API objects (fixtures in test/data/plan/). */
 #include "check.h"
 #include "plan/plan.h"
 
@@ -110,48 +109,6 @@ static void test_sibling(void)
     json_object_put(o);
 }
 
-static void test_time(void)
-{
-    int64_t ms = 0;
-    CHECK_INT(plan_time_parse("1970-01-01T00:00:00Z", &ms), 0);
-    CHECK_INT(ms, 0);
-    CHECK_INT(plan_time_parse("2026-11-25T10:00:00Z", &ms), 0);
-    CHECK_INT(ms, 1795600800000LL);
-    CHECK_INT(plan_time_parse("2026-11-25T10:00:00.123456Z", &ms), 0);
-    CHECK_INT(ms, 1795600800123LL);
-    CHECK_INT(plan_time_parse("2026-11-25T11:30:00+01:30", &ms), 0);
-    CHECK_INT(ms, 1795600800000LL);
-    CHECK_INT(plan_time_parse("2024-02-29T23:59:59Z", &ms), 0);
-    CHECK_INT(ms, 1709251199000LL);
-    static const char *const bad[] = {"",
-                                      "2026-11-25",
-                                      "2026-11-25T10:00:00",
-                                      "2026-13-01T00:00:00Z",
-                                      "2026-11-25T10:00:00.Z",
-                                      "2026-11-25T10:00:00Zjunk",
-                                      "2026-11-25T10:00:00+0100"};
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        CHECK_INT(plan_time_parse(bad[i], &ms), -EINVAL);
-    CHECK_INT(plan_time_parse(NULL, &ms), -EINVAL);
-
-    char buf[32];
-    plan_time_format(1795600800999LL, buf);
-    CHECK_STR(buf, "2026-11-25T10:00:00Z");
-    plan_time_format(0, buf);
-    CHECK_STR(buf, "1970-01-01T00:00:00Z");
-    plan_time_format(1709251199000LL, buf);
-    CHECK_STR(buf, "2024-02-29T23:59:59Z");
-    /* round trip over a few years, one odd step at a time */
-    for (int64_t t = 946684800000LL; t < 2000000000000LL; t += 86399 * 1000LL * 7 + 1000) {
-        plan_time_format(t, buf);
-        CHECK_INT(plan_time_parse(buf, &ms), 0);
-        if (ms != t - t % 1000) {
-            CHECK_INT(ms, t - t % 1000);
-            break;
-        }
-    }
-}
-
 static void test_names(void)
 {
     CHECK_STR(plan_phase_name(PLAN_FAILING), "Failing");
@@ -170,7 +127,6 @@ int main(void)
     RUN(test_job);
     RUN(test_pod);
     RUN(test_sibling);
-    RUN(test_time);
     RUN(test_names);
     return check_finish();
 }
