@@ -437,7 +437,9 @@ static void check_steps_kept(struct json_object *old_steps, struct json_object *
         int first = 1;
         for (size_t k = 0; k < i && first; k++)
             first = !str_eq(get_str(json_object_array_get_idx(old_steps, k), "name"), name);
-        if (!name || !first || !ph || strcmp(ph, "Pending") == 0 || strcmp(ph, "Running") == 0)
+        int terminal = str_eq(ph, "Succeeded") || str_eq(ph, "Failed") || str_eq(ph, "Cancelled") ||
+                       str_eq(ph, "Skipped");
+        if (!name || !first || !terminal)
             continue;
         for (size_t k = 0; k < arr_len(new_steps); k++) {
             struct json_object *n = json_object_array_get_idx(new_steps, k);
