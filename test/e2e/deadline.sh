@@ -17,13 +17,18 @@ kind: WorkflowRun
 metadata: {name: r, namespace: $NS}
 spec: {workflowRef: {name: slow}}
 Y
-check "kubectl wait for Failed" kubectl -n "$NS" wait --for=jsonpath='{.status.phase}'=Failed wfr/r --timeout=60s
-check "reason DeadlineExceeded" [ "$(cond_reason r Succeeded)" = DeadlineExceeded ]
-check "no pod left" [ "$(run_pods r)" -eq 0 ]
-check "step a Cancelled" step_is r a Cancelled
-check "step b Skipped" step_is r b Skipped
-s=$(date -d "$(jp wfr/r '{.status.startTime}')" +%s)
-e=$(date -d "$(jp wfr/r '{.status.completionTime}')" +%s)
-check "ended within deadline + grace + 3 s ($((e - s)) s)" [ $((e - s)) -ge 3 ] && [ $((e - s)) -le 7 ]
+check "kubectl wait for Failed" 'kubectl -n "$NS" wait --for=jsonpath="{.status.phase}"=Failed wfr/r --timeout=60s'
+check "reason DeadlineExceeded" '[ "$(cond_reason r Succeeded)" = DeadlineExceeded ]'
+check "no pod left" 'n=$(run_pods r) && [ "$n" -eq 0 ]'
+check "step a Cancelled" 'step_is r a Cancelled'
+check "step b Skipped" 'step_is r b Skipped'
+t_start=$(jp wfr/r '{.status.startTime}')
+t_end=$(jp wfr/r '{.status.completionTime}')
+check "startTime and completionTime set ('$t_start', '$t_end')" '[ -n "$t_start" ] && [ -n "$t_end" ]'
+# An empty time would be midnight to date -d: 0 s, a failed check, not a pass.
+start_s=$(date -d "${t_start:-1970-01-01T00:00:00Z}" +%s)
+end_s=$(date -d "${t_end:-1970-01-01T00:00:00Z}" +%s)
+check "ended after the 3 s deadline and within deadline + grace + 3 s ($((end_s - start_s)) s)" \
+	'[ $((end_s - start_s)) -ge 3 ] && [ $((end_s - start_s)) -le 7 ]'
 operator_log_on_failure
 finish

@@ -27,31 +27,47 @@ spec:
   workflowRef: {name: diamond}
   params: [{name: target, value: arm64}]
 Y
-check "kubectl wait for Succeeded=True" kubectl -n "$NS" wait --for=condition=Succeeded wfr/r1 --timeout=90s
-check "phase Succeeded" phase_is r1 Succeeded
-check "progress 4/4" field_is wfr/r1 '{.status.progress}' 4/4
-for s in a b c d; do check "step $s Succeeded" step_is r1 $s Succeeded; done
-ms() { date -d "$(jp "job/r1-$1" "{.$2}")" +%s; }
-check "b started after a completed" [ "$(ms b metadata.creationTimestamp)" -ge "$(ms a status.completionTime)" ]
-check "c started after a completed" [ "$(ms c metadata.creationTimestamp)" -ge "$(ms a status.completionTime)" ]
-check "d started after b completed" [ "$(ms d metadata.creationTimestamp)" -ge "$(ms b status.completionTime)" ]
-check "d started after c completed" [ "$(ms d metadata.creationTimestamp)" -ge "$(ms c status.completionTime)" ]
+check "kubectl wait for Succeeded=True" 'kubectl -n "$NS" wait --for=condition=Succeeded wfr/r1 --timeout=90s'
+check "phase Succeeded" 'phase_is r1 Succeeded'
+check "progress 4/4" 'field_is wfr/r1 "{.status.progress}" 4/4'
+for s in a b c d; do check "step $s Succeeded" "step_is r1 $s Succeeded"; done
+# ms STEP FIELD: a time of the step's Job in epoch seconds; fails (instead of
+# printing midnight, as date -d "" does) when the field is missing.
+ms() {
+	local t
+	t=$(jp "job/r1-$1" "{.$2}")
+	[ -n "$t" ] || { echo "job/r1-$1 has no $2" >&2; return 1; }
+	date -d "$t" +%s
+}
+# after LATER EARLIER: LATER's Job was created at or after EARLIER's completed.
+after() {
+	local created completed
+	created=$(ms "$1" metadata.creationTimestamp) && completed=$(ms "$2" status.completionTime) &&
+		[ "$created" -ge "$completed" ]
+}
+check "b started after a completed" 'after b a'
+check "c started after a completed" 'after c a'
+check "d started after b completed" 'after d b'
+check "d started after c completed" 'after d c'
 uid=$(jp wfr/r1 '{.metadata.uid}')
-check "Job's controller is the run" field_is job/r1-a '{.metadata.ownerReferences[0].uid}' "$uid"
-check "ownerReference controller=true" field_is job/r1-a '{.metadata.ownerReferences[0].controller}' true
-check "ownerReference blockOwnerDeletion=true" field_is job/r1-a '{.metadata.ownerReferences[0].blockOwnerDeletion}' true
-check "label runbook.dev/run" field_is job/r1-a '{.metadata.labels.runbook\.dev/run}' r1
-check "label runbook.dev/step" field_is job/r1-a '{.metadata.labels.runbook\.dev/step}' a
-check "label runbook.dev/workflow" field_is job/r1-a '{.metadata.labels.runbook\.dev/workflow}' diamond
-check "pod template keeps the user's label" field_is job/r1-a '{.spec.template.metadata.labels.team}' build
+check "Job's controller is the run" 'field_is job/r1-a "{.metadata.ownerReferences[0].uid}" "$uid"'
+check "ownerReference controller=true" 'field_is job/r1-a "{.metadata.ownerReferences[0].controller}" true'
+check "ownerReference blockOwnerDeletion=true" 'field_is job/r1-a "{.metadata.ownerReferences[0].blockOwnerDeletion}" true'
+check "label runbook.dev/run" 'field_is job/r1-a "{.metadata.labels.runbook\.dev/run}" r1'
+check "label runbook.dev/step" 'field_is job/r1-a "{.metadata.labels.runbook\.dev/step}" a'
+check "label runbook.dev/workflow" 'field_is job/r1-a "{.metadata.labels.runbook\.dev/workflow}" diamond'
+check "pod template keeps the user's label" 'field_is job/r1-a "{.spec.template.metadata.labels.team}" build'
+# Read with kubectl directly: an API error must not look like "no label".
 check "app.kubernetes.io/instance never copied to the Job" \
-	[ -z "$(jp job/r1-a '{.metadata.labels.app\.kubernetes\.io/instance}')" ]
-check "nor to its pods" [ -z "$(jp job/r1-a '{.spec.template.metadata.labels.app\.kubernetes\.io/instance}')" ]
-check "parameter substituted in args" field_is job/r1-b '{.spec.template.spec.containers[0].args[0]}' "build arm64"
-check "exactly 4 Jobs" [ "$(kubectl -n "$NS" get jobs -l runbook.dev/run=r1 -o name | wc -l)" -eq 4 ]
-check "StepStarted events recorded" bash -c "kubectl -n $NS get events.events.k8s.io -o jsonpath='{.items[*].reason}' | grep -q StepStarted"
+	'l=$(kubectl -n "$NS" get job/r1-a -o "jsonpath={.metadata.labels}") && [ -n "$l" ] && [[ $l != *app.kubernetes.io/instance* ]]'
+check "nor to its pods" \
+	'l=$(kubectl -n "$NS" get job/r1-a -o "jsonpath={.spec.template.metadata.labels}") && [ -n "$l" ] && [[ $l != *app.kubernetes.io/instance* ]]'
+check "parameter substituted in args" 'field_is job/r1-b "{.spec.template.spec.containers[0].args[0]}" "build arm64"'
+check "exactly 4 Jobs" '[ "$(kubectl -n "$NS" get jobs -l runbook.dev/run=r1 -o name | wc -l)" -eq 4 ]'
+check "StepStarted events recorded" \
+	'kubectl -n "$NS" get events.events.k8s.io -o jsonpath="{.items[*].reason}" | grep -qw StepStarted'
 # Deleting the run removes its children through the garbage collector.
 kubectl -n "$NS" delete wfr r1 --wait=false >/dev/null
-eventually 60 "children collected after the run is deleted" none job runbook.dev/run=r1
+eventually 60 "children collected after the run is deleted" 'none job runbook.dev/run=r1'
 operator_log_on_failure
 finish

@@ -18,7 +18,9 @@ C
 child child owner "$uid" | kubectl apply -f - >/dev/null
 child kept keeper "$kuid" | kubectl apply -f - >/dev/null
 kubectl -n "$NS" delete configmap owner --wait=false >/dev/null
-eventually 60 "child of the deleted owner is collected" none configmap/child
+# absent KIND/NAME: the API says it is not there (an API error is not "absent").
+absent() { local o; o=$(kubectl -n "$NS" get "$1" --ignore-not-found -o name) && [ -z "$o" ]; }
+eventually 60 "child of the deleted owner is collected" 'absent configmap/child'
 sleep 1
-check "child of the live owner is still there" exists configmap/kept
+check "child of the live owner is still there" 'exists configmap/kept'
 finish

@@ -3,11 +3,11 @@
 . "$(dirname "$0")/../lib.sh"
 job_yaml bad '{runbook.dev/test-exit-code: "3", runbook.dev/test-message: "disk full"}' |
 	kubectl apply -f - >/dev/null
-eventually 60 "job bad reaches Failed" field_is job/bad '{.status.conditions[?(@.type=="Failed")].status}' True
-check "FailureTarget was set too" field_is job/bad '{.status.conditions[?(@.type=="FailureTarget")].status}' True
+eventually 60 "job bad reaches Failed" 'field_is job/bad "{.status.conditions[?(@.type==\"Failed\")].status}" True'
+check "FailureTarget was set too" 'field_is job/bad "{.status.conditions[?(@.type==\"FailureTarget\")].status}" True'
 state='{.items[0].status.containerStatuses[0].state.terminated}'
-code=$(kubectl -n "$NS" get pod -l job-name=bad -o "jsonpath=${state/\}/.exitCode\}}")
-msg=$(kubectl -n "$NS" get pod -l job-name=bad -o "jsonpath=${state/\}/.message\}}")
-check "exit code is 3 (got '$code')" [ "$code" = 3 ]
-check "termination message is 'disk full' (got '$msg')" [ "$msg" = "disk full" ]
+exit_code=$(kubectl -n "$NS" get pod -l job-name=bad -o "jsonpath=${state/\}/.exitCode\}}")
+term_msg=$(kubectl -n "$NS" get pod -l job-name=bad -o "jsonpath=${state/\}/.message\}}")
+check "exit code is 3 (got '$exit_code')" '[ "$exit_code" = 3 ]'
+check "termination message is 'disk full' (got '$term_msg')" '[ "$term_msg" = "disk full" ]'
 finish
