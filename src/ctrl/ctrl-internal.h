@@ -81,6 +81,7 @@ struct ctrl_expect {
 struct ctrl {
     uv_loop_t *loop;
     struct kube_client *kc;
+    struct ctrl_writer w; /* every write goes through it (ctrl_writer.c) */
     char *ns;
     char *instance;
     int workers;
@@ -184,6 +185,12 @@ void ctrl_ev_push(struct ctrl_ev_lane *l, char kind, const char *ns, const char 
 void ctrl_ev_close(struct ctrl_ev_lane *l, void (*closed)(void *ud), void *ud);
 void ctrl_ev_free(struct ctrl_ev_lane *l);
 void ctrl_ev_stats(const struct ctrl_ev_lane *l, struct ctrl_ev_stats *out);
+
+/* ctrl_writer.c: the kube client as a ctrl_writer (ud: the client). */
+extern const struct ctrl_writer ctrl_kube_writer;
+/* An Event lane send that posts through c's writer. */
+int ctrl_writer_send_event(void *ud, const char *ns, struct json_object *ev, kube_cb cb,
+                           void *cb_ud);
 
 /* ctrl_memo.c: per run, Job creates the API server accepted or refused
  * that the caches or the status may not show yet (see there). */

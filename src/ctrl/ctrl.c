@@ -71,6 +71,10 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
         return -ENOMEM;
     c->loop = loop;
     c->kc = kc;
+    c->w = ctrl_kube_writer;
+    c->w.ud = kc;
+    if (opt->writer)
+        c->w = *opt->writer;
     c->workers = opt->workers > 0 ? opt->workers : 16;
     c->ns = dupstr(opt->namespace);
     c->instance = strdup(opt->instance ? opt->instance : "runbook");
@@ -82,7 +86,11 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     c->enq = ctrl_stamps_new();
     c->deleted = ctrl_stamps_new();
     c->status_at = ctrl_stamps_new();
-    struct ctrl_ev_options eo = {.kc = kc, .qps = CTRL_EVENTS_QPS, .burst = CTRL_EVENTS_BURST};
+    struct ctrl_ev_options eo = {.kc = kc,
+                                 .qps = CTRL_EVENTS_QPS,
+                                 .burst = CTRL_EVENTS_BURST,
+                                 .send = ctrl_writer_send_event,
+                                 .send_ud = c};
     if (ctrl_ev_new(loop, &eo, c->instance, &c->events) < 0)
         goto nomem;
     c->jobs_by_run = ctrl_idx_new();

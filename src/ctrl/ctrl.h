@@ -23,13 +23,38 @@
 
 #include <uv.h>
 
+struct json_object;
 struct kube_client;
+struct kube_patch_opts;
+struct kube_resource;
+struct kube_result;
 struct ctrl;
 
+/* How the executor sends its writes (and the one read it makes, the GET
+ * after a 409 on create). Each behaves as the kube_* verb of that name:
+ * 0 and cb exactly once later from the loop, or < 0 and no cb. The unit
+ * tests put a recorder here to see exactly what the API server would be
+ * sent; NULL in ctrl_options: the kube client. */
+struct ctrl_writer {
+    int (*create)(void *ud, const struct kube_resource *res, const char *ns,
+                  struct json_object *body, void (*cb)(void *, const struct kube_result *),
+                  void *cb_ud);
+    int (*patch)(void *ud, const struct kube_resource *res, const char *ns, const char *name,
+                 const char *body, size_t len, const struct kube_patch_opts *po,
+                 void (*cb)(void *, const struct kube_result *), void *cb_ud);
+    int (*delete)(void *ud, const struct kube_resource *res, const char *ns, const char *name,
+                  struct json_object *body, void (*cb)(void *, const struct kube_result *),
+                  void *cb_ud);
+    int (*get)(void *ud, const struct kube_resource *res, const char *ns, const char *name,
+               void (*cb)(void *, const struct kube_result *), void *cb_ud);
+    void *ud;
+};
+
 struct ctrl_options {
-    const char *namespace; /* NULL: all namespaces */
-    const char *instance;  /* reportingInstance of Events (hostname); NULL: "runbook" */
-    int workers;           /* reconciles in flight at once; 0: 16 */
+    const char *namespace;            /* NULL: all namespaces */
+    const char *instance;             /* reportingInstance of Events (hostname); NULL: "runbook" */
+    int workers;                      /* reconciles in flight at once; 0: 16 */
+    const struct ctrl_writer *writer; /* NULL: the kube client (see above); copied */
     /* Instrumentation hook (bench/bench_controller.c); NULL: none. Called on
      * the loop right after the last DELETE of a plan that deletes Jobs (a
      * teardown) was handed to the kube client, for a key that an informer

@@ -77,7 +77,7 @@ static void deleted_note(struct ctrl *c, const struct plan_action *a, const char
     if (a->kind == PLAN_DELETE_JOB) {
         const struct ctrl_job *j = inf_get(c->inf[CTRL_INF_JOBS], ns, a->name);
         alive = j && !j->deleting && strcmp(j->uid, a->uid) == 0;
-    } else {
+    } else if (a->kind == PLAN_DELETE_POD) {
         const struct ctrl_pod *p = inf_get(c->inf[CTRL_INF_PODS], ns, a->name);
         alive = p && !p->deleting && strcmp(ctrl_pod_uid(p), a->uid) == 0;
     }
@@ -376,7 +376,7 @@ static void create_answered(struct op *o, const struct kube_result *res)
         if (g) {
             *g = *o;
             r->pending++; /* held until the GET answers */
-            if (kube_get(c->kc, &KUBE_JOBS, r->ns, a->name, existing_cb, g) == 0)
+            if (c->w.get(c->w.ud, &KUBE_JOBS, r->ns, a->name, existing_cb, g) == 0)
                 return;
             r->pending--;
             free(g);
@@ -442,6 +442,8 @@ static void send_events(struct rec *r)
     if (r->events_sent || !r->status_ok || r->dels_out)
         return;
     r->events_sent = 1;
+    if (!c->leading)
+        return; /* an Event is a write too: none from a standby */
     for (size_t i = 0; i < r->plan.n; i++) {
         const struct plan_action *e = &r->plan.actions[i];
         if (e->kind != PLAN_EVENT)
@@ -522,22 +524,22 @@ static int start_write(struct rec *r, size_t i)
         const struct kube_resource *res =
             r->kind == 'r' || a->kind == PLAN_CANCEL_RUN ? &KUBE_WORKFLOWRUNS : &KUBE_WORKFLOWS;
         body = json_object_to_json_string_length(a->body, JSON_C_TO_STRING_PLAIN, &len);
-        rc = body ? kube_patch(c->kc, res, r->ns, a->kind == PLAN_CANCEL_RUN ? a->name : r->name,
+        rc = body ? c->w.patch(c->w.ud, res, r->ns, a->kind == PLAN_CANCEL_RUN ? a->name : r->name,
                                body, len, &po, write_cb, o)
                   : -ENOMEM;
         break;
     }
     case PLAN_CREATE_JOB:
-        rc = kube_create(c->kc, &KUBE_JOBS, r->ns, a->body, write_cb, o);
+        rc = c->w.create(c->w.ud, &KUBE_JOBS, r->ns, a->body, write_cb, o);
         break;
     case PLAN_DELETE_JOB:
-        rc = kube_delete_body(c->kc, &KUBE_JOBS, r->ns, a->name, a->body, write_cb, o);
+        rc = c->w.delete(c->w.ud, &KUBE_JOBS, r->ns, a->name, a->body, write_cb, o);
         break;
     case PLAN_DELETE_POD:
-        rc = kube_delete_body(c->kc, &KUBE_PODS, r->ns, a->name, a->body, write_cb, o);
+        rc = c->w.delete(c->w.ud, &KUBE_PODS, r->ns, a->name, a->body, write_cb, o);
         break;
     case PLAN_DELETE_RUN:
-        rc = kube_delete_body(c->kc, &KUBE_WORKFLOWRUNS, r->ns, a->name, a->body, write_cb, o);
+        rc = c->w.delete(c->w.ud, &KUBE_WORKFLOWRUNS, r->ns, a->name, a->body, write_cb, o);
         break;
     case PLAN_EVENT:
         break;

@@ -464,6 +464,31 @@ static void start_watch(struct inf *inf)
         inf->st.watch_restarts++;
 }
 
+/* --- feeding by hand ------------------------------------------------------ */
+
+int inf_feed(struct inf *inf, const char *type, struct json_object *obj)
+{
+    static const char *const names[] = {"ADDED", "MODIFIED", "DELETED"};
+    if (inf->state != ST_NEW)
+        return -EBUSY;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(type, names[i]) == 0)
+            return inf_cache_apply(inf->cache, (enum watch_event_type)i, obj);
+    return -EINVAL;
+}
+
+int inf_feed_synced(struct inf *inf)
+{
+    if (inf->state != ST_NEW)
+        return -EBUSY;
+    if (!inf->synced) {
+        inf->synced = 1;
+        if (inf->h.on_synced)
+            inf->h.on_synced(inf->ud);
+    }
+    return 0;
+}
+
 /* --- reading the cache ---------------------------------------------------- */
 
 int inf_synced(const struct inf *inf)

@@ -116,6 +116,14 @@ int inf_configure(struct inf *inf, const struct inf_options *opt);
 /* Begins the first list. -EBUSY if already started or closing. */
 int inf_start(struct inf *inf);
 
+/* For tests and replays, on an informer never started (-EBUSY otherwise):
+ * inf_feed applies one object as a watch event of that type ("ADDED",
+ * "MODIFIED", "DELETED"; -EINVAL for others), with the handlers, exactly
+ * as if the watch had delivered it (same returns as a cache update);
+ * inf_feed_synced marks the first list done (on_synced fires once). */
+int inf_feed(struct inf *inf, const char *type, struct json_object *obj);
+int inf_feed_synced(struct inf *inf);
+
 /* Stops listing and watching: the request in flight is cancelled (or, for a
  * list page, its result ignored), no handler runs after this returns, and
  * closed(inf, ud) is called from the loop once no I/O or handle of the
