@@ -174,8 +174,8 @@ static void test_watch_timeout_rewatch(void)
                                          it_on_result, &c)),
                   0);
         it_track_wrote(&t, 2 * round + 1,
-                       &(struct kube_result){.http_status = c.http, .body = c.body}, 0);
-        it_call_free(&c);
+                       &(struct kube_result){.http_status = c.r.http_status, .body = c.body}, 0);
+        it_call_reset(&c);
     }
     CHECK(it_run_until(it_track_converged, &t, 10000));
     struct inf_stats st;
@@ -251,7 +251,7 @@ static void test_close_paths(void)
 
 int main(void)
 {
-    if (it_setup() < 0)
+    if (it_setup(LOGL_INFO, IT_CLUSTER, &it_unlimited) < 0)
         return 1;
     CHECK_INT(it_namespace("inf-it", ns, sizeof ns), 0);
     it_track_init(&track, N);

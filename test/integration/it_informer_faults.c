@@ -4,7 +4,8 @@
  * closes), garbage in the stream, 429 with Retry-After on the list and on
  * the watch. After each, every object must have had exactly the handler
  * calls its writes imply, and the cache must equal a fresh list. */
-#include "it_informer_proxy.h"
+#include "it_informer_util.h"
+#include "it_proxy.h"
 
 #define N 150
 
@@ -321,7 +322,7 @@ static void test_watch_http_410(void)
 
 int main(void)
 {
-    if (it_setup() < 0 || it_proxy_start(&proxy, 0) < 0)
+    if (it_setup(LOGL_INFO, IT_CLUSTER, &it_unlimited) < 0 || it_proxy_start(&proxy, 0) < 0)
         return 1;
     struct kube_options h1 = {.qps = -1, .http1_only = 1, .max_host_connections = 64};
     via_h2 = it_client(proxy.url, NULL);

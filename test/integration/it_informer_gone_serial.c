@@ -11,7 +11,8 @@
  * `etcdctl compact` removes. (A cached kind keeps its own history in the
  * API server and would not notice the compaction.) Serial: compacting
  * etcd disturbs every other client of the cluster. */
-#include "it_informer_proxy.h"
+#include "it_informer_util.h"
+#include "it_proxy.h"
 
 #define N 40
 
@@ -144,7 +145,7 @@ static void test_gone_relist_diff(void)
 
 int main(void)
 {
-    if (it_setup() < 0 || it_proxy_start(&proxy, 0) < 0)
+    if (it_setup(LOGL_INFO, IT_CLUSTER, &it_unlimited) < 0 || it_proxy_start(&proxy, 0) < 0)
         return 1;
     CHECK_INT(it_namespace("inf-gone", ns, sizeof ns), 0);
     it_track_init(&track, N);

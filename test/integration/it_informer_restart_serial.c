@@ -185,7 +185,7 @@ static void test_restart(void)
 
 int main(void)
 {
-    if (it_setup() < 0)
+    if (it_setup(LOGL_INFO, IT_CLUSTER, &it_unlimited) < 0)
         return 1;
     CHECK_INT(it_namespace("inf-restart", ns, sizeof ns), 0);
     it_track_init(&t_ev, N);

@@ -1,225 +1,16 @@
-/* Shared by the it_informer*.c tests: the cluster from $RUNBOOK_CLUSTER_DIR,
- * a loop with synchronous helpers, a test namespace, batches of writes, a
- * tracker that checks every handler call for gaps and duplicates, the
- * comparison of the cache with a fresh list (the fault proxy: it_informer_proxy.h).
+/* Shared by the it_informer*.c tests, on top of it_util.h: batches of
+ * writes, a tracker that checks every handler call for gaps and duplicates,
+ * the comparison of the cache with a fresh list, closing an informer, its
+ * statistics, a projection (the fault proxy: it_proxy.h).
  * Header-only (every test is one file); functions are static and may go
  * unused. */
 #ifndef IT_INFORMER_UTIL_H
 #define IT_INFORMER_UTIL_H
 
-#include "check.h"
+#include "it_util.h"
+
 #include "informer/inf.h"
-#include "kube/kube.h"
-#include "kubeconfig/kubeconfig.h"
-#include "log/log.h"
 #include "watch/decoder.h"
-
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <json-c/json.h>
-
-#define IT_FN static __attribute__((unused))
-
-/* ---- the cluster ---------------------------------------------------------- */
-
-struct it_env {
-    char dir[512];
-    char bin[512];  /* RUNBOOK_CLUSTER_BIN: etcdctl and friends */
-    char etcd[128]; /* ETCD_ENDPOINT */
-    char src[512];  /* RUNBOOK_SOURCE_DIR */
-};
-
-static struct it_env it_env;
-static uv_loop_t it_loop;
-static struct kcfg *it_cfg;
-static struct kube_client *it_kc; /* direct to the API server */
-
-/* strlcpy: truncation is fine here, and snprintf("%s") trips
- * -Wformat-truncation in release builds. */
-static void it_copy(char *dst, size_t cap, const char *src)
-{
-    size_t n = strlen(src);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
-IT_FN int it_env_load(void)
-{
-    const char *dir = getenv("RUNBOOK_CLUSTER_DIR");
-    const char *src = getenv("RUNBOOK_SOURCE_DIR");
-    if (!dir || !src) {
-        fprintf(stderr, "RUNBOOK_CLUSTER_DIR and RUNBOOK_SOURCE_DIR must be set\n");
-        return -1;
-    }
-    it_copy(it_env.dir, sizeof it_env.dir, dir);
-    it_copy(it_env.src, sizeof it_env.src, src);
-    char path[600], line[1024];
-    snprintf(path, sizeof path, "%s/env", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cannot read %s\n", path);
-        return -1;
-    }
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "RUNBOOK_CLUSTER_BIN=", 20) == 0)
-            it_copy(it_env.bin, sizeof it_env.bin, line + 20);
-        else if (strncmp(line, "ETCD_ENDPOINT=", 14) == 0)
-            it_copy(it_env.etcd, sizeof it_env.etcd, line + 14);
-    }
-    fclose(f);
-    return 0;
-}
-
-IT_FN struct kube_client *it_client(const char *server, const struct kube_options *o)
-{
-    struct kcfg k = *it_cfg;
-    if (server)
-        k.server = (char *)(uintptr_t)server;
-    struct kube_options def = {.qps = -1, .max_host_connections = 64};
-    struct kube_client *c = NULL;
-    if (kube_client_new(&it_loop, &k, o ? o : &def, &c) < 0)
-        return NULL;
-    return c;
-}
-
-IT_FN int it_setup(void)
-{
-    log_setup(getenv("IT_DEBUG") ? LOGL_DEBUG : LOGL_INFO, LOG_FORMAT_LOGFMT, NULL);
-    if (it_env_load() < 0)
-        return -1;
-    char *err = NULL;
-    if (kcfg_load_file(getenv("KUBECONFIG"), NULL, &it_cfg, &err) < 0) {
-        fprintf(stderr, "kubeconfig: %s\n", err ? err : "?");
-        free(err);
-        return -1;
-    }
-    uv_loop_init(&it_loop);
-    it_kc = it_client(NULL, NULL);
-    return it_kc ? 0 : -1;
-}
-
-/* Closes the client and the loop; every informer must be closed already. */
-IT_FN void it_teardown(void)
-{
-    kube_client_close(it_kc, NULL, NULL);
-    uv_run(&it_loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&it_loop) != 0)
-        fprintf(stderr, "loop still has handles\n");
-    kcfg_free(it_cfg);
-}
-
-/* ---- the loop --------------------------------------------------------------- */
-
-static void it_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-/* Runs the loop until done(ud) or timeout_ms; returns done(ud). */
-IT_FN int it_run_until(int (*done)(void *ud), void *ud, uint64_t timeout_ms)
-{
-    uv_timer_t t;
-    uv_timer_init(&it_loop, &t);
-    uv_timer_start(&t, it_tick, 20, 20);
-    uint64_t end = uv_now(&it_loop) + timeout_ms;
-    while (!done(ud) && uv_now(&it_loop) < end)
-        uv_run(&it_loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&it_loop, UV_RUN_NOWAIT);
-    return done(ud);
-}
-
-static int it_never(void *ud)
-{
-    (void)ud;
-    return 0;
-}
-
-IT_FN void it_sleep(uint64_t ms)
-{
-    it_run_until(it_never, NULL, ms);
-}
-
-static int it_flag(void *ud)
-{
-    return *(const int *)ud;
-}
-
-/* One request, waited for. */
-struct it_call {
-    int done;
-    int err;
-    long http;
-    struct kstatus st;
-    struct json_object *body; /* ours */
-};
-
-static void it_on_result(void *ud, const struct kube_result *r)
-{
-    struct it_call *c = ud;
-    c->done = 1;
-    c->err = r->err;
-    c->http = r->http_status;
-    c->st = r->status;
-    c->body = r->body ? json_object_get(r->body) : NULL;
-}
-
-IT_FN int it_wait(struct it_call *c, int rc)
-{
-    if (rc < 0)
-        return rc;
-    if (!it_run_until(it_flag, &c->done, 60000))
-        return -ETIMEDOUT;
-    return c->err < 0 ? c->err : (c->http >= 300 ? -(int)c->http : 0);
-}
-
-IT_FN void it_call_free(struct it_call *c)
-{
-    json_object_put(c->body);
-    memset(c, 0, sizeof *c);
-}
-
-IT_FN struct json_object *it_json(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-IT_FN struct json_object *it_json(const char *fmt, ...)
-{
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    struct json_object *o = json_tokener_parse(buf);
-    if (!o)
-        fprintf(stderr, "bad JSON in test: %s\n", buf);
-    return o;
-}
-
-/* A namespace of our own: "<prefix>-<pid>-<random>". */
-IT_FN int it_namespace(const char *prefix, char *ns, size_t cap)
-{
-    srand((unsigned)(getpid() ^ (unsigned)uv_hrtime()));
-    snprintf(ns, cap, "%s-%d-%04x", prefix, (int)getpid(), rand() & 0xffff);
-    struct json_object *o = it_json("{\"metadata\":{\"name\":\"%s\"}}", ns);
-    struct it_call c = {0};
-    int rc = it_wait(&c, kube_create(it_kc, &KUBE_NAMESPACES, NULL, o, it_on_result, &c));
-    json_object_put(o);
-    it_call_free(&c);
-    return rc;
-}
-
-IT_FN void it_namespace_delete(const char *ns)
-{
-    struct it_call c = {0};
-    it_wait(&c, kube_delete(it_kc, &KUBE_NAMESPACES, NULL, ns, NULL, it_on_result, &c));
-    it_call_free(&c);
-}
 
 /* ---- batches of writes ---------------------------------------------------- */
 
@@ -423,7 +214,7 @@ IT_FN int it_compare_with_list(const struct inf *inf, const struct kube_resource
         struct it_call c = {0};
         if (it_wait(&c, kube_list(it_kc, res, ns, &o, it_on_result, &c)) < 0) {
             fprintf(stderr, "compare: list failed\n");
-            it_call_free(&c);
+            it_call_reset(&c);
             return -1;
         }
         struct json_object *items = inf_jget(c.body, "items", NULL);
@@ -441,7 +232,7 @@ IT_FN int it_compare_with_list(const struct inf *inf, const struct kube_resource
         }
         const char *next = inf_jstr(c.body, "metadata", "continue", NULL);
         snprintf(cont, sizeof cont, "%s", next ? next : "");
-        it_call_free(&c);
+        it_call_reset(&c);
     } while (cont[0]);
     if (listed != inf_count(inf)) {
         fprintf(stderr, "compare: list has %zu objects, cache %zu\n", listed, inf_count(inf));

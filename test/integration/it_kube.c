@@ -3,79 +3,9 @@
  * status subresource, deletes with preconditions, watch, HTTP/2 and
  * connection sharing, the rate limiter, and closing with requests in flight.
  * Everything happens in a namespace of its own, deleted at the end. */
-#include "check.h"
-#include "kube/kube.h"
-#include "kubeconfig/kubeconfig.h"
+#include "it_util.h"
 
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include <json-c/json.h>
-
-static uv_loop_t loop;
-static struct kube_client *kc;
-static struct kcfg *cfg;
 static char ns[64];
-
-/* ---- synchronous helpers ------------------------------------------------ */
-
-struct call {
-    int done;
-    int calls; /* callbacks received; must end at 1 */
-    struct kube_result r;
-    struct json_object *body; /* our reference */
-};
-
-static void on_result(void *ud, const struct kube_result *r)
-{
-    struct call *w = ud;
-    w->calls++;
-    w->done = 1;
-    w->r = *r;
-    w->r.body = NULL;
-    w->body = r->body ? json_object_get(r->body) : NULL;
-}
-
-static void on_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-/* Runs the loop until *flag or timeout_ms; returns *flag. */
-static int run_until(const int *flag, uint64_t timeout_ms)
-{
-    uv_timer_t t;
-    uv_timer_init(&loop, &t);
-    uv_timer_start(&t, on_tick, 100, 100); /* wakes the loop to check the clock */
-    uint64_t end = uv_now(&loop) + timeout_ms;
-    while (!*flag && uv_now(&loop) < end)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    if (!*flag && timeout_ms >= 1000)
-        fprintf(stderr, "timed out after %llu ms\n", (unsigned long long)timeout_ms);
-    return *flag;
-}
-
-static void call_reset(struct call *w)
-{
-    json_object_put(w->body);
-    memset(w, 0, sizeof *w);
-}
-
-#define WAIT(w, expr)                                                                              \
-    do {                                                                                           \
-        call_reset(w);                                                                             \
-        int rc_ = (expr);                                                                          \
-        CHECK_INT(rc_, 0);                                                                         \
-        if (rc_ == 0)                                                                              \
-            CHECK(run_until(&(w)->done, 30000));                                                   \
-        CHECK_INT((w)->calls, rc_ == 0 ? 1 : 0);                                                   \
-    } while (0)
 
 static const char *jstr(struct json_object *o, const char *path)
 {
@@ -89,58 +19,52 @@ static const char *jstr(struct json_object *o, const char *path)
     return o && json_object_is_type(o, json_type_string) ? json_object_get_string(o) : NULL;
 }
 
-static struct json_object *jparse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static struct json_object *jparse(const char *fmt, ...)
+/* obj.field.key = value (a string). */
+static void jset(struct json_object *obj, const char *field, const char *key, const char *value)
 {
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    struct json_object *o = json_tokener_parse(buf);
-    if (!o)
-        fprintf(stderr, "bad JSON in test: %s\n", buf);
-    return o;
+    struct json_object *o = NULL;
+    json_object_object_get_ex(obj, field, &o);
+    json_object_object_add(o, key, json_object_new_string(value));
 }
 
 static struct json_object *configmap(const char *name, const char *label)
 {
-    return jparse("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\","
-                  "\"labels\":{\"app\":\"%s\"}},\"data\":{\"k\":\"v\"}}",
-                  name, label);
+    return it_json("{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\","
+                   "\"labels\":{\"app\":\"%s\"}},\"data\":{\"k\":\"v\"}}",
+                   name, label);
 }
 
 /* ---- tests ---------------------------------------------------------------- */
 
 static void test_create_get_and_conflicts(void)
 {
-    struct call w = {0};
+    struct it_call w = {0};
     /* Five at once: they share the connection. */
-    struct call cw[5] = {{0}};
+    struct it_call cw[5] = {{0}};
     for (int i = 0; i < 5; i++) {
         char name[16];
         snprintf(name, sizeof name, "cm-%d", i);
         struct json_object *cm = configmap(name, "rb-it");
-        CHECK_INT(kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, on_result, &cw[i]), 0);
+        CHECK_INT(kube_create(it_kc, &KUBE_CONFIGMAPS, ns, cm, it_on_result, &cw[i]), 0);
         json_object_put(cm); /* serialized by the call: ours to drop */
     }
     for (int i = 0; i < 5; i++) {
-        CHECK(run_until(&cw[i].done, 30000));
+        CHECK(it_run_flag(&cw[i].done, 30000));
         CHECK_INT(cw[i].r.err, 0);
         CHECK_INT(cw[i].r.http_status, 201);
         CHECK_INT(cw[i].calls, 1);
-        call_reset(&cw[i]);
+        it_call_reset(&cw[i]);
     }
 
     /* A second create of the same name: 409 AlreadyExists, decoded. */
     struct json_object *dup = configmap("cm-0", "rb-it");
-    WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, dup, on_result, &w));
+    WAIT(&w, kube_create(it_kc, &KUBE_CONFIGMAPS, ns, dup, it_on_result, &w));
     json_object_put(dup);
     CHECK_INT(w.r.http_status, 409);
     CHECK_STR(w.r.status.reason, "AlreadyExists");
     CHECK_INT(w.r.status.code, 409);
 
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &w));
+    WAIT(&w, kube_get(it_kc, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &w));
     CHECK_INT(w.r.err, 0);
     CHECK_INT(w.r.http_status, 200);
     CHECK_INT(w.r.http_version, 20); /* HTTP/2 negotiated over TLS (ALPN) */
@@ -150,14 +74,12 @@ static void test_create_get_and_conflicts(void)
 
     /* Update with the current resourceVersion, then again with the stale one. */
     struct json_object *obj = json_object_get(w.body);
-    struct json_object *data;
-    json_object_object_get_ex(obj, "data", &data);
-    json_object_object_add(data, "k", json_object_new_string("v2"));
-    WAIT(&w, kube_update(kc, &KUBE_CONFIGMAPS, ns, "cm-0", obj, on_result, &w));
+    jset(obj, "data", "k", "v2");
+    WAIT(&w, kube_update(it_kc, &KUBE_CONFIGMAPS, ns, "cm-0", obj, it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK_STR(jstr(w.body, "data.k"), "v2");
-    json_object_object_add(data, "k", json_object_new_string("v3"));
-    WAIT(&w, kube_update(kc, &KUBE_CONFIGMAPS, ns, "cm-0", obj, on_result, &w));
+    jset(obj, "data", "k", "v3");
+    WAIT(&w, kube_update(it_kc, &KUBE_CONFIGMAPS, ns, "cm-0", obj, it_on_result, &w));
     CHECK_INT(w.r.err, 0);
     CHECK_INT(w.r.http_status, 409);
     CHECK_INT(w.r.status.code, 409);
@@ -167,7 +89,7 @@ static void test_create_get_and_conflicts(void)
     json_object_put(obj);
 
     /* Missing object: 404 with the server's Status. */
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "no-such-cm", on_result, &w));
+    WAIT(&w, kube_get(it_kc, &KUBE_CONFIGMAPS, ns, "no-such-cm", it_on_result, &w));
     CHECK_INT(w.r.err, 0);
     CHECK_INT(w.r.http_status, 404);
     CHECK_STR(w.r.status.reason, "NotFound");
@@ -176,24 +98,24 @@ static void test_create_get_and_conflicts(void)
 
     /* A path the server does not know: text body, Status synthesized. */
     static const struct kube_resource bogus = {"nope.example.com", "v1", "things", 1};
-    WAIT(&w, kube_get(kc, &bogus, ns, "x", on_result, &w));
+    WAIT(&w, kube_get(it_kc, &bogus, ns, "x", it_on_result, &w));
     CHECK_INT(w.r.http_status, 404);
     CHECK_STR(w.r.status.reason, "NotFound");
     CHECK_INT(w.r.status.code, 404);
     CHECK(w.r.status.message[0] != '\0');
 
     /* Bad arguments never reach the network. */
-    CHECK_INT(kube_get(kc, &KUBE_CONFIGMAPS, NULL, "x", on_result, &w), -EINVAL);
-    CHECK_INT(kube_get(kc, &KUBE_CONFIGMAPS, ns, "..", on_result, &w), -EINVAL);
-    CHECK_INT(kube_patch(kc, &KUBE_CONFIGMAPS, ns, "x", "{}", 2,
-                         &(struct kube_patch_opts){.type = KUBE_PATCH_APPLY}, on_result, &w),
+    CHECK_INT(kube_get(it_kc, &KUBE_CONFIGMAPS, NULL, "x", it_on_result, &w), -EINVAL);
+    CHECK_INT(kube_get(it_kc, &KUBE_CONFIGMAPS, ns, "..", it_on_result, &w), -EINVAL);
+    CHECK_INT(kube_patch(it_kc, &KUBE_CONFIGMAPS, ns, "x", "{}", 2,
+                         &(struct kube_patch_opts){.type = KUBE_PATCH_APPLY}, it_on_result, &w),
               -EINVAL);
-    call_reset(&w);
+    it_call_reset(&w);
 }
 
 static void test_list_pages(void)
 {
-    struct call w = {0};
+    struct it_call w = {0};
     char *cont = NULL, *rv = NULL;
     int pages = 0, items = 0, seen[5] = {0};
     do {
@@ -203,7 +125,7 @@ static void test_list_pages(void)
             .limit = 2,
             .continue_token = cont,
         };
-        WAIT(&w, kube_list(kc, &KUBE_CONFIGMAPS, ns, &lo, on_result, &w));
+        WAIT(&w, kube_list(it_kc, &KUBE_CONFIGMAPS, ns, &lo, it_on_result, &w));
         CHECK_INT(w.r.http_status, 200);
         if (w.r.http_status != 200)
             break;
@@ -235,15 +157,15 @@ static void test_list_pages(void)
         CHECK_INT(seen[i], 1);
     free(cont);
     free(rv);
-    call_reset(&w);
+    it_call_reset(&w);
 }
 
 static void test_patches(void)
 {
-    struct call w = {0};
+    struct it_call w = {0};
     const char *merge = "{\"data\":{\"merged\":\"yes\"},\"metadata\":{\"labels\":{\"x\":\"1\"}}}";
-    WAIT(&w,
-         kube_patch(kc, &KUBE_CONFIGMAPS, ns, "cm-1", merge, strlen(merge), NULL, on_result, &w));
+    WAIT(&w, kube_patch(it_kc, &KUBE_CONFIGMAPS, ns, "cm-1", merge, strlen(merge), NULL,
+                        it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK_STR(jstr(w.body, "data.merged"), "yes");
     CHECK_STR(jstr(w.body, "data.k"), "v");
@@ -251,7 +173,8 @@ static void test_patches(void)
     const char *jp = "[{\"op\":\"test\",\"path\":\"/data/merged\",\"value\":\"no\"},"
                      "{\"op\":\"remove\",\"path\":\"/data/merged\"}]";
     struct kube_patch_opts jpo = {.type = KUBE_PATCH_JSON};
-    WAIT(&w, kube_patch(kc, &KUBE_CONFIGMAPS, ns, "cm-1", jp, strlen(jp), &jpo, on_result, &w));
+    WAIT(&w,
+         kube_patch(it_kc, &KUBE_CONFIGMAPS, ns, "cm-1", jp, strlen(jp), &jpo, it_on_result, &w));
     CHECK_INT(w.r.http_status, 422); /* the test op failed */
     CHECK_STR(w.r.status.reason, "Invalid");
 
@@ -259,36 +182,36 @@ static void test_patches(void)
     const char *apply = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
                         "\"cm-apply\"},\"data\":{\"owned\":\"by-rb-it\"}}";
     struct kube_patch_opts ssa = {.type = KUBE_PATCH_APPLY, .field_manager = "rb-it", .force = 1};
-    WAIT(&w, kube_patch(kc, &KUBE_CONFIGMAPS, ns, "cm-apply", apply, strlen(apply), &ssa, on_result,
-                        &w));
+    WAIT(&w, kube_patch(it_kc, &KUBE_CONFIGMAPS, ns, "cm-apply", apply, strlen(apply), &ssa,
+                        it_on_result, &w));
     CHECK_INT(w.r.http_status, 201);
     CHECK_STR(jstr(w.body, "data.owned"), "by-rb-it");
 
     const char *other = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":"
                         "\"cm-apply\"},\"data\":{\"owned\":\"by-other\"}}";
     struct kube_patch_opts ssa2 = {.type = KUBE_PATCH_APPLY, .field_manager = "other"};
-    WAIT(&w, kube_patch(kc, &KUBE_CONFIGMAPS, ns, "cm-apply", other, strlen(other), &ssa2,
-                        on_result, &w));
+    WAIT(&w, kube_patch(it_kc, &KUBE_CONFIGMAPS, ns, "cm-apply", other, strlen(other), &ssa2,
+                        it_on_result, &w));
     CHECK_INT(w.r.http_status, 409);
     CHECK_STR(w.r.status.reason, "Conflict");
     CHECK_CONTAINS(w.r.status.message, "rb-it");
     ssa2.force = 1;
-    WAIT(&w, kube_patch(kc, &KUBE_CONFIGMAPS, ns, "cm-apply", other, strlen(other), &ssa2,
-                        on_result, &w));
+    WAIT(&w, kube_patch(it_kc, &KUBE_CONFIGMAPS, ns, "cm-apply", other, strlen(other), &ssa2,
+                        it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK_STR(jstr(w.body, "data.owned"), "by-other");
-    call_reset(&w);
+    it_call_reset(&w);
 }
 
 /* A throwaway CRD with a status subresource: the path WorkflowRun uses. */
 static void test_status_subresource(void)
 {
-    struct call w = {0};
+    struct it_call w = {0};
     char plural[32], kind[32], crd[96];
     snprintf(plural, sizeof plural, "widgets%d", (int)getpid());
     snprintf(kind, sizeof kind, "Widget%d", (int)getpid());
     snprintf(crd, sizeof crd, "%s.it.runbook.dev", plural);
-    struct json_object *def = jparse(
+    struct json_object *def = it_json(
         "{\"apiVersion\":\"apiextensions.k8s.io/v1\",\"kind\":\"CustomResourceDefinition\","
         "\"metadata\":{\"name\":\"%s\"},\"spec\":{\"group\":\"it.runbook.dev\",\"scope\":"
         "\"Namespaced\",\"names\":{\"plural\":\"%s\",\"singular\":\"w%d\",\"kind\":\"%s\"},"
@@ -297,17 +220,17 @@ static void test_status_subresource(void)
         "\"spec\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true},"
         "\"status\":{\"type\":\"object\",\"x-kubernetes-preserve-unknown-fields\":true}}}}}]}}",
         crd, plural, (int)getpid(), kind);
-    WAIT(&w, kube_create(kc, &KUBE_CRDS, NULL, def, on_result, &w));
+    WAIT(&w, kube_create(it_kc, &KUBE_CRDS, NULL, def, it_on_result, &w));
     json_object_put(def);
     CHECK_INT(w.r.http_status, 201);
 
     const struct kube_resource widgets = {"it.runbook.dev", "v1", plural, 1};
-    struct json_object *obj = jparse("{\"apiVersion\":\"it.runbook.dev/v1\",\"kind\":\"%s\","
-                                     "\"metadata\":{\"name\":\"w1\"},\"spec\":{\"a\":1}}",
-                                     kind);
+    struct json_object *obj = it_json("{\"apiVersion\":\"it.runbook.dev/v1\",\"kind\":\"%s\","
+                                      "\"metadata\":{\"name\":\"w1\"},\"spec\":{\"a\":1}}",
+                                      kind);
     /* Until the CRD is established the collection is 404: poll. */
     for (int i = 0; i < 100; i++) {
-        WAIT(&w, kube_create(kc, &widgets, ns, obj, on_result, &w));
+        WAIT(&w, kube_create(it_kc, &widgets, ns, obj, it_on_result, &w));
         if (w.r.http_status != 404)
             break;
         usleep(100000);
@@ -320,7 +243,7 @@ static void test_status_subresource(void)
     const char *st = "{\"status\":{\"phase\":\"Running\",\"observedGeneration\":1},"
                      "\"spec\":{\"a\":2}}";
     struct kube_patch_opts so = {.type = KUBE_PATCH_MERGE, .status = 1};
-    WAIT(&w, kube_patch(kc, &widgets, ns, "w1", st, strlen(st), &so, on_result, &w));
+    WAIT(&w, kube_patch(it_kc, &widgets, ns, "w1", st, strlen(st), &so, it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK_STR(jstr(w.body, "status.phase"), "Running");
     struct json_object *spec = NULL, *a = NULL;
@@ -330,35 +253,33 @@ static void test_status_subresource(void)
 
     /* PUT /status with the object as read. */
     obj = json_object_get(w.body);
-    struct json_object *status;
-    json_object_object_get_ex(obj, "status", &status);
-    json_object_object_add(status, "phase", json_object_new_string("Succeeded"));
-    WAIT(&w, kube_update_status(kc, &widgets, ns, "w1", obj, on_result, &w));
+    jset(obj, "status", "phase", "Succeeded");
+    WAIT(&w, kube_update_status(it_kc, &widgets, ns, "w1", obj, it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK_STR(jstr(w.body, "status.phase"), "Succeeded");
     /* A plain patch of the object ignores status. */
     const char *sp = "{\"status\":{\"phase\":\"Hacked\"}}";
-    WAIT(&w, kube_patch(kc, &widgets, ns, "w1", sp, strlen(sp), NULL, on_result, &w));
+    WAIT(&w, kube_patch(it_kc, &widgets, ns, "w1", sp, strlen(sp), NULL, it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK_STR(jstr(w.body, "status.phase"), "Succeeded");
     json_object_put(obj);
 
     struct kube_delete_opts bg = {.propagation = "Background"};
-    WAIT(&w, kube_delete(kc, &KUBE_CRDS, NULL, crd, &bg, on_result, &w));
+    WAIT(&w, kube_delete(it_kc, &KUBE_CRDS, NULL, crd, &bg, it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
-    call_reset(&w);
+    it_call_reset(&w);
 }
 
 static void test_delete_preconditions(void)
 {
-    struct call w = {0};
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-2", on_result, &w));
+    struct it_call w = {0};
+    WAIT(&w, kube_get(it_kc, &KUBE_CONFIGMAPS, ns, "cm-2", it_on_result, &w));
     char *uid = strdup(jstr(w.body, "metadata.uid") ? jstr(w.body, "metadata.uid") : "");
     struct kube_delete_opts o = {
         .propagation = "Background",
         .precondition_uid = "00000000-0000-0000-0000-000000000000",
     };
-    WAIT(&w, kube_delete(kc, &KUBE_CONFIGMAPS, ns, "cm-2", &o, on_result, &w));
+    WAIT(&w, kube_delete(it_kc, &KUBE_CONFIGMAPS, ns, "cm-2", &o, it_on_result, &w));
     CHECK_INT(w.r.http_status, 409);
     CHECK_STR(w.r.status.reason, "Conflict");
     CHECK_CONTAINS(w.r.status.message, "the UID in the precondition");
@@ -366,12 +287,12 @@ static void test_delete_preconditions(void)
     o.precondition_uid = uid;
     o.grace_period_set = 1;
     o.grace_period_seconds = 0;
-    WAIT(&w, kube_delete(kc, &KUBE_CONFIGMAPS, ns, "cm-2", &o, on_result, &w));
+    WAIT(&w, kube_delete(it_kc, &KUBE_CONFIGMAPS, ns, "cm-2", &o, it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
-    WAIT(&w, kube_delete(kc, &KUBE_CONFIGMAPS, ns, "cm-2", &o, on_result, &w));
+    WAIT(&w, kube_delete(it_kc, &KUBE_CONFIGMAPS, ns, "cm-2", &o, it_on_result, &w));
     CHECK_INT(w.r.http_status, 404);
     free(uid);
-    call_reset(&w);
+    it_call_reset(&w);
 }
 
 struct watch {
@@ -428,29 +349,29 @@ static int watch_saw(struct watch *wt, const char *type, const char *name)
 
 static void test_watch(void)
 {
-    struct call w = {0};
+    struct it_call w = {0};
     struct kube_list_opts lo = {.limit = 500};
-    WAIT(&w, kube_list(kc, &KUBE_CONFIGMAPS, ns, &lo, on_result, &w));
+    WAIT(&w, kube_list(it_kc, &KUBE_CONFIGMAPS, ns, &lo, it_on_result, &w));
     char *rv = strdup(jstr(w.body, "metadata.resourceVersion"));
 
     struct watch wt = {0};
     struct kube_stream *s = NULL;
     struct kube_watch_opts wo = {
         .resource_version = rv, .allow_bookmarks = 1, .timeout_seconds = 300};
-    CHECK_INT(kube_watch(kc, &KUBE_CONFIGMAPS, ns, &wo, on_chunk, on_end, &wt, &s), 0);
+    CHECK_INT(kube_watch(it_kc, &KUBE_CONFIGMAPS, ns, &wo, on_chunk, on_end, &wt, &s), 0);
     CHECK(s != NULL);
 
     struct json_object *cm = configmap("cm-w", "watched");
-    WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, on_result, &w));
+    WAIT(&w, kube_create(it_kc, &KUBE_CONFIGMAPS, ns, cm, it_on_result, &w));
     json_object_put(cm);
     const char *p = "{\"data\":{\"n\":\"1\"}}";
-    WAIT(&w, kube_patch(kc, &KUBE_CONFIGMAPS, ns, "cm-w", p, strlen(p), NULL, on_result, &w));
-    WAIT(&w, kube_delete(kc, &KUBE_CONFIGMAPS, ns, "cm-w", NULL, on_result, &w));
+    WAIT(&w, kube_patch(it_kc, &KUBE_CONFIGMAPS, ns, "cm-w", p, strlen(p), NULL, it_on_result, &w));
+    WAIT(&w, kube_delete(it_kc, &KUBE_CONFIGMAPS, ns, "cm-w", NULL, it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
 
-    uint64_t end = uv_now(&loop) + 10000;
-    while (!(wt.data.p && watch_saw(&wt, "DELETED", "cm-w")) && uv_now(&loop) < end && !wt.ended)
-        run_until(&wt.ended, 200);
+    uint64_t end = uv_now(&it_loop) + 10000;
+    while (!(wt.data.p && watch_saw(&wt, "DELETED", "cm-w")) && uv_now(&it_loop) < end && !wt.ended)
+        it_run_flag(&wt.ended, 200);
     CHECK(wt.data.p && watch_saw(&wt, "ADDED", "cm-w"));
     CHECK(wt.data.p && watch_saw(&wt, "MODIFIED", "cm-w"));
     CHECK(wt.data.p && watch_saw(&wt, "DELETED", "cm-w"));
@@ -458,7 +379,7 @@ static void test_watch(void)
 
     kube_watch_cancel(s);
     kube_watch_cancel(s); /* idempotent until end */
-    CHECK(run_until(&wt.ended, 5000));
+    CHECK(it_run_flag(&wt.ended, 5000));
     CHECK_INT(wt.ended, 1);
     CHECK_INT(wt.end.err, -ECANCELED);
     free(wt.data.p);
@@ -466,8 +387,8 @@ static void test_watch(void)
     /* The server ends a watch after timeoutSeconds: 200, err 0. */
     struct watch wt2 = {0};
     wo.timeout_seconds = 1;
-    CHECK_INT(kube_watch(kc, &KUBE_CONFIGMAPS, ns, &wo, on_chunk, on_end, &wt2, NULL), 0);
-    CHECK(run_until(&wt2.ended, 10000));
+    CHECK_INT(kube_watch(it_kc, &KUBE_CONFIGMAPS, ns, &wo, on_chunk, on_end, &wt2, NULL), 0);
+    CHECK(it_run_flag(&wt2.ended, 10000));
     CHECK_INT(wt2.end.err, 0);
     CHECK_INT(wt2.end.http_status, 200);
     CHECK_INT(wt2.end.http_version, 20);
@@ -477,8 +398,8 @@ static void test_watch(void)
     struct watch wt3 = {.abort_after = 1};
     wo.timeout_seconds = 30;
     wo.resource_version = "0"; /* replays ADDED for what exists: data at once */
-    CHECK_INT(kube_watch(kc, &KUBE_CONFIGMAPS, ns, &wo, on_chunk, on_end, &wt3, NULL), 0);
-    CHECK(run_until(&wt3.ended, 10000));
+    CHECK_INT(kube_watch(it_kc, &KUBE_CONFIGMAPS, ns, &wo, on_chunk, on_end, &wt3, NULL), 0);
+    CHECK(it_run_flag(&wt3.ended, 10000));
     CHECK_INT(wt3.end.err, -EPIPE);
     CHECK_INT(wt3.chunks, 1);
     free(wt3.data.p);
@@ -486,54 +407,54 @@ static void test_watch(void)
     /* A refused watch (a bad selector: 400) never feeds the decoder. */
     struct watch wt4 = {0};
     struct kube_watch_opts bad = {.label_selector = "a in (", .timeout_seconds = 5};
-    CHECK_INT(kube_watch(kc, &KUBE_CONFIGMAPS, ns, &bad, on_chunk, on_end, &wt4, NULL), 0);
-    CHECK(run_until(&wt4.ended, 10000));
+    CHECK_INT(kube_watch(it_kc, &KUBE_CONFIGMAPS, ns, &bad, on_chunk, on_end, &wt4, NULL), 0);
+    CHECK(it_run_flag(&wt4.ended, 10000));
     CHECK_INT(wt4.end.err, 0);
     CHECK_INT(wt4.end.http_status, 400);
     CHECK_STR(wt4.end.status.reason, "BadRequest");
     CHECK_INT(wt4.chunks, 0);
     free(wt4.data.p);
     free(rv);
-    call_reset(&w);
+    it_call_reset(&w);
 }
 
 static void test_many_share_connections(void)
 {
     struct kube_stats before, after;
-    kube_client_stats(kc, &before);
+    kube_client_stats(it_kc, &before);
     enum { N = 200 };
-    static struct call cw[N];
+    static struct it_call cw[N];
     /* Reads and writes interleaved with an open watch: one HTTP/2 connection. */
     struct watch wt = {0};
     struct kube_stream *s;
-    CHECK_INT(kube_watch(kc, &KUBE_CONFIGMAPS, ns, &(struct kube_watch_opts){0}, on_chunk, on_end,
-                         &wt, &s),
+    CHECK_INT(kube_watch(it_kc, &KUBE_CONFIGMAPS, ns, &(struct kube_watch_opts){0}, on_chunk,
+                         on_end, &wt, &s),
               0);
     for (int i = 0; i < N; i++) {
         if (i % 4 == 0) {
             char name[24];
             snprintf(name, sizeof name, "many-%d", i);
             struct json_object *cm = configmap(name, "many");
-            CHECK_INT(kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, on_result, &cw[i]), 0);
+            CHECK_INT(kube_create(it_kc, &KUBE_CONFIGMAPS, ns, cm, it_on_result, &cw[i]), 0);
             json_object_put(cm);
         } else {
-            CHECK_INT(kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &cw[i]), 0);
+            CHECK_INT(kube_get(it_kc, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &cw[i]), 0);
         }
     }
     int ok = 0;
     for (int i = 0; i < N; i++) {
-        run_until(&cw[i].done, 60000);
+        it_run_flag(&cw[i].done, 60000);
         ok += cw[i].done && cw[i].r.err == 0 &&
               (cw[i].r.http_status == 200 || cw[i].r.http_status == 201) &&
               cw[i].r.http_version == 20;
-        call_reset(&cw[i]);
+        it_call_reset(&cw[i]);
     }
     CHECK_INT(ok, N);
     kube_watch_cancel(s);
-    run_until(&wt.ended, 5000);
+    it_run_flag(&wt.ended, 5000);
     CHECK_INT(wt.end.err, -ECANCELED);
     free(wt.data.p);
-    kube_client_stats(kc, &after);
+    kube_client_stats(it_kc, &after);
     fprintf(stderr, "many: %llu new connections for %d requests and a watch\n",
             (unsigned long long)(after.connections - before.connections), N);
     CHECK(after.connections - before.connections <= 2);
@@ -541,27 +462,22 @@ static void test_many_share_connections(void)
     CHECK(after.by_code[201] - before.by_code[201] >= (uint64_t)N / 4);
 }
 
-static void on_closed(void *ud)
-{
-    (*(int *)ud)++;
-}
-
 static void test_rate_limit(void)
 {
     /* 10 burst + 40 at 50/s: at least 0.8 s, and requests had to wait. */
     struct kube_options o = {.qps = 50, .burst = 10};
     struct kube_client *c2;
-    CHECK_INT(kube_client_new(&loop, cfg, &o, &c2), 0);
+    CHECK_INT(kube_client_new(&it_loop, it_cfg, &o, &c2), 0);
     enum { N = 50 };
-    static struct call cw[N];
+    static struct it_call cw[N];
     uint64_t t0 = uv_hrtime();
     for (int i = 0; i < N; i++)
-        CHECK_INT(kube_get(c2, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &cw[i]), 0);
+        CHECK_INT(kube_get(c2, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &cw[i]), 0);
     int ok = 0;
     for (int i = 0; i < N; i++) {
-        run_until(&cw[i].done, 30000);
+        it_run_flag(&cw[i].done, 30000);
         ok += cw[i].r.http_status == 200;
-        call_reset(&cw[i]);
+        it_call_reset(&cw[i]);
     }
     double secs = (double)(uv_hrtime() - t0) / 1e9;
     struct kube_stats st;
@@ -577,8 +493,8 @@ static void test_rate_limit(void)
     CHECK_INT(st.in_flight, 0);
     CHECK_INT(st.queued, 0);
     int closed = 0;
-    kube_client_close(c2, on_closed, &closed);
-    CHECK(run_until(&closed, 5000));
+    kube_client_close(c2, it_count, &closed);
+    CHECK(it_run_flag(&closed, 5000));
 }
 
 static void test_close_in_flight(void)
@@ -587,22 +503,22 @@ static void test_close_in_flight(void)
     /* A slow bucket: the 10 requests past the burst surely still wait for a
      * token when the client closes, however loaded the machine is. */
     struct kube_options slow = {.qps = 0.1, .burst = 30};
-    CHECK_INT(kube_client_new(&loop, cfg, &slow, &c3), 0);
+    CHECK_INT(kube_client_new(&it_loop, it_cfg, &slow, &c3), 0);
     enum { N = 40 };
-    static struct call cw[N];
+    static struct it_call cw[N];
     struct watch wt = {0};
     CHECK_INT(kube_watch(c3, &KUBE_CONFIGMAPS, ns, &(struct kube_watch_opts){0}, on_chunk, on_end,
                          &wt, NULL),
               0);
     for (int i = 0; i < N; i++) {
         struct kube_list_opts lo = {.limit = 1};
-        CHECK_INT(kube_list(c3, &KUBE_CONFIGMAPS, ns, &lo, on_result, &cw[i]), 0);
+        CHECK_INT(kube_list(c3, &KUBE_CONFIGMAPS, ns, &lo, it_on_result, &cw[i]), 0);
     }
     /* Close once the first answers are in: the connection is up, the watch
      * open, lists in flight, and 10 still wait for a token (burst 30). */
-    uint64_t end = uv_now(&loop) + 10000;
-    while (!cw[0].done && uv_now(&loop) < end)
-        uv_run(&loop, UV_RUN_ONCE);
+    uint64_t end = uv_now(&it_loop) + 10000;
+    while (!cw[0].done && uv_now(&it_loop) < end)
+        uv_run(&it_loop, UV_RUN_ONCE);
     CHECK(cw[0].done);
     struct kube_stats st;
     kube_client_stats(c3, &st);
@@ -610,16 +526,16 @@ static void test_close_in_flight(void)
     CHECK_INT(st.requests[KUBE_VERB_WATCH], 1);
     CHECK(st.in_flight > 10);
     int closed = 0;
-    kube_client_close(c3, on_closed, &closed);
-    kube_client_close(c3, on_closed, &closed); /* second call ignored */
-    CHECK_INT(kube_get(c3, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &cw[0]), -ESHUTDOWN);
-    CHECK(run_until(&closed, 10000));
+    kube_client_close(c3, it_count, &closed);
+    kube_client_close(c3, it_count, &closed); /* second call ignored */
+    CHECK_INT(kube_get(c3, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &cw[0]), -ESHUTDOWN);
+    CHECK(it_run_flag(&closed, 10000));
     CHECK_INT(closed, 1);
     int cancelled = 0, calls = 0;
     for (int i = 0; i < N; i++) {
         calls += cw[i].calls;
         cancelled += cw[i].r.err == -ECANCELED;
-        call_reset(&cw[i]);
+        it_call_reset(&cw[i]);
     }
     fprintf(stderr, "close: %d of %d requests cancelled\n", cancelled, N);
     CHECK_INT(calls, N);
@@ -631,30 +547,9 @@ static void test_close_in_flight(void)
 
 int main(void)
 {
-    const char *path = getenv("KUBECONFIG");
-    if (!path) {
-        fprintf(stderr, "KUBECONFIG is not set (run through ctest, or test/cluster/up.sh)\n");
+    if (it_setup(LOGL_INFO, 0, NULL) < 0)
         return 1;
-    }
-    char *err = NULL;
-    if (kcfg_load_file(path, NULL, &cfg, &err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        free(err);
-        return 1;
-    }
-    uv_loop_init(&loop);
-    CHECK_INT(kube_client_new(&loop, cfg, NULL, &kc), 0);
-    snprintf(ns, sizeof ns, "rb-it-kube-%d-%ld", (int)getpid(), (long)(uv_hrtime() % 100000));
-
-    struct call w = {0};
-    struct json_object *nsobj = jparse("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
-                                       "\"metadata\":{\"name\":\"%s\"}}",
-                                       ns);
-    WAIT(&w, kube_create(kc, &KUBE_NAMESPACES, NULL, nsobj, on_result, &w));
-    json_object_put(nsobj);
-    if (w.r.http_status != 201) {
-        fprintf(stderr, "cannot create namespace %s: err %d http %ld %s\n", ns, w.r.err,
-                w.r.http_status, w.r.status.message);
+    if (it_namespace("rb-it-kube", ns, sizeof ns) < 0) {
         check_finish();
         return 1;
     }
@@ -669,13 +564,10 @@ int main(void)
     RUN(test_rate_limit);
     RUN(test_close_in_flight);
 
-    struct kube_delete_opts bg = {.propagation = "Background"};
-    WAIT(&w, kube_delete(kc, &KUBE_NAMESPACES, NULL, ns, &bg, on_result, &w));
-    CHECK_INT(w.r.http_status, 200);
-    call_reset(&w);
+    CHECK_INT(it_namespace_delete(ns), 0);
 
     struct kube_stats st;
-    kube_client_stats(kc, &st);
+    kube_client_stats(it_kc, &st);
     fprintf(stderr,
             "stats: get %llu list %llu watch %llu create %llu update %llu patch %llu "
             "delete %llu retries %llu connections %llu\n",
@@ -689,11 +581,6 @@ int main(void)
             (unsigned long long)st.connections);
     CHECK_INT(st.in_flight, 0);
 
-    int closed = 0;
-    kube_client_close(kc, on_closed, &closed);
-    run_until(&closed, 10000);
-    CHECK_INT(closed, 1);
-    kcfg_free(cfg);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    CHECK_INT(it_teardown(), 0);
     return check_finish();
 }

@@ -5,105 +5,20 @@
  *   connections, with backoff, up to max_tries; writes retry only 429 and
  *   surface 5xx, timeouts and dropped connections (unknown outcome).
  * Needs $RUNBOOK_CLUSTER_DIR, $KUBECONFIG, $RUNBOOK_SOURCE_DIR, python3. */
-#include "check.h"
-#include "kube/kube.h"
-#include "kubeconfig/kubeconfig.h"
+#include "it_util.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include <json-c/json.h>
 
 extern char **environ;
 
-static uv_loop_t loop;
-static struct kube_client *admin, *kc; /* direct, and through the proxy */
-static struct kcfg *cfg;
+static struct kube_client *kc; /* through the proxy; it_kc: direct */
 static char ns[64];
 static char tmpdir[] = "/tmp/rb-it-kube-faults-XXXXXX";
 static char rules_path[320];
 static char proxy_url[64];
 static pid_t proxy_pid;
-
-struct call {
-    int done, calls;
-    struct kube_result r;
-    struct json_object *body;
-};
-
-static void on_result(void *ud, const struct kube_result *r)
-{
-    struct call *w = ud;
-    w->calls++;
-    w->done = 1;
-    w->r = *r;
-    w->r.body = NULL;
-    w->body = r->body ? json_object_get(r->body) : NULL;
-}
-
-static void on_tick(uv_timer_t *t)
-{
-    (void)t;
-}
-
-static int run_until(const int *flag, uint64_t timeout_ms)
-{
-    uv_timer_t t;
-    uv_timer_init(&loop, &t);
-    uv_timer_start(&t, on_tick, 100, 100);
-    uint64_t end = uv_now(&loop) + timeout_ms;
-    while (!*flag && uv_now(&loop) < end)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return *flag;
-}
-
-static void call_reset(struct call *w)
-{
-    json_object_put(w->body);
-    memset(w, 0, sizeof *w);
-}
-
-#define WAIT(w, expr)                                                                              \
-    do {                                                                                           \
-        call_reset(w);                                                                             \
-        int rc_ = (expr);                                                                          \
-        CHECK_INT(rc_, 0);                                                                         \
-        if (rc_ == 0)                                                                              \
-            CHECK(run_until(&(w)->done, 30000));                                                   \
-        CHECK_INT((w)->calls, rc_ == 0 ? 1 : 0);                                                   \
-    } while (0)
-
-static void on_closed(void *ud)
-{
-    (*(int *)ud)++;
-}
-
-static void close_client(struct kube_client *c)
-{
-    int closed = 0;
-    kube_client_close(c, on_closed, &closed);
-    CHECK(run_until(&closed, 10000));
-}
-
-static struct json_object *jparse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static struct json_object *jparse(const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return json_tokener_parse(buf);
-}
 
 static void rules(const char *json)
 {
@@ -126,19 +41,16 @@ static double secs_since(uint64_t t0)
 
 static struct kube_client *proxy_client(const struct kube_options *o)
 {
-    struct kcfg k = {0};
+    struct kcfg k = it_cfg_bare();
     k.server = proxy_url;
-    k.ca_file = cfg->ca_file;
-    k.ca_data = cfg->ca_data;
-    k.ca_len = cfg->ca_len;
     struct kube_client *c = NULL;
-    CHECK_INT(kube_client_new(&loop, &k, o, &c), 0);
+    CHECK_INT(kube_client_new(&it_loop, &k, o, &c), 0);
     return c;
 }
 
 static void test_reads_retry(void)
 {
-    struct call w = {0};
+    struct it_call w = {0};
     struct kube_stats a, b;
 
     /* 429 twice with Retry-After: 1, then the real answer. */
@@ -146,7 +58,7 @@ static void test_reads_retry(void)
           "\"retry_after\":\"1\"}]");
     kube_client_stats(kc, &a);
     uint64_t t0 = uv_hrtime();
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &w));
+    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &w));
     double s = secs_since(t0);
     CHECK_INT(w.r.err, 0);
     CHECK_INT(w.r.http_status, 200);
@@ -162,14 +74,14 @@ static void test_reads_retry(void)
           "{\"method\":\"GET\",\"path\":\"/configmaps?\",\"count\":1,\"status\":500}]");
     struct kube_list_opts lo = {.limit = 2};
     t0 = uv_hrtime();
-    WAIT(&w, kube_list(kc, &KUBE_CONFIGMAPS, ns, &lo, on_result, &w));
+    WAIT(&w, kube_list(kc, &KUBE_CONFIGMAPS, ns, &lo, it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK_INT(w.r.attempts, 3);
     CHECK(secs_since(t0) < 3);
 
     /* A dropped connection before any answer: retried. */
     rules("[{\"method\":\"GET\",\"path\":\"/configmaps/cm-0\",\"count\":1,\"action\":\"reset\"}]");
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &w));
+    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK(w.r.attempts >= 1); /* curl itself may retry a reused connection */
 
@@ -177,14 +89,14 @@ static void test_reads_retry(void)
     rules("[{\"method\":\"GET\",\"path\":\"/configmaps/cm-1\",\"count\":1,\"action\":\"delay\","
           "\"seconds\":3}]");
     t0 = uv_hrtime();
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-1", on_result, &w));
+    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-1", it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK_INT(w.r.attempts, 2);
     CHECK(secs_since(t0) >= 1.0);
 
     /* Always failing: max_tries attempts, then the last answer surfaced. */
     rules("[{\"method\":\"GET\",\"path\":\"/configmaps/cm-0\",\"count\":-1,\"status\":503}]");
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &w));
+    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &w));
     CHECK_INT(w.r.err, 0);
     CHECK_INT(w.r.http_status, 503);
     CHECK_INT(w.r.attempts, 3);
@@ -195,28 +107,28 @@ static void test_reads_retry(void)
     rules("[{\"method\":\"GET\",\"path\":\"/configmaps/cm-0\",\"count\":1,\"status\":429,"
           "\"retry_after\":\"3600\"}]");
     t0 = uv_hrtime();
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &w));
+    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     CHECK(secs_since(t0) < 3);
     rules("[]");
-    call_reset(&w);
+    it_call_reset(&w);
 }
 
 static void test_writes(void)
 {
-    struct call w = {0};
+    struct it_call w = {0};
     /* 429: the server did not act; the create is retried and succeeds. */
     rules("[{\"method\":\"POST\",\"count\":1,\"status\":429,\"retry_after\":\"0\"}]");
-    struct json_object *cm = jparse("{\"metadata\":{\"name\":\"w-429\"}}");
-    WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, on_result, &w));
+    struct json_object *cm = it_json("{\"metadata\":{\"name\":\"w-429\"}}");
+    WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, it_on_result, &w));
     json_object_put(cm);
     CHECK_INT(w.r.http_status, 201);
     CHECK_INT(w.r.attempts, 2);
 
     /* 503 on a write: surfaced at once, the caller decides. */
     rules("[{\"method\":\"POST\",\"count\":1,\"status\":503}]");
-    cm = jparse("{\"metadata\":{\"name\":\"w-503\"}}");
-    WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, on_result, &w));
+    cm = it_json("{\"metadata\":{\"name\":\"w-503\"}}");
+    WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, it_on_result, &w));
     json_object_put(cm);
     CHECK_INT(w.r.http_status, 503);
     CHECK_INT(w.r.attempts, 1);
@@ -224,15 +136,15 @@ static void test_writes(void)
     /* 500 on a patch, and a slow delete timing out: surfaced, not repeated. */
     rules("[{\"method\":\"PATCH\",\"count\":1,\"status\":500}]");
     const char *p = "{\"data\":{\"x\":\"1\"}}";
-    WAIT(&w, kube_patch(kc, &KUBE_CONFIGMAPS, ns, "cm-0", p, strlen(p), NULL, on_result, &w));
+    WAIT(&w, kube_patch(kc, &KUBE_CONFIGMAPS, ns, "cm-0", p, strlen(p), NULL, it_on_result, &w));
     CHECK_INT(w.r.http_status, 500);
     CHECK_INT(w.r.attempts, 1);
     rules("[{\"method\":\"DELETE\",\"count\":1,\"action\":\"delay\",\"seconds\":3}]");
-    WAIT(&w, kube_delete(kc, &KUBE_CONFIGMAPS, ns, "w-429", NULL, on_result, &w));
+    WAIT(&w, kube_delete(kc, &KUBE_CONFIGMAPS, ns, "w-429", NULL, it_on_result, &w));
     CHECK_INT(w.r.err, -ETIMEDOUT);
     CHECK_INT(w.r.attempts, 1);
     rules("[]");
-    call_reset(&w);
+    it_call_reset(&w);
 
     /* The server acted, then the connection dropped before the answer.
      * On a fresh connection (a new client) curl does not replay it either:
@@ -240,21 +152,21 @@ static void test_writes(void)
     struct kube_options o = {.backoff_base_ms = 50, .backoff_cap_ms = 500, .max_tries = 3};
     struct kube_client *fresh = proxy_client(&o);
     rules("[{\"method\":\"POST\",\"count\":1,\"action\":\"forward-reset\"}]");
-    cm = jparse("{\"metadata\":{\"name\":\"w-reset\"}}");
-    WAIT(&w, kube_create(fresh, &KUBE_CONFIGMAPS, ns, cm, on_result, &w));
+    cm = it_json("{\"metadata\":{\"name\":\"w-reset\"}}");
+    WAIT(&w, kube_create(fresh, &KUBE_CONFIGMAPS, ns, cm, it_on_result, &w));
     json_object_put(cm);
     CHECK_INT(w.r.err, -ECONNRESET);
     CHECK_INT(w.r.attempts, 1);
-    close_client(fresh);
+    CHECK(it_client_close(fresh));
 
     /* The same on a reused connection: curl would replay the POST by itself
      * (the server would then answer 409 AlreadyExists); the client stops
      * that replay, so the caller again sees the unknown outcome. */
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &w));
+    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     rules("[{\"method\":\"POST\",\"count\":1,\"action\":\"forward-reset\"}]");
-    cm = jparse("{\"metadata\":{\"name\":\"w-reset-reused\"}}");
-    WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, on_result, &w));
+    cm = it_json("{\"metadata\":{\"name\":\"w-reset-reused\"}}");
+    WAIT(&w, kube_create(kc, &KUBE_CONFIGMAPS, ns, cm, it_on_result, &w));
     json_object_put(cm);
     CHECK_INT(w.r.err, -ECONNRESET);
     CHECK_INT(w.r.http_status, 0);
@@ -262,34 +174,33 @@ static void test_writes(void)
     CHECK_CONTAINS(w.r.status.message, "may have acted");
     /* A read in the same spot is replayed (by curl or by us): it succeeds. */
     rules("[{\"method\":\"GET\",\"count\":1,\"action\":\"reset\"}]");
-    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", on_result, &w));
+    WAIT(&w, kube_get(kc, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
     rules("[]");
-    WAIT(&w, kube_get(admin, &KUBE_CONFIGMAPS, ns, "w-reset", on_result, &w));
+    WAIT(&w, kube_get(it_kc, &KUBE_CONFIGMAPS, ns, "w-reset", it_on_result, &w));
     CHECK_INT(w.r.http_status, 200);
-    call_reset(&w);
+    it_call_reset(&w);
 }
 
-static int start_proxy(const char *cluster_dir, const char *src)
+static int start_proxy(void)
 {
-    char cmd[1024], prefix[340];
+    char prefix[340];
     snprintf(prefix, sizeof prefix, "%s/proxy", tmpdir);
-    snprintf(cmd, sizeof cmd, "%s/test/data/kube/make-cert.sh '%s' '%s' fault-proxy server", src,
-             cluster_dir, prefix);
-    if (system(cmd) != 0)
+    if (it_make_cert(prefix, "fault-proxy server") != 0)
         return -1;
-    char script[512], ca[340], crt[340], key[340], scrt[360], skey[360];
-    snprintf(script, sizeof script, "%s/test/data/kube/fault-proxy.py", src);
-    snprintf(ca, sizeof ca, "%s/pki/ca.crt", cluster_dir);
-    snprintf(crt, sizeof crt, "%s/pki/admin.crt", cluster_dir);
-    snprintf(key, sizeof key, "%s/pki/admin.key", cluster_dir);
+    char script[600], ca[600], crt[600], key[600], scrt[360], skey[360];
+    snprintf(script, sizeof script, "%s/test/data/kube/fault-proxy.py", it_env.src);
+    snprintf(ca, sizeof ca, "%s/pki/ca.crt", it_env.dir);
+    snprintf(crt, sizeof crt, "%s/pki/admin.crt", it_env.dir);
+    snprintf(key, sizeof key, "%s/pki/admin.key", it_env.dir);
     snprintf(scrt, sizeof scrt, "%s.crt", prefix);
     snprintf(skey, sizeof skey, "%s.key", prefix);
     snprintf(rules_path, sizeof rules_path, "%s/rules.json", tmpdir);
     rules("[]");
-    const char *args[] = {"python3",     script, "--upstream", cfg->server, "--ca",         ca,
-                          "--cert",      crt,    "--key",      key,         "--serve-cert", scrt,
-                          "--serve-key", skey,   "--rules",    rules_path};
+    const char *args[] = {"python3",     script, "--upstream",   it_cfg->server,
+                          "--ca",        ca,     "--cert",       crt,
+                          "--key",       key,    "--serve-cert", scrt,
+                          "--serve-key", skey,   "--rules",      rules_path};
     enum { NARGS = sizeof args / sizeof args[0] };
     char *argv[NARGS + 1] = {0}; /* posix_spawn wants char *const[] */
     for (size_t i = 0; i < NARGS; i++)
@@ -327,40 +238,22 @@ static int start_proxy(const char *cluster_dir, const char *src)
 
 int main(void)
 {
-    const char *path = getenv("KUBECONFIG"), *dir = getenv("RUNBOOK_CLUSTER_DIR");
-    const char *src = getenv("RUNBOOK_SOURCE_DIR");
-    if (!path || !dir || !src) {
-        fprintf(stderr, "KUBECONFIG, RUNBOOK_CLUSTER_DIR and RUNBOOK_SOURCE_DIR must be set\n");
+    if (it_setup(LOGL_INFO, IT_CLUSTER, NULL) < 0)
         return 1;
-    }
-    char *err = NULL;
-    if (kcfg_load_file(path, NULL, &cfg, &err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        free(err);
-        return 1;
-    }
-    if (!mkdtemp(tmpdir) || start_proxy(dir, src) < 0) {
+    if (!mkdtemp(tmpdir) || start_proxy() < 0) {
         fprintf(stderr, "cannot start the fault proxy\n");
         return 1;
     }
-    uv_loop_init(&loop);
-    CHECK_INT(kube_client_new(&loop, cfg, NULL, &admin), 0);
     struct kube_options o = {
         .timeout_ms = 1500, .backoff_base_ms = 50, .backoff_cap_ms = 1500, .max_tries = 3};
     kc = proxy_client(&o);
 
-    snprintf(ns, sizeof ns, "rb-it-kube-faults-%d-%ld", (int)getpid(),
-             (long)(uv_hrtime() % 100000));
-    struct call w = {0};
-    struct json_object *obj = jparse("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
-                                     "\"metadata\":{\"name\":\"%s\"}}",
-                                     ns);
-    WAIT(&w, kube_create(admin, &KUBE_NAMESPACES, NULL, obj, on_result, &w));
-    json_object_put(obj);
-    CHECK_INT(w.r.http_status, 201);
+    CHECK_INT(it_namespace("rb-it-kube-faults", ns, sizeof ns), 0);
+    struct it_call w = {0};
     for (int i = 0; i < 2; i++) {
-        obj = jparse("{\"metadata\":{\"name\":\"cm-%d\"},\"data\":{\"k\":\"v\"}}", i);
-        WAIT(&w, kube_create(admin, &KUBE_CONFIGMAPS, ns, obj, on_result, &w));
+        struct json_object *obj =
+            it_json("{\"metadata\":{\"name\":\"cm-%d\"},\"data\":{\"k\":\"v\"}}", i);
+        WAIT(&w, kube_create(it_kc, &KUBE_CONFIGMAPS, ns, obj, it_on_result, &w));
         json_object_put(obj);
         CHECK_INT(w.r.http_status, 201);
     }
@@ -368,20 +261,13 @@ int main(void)
     RUN(test_reads_retry);
     RUN(test_writes);
 
-    struct kube_delete_opts bg = {.propagation = "Background"};
-    WAIT(&w, kube_delete(admin, &KUBE_NAMESPACES, NULL, ns, &bg, on_result, &w));
-    CHECK_INT(w.r.http_status, 200);
-    call_reset(&w);
-    close_client(kc);
-    close_client(admin);
-    kcfg_free(cfg);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    CHECK_INT(it_namespace_delete(ns), 0);
+    it_call_reset(&w);
+    CHECK(it_client_close(kc));
+    CHECK_INT(it_teardown(), 0);
 
     kill(proxy_pid, SIGTERM);
     waitpid(proxy_pid, NULL, 0);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
+    it_remove_tree(tmpdir);
     return check_finish();
 }

@@ -10,40 +10,20 @@
  *     are set, as under ctest): renewals that hang or fail make the leader
  *     step down at its renew deadline, before the standby takes over.
  * Every callback is checked: never two leaders at once. */
-#include "check.h"
-#include "kube/kube.h"
-#include "kubeconfig/kubeconfig.h"
+#include "it_proxy.h"
 #include "lease/lease.h"
-#include "log/log.h"
-
-#include <errno.h>
-#include <signal.h>
-#include <spawn.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <curl/curl.h>
-#include <json-c/json.h>
-
-extern char **environ;
 
 #define DURATION 3000
 #define DEADLINE 2000
 #define RETRY 500
 
-static uv_loop_t loop;
 static uv_timer_t tick;
-static struct kcfg *cfg;
-static struct kube_client *kc;
 static char ns[64];
 
 static uint64_t now(void)
 {
-    uv_update_time(&loop);
-    return uv_now(&loop);
+    uv_update_time(&it_loop);
+    return uv_now(&it_loop);
 }
 
 static void on_tick(uv_timer_t *t)
@@ -55,7 +35,7 @@ static void on_tick(uv_timer_t *t)
     do {                                                                                           \
         uint64_t end_ = now() + (ms);                                                              \
         while (!(cond) && now() < end_)                                                            \
-            uv_run(&loop, UV_RUN_ONCE);                                                            \
+            uv_run(&it_loop, UV_RUN_ONCE);                                                         \
     } while (0)
 
 /* ---- electors and their callbacks ------------------------------------------ */
@@ -113,7 +93,7 @@ static struct elector *start(const char *lease, const char *id, struct kube_clie
     struct elector *e = calloc(1, sizeof *e);
     snprintf(e->id, sizeof e->id, "%s", id);
     struct lease_options o = {lease, ns, id, DURATION, DEADLINE, RETRY};
-    CHECK_INT(lease_new(&loop, client, &o, on_leading, e, &e->l), 0);
+    CHECK_INT(lease_new(&it_loop, client, &o, on_leading, e, &e->l), 0);
     CHECK_INT(lease_start(e->l), 0);
     electors[n_electors++] = e;
     return e;
@@ -162,22 +142,7 @@ static int count_leading(void)
 
 /* ---- synchronous API calls -------------------------------------------------- */
 
-struct call {
-    int done;
-    struct kube_result r;
-    struct json_object *body;
-};
-
-static void on_result(void *ud, const struct kube_result *r)
-{
-    struct call *w = ud;
-    w->done = 1;
-    w->r = *r;
-    w->r.body = NULL;
-    w->body = r->body ? json_object_get(r->body) : NULL;
-}
-
-static long call_wait(struct call *w, int rc)
+static long call_wait(struct it_call *w, int rc)
 {
     CHECK_INT(rc, 0);
     if (rc == 0)
@@ -188,8 +153,8 @@ static long call_wait(struct call *w, int rc)
 /* The Lease's spec as the server has it now; the caller puts *obj. */
 static int get_lease(const char *name, struct json_object **obj, struct lease_record *r)
 {
-    struct call w = {0};
-    call_wait(&w, kube_get(kc, &KUBE_LEASES, ns, name, on_result, &w));
+    struct it_call w = {0};
+    call_wait(&w, kube_get(it_kc, &KUBE_LEASES, ns, name, it_on_result, &w));
     *obj = w.body;
     if (w.r.http_status != 200 || lease_record_parse(w.body, r, NULL) < 0) {
         fprintf(stderr, "GET lease %s: http %ld\n", name, w.r.http_status);
@@ -227,7 +192,7 @@ static void check_lease(const char *name, const char *holder, long transitions)
 
 static void test_race_and_release(void)
 {
-    struct elector *a = start("t1", "a", kc), *b = start("t1", "b", kc);
+    struct elector *a = start("t1", "a", it_kc), *b = start("t1", "b", it_kc);
     RUN_UNTIL(count_leading() == 1, 5000);
     CHECK_INT(count_leading(), 1);
     struct elector *lead = a->leading ? a : b, *other = a->leading ? b : a;
@@ -280,10 +245,10 @@ static void test_race_and_release(void)
 
 static void test_crash(void)
 {
-    struct elector *a = start("t2", "a", kc);
+    struct elector *a = start("t2", "a", it_kc);
     RUN_UNTIL(a->leading, 5000);
     CHECK_INT(a->leading, 1);
-    struct elector *b = start("t2", "b", kc);
+    struct elector *b = start("t2", "b", it_kc);
     RUN_UNTIL(0, 2 * RETRY);
     CHECK_INT(b->leading, 0);
 
@@ -307,16 +272,16 @@ static void test_stale_stranger(void)
 {
     /* A Lease from a holder long gone, renewed (by its wall clock) in 2000.
      * We cannot tell a dead holder from a skewed clock: wait the duration. */
-    struct call w = {0};
+    struct it_call w = {0};
     const char *old = "2000-01-01T00:00:00.000000Z";
     struct lease_record ghost = {"ghost", DURATION / 1000, old, old, 7};
     struct json_object *obj = lease_object_new("t3", ns, &ghost);
-    CHECK_INT(call_wait(&w, kube_create(kc, &KUBE_LEASES, ns, obj, on_result, &w)), 201);
+    CHECK_INT(call_wait(&w, kube_create(it_kc, &KUBE_LEASES, ns, obj, it_on_result, &w)), 201);
     json_object_put(obj);
     json_object_put(w.body);
 
     uint64_t t0 = now();
-    struct elector *a = start("t3", "a", kc);
+    struct elector *a = start("t3", "a", it_kc);
     RUN_UNTIL(a->leading, 3 * DURATION);
     CHECK_INT(a->leading, 1);
     uint64_t took = a->up_ms - t0;
@@ -330,99 +295,16 @@ static void test_stale_stranger(void)
 
 /* ---- through the fault proxy ------------------------------------------------- */
 
-struct proxy {
-    pid_t pid;
-    char url[64], dir[64], ca[600];
-};
-
-static int proxy_start(struct proxy *p, const char *cluster_dir, const char *src)
-{
-    char cmd[1200], bin[1024] = "";
-    snprintf(cmd, sizeof cmd, "bash '%s/test/proxy/build.sh'", src);
-    FILE *f = popen(cmd, "r");
-    if (!f || !fgets(bin, sizeof bin, f)) {
-        if (f)
-            pclose(f);
-        return -1;
-    }
-    if (pclose(f) != 0)
-        return -1;
-    bin[strcspn(bin, "\n")] = '\0';
-    snprintf(p->ca, sizeof p->ca, "%s/pki/ca.crt", cluster_dir);
-    snprintf(p->dir, sizeof p->dir, "/tmp/it-lease-proxy-XXXXXX");
-    if (!mkdtemp(p->dir))
-        return -1;
-    char port_file[128], dir[600];
-    snprintf(port_file, sizeof port_file, "%s/port", p->dir);
-    snprintf(dir, sizeof dir, "%s", cluster_dir);
-    char a_dir[] = "-cluster-dir", a_port[] = "-port-file";
-    char *argv[] = {bin, a_dir, dir, a_port, port_file, NULL};
-    if (posix_spawn(&p->pid, bin, NULL, NULL, argv, environ) != 0)
-        return -1;
-    for (int i = 0; i < 200; i++) {
-        FILE *pf = fopen(port_file, "r");
-        int port = 0;
-        if (pf) {
-            if (fscanf(pf, "%d", &port) != 1)
-                port = 0;
-            fclose(pf);
-        }
-        if (port > 0) {
-            snprintf(p->url, sizeof p->url, "https://127.0.0.1:%d", port);
-            return 0;
-        }
-        usleep(50000);
-    }
-    return -1;
-}
-
-static void proxy_stop(struct proxy *p)
-{
-    if (p->pid > 0) {
-        kill(p->pid, SIGTERM);
-        waitpid(p->pid, NULL, 0);
-    }
-    char path[128];
-    snprintf(path, sizeof path, "%s/port", p->dir);
-    unlink(path);
-    rmdir(p->dir);
-}
-
-static size_t sink(char *ptr, size_t size, size_t n, void *ud)
-{
-    (void)ptr;
-    (void)ud;
-    return size * n;
-}
-
-/* POST /__fault: replaces the proxy's faults ("{}" clears them). */
-static int proxy_faults(const struct proxy *p, const char *json)
-{
-    CURL *c = curl_easy_init();
-    char url[128];
-    snprintf(url, sizeof url, "%s/__fault", p->url);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CAINFO, p->ca);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
-    CURLcode rc = curl_easy_perform(c);
-    long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
-    return rc == CURLE_OK && code == 200 ? 0 : -1;
-}
-
 /* p leads through the proxy, s stands by; the fault breaks p's writes. p
  * must step down by its renew deadline, before s takes over. */
-static void partition(const struct proxy *px, struct elector *p, struct elector *s,
+static void partition(const struct it_proxy *px, struct elector *p, struct elector *s,
                       const char *fault)
 {
     CHECK_INT(p->leading, 1);
     RUN_UNTIL(0, 2 * RETRY);
     CHECK_INT(s->leading, 0);
     int downs = p->downs;
-    CHECK_INT(proxy_faults(px, fault), 0);
+    CHECK_INT(it_proxy_faults(px, fault), 0);
     uint64_t t0 = now();
     RUN_UNTIL(s->leading, 4 * DURATION);
     CHECK_INT(s->leading, 1);
@@ -434,7 +316,7 @@ static void partition(const struct proxy *px, struct elector *p, struct elector 
     CHECK(lost <= DEADLINE + 200);
     CHECK(p->down_ms < s->up_ms);
     CHECK(took >= DURATION - RETRY * 12 / 10 - 100);
-    CHECK_INT(proxy_faults(px, "{}"), 0);
+    CHECK_INT(it_proxy_faults(px, "{}"), 0);
     /* Healed, p is a candidate again and sees s hold the Lease. */
     RUN_UNTIL(0, DURATION);
     CHECK_INT(p->leading, 0);
@@ -443,29 +325,28 @@ static void partition(const struct proxy *px, struct elector *p, struct elector 
 
 static void test_partition(void)
 {
-    const char *dir = getenv("RUNBOOK_CLUSTER_DIR"), *src = getenv("RUNBOOK_SOURCE_DIR");
-    if (!dir || !src) {
+    if (!it_env.dir[0] || !it_env.src[0]) {
         fprintf(stderr, "test_partition: skipped (RUNBOOK_CLUSTER_DIR/RUNBOOK_SOURCE_DIR unset)\n");
         return;
     }
-    struct proxy px = {0};
-    if (proxy_start(&px, dir, src) < 0) {
+    struct it_proxy px = {0};
+    if (it_proxy_start(&px, 0) < 0) {
         fprintf(stderr, "cannot start the fault proxy\n");
         CHECK(0);
-        proxy_stop(&px);
+        it_proxy_stop(&px);
         return;
     }
-    struct kcfg k = *cfg;
+    struct kcfg k = *it_cfg;
     k.server = px.url;
     /* Writes time out after 4 s: longer than the deadline, as a slow API
      * server would be. */
     struct kube_options ko = {.timeout_ms = 4000};
     struct kube_client *kp = NULL;
-    CHECK_INT(kube_client_new(&loop, &k, &ko, &kp), 0);
+    CHECK_INT(kube_client_new(&it_loop, &k, &ko, &kp), 0);
 
     struct elector *p = start("t4", "p", kp);
     RUN_UNTIL(p->leading, 5000);
-    struct elector *s = start("t4", "s", kc);
+    struct elector *s = start("t4", "s", it_kc);
     /* Renewals that hang: the deadline fires with the PUT in flight. */
     partition(&px, p, s, "{\"target\":\"write\",\"delay_ms\":8000}");
 
@@ -474,7 +355,7 @@ static void test_partition(void)
     RUN_UNTIL(p->leading, 5000);
     CHECK_INT(p->leading, 1);
     CHECK_INT(p->ups, 2);
-    struct elector *s2 = start("t4", "s2", kc);
+    struct elector *s2 = start("t4", "s2", it_kc);
     /* Renewals refused at once (503, not retried for writes). */
     partition(&px, p, s2, "{\"target\":\"write\",\"status\":{\"code\":503}}");
     check_lease("t4", "s2", 3);
@@ -488,41 +369,17 @@ static void test_partition(void)
     kube_client_close(kp, on_flag, &closed);
     RUN_UNTIL(closed, 5000);
     CHECK_INT(closed, 1);
-    proxy_stop(&px);
+    it_proxy_stop(&px);
 }
 
 int main(void)
 {
-    log_setup(getenv("IT_DEBUG") ? LOGL_DEBUG : LOGL_WARN, LOG_FORMAT_LOGFMT, NULL);
-    const char *path = getenv("KUBECONFIG");
-    if (!path) {
-        fprintf(stderr, "KUBECONFIG is not set (run through ctest, or test/cluster/up.sh)\n");
+    if (it_setup(LOGL_WARN, 0, NULL) < 0)
         return 1;
-    }
-    char *err = NULL;
-    if (kcfg_load(path, NULL, &cfg, &err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        free(err);
-        return 1;
-    }
-    uv_loop_init(&loop);
-    uv_timer_init(&loop, &tick);
+    uv_timer_init(&it_loop, &tick);
     uv_timer_start(&tick, on_tick, 10, 10);
-    CHECK_INT(kube_client_new(&loop, cfg, NULL, &kc), 0);
-    snprintf(ns, sizeof ns, "rb-it-lease-%d-%ld", (int)getpid(), (long)(uv_hrtime() % 100000));
-
-    struct call w = {0};
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
-    struct json_object *nsobj = json_tokener_parse(body);
-    long code = call_wait(&w, kube_create(kc, &KUBE_NAMESPACES, NULL, nsobj, on_result, &w));
-    json_object_put(nsobj);
-    json_object_put(w.body);
-    if (code != 201) {
-        fprintf(stderr, "cannot create namespace %s: err %d http %ld\n", ns, w.r.err, code);
+    if (it_namespace("rb-it-lease", ns, sizeof ns) < 0)
         return 1;
-    }
 
     RUN(test_race_and_release);
     RUN(test_crash);
@@ -530,15 +387,8 @@ int main(void)
     RUN(test_partition);
     CHECK_INT(overlaps, 0);
 
-    struct kube_delete_opts bg = {.propagation = "Background"};
-    memset(&w, 0, sizeof w);
-    CHECK_INT(call_wait(&w, kube_delete(kc, &KUBE_NAMESPACES, NULL, ns, &bg, on_result, &w)), 200);
-    json_object_put(w.body);
-
-    kube_client_close(kc, NULL, NULL);
+    CHECK_INT(it_namespace_delete(ns), 0);
     uv_close((uv_handle_t *)&tick, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    kcfg_free(cfg);
-    CHECK_INT(uv_loop_close(&loop), 0);
+    CHECK_INT(it_teardown(), 0);
     return check_finish();
 }

@@ -1,10 +1,10 @@
-/* test/proxy's fault proxy for the it_informer*.c tests: build (cached),
- * start in front of the cluster, switch faults, read counters and the
- * request log. */
-#ifndef IT_INFORMER_PROXY_H
-#define IT_INFORMER_PROXY_H
+/* test/proxy's fault proxy for the integration tests (the informers',
+ * it_lease.c): build (cached), start in front of the cluster, switch faults,
+ * read counters and the request log. Needs it_setup(..., IT_CLUSTER, ...). */
+#ifndef IT_PROXY_H
+#define IT_PROXY_H
 
-#include "it_informer_util.h"
+#include "it_util.h"
 
 #include <signal.h>
 #include <spawn.h>
@@ -35,7 +35,7 @@ IT_FN int it_proxy_start(struct it_proxy *p, int http1)
     if (pclose(f) != 0)
         return -1;
     bin[strcspn(bin, "\n")] = '\0';
-    snprintf(p->dir, sizeof p->dir, "/tmp/it-inf-proxy-XXXXXX");
+    snprintf(p->dir, sizeof p->dir, "/tmp/it-proxy-XXXXXX");
     if (!mkdtemp(p->dir))
         return -1;
     char port_file[128];
@@ -137,8 +137,11 @@ IT_FN int it_proxy_faults(const struct it_proxy *p, const char *json)
 IT_FN int it_proxy_counter(const struct it_proxy *p, const char *name)
 {
     struct json_object *r = it_proxy_ctl(p, "/__fault", NULL);
-    struct json_object *v = inf_jget(r, "counters", name, NULL);
-    int n = v ? json_object_get_int(v) : 0;
+    struct json_object *counters = NULL, *v = NULL;
+    int n = json_object_object_get_ex(r, "counters", &counters) &&
+                    json_object_object_get_ex(counters, name, &v)
+                ? json_object_get_int(v)
+                : 0;
     json_object_put(r);
     return n;
 }
