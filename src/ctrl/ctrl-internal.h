@@ -60,12 +60,18 @@ struct ctrl_pod {
     int64_t deletion_deadline_ms, finished_ms;
 };
 
+/* ctrl_records.c */
 const char *ctrl_job_run(const struct ctrl_job *r); /* "" when none */
 void ctrl_job_expand(const struct ctrl_job *r, struct plan_job *out);
 const char *ctrl_pod_job(const struct ctrl_pod *r);
 const char *ctrl_pod_run(const struct ctrl_pod *r); /* its runbook.dev/run label */
 const char *ctrl_pod_uid(const struct ctrl_pod *r);
 void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out);
+/* Equal in everything a plan reads: a change that is not needs no
+ * reconcile (most Job and pod updates: conditions, ready counts, the
+ * foregroundDeletion finalizer...). */
+int ctrl_job_same(const struct ctrl_job *a, const struct ctrl_job *b);
+int ctrl_pod_same(const struct ctrl_pod *a, const struct ctrl_pod *b);
 
 /* What a reconcile wrote and must see in the caches before the next
  * reconcile of the same key may plan again: planning from a cache that has
@@ -152,7 +158,7 @@ size_t ctrl_stamps_count(const struct ctrl_stamps *st);
  * place. Every table of the controller deletes through it. */
 void ctrl_lh_delete(struct lh_table *t, const void *key, unsigned *dels);
 
-/* ctrl_handlers.c: n strings (NULL as "") packed in one allocation
+/* ctrl_records.c: n strings (NULL as "") packed in one allocation
  * ("a\0b\0"), or NULL; the i-th of them ("" for a NULL buffer). */
 char *ctrl_pack(const char *const *s, size_t n);
 const char *ctrl_packed(const char *p, size_t i);
@@ -233,9 +239,10 @@ void ctrl_reconcile_done(struct ctrl *c);
 int64_t ctrl_wall_ms(void);
 void ctrl_hist_observe(struct ctrl_hist *h, double seconds);
 
-/* ctrl_handlers.c */
+/* ctrl_records.c */
 extern const struct inf_projection ctrl_obj_projection, ctrl_job_projection, ctrl_pod_projection;
 extern const struct inf_projection ctrl_run_projection;
+/* ctrl_handlers.c */
 extern const struct inf_handlers ctrl_handlers[CTRL_INF_MAX];
 
 /* ctrl_exec.c: reconciles key ("r:ns/name" or "w:ns/name"), taken from the

@@ -67,23 +67,30 @@ void ctrl_memo_free(struct ctrl_memo *m)
     free(m);
 }
 
+/* "ns/run" into key; its length, or -1 when it does not fit. */
+static int key_of(const char *ns, const char *run, char key[CTRL_KEY_LEN])
+{
+    int n = snprintf(key, CTRL_KEY_LEN, "%s/%s", ns, run);
+    return n < 0 || n >= CTRL_KEY_LEN ? -1 : n;
+}
+
 static struct memo *find(const struct ctrl_memo *m, const char *ns, const char *run)
 {
     char key[CTRL_KEY_LEN];
     struct memo *x;
-    snprintf(key, sizeof key, "%s/%s", ns, run);
+    if (key_of(ns, run, key) < 0)
+        return NULL;
     return lh_table_lookup_ex(m->t, key, (void **)&x) ? x : NULL;
 }
 
 static struct memo *get(struct ctrl_memo *m, const char *ns, const char *run)
 {
+    char key[CTRL_KEY_LEN];
     struct memo *x = find(m, ns, run);
-    if (x)
+    int n = key_of(ns, run, key);
+    if (x || n < 0 || !(x = calloc(1, sizeof *x + (size_t)n + 1)))
         return x;
-    size_t len = strlen(ns) + 1 + strlen(run) + 1;
-    if (len > CTRL_KEY_LEN || !(x = calloc(1, sizeof *x + len)))
-        return NULL;
-    snprintf(x->key, len, "%s/%s", ns, run);
+    memcpy(x->key, key, (size_t)n + 1);
     if (lh_table_insert(m->t, x->key, x) != 0) {
         free(x);
         return NULL;

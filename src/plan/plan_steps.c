@@ -125,8 +125,8 @@ static void set_terminal(struct step *s, enum step_phase ph, int64_t when, const
 {
     s->phase = ph;
     s->completion_ms = when;
-    snprintf(s->reason, sizeof s->reason, "%s", reason);
-    snprintf(s->message, sizeof s->message, "%s", message);
+    plan_copy_trunc(s->reason, sizeof s->reason, reason);
+    plan_copy_trunc(s->message, sizeof s->message, message); /* cut: messages may be long */
 }
 
 /* Pods started for the step: never less than before. The Job's counters
