@@ -4,8 +4,8 @@
  * test cluster (test/data/informer/{job,pod}.json: 4.1 and 4.5 KB of JSON,
  * managedFields included), each with its own name, uid and labels, parsed
  * from JSON text as they would come off a watch. Cases:
- *   projection   the informer's cache with inf_job_projection /
- *                inf_pod_projection (what the operator keeps)
+ *   projection   the informer's cache with ctrl_job_projection /
+ *                ctrl_pod_projection (what the operator keeps)
  *   json trees   the parsed json_object trees kept whole (a naive cache)
  *   json trees, no managedFields   the same with metadata.managedFields
  *                dropped (the usual Go informer transform)
@@ -18,7 +18,7 @@
  *
  * Usage: bench_cache_memory [objects per kind, default 10000] */
 #include "informer/inf_cache.h"
-#include "informer/inf_kinds.h"
+#include "ctrl/ctrl-internal.h" /* the records the operator keeps */
 
 #include <malloc.h>
 #include <stdio.h>
@@ -88,8 +88,8 @@ static const char *object_text(int kind, int i, int rv)
     set(md, "uid", uid);
     set(md, "resourceVersion", rvs);
     set(md, "namespace", i % 2 ? "team-a" : "team-b");
-    set(labels, INF_LABEL_RUN, run);
-    set(labels, INF_LABEL_STEP, steps[i % 5]);
+    set(labels, KJ_LABEL_RUN, run);
+    set(labels, KJ_LABEL_STEP, steps[i % 5]);
     if (kind) {
         set(labels, "batch.kubernetes.io/job-name", job);
         set(labels, "job-name", job);
@@ -124,8 +124,8 @@ static void case_projection(void)
 {
     settle();
     struct sample a = sample();
-    struct inf_cache *jobs = inf_cache_new(&inf_job_projection, NULL, NULL);
-    struct inf_cache *pods = inf_cache_new(&inf_pod_projection, NULL, NULL);
+    struct inf_cache *jobs = inf_cache_new(&ctrl_job_projection, NULL, NULL);
+    struct inf_cache *pods = inf_cache_new(&ctrl_pod_projection, NULL, NULL);
     int rv = 1000;
     for (int i = 0; i < n_per_kind; i++) {
         for (int kind = 0; kind < 2; kind++) {
@@ -145,7 +145,7 @@ static void case_projection(void)
     struct sample d = sample();
     printf("  of which per Pod: %.1f B heap; per Job: %.1f B heap; records %zu / %zu B\n",
            (double)(c.heap - d.heap) / n_per_kind, (double)(d.heap - a.heap) / n_per_kind,
-           inf_pod_projection.size, inf_job_projection.size);
+           ctrl_pod_projection.size, ctrl_job_projection.size);
     inf_cache_free(jobs);
 }
 

@@ -78,6 +78,7 @@
 #include <json-c/json.h>
 #include <uv.h>
 
+#include "kjson/kjson.h"
 #include "ctrl/ctrl.h"
 #include "informer/inf.h"
 #include "kube/kube.h"
@@ -631,13 +632,13 @@ struct brun {
 
 static int cond_true(struct json_object *obj, const char *type)
 {
-    struct json_object *conds = inf_jget(obj, "status", NULL);
+    struct json_object *conds = kj_path(obj, "status", NULL);
     conds = conds ? json_object_object_get(conds, "conditions") : NULL;
     size_t n =
         conds && json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
     for (size_t i = 0; i < n; i++) {
         struct json_object *c = json_object_array_get_idx(conds, i);
-        const char *t = inf_jstr(c, "type", NULL), *s = inf_jstr(c, "status", NULL);
+        const char *t = kj_path_str(c, "type", NULL), *s = kj_path_str(c, "status", NULL);
         if (t && s && strcmp(t, type) == 0 && strcmp(s, "True") == 0)
             return 1;
     }
@@ -647,9 +648,9 @@ static int cond_true(struct json_object *obj, const char *type)
 static int job_project(struct json_object *obj, void *record)
 {
     struct bjob *j = record;
-    j->run = name_index(inf_jstr(obj, "metadata", "labels", KJ_LABEL_RUN, NULL));
-    j->step = step_index(inf_jstr(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
-    j->deleting = inf_jstr(obj, "metadata", "deletionTimestamp", NULL) != NULL;
+    j->run = name_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_RUN, NULL));
+    j->step = step_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
+    j->deleting = kj_path_str(obj, "metadata", "deletionTimestamp", NULL) != NULL;
     j->failed = cond_true(obj, "FailureTarget") || cond_true(obj, "Failed");
     j->complete = cond_true(obj, "Complete");
     return 0;
@@ -658,10 +659,10 @@ static int job_project(struct json_object *obj, void *record)
 static int pod_project(struct json_object *obj, void *record)
 {
     struct bpod *p = record;
-    p->run = name_index(inf_jstr(obj, "metadata", "labels", KJ_LABEL_RUN, NULL));
-    p->step = step_index(inf_jstr(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
-    const char *ph = inf_jstr(obj, "status", "phase", NULL);
-    p->deleting = inf_jstr(obj, "metadata", "deletionTimestamp", NULL) != NULL;
+    p->run = name_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_RUN, NULL));
+    p->step = step_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
+    const char *ph = kj_path_str(obj, "status", "phase", NULL);
+    p->deleting = kj_path_str(obj, "metadata", "deletionTimestamp", NULL) != NULL;
     p->running = ph && strcmp(ph, "Running") == 0 && !p->deleting;
     return 0;
 }
@@ -669,8 +670,8 @@ static int pod_project(struct json_object *obj, void *record)
 static int run_project(struct json_object *obj, void *record)
 {
     struct brun *r = record;
-    r->run = name_index(inf_jstr(obj, "metadata", "name", NULL));
-    r->phase = plan_phase_parse(inf_jstr(obj, "status", "phase", NULL));
+    r->run = name_index(kj_path_str(obj, "metadata", "name", NULL));
+    r->phase = plan_phase_parse(kj_path_str(obj, "status", "phase", NULL));
     return 0;
 }
 
@@ -1324,7 +1325,7 @@ static struct json_object *make_direct_job(int i, void *ud)
     struct json_object *meta = json_object_object_get(job, "metadata");
     json_object_object_del(meta, "ownerReferences");
     rename_key(json_object_object_get(meta, "labels"), KJ_LABEL_RUN, "bench.runbook.dev/run");
-    struct json_object *tm = inf_jget(job, "spec", "template", "metadata", NULL);
+    struct json_object *tm = kj_path(job, "spec", "template", "metadata", NULL);
     rename_key(tm ? json_object_object_get(tm, "labels") : NULL, KJ_LABEL_RUN,
                "bench.runbook.dev/run");
     return job;

@@ -8,7 +8,7 @@
  * MODIFIED scheduled, running, succeeded, DELETED) with a BOOKMARK every
  * 500 events, as one NDJSON body per resource. Each run feeds the body to
  * src/watch's decoder in fixed-size chunks; "decode" stops there, "apply"
- * also projects each object (inf_job_projection / inf_pod_projection),
+ * also projects each object (ctrl_job_projection / ctrl_pod_projection),
  * updates the cache and the resourceVersion, as inf.c does per event.
  *
  * Prints, per case: events, MB, events/s (wall), CPU microseconds per
@@ -16,7 +16,7 @@
  *
  * Usage: bench_watch_decode [objects per kind, default 5000] */
 #include "informer/inf_cache.h"
-#include "informer/inf_kinds.h"
+#include "ctrl/ctrl-internal.h" /* the records the operator keeps */
 #include "informer/inf_sm.h"
 #include "watch/decoder.h"
 
@@ -102,8 +102,8 @@ static void name_job(struct json_object *o, int i)
     set(md, "name", name);
     set(md, "uid", uid);
     struct json_object *labels = json_object_object_get(md, "labels");
-    set(labels, INF_LABEL_RUN, run);
-    set(labels, INF_LABEL_STEP, steps[i % 5]);
+    set(labels, KJ_LABEL_RUN, run);
+    set(labels, KJ_LABEL_STEP, steps[i % 5]);
 }
 
 static struct json_object *job_status(int phase)
@@ -257,12 +257,12 @@ int main(int argc, char **argv)
            jobs.events, (double)jobs.len / 1e6, n, pods.events, (double)pods.len / 1e6);
     printf("%-28s %8s %8s %12s %10s %9s\n", "case", "events", "MB", "events/s", "cpu_us/ev",
            "MB/s");
-    measure("jobs decode, 16 KiB chunks", &jobs, 16384, &inf_job_projection, 0);
-    measure("jobs apply, 16 KiB chunks", &jobs, 16384, &inf_job_projection, 1);
-    measure("pods decode, 16 KiB chunks", &pods, 16384, &inf_pod_projection, 0);
-    measure("pods apply, 16 KiB chunks", &pods, 16384, &inf_pod_projection, 1);
-    measure("jobs apply, 1 KiB chunks", &jobs, 1024, &inf_job_projection, 1);
-    measure("jobs apply, 7 B chunks", &jobs, 7, &inf_job_projection, 1);
+    measure("jobs decode, 16 KiB chunks", &jobs, 16384, &ctrl_job_projection, 0);
+    measure("jobs apply, 16 KiB chunks", &jobs, 16384, &ctrl_job_projection, 1);
+    measure("pods decode, 16 KiB chunks", &pods, 16384, &ctrl_pod_projection, 0);
+    measure("pods apply, 16 KiB chunks", &pods, 16384, &ctrl_pod_projection, 1);
+    measure("jobs apply, 1 KiB chunks", &jobs, 1024, &ctrl_job_projection, 1);
+    measure("jobs apply, 7 B chunks", &jobs, 7, &ctrl_job_projection, 1);
     free(jobs.buf);
     free(pods.buf);
     return 0;

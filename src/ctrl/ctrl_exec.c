@@ -370,7 +370,7 @@ static void create_answered(struct op *o, const struct kube_result *res)
     const struct plan_action *a = &r->plan.actions[o->i];
     if (res->err == 0 && res->http_status >= 200 && res->http_status < 300) {
         c->stats.jobs_created++;
-        created(r, a, inf_jstr(res->body, "metadata", "uid", NULL));
+        created(r, a, kj_path_str(res->body, "metadata", "uid", NULL));
     } else if (is_status(res, 409) && strcmp(res->status.reason, "AlreadyExists") == 0) {
         struct op *g = malloc(sizeof *g);
         if (g) {
@@ -624,7 +624,7 @@ static int plan_for(struct ctrl *c, struct rec *r)
         const struct ctrl_obj *o = inf_get(c->inf[CTRL_INF_WORKFLOWS], r->ns, r->name);
         if (!o)
             return 1; /* deleted: nothing to write */
-        const char *wuid = inf_jstr(o->obj, "metadata", "uid", NULL);
+        const char *wuid = kj_path_str(o->obj, "metadata", "uid", NULL);
         snprintf(r->uid, sizeof r->uid, "%s", wuid ? wuid : "");
         return plan_workflow(o->obj, ctrl_wall_ms(), &r->plan);
     }
@@ -687,7 +687,7 @@ static uint64_t status_hold_ms(struct ctrl *c, const struct rec *r)
         const struct plan_action *a = &r->plan.actions[i];
         if (a->kind != PLAN_PATCH_STATUS)
             continue;
-        const char *phase = inf_jstr(a->body, "status", "phase", NULL);
+        const char *phase = kj_path_str(a->body, "status", "phase", NULL);
         if (!phase || plan_phase_parse(phase) != r->phase)
             return 0;
         return last + CTRL_STATUS_COALESCE_MS - now;

@@ -68,16 +68,16 @@ static int run_project(struct json_object *obj, void *record)
     struct ctrl_run *r = record;
     if (plan_sibling_from_json(obj, &r->sib) != 0)
         return -1;
-    const char *wf = inf_jstr(obj, "spec", "workflowRef", "name", NULL);
+    const char *wf = kj_path_str(obj, "spec", "workflowRef", "name", NULL);
     plan_copy_trunc(r->workflow, sizeof r->workflow, wf);
-    struct json_object *conds = inf_jget(obj, "status", NULL);
+    struct json_object *conds = kj_path(obj, "status", NULL);
     conds = conds ? json_object_object_get(conds, "conditions") : NULL;
     size_t n = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
     for (size_t i = 0; i < n; i++) {
         struct json_object *cond = json_object_array_get_idx(conds, i);
-        const char *t = inf_jstr(cond, "type", NULL);
+        const char *t = kj_path_str(cond, "type", NULL);
         if (t && strcmp(t, "Succeeded") == 0)
-            kj_time_parse(inf_jstr(cond, "lastTransitionTime", NULL), &r->teardown_began_ms);
+            kj_time_parse(kj_path_str(cond, "lastTransitionTime", NULL), &r->teardown_began_ms);
     }
     /* Serialized without managedFields, which nothing reads; obj is only
      * lent, so they are put back. */
@@ -123,13 +123,13 @@ static int job_project(struct json_object *obj, void *record)
     if (plan_job_from_json(obj, &j) != 0)
         return -1;
     const char *run = NULL;
-    struct json_object *refs = inf_jget(obj, "metadata", "ownerReferences", NULL);
+    struct json_object *refs = kj_path(obj, "metadata", "ownerReferences", NULL);
     size_t n = json_object_is_type(refs, json_type_array) ? json_object_array_length(refs) : 0;
     for (size_t i = 0; i < n && !run; i++) {
         struct json_object *ref = json_object_array_get_idx(refs, i);
         struct json_object *ctl = json_object_object_get(ref, "controller");
-        const char *kind = inf_jstr(ref, "kind", NULL);
-        const char *name = inf_jstr(ref, "name", NULL);
+        const char *kind = kj_path_str(ref, "kind", NULL);
+        const char *name = kj_path_str(ref, "name", NULL);
         if (ctl && json_object_get_boolean(ctl) && kind && strcmp(kind, "WorkflowRun") == 0 &&
             name && strlen(name) < PLAN_OBJ_LEN)
             run = name;
@@ -199,7 +199,7 @@ static int pod_project(struct json_object *obj, void *record)
     struct plan_pod p;
     if (plan_pod_from_json(obj, &p) != 0)
         return -1;
-    const char *run = inf_jstr(obj, "metadata", "labels", KJ_LABEL_RUN, NULL);
+    const char *run = kj_path_str(obj, "metadata", "labels", KJ_LABEL_RUN, NULL);
     const char *s[PS_N] = {p.step, p.job, p.reason, p.message, p.uid, p.controller_uid, run};
     if (!(r->strs = ctrl_pack(s, PS_N)))
         return -1;

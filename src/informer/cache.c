@@ -1,3 +1,4 @@
+#include "kjson/kjson.h"
 #include "informer/inf_cache.h"
 
 #include <errno.h>
@@ -231,9 +232,9 @@ struct meta {
 
 static int read_meta(struct json_object *obj, struct meta *m)
 {
-    m->name = inf_jstr(obj, "metadata", "name", NULL);
-    m->ns = inf_jstr(obj, "metadata", "namespace", NULL);
-    m->rv = inf_jstr(obj, "metadata", "resourceVersion", NULL);
+    m->name = kj_path_str(obj, "metadata", "name", NULL);
+    m->ns = kj_path_str(obj, "metadata", "namespace", NULL);
+    m->rv = kj_path_str(obj, "metadata", "resourceVersion", NULL);
     if (!m->ns)
         m->ns = "";
     if (!m->name || !m->rv)

@@ -1,5 +1,6 @@
 /* The informer's driver: list pages and watch streams from the kube client
  * into the cache, with the decisions of inf_sm. All on the client's loop. */
+#include "kjson/kjson.h"
 #include "informer/inf.h"
 
 #include <errno.h>
@@ -247,9 +248,9 @@ static void on_list(void *ud, const struct kube_result *r)
         list_failed(inf, r, r->err < 0 ? strerror(-r->err) : "HTTP error");
         return;
     }
-    struct json_object *items = inf_jget(r->body, "items", NULL);
-    const char *rv = inf_jstr(r->body, "metadata", "resourceVersion", NULL);
-    const char *cont = inf_jstr(r->body, "metadata", "continue", NULL);
+    struct json_object *items = kj_path(r->body, "items", NULL);
+    const char *rv = kj_path_str(r->body, "metadata", "resourceVersion", NULL);
+    const char *cont = kj_path_str(r->body, "metadata", "continue", NULL);
     if ((items && !json_object_is_type(items, json_type_array)) || !rv || !*rv) {
         list_failed(inf, r, "malformed list");
         return;

@@ -34,6 +34,7 @@
 #ifndef RB_INFORMER_H
 #define RB_INFORMER_H
 
+#include "kjson/kjson.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -157,18 +158,5 @@ const char *inf_resource_version(const struct inf *inf);
 const char *inf_rec_namespace(const void *rec); /* "" for cluster-scoped */
 const char *inf_rec_name(const void *rec);
 const char *inf_rec_rv(const void *rec);
-
-/* --- helpers for project() ---------------------------------------------- */
-
-/* obj[k1][k2]...: the member at the end of a path of object keys ending
- * with NULL, or NULL when a step is missing or not an object. Borrowed. */
-struct json_object *inf_jget(struct json_object *obj, ...) __attribute__((sentinel));
-
-/* The string at a path, or NULL when absent or not a string. Borrowed. */
-const char *inf_jstr(struct json_object *obj, ...) __attribute__((sentinel));
-
-/* RFC 3339 UTC time as the API server writes it ("2026-11-25T10:00:00Z",
- * fraction allowed) to Unix seconds; 0 for NULL or malformed input. */
-int64_t inf_parse_time(const char *s);
 
 #endif

@@ -4,6 +4,7 @@
  * closes), garbage in the stream, 429 with Retry-After on the list and on
  * the watch. After each, every object must have had exactly the handler
  * calls its writes imply, and the cache must equal a fresh list. */
+#include "kjson/kjson.h"
 #include "it_informer_util.h"
 #include "it_proxy.h"
 
@@ -188,11 +189,11 @@ static int log_entries(const char *kind, int64_t *times, int *status, int max)
     int n = 0;
     for (size_t i = 0; log && i < json_object_array_length(log) && n < max; i++) {
         struct json_object *e = json_object_array_get_idx(log, i);
-        const char *k = inf_jstr(e, "kind", NULL), *path = inf_jstr(e, "path", NULL);
+        const char *k = kj_path_str(e, "kind", NULL), *path = kj_path_str(e, "path", NULL);
         if (!k || strcmp(k, kind) != 0 || !path || !strstr(path, ns))
             continue;
-        times[n] = json_object_get_int64(inf_jget(e, "time_ms", NULL));
-        status[n] = json_object_get_int(inf_jget(e, "status", NULL));
+        times[n] = json_object_get_int64(kj_path(e, "time_ms", NULL));
+        status[n] = json_object_get_int(kj_path(e, "status", NULL));
         n++;
     }
     json_object_put(log);
@@ -265,7 +266,7 @@ static void test_watch_429(void)
                                       "\"retry_after\":1,\"count\":1}}"),
               0);
     struct json_object *k = it_proxy_ctl(&proxy, "/__fault/kill-watches", "");
-    CHECK(k && json_object_get_int(inf_jget(k, "killed", NULL)) >= 1);
+    CHECK(k && json_object_get_int(kj_path(k, "killed", NULL)) >= 1);
     json_object_put(k);
     sc_churn(&s); /* creates arrive only once the watch is back */
     CHECK_INT(it_proxy_faults(&proxy, "{}"), 0);

@@ -7,6 +7,7 @@
 #ifndef IT_INFORMER_UTIL_H
 #define IT_INFORMER_UTIL_H
 
+#include "kjson/kjson.h"
 #include "it_util.h"
 
 #include "informer/inf.h"
@@ -194,7 +195,7 @@ IT_FN void it_track_wrote(struct it_track *t, int i, const struct kube_result *r
         t->o[i].want_rv[0] = '\0';
         return;
     }
-    const char *rv = inf_jstr(r->body, "metadata", "resourceVersion", NULL);
+    const char *rv = kj_path_str(r->body, "metadata", "resourceVersion", NULL);
     snprintf(t->o[i].want_rv, sizeof t->o[i].want_rv, "%s", rv ? rv : "?");
 }
 
@@ -217,11 +218,11 @@ IT_FN int it_compare_with_list(const struct inf *inf, const struct kube_resource
             it_call_reset(&c);
             return -1;
         }
-        struct json_object *items = inf_jget(c.body, "items", NULL);
+        struct json_object *items = kj_path(c.body, "items", NULL);
         for (size_t i = 0; items && i < json_object_array_length(items); i++) {
             struct json_object *it = json_object_array_get_idx(items, i);
-            const char *name = inf_jstr(it, "metadata", "name", NULL);
-            const char *rv = inf_jstr(it, "metadata", "resourceVersion", NULL);
+            const char *name = kj_path_str(it, "metadata", "name", NULL);
+            const char *rv = kj_path_str(it, "metadata", "resourceVersion", NULL);
             const void *rec = inf_get(inf, ns, name);
             listed++;
             if (!rec || strcmp(inf_rec_rv(rec), rv) != 0) {
@@ -230,7 +231,7 @@ IT_FN int it_compare_with_list(const struct inf *inf, const struct kube_resource
                             rec ? inf_rec_rv(rec) : "nothing", rv);
             }
         }
-        const char *next = inf_jstr(c.body, "metadata", "continue", NULL);
+        const char *next = kj_path_str(c.body, "metadata", "continue", NULL);
         snprintf(cont, sizeof cont, "%s", next ? next : "");
         it_call_reset(&c);
     } while (cont[0]);
@@ -286,7 +287,7 @@ struct it_rec {
 static int it_project(struct json_object *obj, void *record)
 {
     struct it_rec *r = record;
-    const char *v = inf_jstr(obj, "metadata", "labels", "v", NULL);
+    const char *v = kj_path_str(obj, "metadata", "labels", "v", NULL);
     snprintf(r->v, sizeof r->v, "%s", v ? v : "");
     return 0;
 }

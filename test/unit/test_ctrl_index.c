@@ -245,8 +245,8 @@ static void test_run_record(void)
         CHECK(strstr(r->json, "managedFields") == NULL);
         struct json_object *back = ctrl_run_parse(r);
         CHECK(back != NULL);
-        CHECK_STR(inf_jstr(back, "status", "phase", NULL), "Cancelling");
-        CHECK_STR(inf_jstr(back, "spec", "workflowRef", "name", NULL), "build");
+        CHECK_STR(kj_path_str(back, "status", "phase", NULL), "Cancelling");
+        CHECK_STR(kj_path_str(back, "spec", "workflowRef", "name", NULL), "build");
         json_object_put(back);
     }
     json_object_put(run);

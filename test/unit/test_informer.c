@@ -1,8 +1,8 @@
 /* The informer's cache: watch events and relist diffs into handler calls,
  * record lifecycle, the ready-made Job and Pod projections. */
+#include "kjson/kjson.h"
 #include "check.h"
 #include "informer/inf_cache.h"
-#include "informer/inf_kinds.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,7 +22,7 @@ static int reject_next;
 static int rec_project(struct json_object *obj, void *record)
 {
     struct rec *r = record;
-    const char *v = inf_jstr(obj, "metadata", "labels", "v", NULL);
+    const char *v = kj_path_str(obj, "metadata", "labels", "v", NULL);
     r->data = strdup(v ? v : "");
     live_records++;
     if (reject_next) {
@@ -369,104 +369,6 @@ static void test_scale(void)
     CHECK_INT(live_records, 0);
 }
 
-static struct json_object *load(const char *rel)
-{
-    char *s = check_read_data(rel, NULL);
-    struct json_object *o = json_tokener_parse(s);
-    free(s);
-    return o;
-}
-
-static void test_job_projection(void)
-{
-    struct inf_cache *c = inf_cache_new(&inf_job_projection, NULL, NULL);
-    struct json_object *o = load("informer/job.json");
-    CHECK(o != NULL);
-    CHECK_INT(inf_cache_apply(c, WATCH_ADDED, o), 0);
-    const struct inf_job *j = inf_cache_get(c, "inf-sample", "nightly-build-7f3k2-compile");
-    CHECK(j != NULL);
-    if (j) {
-        CHECK_STR(j->run, "nightly-build-7f3k2");
-        CHECK_STR(j->step, "compile");
-        CHECK_STR(j->workflow, "nightly-build");
-        CHECK_STR(j->owner_uid, "0b7c4f3e-9a51-4d7e-8e61-3c2f5a7d9e10");
-        CHECK_INT(strlen(j->uid), 36);
-        CHECK_INT(j->conditions, INF_JOB_COMPLETE | INF_JOB_SUCCESS_CRITERIA_MET);
-        CHECK_INT(j->succeeded, 1);
-        CHECK_INT(j->failed, 0);
-        CHECK(j->fail_reason == NULL);
-        CHECK(j->started > 1700000000 && j->completed >= j->started);
-        CHECK_INT(j->deleted, 0);
-    }
-    /* A failing Job: FailureTarget's reason wins. */
-    json_object *st = inf_jget(o, "status", NULL);
-    json_object_object_add(
-        st, "conditions",
-        json_tokener_parse("[{\"type\":\"Failed\",\"status\":\"True\",\"reason\":\"Late\"},"
-                           "{\"type\":\"FailureTarget\",\"status\":\"True\","
-                           "\"reason\":\"BackoffLimitExceeded\"},"
-                           "{\"type\":\"Complete\",\"status\":\"False\"}]"));
-    json_object_object_add(inf_jget(o, "metadata", NULL), "resourceVersion",
-                           json_object_new_string("999999"));
-    CHECK_INT(inf_cache_apply(c, WATCH_MODIFIED, o), 0);
-    j = inf_cache_get(c, "inf-sample", "nightly-build-7f3k2-compile");
-    if (j) {
-        CHECK_INT(j->conditions, INF_JOB_FAILED | INF_JOB_FAILURE_TARGET);
-        CHECK_STR(j->fail_reason, "BackoffLimitExceeded");
-    }
-    json_object_put(o);
-    CHECK(inf_job_projection.size < 200);
-    inf_cache_free(c);
-}
-
-static void test_pod_projection(void)
-{
-    struct inf_cache *c = inf_cache_new(&inf_pod_projection, NULL, NULL);
-    struct json_object *o = load("informer/pod.json");
-    CHECK_INT(inf_cache_apply(c, WATCH_ADDED, o), 0);
-    const char *name = inf_jstr(o, "metadata", "name", NULL);
-    const struct inf_pod *p = inf_cache_get(c, "inf-sample", name);
-    CHECK(p != NULL);
-    if (p) {
-        CHECK_STR(p->run, "nightly-build-7f3k2");
-        CHECK_STR(p->step, "compile");
-        CHECK_STR(p->job, "nightly-build-7f3k2-compile");
-        CHECK(p->node != NULL);
-        CHECK_INT(p->phase, INF_POD_SUCCEEDED);
-        CHECK_INT(p->exit_code, 0);
-        CHECK_INT(strlen(p->uid), 36);
-    }
-    json_object_put(o);
-    /* A bare pod: nothing set, nothing allocated. */
-    o = json_tokener_parse("{\"metadata\":{\"name\":\"p\",\"resourceVersion\":\"1\"}}");
-    CHECK_INT(inf_cache_apply(c, WATCH_ADDED, o), 0);
-    p = inf_cache_get(c, NULL, "p");
-    CHECK(p && !p->buf_ && p->exit_code == -1 && p->phase == INF_POD_UNKNOWN);
-    json_object_put(o);
-    inf_cache_free(c);
-}
-
-static void test_helpers(void)
-{
-    CHECK_INT(inf_parse_time("1970-01-01T00:00:00Z"), 0);
-    CHECK_INT(inf_parse_time("2026-11-25T05:01:10Z"), 1795582870);
-    CHECK_INT(inf_parse_time("2026-11-25T05:01:10.123456Z"), 1795582870);
-    CHECK_INT(inf_parse_time("2026-11-25T06:01:10+01:00"), 1795582870);
-    CHECK_INT(inf_parse_time("2000-02-29T12:00:00Z"), 951825600);
-    CHECK_INT(inf_parse_time("2026-13-25T05:01:10Z"), 0);
-    CHECK_INT(inf_parse_time("2026-11-25 05:01:10Z"), 0);
-    CHECK_INT(inf_parse_time("2026-11-25T05:01:10"), 0);
-    CHECK_INT(inf_parse_time(NULL), 0);
-    struct json_object *o = json_tokener_parse("{\"a\":{\"b\":{\"c\":\"x\",\"n\":1}}}");
-    CHECK_STR(inf_jstr(o, "a", "b", "c", NULL), "x");
-    CHECK(inf_jstr(o, "a", "b", "n", NULL) == NULL);
-    CHECK(inf_jstr(o, "a", "b", "c", "d", NULL) == NULL);
-    CHECK(inf_jget(o, "a", "zz", NULL) == NULL);
-    CHECK(inf_jget(o, NULL) == o);
-    CHECK(inf_jget(NULL, "a", NULL) == NULL);
-    json_object_put(o);
-}
-
 static void test_bad_projection(void)
 {
     struct inf_projection p = {0, rec_project, rec_release};
@@ -489,9 +391,6 @@ int main(void)
     RUN(test_projection_lifecycle);
     RUN(test_mute);
     RUN(test_scale);
-    RUN(test_job_projection);
-    RUN(test_pod_projection);
-    RUN(test_helpers);
     RUN(test_bad_projection);
     return check_finish();
 }
