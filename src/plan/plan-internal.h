@@ -84,6 +84,9 @@ const char *plan_step_phase_name(enum step_phase p);
 enum step_phase plan_step_phase_parse(const char *s);
 int plan_step_terminal(enum step_phase p);
 void plan_draft_init(struct draft *d);
+/* plan_draft_init, then the phase, the Succeeded reason and the message. */
+void plan_draft_begin(struct draft *d, enum plan_phase phase, const char *reason, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
 void plan_draft_release(struct draft *d);
 /* Turns d into the new status; writes PATCH_STATUS and the phase-change
  * event when it differs from the old one. */

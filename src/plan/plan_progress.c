@@ -378,11 +378,9 @@ static void fill_draft(struct run *r, struct draft *d, int all_done)
 static void broken_snapshot(struct ctx *c, const char *why)
 {
     struct draft d;
-    plan_draft_init(&d);
     int busy = plan_sweep(c);
-    d.phase = busy ? PLAN_FAILING : PLAN_FAILED;
-    d.reason = R_INVALID;
-    snprintf(d.message, sizeof d.message, "status.workflowSpec cannot be used: %s", why);
+    plan_draft_begin(&d, busy ? PLAN_FAILING : PLAN_FAILED, R_INVALID,
+                     "status.workflowSpec cannot be used: %s", why);
     d.start_ms = kj_get_time(c->status, "startTime");
     d.completion_ms = busy ? 0 : c->now;
     d.cancel_requested = c->cancel;

@@ -23,15 +23,27 @@ void plan_copy_trunc(char *dst, size_t cap, const char *s)
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
+/* What every projection starts with: metadata and status, the name (it
+ * must fit), the uid. */
+static int head(struct json_object *o, char *name, size_t cap, char uid[PLAN_UID_LEN],
+                struct json_object **meta, struct json_object **st)
+{
+    *meta = kj_get(o, "metadata");
+    *st = kj_get(o, "status");
+    int r = copy_name(name, cap, kj_get_str(*meta, "name"));
+    if (r == 0)
+        plan_copy_trunc(uid, PLAN_UID_LEN, kj_get_str(*meta, "uid"));
+    return r;
+}
+
 int plan_job_from_json(struct json_object *job, struct plan_job *out)
 {
-    struct json_object *meta = kj_get(job, "metadata"), *st = kj_get(job, "status");
+    struct json_object *meta, *st;
     struct plan_job j;
     memset(&j, 0, sizeof j);
-    int r = copy_name(j.name, sizeof j.name, kj_get_str(meta, "name"));
+    int r = head(job, j.name, sizeof j.name, j.uid, &meta, &st);
     if (r < 0)
         return r;
-    plan_copy_trunc(j.uid, sizeof j.uid, kj_get_str(meta, "uid"));
     plan_copy_trunc(j.controller_uid, sizeof j.controller_uid, kj_controller_ref(meta, "uid"));
     plan_copy_trunc(j.step, sizeof j.step, kj_label(meta, KJ_LABEL_STEP));
     const char *fin = kj_label(meta, KJ_LABEL_FINALLY);
@@ -100,10 +112,10 @@ static void pod_termination(struct json_object *st, struct plan_pod *p)
 
 int plan_pod_from_json(struct json_object *pod, struct plan_pod *out)
 {
-    struct json_object *meta = kj_get(pod, "metadata"), *st = kj_get(pod, "status");
+    struct json_object *meta, *st;
     struct plan_pod p;
     memset(&p, 0, sizeof p);
-    int r = copy_name(p.name, sizeof p.name, kj_get_str(meta, "name"));
+    int r = head(pod, p.name, sizeof p.name, p.uid, &meta, &st);
     if (r < 0)
         return r;
     plan_copy_trunc(p.step, sizeof p.step, kj_label(meta, KJ_LABEL_STEP));
@@ -113,7 +125,6 @@ int plan_pod_from_json(struct json_object *pod, struct plan_pod *out)
     if (!job)
         job = kj_controller_ref(meta, "name");
     plan_copy_trunc(p.job, sizeof p.job, job);
-    plan_copy_trunc(p.uid, sizeof p.uid, kj_get_str(meta, "uid"));
     /* The ownerReference goes when the Job is deleted with the orphan
      * policy; the label the Job controller set stays. */
     const char *juid = kj_controller_ref(meta, "uid");
@@ -132,13 +143,12 @@ int plan_pod_from_json(struct json_object *pod, struct plan_pod *out)
 
 int plan_sibling_from_json(struct json_object *run, struct plan_sibling *out)
 {
-    struct json_object *meta = kj_get(run, "metadata"), *st = kj_get(run, "status");
+    struct json_object *meta, *st;
     struct plan_sibling s;
     memset(&s, 0, sizeof s);
-    int r = copy_name(s.name, sizeof s.name, kj_get_str(meta, "name"));
+    int r = head(run, s.name, sizeof s.name, s.uid, &meta, &st);
     if (r < 0)
         return r;
-    plan_copy_trunc(s.uid, sizeof s.uid, kj_get_str(meta, "uid"));
     s.phase = plan_phase_parse(kj_get_str(st, "phase"));
     s.deleting = kj_get(meta, "deletionTimestamp") != NULL;
     s.cancel = kj_get_bool(kj_get(run, "spec"), "cancel") || kj_get_bool(st, "cancelRequested");

@@ -12,10 +12,7 @@
 static void fail_invalid(struct ctx *c, const char *message)
 {
     struct draft d;
-    plan_draft_init(&d);
-    d.phase = PLAN_FAILED;
-    d.reason = R_INVALID;
-    snprintf(d.message, sizeof d.message, "%s", message);
+    plan_draft_begin(&d, PLAN_FAILED, R_INVALID, "%s", message);
     d.completion_ms = c->now;
     plan_status_commit(c, &d);
     plan_draft_release(&d);
@@ -25,10 +22,7 @@ static void fail_invalid(struct ctx *c, const char *message)
 static void pending(struct ctx *c, const char *reason, const char *message)
 {
     struct draft d;
-    plan_draft_init(&d);
-    d.phase = PLAN_PENDING;
-    d.reason = reason;
-    snprintf(d.message, sizeof d.message, "%s", message);
+    plan_draft_begin(&d, PLAN_PENDING, reason, "%s", message);
     plan_status_commit(c, &d);
     plan_draft_release(&d);
 }
@@ -74,10 +68,7 @@ static const struct plan_sibling *concurrency(struct ctx *c, enum wf_concurrency
 static void start(struct ctx *c, const struct wf_spec *spec, const struct wf_params *params)
 {
     struct draft d;
-    plan_draft_init(&d);
-    d.phase = PLAN_RUNNING;
-    d.reason = R_RUNNING;
-    snprintf(d.message, sizeof d.message, "%s", PLAN_MSG_RUNNING);
+    plan_draft_begin(&d, PLAN_RUNNING, R_RUNNING, "%s", PLAN_MSG_RUNNING);
     d.start_ms = c->now;
     snprintf(d.progress, sizeof d.progress, "0/%zu", spec->n_steps);
     d.steps = kj_arr();
@@ -98,10 +89,7 @@ void plan_start(struct ctx *c)
     char msg[1024];
     if (c->cancel) {
         struct draft d;
-        plan_draft_init(&d);
-        d.phase = PLAN_CANCELLED;
-        d.reason = R_CANCELLED;
-        snprintf(d.message, sizeof d.message, "run was cancelled before it started");
+        plan_draft_begin(&d, PLAN_CANCELLED, R_CANCELLED, "run was cancelled before it started");
         d.cancel_requested = 1;
         d.completion_ms = c->now;
         plan_status_commit(c, &d);

@@ -7,6 +7,7 @@
 #include "plan/plan.h"
 #include "plan/plan-internal.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +35,19 @@ int plan_step_terminal(enum step_phase p)
 void plan_draft_init(struct draft *d)
 {
     memset(d, 0, sizeof *d);
+}
+
+void plan_draft_begin(struct draft *d, enum plan_phase phase, const char *reason, const char *fmt,
+                      ...)
+{
+    va_list ap;
+    plan_draft_init(d);
+    d->phase = phase;
+    d->reason = reason;
+    va_start(ap, fmt);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): see plan_event */
+    vsnprintf(d->message, sizeof d->message, fmt, ap);
+    va_end(ap);
 }
 
 void plan_draft_release(struct draft *d)
