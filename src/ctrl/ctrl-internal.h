@@ -96,6 +96,11 @@ struct ctrl {
     struct inf *inf[CTRL_INF_MAX];
     struct wq *q;
     uv_timer_t pump; /* drains the queue; armed for its next deadline */
+    /* What the pump calls (ctrl_pump.c): reconcile a key taken from the
+     * queue (ctrl_reconcile), and, once stopping, a reconcile finished
+     * (the lifecycle's check whether everything is done). */
+    void (*work)(struct ctrl *c, const char *key);
+    void (*drained)(struct ctrl *c);
     int pump_closed;
     size_t in_flight;        /* reconciles with writes outstanding */
     struct lh_table *expect; /* key -> struct ctrl_expect* */
@@ -227,7 +232,7 @@ size_t ctrl_memo_runs(const struct ctrl_memo *m);
 /* ctrl_exec.c: the deleted overlay. */
 void ctrl_deleted_forget(struct ctrl *c, const char *job_uid);
 
-/* ctrl.c */
+/* ctrl_pump.c */
 void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name);
 /* Instrumentation: the enqueue time of key (0 if none), forgotten;
  * ctrl_enq_restore puts one back (keeping an earlier one) when the key's
@@ -236,6 +241,8 @@ uint64_t ctrl_enq_take(struct ctrl *c, const char *key);
 void ctrl_enq_restore(struct ctrl *c, const char *key, uint64_t ns);
 void ctrl_kick(struct ctrl *c);
 void ctrl_reconcile_done(struct ctrl *c);
+
+/* ctrl_stamp.c: the wall clock in ms, and a latency sample. */
 int64_t ctrl_wall_ms(void);
 void ctrl_hist_observe(struct ctrl_hist *h, double seconds);
 

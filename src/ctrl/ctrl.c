@@ -1,4 +1,4 @@
-/* Controller lifecycle, the work queue's pump, and metrics helpers. */
+/* Controller lifecycle: new, start, leading, stop, free; stats. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,9 +9,6 @@
 #include "kube/kube.h"
 #include "log/log.h"
 
-const double ctrl_hist_bounds[CTRL_HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                    0.1,   0.25,   0.5,   1,    2.5,   10};
-
 /* The Event lane's pace (ctrl_events.c): enough for a few runs a second
  * in steady state, and a burst takes at most this share of the API
  * client's rate, so it cannot crowd out creates and DELETEs. */
@@ -20,38 +17,7 @@ const double ctrl_hist_bounds[CTRL_HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 
 
 static const char *const inf_names[CTRL_INF_MAX] = {"workflows", "workflowruns", "jobs", "pods"};
 
-void ctrl_hist_observe(struct ctrl_hist *h, double seconds)
-{
-    h->count++;
-    h->sum += seconds;
-    for (int i = 0; i < CTRL_HIST_BUCKETS; i++)
-        if (seconds <= ctrl_hist_bounds[i])
-            h->buckets[i]++;
-}
-
-int64_t ctrl_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* --- instrumentation: when a key was queued -------------------------------- */
-
-uint64_t ctrl_enq_take(struct ctrl *c, const char *key)
-{
-    uint64_t ns = 0;
-    if (ctrl_stamp_get(c->enq, key, &ns))
-        ctrl_stamp_del(c->enq, key);
-    return ns;
-}
-
-/* A lost sample (out of memory) costs nothing else. */
-void ctrl_enq_restore(struct ctrl *c, const char *key, uint64_t ns)
-{
-    if (ns)
-        (void)ctrl_stamp_set(c->enq, key, ns, 1);
-}
+static void maybe_stopped(struct ctrl *c);
 
 static char *dupstr(const char *s)
 {
@@ -71,6 +37,8 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
         return -ENOMEM;
     c->loop = loop;
     c->kc = kc;
+    c->work = ctrl_reconcile;
+    c->drained = maybe_stopped;
     c->w = ctrl_kube_writer;
     c->w.ud = kc;
     if (opt->writer)
@@ -132,75 +100,6 @@ nomem:
     return -ENOMEM;
 }
 
-static void pump_cb(uv_timer_t *t);
-
-/* Arms the pump for the earliest moment the queue may have work. */
-static void arm(struct ctrl *c, uint64_t due)
-{
-    if (c->stopping || c->pump_closed)
-        return;
-    uint64_t now = uv_now(c->loop);
-    uint64_t delay = due <= now ? 0 : due - now;
-    if (uv_is_active((uv_handle_t *)&c->pump) && uv_timer_get_due_in(&c->pump) <= delay)
-        return;
-    uv_timer_start(&c->pump, pump_cb, delay, 0);
-}
-
-void ctrl_kick(struct ctrl *c)
-{
-    arm(c, 0);
-}
-
-void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name)
-{
-    char key[CTRL_KEY_LEN];
-    int n = snprintf(key, sizeof key, "%c:%s/%s", kind, ns ? ns : "", name);
-    if (n < 0 || (size_t)n >= sizeof key)
-        return;
-    if (wq_add(c->q, key) == 0) {
-        ctrl_enq_restore(c, key, uv_hrtime());
-        ctrl_kick(c);
-    }
-}
-
-static void pump_cb(uv_timer_t *t)
-{
-    struct ctrl *c = t->data;
-    /* Plans are only worth computing from complete caches. */
-    if (!ctrl_synced(c))
-        return;
-    uint64_t now = uv_now(c->loop);
-    const char *key;
-    while (!c->stopping && c->in_flight < (size_t)c->workers && (key = wq_get(c->q, now))) {
-        c->in_flight++;
-        ctrl_reconcile(c, key);
-    }
-    c->stats.queue_depth = wq_len(c->q);
-    /* Every worker busy: ctrl_reconcile_done kicks the pump when one frees
-     * up. Arming for a delayed key that is already due would fire this
-     * timer again at once, before any I/O is polled, so no worker could
-     * ever finish: libuv < 1.45 runs such a timer in the same loop pass,
-     * forever (found by bench/bench_controller.c: the loop spun at 100% CPU
-     * with 64 workers busy and a 1 s stale-cache recheck due). */
-    if (c->in_flight >= (size_t)c->workers)
-        return;
-    if (wq_len(c->q) && c->in_flight < (size_t)c->workers)
-        arm(c, now);
-    else if (wq_next_deadline_ms(c->q) != WQ_NO_DEADLINE)
-        arm(c, wq_next_deadline_ms(c->q));
-}
-
-static void maybe_stopped(struct ctrl *c);
-
-void ctrl_reconcile_done(struct ctrl *c)
-{
-    c->in_flight--;
-    if (c->stopping)
-        maybe_stopped(c);
-    else
-        ctrl_kick(c);
-}
-
 int ctrl_start(struct ctrl *c)
 {
     if (c->started)
@@ -212,14 +111,6 @@ int ctrl_start(struct ctrl *c)
             return r;
     }
     return 0;
-}
-
-int ctrl_synced(const struct ctrl *c)
-{
-    for (int i = 0; i < CTRL_INF_MAX; i++)
-        if (!c->inf[i] || !inf_synced(c->inf[i]))
-            return 0;
-    return 1;
 }
 
 static int enqueue_all(void *ud, const void *rec)

@@ -1,9 +1,11 @@
-/* Tables from a string key to one uint64_t (a time): when a key was queued,
- * until when a Job's accepted DELETE is trusted, when a run's status was
- * last written. One allocation per entry, the key inside it. */
+/* Time in the controller: tables from a string key to one uint64_t (a
+ * time: when a key was queued, until when an accepted DELETE is trusted,
+ * when a run's status was last written; one allocation per entry, the key
+ * inside it), the wall clock, and the latency histograms. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctrl/ctrl-internal.h"
 
@@ -87,4 +89,23 @@ void ctrl_stamp_del(struct ctrl_stamps *st, const char *key)
 size_t ctrl_stamps_count(const struct ctrl_stamps *st)
 {
     return (size_t)st->t->count;
+}
+
+const double ctrl_hist_bounds[CTRL_HIST_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                    0.1,   0.25,   0.5,   1,    2.5,   10};
+
+void ctrl_hist_observe(struct ctrl_hist *h, double seconds)
+{
+    h->count++;
+    h->sum += seconds;
+    for (int i = 0; i < CTRL_HIST_BUCKETS; i++)
+        if (seconds <= ctrl_hist_bounds[i])
+            h->buckets[i]++;
+}
+
+int64_t ctrl_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

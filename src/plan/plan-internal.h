@@ -73,7 +73,7 @@ struct draft {
     struct json_object *workflow_spec, *resolved_params; /* owned or NULL */
 };
 
-/* plan.c */
+/* plan_actions.c */
 struct plan_action *plan_add(struct plan *p, enum plan_kind kind);
 void plan_event(struct plan *p, int warning, const char *reason, const char *related,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -116,12 +116,13 @@ void plan_step_failure(const struct step *s, char *buf, size_t cap);
 void plan_step_vanished(const struct ctx *c, struct step *s);
 /* A new status.steps[] entry for s. */
 struct json_object *plan_step_json(const struct step *s);
+
+/* plan_children.c: a run's Jobs and pods, which pods are the run's, and
+ * deleting the strays. */
 int plan_job_failed(const struct plan_job *j);    /* Failed or FailureTarget */
 int plan_job_succeeded(const struct plan_job *j); /* Complete or SuccessCriteriaMet */
 int plan_job_done(const struct plan_job *j);      /* Complete or Failed: pods gone */
 int plan_pod_running(const struct plan_pod *p);   /* not Succeeded/Failed */
-
-/* plan_pods.c: which pods are the run's, and deleting the strays. */
 /* Builds c->job_uids (freed by plan_run). */
 void plan_job_uids(struct ctx *c);
 /* The pod's Job is one this run created. */

@@ -12,27 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int plan_job_failed(const struct plan_job *j)
-{
-    return j->failed || j->failure_target;
-}
-
-int plan_job_succeeded(const struct plan_job *j)
-{
-    return !plan_job_failed(j) && (j->complete || j->success_criteria_met);
-}
-
-int plan_job_done(const struct plan_job *j)
-{
-    /* Since Kubernetes 1.31 these come only after the pods terminated. */
-    return j->complete || j->failed;
-}
-
-int plan_pod_running(const struct plan_pod *p)
-{
-    return p->phase != PLAN_POD_SUCCEEDED && p->phase != PLAN_POD_FAILED;
-}
-
 static void load_old(struct step *s, struct json_object *old_steps)
 {
     struct json_object *e = NULL;

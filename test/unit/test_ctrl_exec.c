@@ -294,7 +294,8 @@ static void teardown_all(void)
         json_object_put(reqs[i].body);
     for (size_t i = 0; i < n_jobs; i++) {
         json_object_put(jobs[i]);
-        json_object_put(pods[i]);
+        json_object_put(pods[i]); /* NULL for a Job no pod was made for */
+        jobs[i] = pods[i] = NULL;
     }
     json_object_put(run);
     run = NULL;

@@ -1,5 +1,5 @@
-/* plan_pods.c - which pods belong to a run, and deleting those whose Job
- * is gone or going.
+/* plan_children.c - a run's Jobs and pods: what their state says, which
+ * pods belong to the run, and deleting those whose Job is gone or going.
  *
  * A pod is the run's when its Job's uid (the pod's controller
  * ownerReference, or the label batch.kubernetes.io/controller-uid the Job
@@ -16,6 +16,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+int plan_job_failed(const struct plan_job *j)
+{
+    return j->failed || j->failure_target;
+}
+
+int plan_job_succeeded(const struct plan_job *j)
+{
+    return !plan_job_failed(j) && (j->complete || j->success_criteria_met);
+}
+
+int plan_job_done(const struct plan_job *j)
+{
+    /* Since Kubernetes 1.31 these come only after the pods terminated. */
+    return j->complete || j->failed;
+}
+
+int plan_pod_running(const struct plan_pod *p)
+{
+    return p->phase != PLAN_POD_SUCCEEDED && p->phase != PLAN_POD_FAILED;
+}
 
 static void add_uid(const char **uids, size_t *n, const char *uid)
 {
