@@ -9,7 +9,7 @@
  *   ...
  *   inf_close(jobs, on_closed, app);      // then, in on_closed: inf_free(jobs)
  *
- * Protocol (client-go's reflector, mechanics.md 1.9): a paginated list
+ * Protocol (client-go's reflector, tools/cache/reflector.go): a paginated list
  * (limit 500 + continue, always a consistent read), then a watch from the
  * list's resourceVersion with allowWatchBookmarks and timeoutSeconds drawn
  * in [300, 600]. Every event's resourceVersion, bookmarks included, is kept;

@@ -3,7 +3,7 @@
  * (time and randomness come in as arguments), so the unit tests can walk
  * every path that a cluster only shows under faults.
  *
- * The rules, after client-go's reflector (mechanics.md 1.6, 1.7, 1.9):
+ * The rules, after client-go's reflector (tools/cache/reflector.go):
  *   - the watch starts from the list's resourceVersion; every event's
  *     resourceVersion, bookmarks included, replaces it; ERROR events don't;
  *   - a watch that ends normally is reopened at once from it, no list;

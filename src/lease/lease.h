@@ -1,5 +1,5 @@
 /* lease - leader election on a coordination.k8s.io/v1 Lease, as client-go's
- * tools/leaderelection does it (reference/mechanics.md, section 3).
+ * tools/leaderelection does it.
  *
  *   struct lease_options lo = {.name = "runbook", .namespace = ns, .identity = pod};
  *   lease_new(loop, kc, &lo, on_leading, app, &l);   // then lease_start(l)
