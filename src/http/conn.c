@@ -26,6 +26,28 @@ int http_response_set_type(struct http_response *r, const char *type)
     return 0;
 }
 
+/* Appends len bytes to a NUL-terminated buffer (a response's or a
+ * request's body), doubling its capacity from first_cap as needed. The
+ * callers bound len, so the doubling cannot overflow. */
+static int buf_append(char **buf, size_t *used, size_t *cap, size_t first_cap, const void *data,
+                      size_t len)
+{
+    if (*used + len + 1 > *cap) {
+        size_t n = *cap ? *cap : first_cap;
+        while (n < *used + len + 1)
+            n *= 2;
+        char *p = realloc(*buf, n);
+        if (!p)
+            return -ENOMEM;
+        *buf = p;
+        *cap = n;
+    }
+    memcpy(*buf + *used, data, len);
+    *used += len;
+    (*buf)[*used] = '\0';
+    return 0;
+}
+
 int http_response_append(struct http_response *r, const void *data, size_t len)
 {
     if (r->err)
@@ -34,22 +56,10 @@ int http_response_append(struct http_response *r, const void *data, size_t len)
         r->err = -ENOMEM;
         return r->err;
     }
-    if (r->len + len + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 1024;
-        while (cap < r->len + len + 1)
-            cap *= 2;
-        char *p = realloc(r->body, cap);
-        if (!p) {
-            r->err = -ENOMEM;
-            return r->err;
-        }
-        r->body = p;
-        r->cap = cap;
-    }
-    memcpy(r->body + r->len, data, len);
-    r->len += len;
-    r->body[r->len] = '\0';
-    return 0;
+    int rc = buf_append(&r->body, &r->len, &r->cap, 1024, data, len);
+    if (rc < 0)
+        r->err = rc;
+    return rc;
 }
 
 int http_response_printf(struct http_response *r, const char *fmt, ...)
@@ -337,20 +347,7 @@ static int on_body(struct http_conn *c, const char *in, size_t len)
         respond_text(c, 413, "payload too large\n");
         return 0;
     }
-    if (c->body_len + len + 1 > c->body_cap) {
-        size_t cap = c->body_cap ? c->body_cap : 4096;
-        while (cap < c->body_len + len + 1)
-            cap *= 2;
-        char *p = realloc(c->body, cap);
-        if (!p)
-            return -1;
-        c->body = p;
-        c->body_cap = cap;
-    }
-    memcpy(c->body + c->body_len, in, len);
-    c->body_len += len;
-    c->body[c->body_len] = '\0';
-    return 0;
+    return buf_append(&c->body, &c->body_len, &c->body_cap, 4096, in, len) < 0 ? -1 : 0;
 }
 
 /* --- responses out ------------------------------------------------------------- */

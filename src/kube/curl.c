@@ -91,11 +91,7 @@ int kube_curl_setup(struct kube_client *c, const struct kcfg *cfg, const struct 
     snprintf(ua, sizeof ua, "runbook/%s", RUNBOOK_VERSION);
     CURL *e = c->tmpl;
     CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(e, opt, val);                                                    \
-    } while (0)
+#define SET(opt, val) KUBE_SETOPT(rc, e, opt, val)
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_SHARE, c->share);
     SET(CURLOPT_PROTOCOLS_STR, "https,http");

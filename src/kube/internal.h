@@ -114,6 +114,14 @@ struct kube_client {
     struct kube_stats stats;
 };
 
+/* curl_easy_setopt unless an earlier option failed: rc keeps the first
+ * error, so a run of options is checked once at its end. */
+#define KUBE_SETOPT(rc, easy, opt, val)                                                            \
+    do {                                                                                           \
+        if ((rc) == CURLE_OK)                                                                      \
+            (rc) = curl_easy_setopt((easy), (opt), (val));                                         \
+    } while (0)
+
 /* curl.c: the multi handle, the share and the template easy handle (TLS,
  * HTTP/2, timeouts), and c->server. Cleaned up by the caller on failure. */
 int kube_curl_setup(struct kube_client *c, const struct kcfg *cfg, const struct kube_options *o);

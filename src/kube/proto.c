@@ -211,8 +211,27 @@ long kube_parse_retry_after(const char *value, size_t len)
     return i == len ? v : -1;
 }
 
+/* The connection broke in the middle of an exchange: the request may or
+ * may not have reached the server. */
+static int conn_lost(CURLcode code)
+{
+    switch (code) {
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int kube_curl_errno(CURLcode code)
 {
+    if (conn_lost(code))
+        return -ECONNRESET;
     switch (code) {
     case CURLE_OK:
         return 0;
@@ -223,13 +242,6 @@ int kube_curl_errno(CURLcode code)
         return -ECONNREFUSED;
     case CURLE_OPERATION_TIMEDOUT:
         return -ETIMEDOUT;
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        return -ECONNRESET;
     case CURLE_OUT_OF_MEMORY:
         return -ENOMEM;
     case CURLE_ABORTED_BY_CALLBACK:
@@ -268,16 +280,12 @@ static int not_sent(CURLcode code)
  * are not: they will not go away by themselves. */
 static int transient(CURLcode code)
 {
+    if (conn_lost(code))
+        return 1;
     switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
     case CURLE_SSL_CONNECT_ERROR: /* a handshake cut by a restarting server */
         return 1;
     default:

@@ -194,11 +194,7 @@ static int setup_easy(struct kube_req *r)
         return -ENOMEM;
     CURL *e = r->easy;
     CURLcode rc = CURLE_OK;
-#define SET(opt, val)                                                                              \
-    do {                                                                                           \
-        if (rc == CURLE_OK)                                                                        \
-            rc = curl_easy_setopt(e, opt, val);                                                    \
-    } while (0)
+#define SET(opt, val) KUBE_SETOPT(rc, e, opt, val)
     SET(CURLOPT_PRIVATE, r);
     SET(CURLOPT_URL, r->url);
     SET(CURLOPT_ERRORBUFFER, r->errbuf);
