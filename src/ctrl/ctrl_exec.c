@@ -450,9 +450,9 @@ static void send_events(struct rec *r)
             continue;
         /* Step outcomes are counted once: with the status write that
          * recorded them (the events say what the write changed). */
-        if (strcmp(e->reason, "StepSucceeded") == 0)
+        if (e->outcome > 0)
             c->stats.steps_succeeded++;
-        else if (strcmp(e->reason, "StepFailed") == 0)
+        else if (e->outcome < 0)
             c->stats.steps_failed++;
         push_event(r, i);
     }

@@ -246,6 +246,7 @@ struct plan_action {
     char job[PLAN_SHORT_LEN]; /* DELETE_POD: the Job deleted first, or "" */
     struct json_object *body; /* owned; NULL for EVENT */
     char type[8];             /* EVENT: "Normal" or "Warning" */
+    int8_t outcome;           /* EVENT: a step's end, +1 succeeded, -1 failed; 0 else */
     char reason[PLAN_REASON_LEN];
     char message[PLAN_EVENT_MSG_LEN];
 };

@@ -305,11 +305,13 @@ static void step_events(struct run *r)
                        s->job_name);
         if (s->phase == SP_RUNNING)
             continue;
-        if (s->phase == SP_SUCCEEDED)
+        if (s->phase == SP_SUCCEEDED) {
             plan_event(r->c->out, 0, "StepSucceeded", job, "step \"%s\" succeeded", name);
-        else if (s->phase == SP_FAILED) {
+            r->c->out->actions[r->c->out->n - 1].outcome = 1;
+        } else if (s->phase == SP_FAILED) {
             plan_step_failure(s, msg, sizeof msg);
             plan_event(r->c->out, 1, "StepFailed", job, "%s", msg);
+            r->c->out->actions[r->c->out->n - 1].outcome = -1;
         } else if (s->phase == SP_CANCELLED)
             plan_event(r->c->out, 0, "StepCancelled", job, "step \"%s\" %s", name, s->message);
     }
