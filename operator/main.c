@@ -222,6 +222,20 @@ static void identity(const char *host, char *out, size_t len)
     snprintf(out, len, "%.200s_%02x%02x%02x%02x", host, rnd[0], rnd[1], rnd[2], rnd[3]);
 }
 
+/* Error exits before the loop runs return at once: what main set up so far
+ * is released by these cleanup handlers (systemd's _cleanup_ idiom), not
+ * by a free list repeated at each exit. The API clients need the loop to
+ * close, so an early exit leaves them to process exit. */
+static void free_cfg(struct kcfg **p)
+{
+    kcfg_free(*p);
+}
+
+static void free_str(char **p)
+{
+    free(*p);
+}
+
 int main(int argc, char **argv)
 {
     struct opts o;
@@ -241,11 +255,10 @@ int main(int argc, char **argv)
     log_setup(o.log_level, o.log_format, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    struct kcfg *cfg = NULL;
-    char *cerr = NULL;
+    __attribute__((cleanup(free_cfg))) struct kcfg *cfg = NULL;
+    __attribute__((cleanup(free_str))) char *cerr = NULL;
     if (kcfg_load(o.kubeconfig, o.context, &cfg, &cerr) < 0) {
         fprintf(stderr, "runbook-operator: %s\n", cerr ? cerr : "cannot load the configuration");
-        free(cerr);
         return 2;
     }
 
@@ -256,10 +269,9 @@ int main(int argc, char **argv)
     if (r < 0) {
         fprintf(stderr, "runbook-operator: cannot set up the API client for %s: %s\n", cfg->server,
                 strerror(-r));
-        kcfg_free(cfg);
         return 2;
     }
-    char *host = hostname();
+    __attribute__((cleanup(free_str))) char *host = hostname();
     if (o.leader_elect) {
         struct kube_options lko = {.qps = -1};
         char id[256];
@@ -276,8 +288,6 @@ int main(int argc, char **argv)
             r = lease_new(&a.loop, a.lease_kc, &lo, on_leading, &a, &a.lease);
         if (r < 0) {
             fprintf(stderr, "runbook-operator: cannot set up leader election: %s\n", strerror(-r));
-            free(host);
-            kcfg_free(cfg);
             return 2;
         }
         log_kv(LOGL_INFO, "leader election on", "lease", o.lease_name, "namespace", lo.namespace,
@@ -286,15 +296,13 @@ int main(int argc, char **argv)
     struct ctrl_options co = {.namespace = o.n_namespaces ? o.namespaces[0] : NULL,
                               .instance = host,
                               .workers = o.workers};
-    r = ctrl_new(&a.loop, a.kc, &co, &a.ctrl);
-    free(host); /* ctrl_new keeps its own copy */
+    r = ctrl_new(&a.loop, a.kc, &co, &a.ctrl); /* keeps its own copy of host */
     if (r < 0) {
         fprintf(stderr, "runbook-operator: cannot start the controller: %s\n", strerror(-r));
         return 1;
     }
     log_kv(LOGL_INFO, "starting", "version", RUNBOOK_VERSION, "server", cfg->server, "config",
            cfg->source, "namespace", co.namespace ? co.namespace : "(all)", NULL);
-    kcfg_free(cfg);
 
     int same = enabled(o.health_addr) && enabled(o.metrics_addr) &&
                strcmp(o.health_addr, o.metrics_addr) == 0;
