@@ -197,16 +197,14 @@ static void on_signal(uv_signal_t *h, int signum)
     ctrl_stop(a->ctrl, on_ctrl_stopped, a);
 }
 
-static char *hostname(void)
+static void hostname(char *buf, size_t len)
 {
-    char buf[256];
     const char *pod = getenv("POD_NAME");
     if (pod && *pod)
-        return strdup(pod);
-    if (gethostname(buf, sizeof buf) != 0)
-        return strdup("runbook");
-    buf[sizeof buf - 1] = '\0';
-    return strdup(buf);
+        snprintf(buf, len, "%s", pod);
+    else if (gethostname(buf, len) != 0)
+        snprintf(buf, len, "runbook");
+    buf[len - 1] = '\0';
 }
 
 /* Unique among candidates even when two share a host name. */
@@ -271,7 +269,8 @@ int main(int argc, char **argv)
                 strerror(-r));
         return 2;
     }
-    __attribute__((cleanup(free_str))) char *host = hostname();
+    char host[256];
+    hostname(host, sizeof host);
     if (o.leader_elect) {
         struct kube_options lko = {.qps = -1};
         char id[256];
