@@ -3,7 +3,7 @@
  * timeouts), plus our own work timer that releases queued requests as the
  * token bucket allows, re-queues backed-off ones, reaps cancelled watches
  * and runs the teardown. */
-#include "kube/internal.h"
+#include "kube/kube-internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

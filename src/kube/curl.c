@@ -1,5 +1,5 @@
 /* The libcurl side of the client: what every request shares. */
-#include "kube/internal.h"
+#include "kube/kube-internal.h"
 
 #include <errno.h>
 #include <stdio.h>

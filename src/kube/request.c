@@ -1,6 +1,6 @@
 /* One request: its attempts on the multi handle, the retry policy and the
  * single callback with the outcome. */
-#include "kube/internal.h"
+#include "kube/kube-internal.h"
 
 #include <errno.h>
 #include <stdio.h>

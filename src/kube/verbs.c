@@ -1,5 +1,5 @@
 /* The public verbs: validate, build the URL and body, queue. */
-#include "kube/internal.h"
+#include "kube/kube-internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* kube/internal.h - internal to the kube module: the client and request
+/* kube-internal.h - internal to the kube module: the client and request
  * structs shared by client.c (loop glue, scheduling, teardown), request.c
  * (one request's attempts and outcome) and verbs.c (the public verbs). */
 #ifndef RB_KUBE_INTERNAL_H
