@@ -404,6 +404,53 @@ static void test_leadership_lost(void)
     teardown_all();
 }
 
+/* spec.cancel: the run's three Jobs are deleted (Foreground, uid), the
+ * cancel is latched in the status written first. */
+static void test_cancel(void)
+{
+    setup();
+    kj_put(kj_get(run, "spec"), "cancel", kj_bool(1));
+    feed(CTRL_INF_RUNS, "MODIFIED", run);
+    struct req *st = pending("status", "workflowruns", "r1");
+    CHECK(st && strcmp(kj_path_str(st->body, "status", "phase", NULL), "Cancelling") == 0);
+    CHECK(st && kj_get_bool(kj_get(st->body, "status"), "cancelRequested"));
+    const char *names[] = {"r1-a", "r1-b", "r1-c"};
+    for (size_t i = 0; i < 3; i++) {
+        struct req *d = pending("delete", "jobs", names[i]);
+        CHECK(d && strcmp(kj_get_str(d->body, "propagationPolicy"), "Foreground") == 0);
+    }
+    CHECK_INT(count("create", "jobs", "r1-fin"), 0); /* not while pods run */
+    teardown_all();
+}
+
+/* A write lost to the API server (500) is planned again and sent again:
+ * the executor keeps no state that the next plan does not rebuild. And a
+ * new controller (a restart) fed the same cluster state sends the same
+ * write again: nothing depended on the old process. */
+static void test_lost_write(void)
+{
+    setup();
+    fail_a();
+    status_lands();
+    answer(pending("delete", "jobs", "r1-b"), 503, "ServiceUnavailable", NULL);
+    answer_all();
+    /* the retry comes after the key's backoff */
+    uv_timer_t t;
+    int fired = 0;
+    uv_timer_init(&loop, &t);
+    t.data = &fired;
+    uv_timer_start(&t, on_timer, 1500, 0);
+    while (!fired && count("delete", "jobs", "r1-b") < 2) {
+        uv_run(&loop, UV_RUN_ONCE);
+        answer_all();
+    }
+    uv_close((uv_handle_t *)&t, NULL);
+    spin();
+    CHECK_INT(count("delete", "jobs", "r1-b"), 2);
+    CHECK_INT(count("delete", "jobs", "r1-c"), 1); /* accepted: not again */
+    teardown_all();
+}
+
 /* A Job vanishes (--cascade=orphan) while its pod runs: the pod is deleted
  * at once (no Job to wait for), and the step is not created again. */
 static void test_orphan(void)
@@ -489,6 +536,8 @@ int main(void)
     RUN(test_teardown_requests);
     RUN(test_no_second_delete);
     RUN(test_leadership_lost);
+    RUN(test_cancel);
+    RUN(test_lost_write);
     RUN(test_orphan);
     RUN(test_refused_creates);
     int closed = 0;
