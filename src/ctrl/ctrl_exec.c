@@ -376,8 +376,9 @@ static void create_answered(struct op *o, const struct kube_result *res)
         if (g) {
             *g = *o;
             r->pending++; /* held until the GET answers */
+            /* g is existing_cb's now: it frees it */
             if (c->w.get(c->w.ud, &KUBE_JOBS, r->ns, a->name, existing_cb, g) == 0)
-                return;
+                return; // cppcheck-suppress memleak
             r->pending--;
             free(g);
         }

@@ -204,6 +204,64 @@ static void teardown(struct run *r)
     }
 }
 
+/* Jobs this run controls that are no step's Job, and pods of the run that
+ * belong to no step (only ever made by hand, or a status edited by hand):
+ * the run may not end, nor start finally steps, while they run. Deleted
+ * like main steps when the run is tearing down or has nothing else left.
+ * 1 while any is busy. */
+static int strays(struct run *r, int delete)
+{
+    struct ctx *c = r->c;
+    int busy = 0;
+    for (size_t i = 0; i < c->in->n_jobs; i++) {
+        const struct plan_job *j = &c->in->jobs[i];
+        int step = 0;
+        for (size_t k = 0; k < r->n && !step; k++)
+            step = strcmp(r->steps[k].job_name, j->name) == 0;
+        if (step || strcmp(j->controller_uid, c->uid) != 0)
+            continue;
+        busy |= j->deleting || !plan_job_done(j);
+        if (!delete || j->deleting || plan_job_failed(j) || plan_job_succeeded(j))
+            continue;
+        struct plan_action *a = plan_add(c->out, PLAN_DELETE_JOB);
+        snprintf(a->name, sizeof a->name, "%s", j->name);
+        snprintf(a->uid, sizeof a->uid, "%s", j->uid);
+        snprintf(a->step, sizeof a->step, "%s", j->step);
+        a->body = kj_delete_options("Foreground", j->uid);
+    }
+    for (size_t i = 0; i < c->in->n_pods; i++) {
+        const struct plan_pod *p = &c->in->pods[i];
+        int step = 0;
+        for (size_t k = 0; k < r->n && !step; k++)
+            step = strcmp(p->controller_uid, r->steps[k].job_uid) == 0;
+        busy |= !step && plan_pod_running(p) && plan_pod_ours(c, p);
+    }
+    return busy;
+}
+
+/* Main steps that failed while being scheduled (a Job that cannot be
+ * built) make the run Failing in this very plan: the creates scheduled
+ * beside them are taken back, as a teardown would not make them. */
+static void drop_creates(struct plan *p)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->actions[i].kind == PLAN_CREATE_JOB)
+            json_object_put(p->actions[i].body);
+        else
+            p->actions[o++] = p->actions[i];
+    }
+    p->n = o;
+}
+
+static size_t failed_steps(const struct run *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->steps[i].phase == SP_FAILED;
+    return n;
+}
+
 /* No main step's Job was ever created: a cancel then has nothing to stop
  * and nothing for finally steps to clean up. */
 static int nothing_started(const struct run *r)
@@ -433,12 +491,25 @@ void plan_progress(struct ctx *c)
     if (load(&r, c) == 0) {
         size_t n_main = r.spec->n_main;
         decide_cause(&r);
-        if (r.trigger != CAUSE_NONE)
+        if (r.trigger != CAUSE_NONE) {
             teardown(&r);
-        else
+        } else {
+            size_t failed = failed_steps(&r);
             schedule(&r, 0, n_main);
+            if (failed_steps(&r) != failed) {
+                decide_cause(&r);
+                if (r.trigger != CAUSE_NONE) {
+                    drop_creates(c->out);
+                    teardown(&r);
+                }
+            }
+        }
+        int all_terminal = 1;
+        for (size_t i = 0; i < r.n; i++)
+            all_terminal &= plan_step_terminal(r.steps[i].phase);
+        int stray_busy = strays(&r, r.trigger != CAUSE_NONE || all_terminal);
         plan_delete_pods(c);
-        int main_quiet = quiet(&r, 0, n_main);
+        int main_quiet = quiet(&r, 0, n_main) && !stray_busy;
         if (main_quiet && r.trigger == CAUSE_CANCELLED && nothing_started(&r))
             skip_finally(&r);
         else if (main_quiet)

@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
+static int busy_children(struct ctx *c);
+
 static void fail_invalid(struct ctx *c, const char *message)
 {
+    if (busy_children(c))
+        return;
     struct draft d;
     plan_draft_begin(&d, PLAN_FAILED, R_INVALID, "%s", message);
     d.completion_ms = c->now;
@@ -58,6 +62,11 @@ static const struct plan_sibling *concurrency(struct ctx *c, enum wf_concurrency
             struct json_object *spec = kj_obj();
             kj_put(spec, "cancel", kj_bool(1));
             kj_put(a->body, "spec", spec);
+            /* the uid makes the patch conditional: a run of the same name
+             * made since is not cancelled */
+            struct json_object *meta = kj_obj();
+            kj_put(meta, "uid", kj_str(s->uid));
+            kj_put(a->body, "metadata", meta);
             plan_event(c->out, 0, "Replacing", NULL,
                        "cancelling run \"%s\" (concurrencyPolicy Replace)", s->name);
         }
@@ -84,9 +93,22 @@ static void start(struct ctx *c, const struct wf_spec *spec, const struct wf_par
     plan_draft_release(&d);
 }
 
+/* A run not started has no Jobs or pods, unless someone wrote its status
+ * back: then what is there is swept first, and the run ends only once it is
+ * gone (a terminal phase is never written while a pod of the run runs). */
+static int busy_children(struct ctx *c)
+{
+    if (!plan_sweep(c))
+        return 0;
+    plan_requeue(c->out, PLAN_RECHECK_MS); /* their watch events wake us sooner */
+    return 1;
+}
+
 void plan_start(struct ctx *c)
 {
     char msg[1024];
+    if (c->cancel && busy_children(c))
+        return;
     if (c->cancel) {
         struct draft d;
         plan_draft_begin(&d, PLAN_CANCELLED, R_CANCELLED, "run was cancelled before it started");

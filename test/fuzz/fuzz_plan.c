@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kjson/kjson.h"
 #include "plan/plan.h"
 #include "wf/wf.h"
 
@@ -43,21 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define DELETE_GRACE_MS 30000LL        /* what apply_plan gives a deleted pod */
 #define CREATED_UID_FMT "fuzz-uid-%zu" /* uids the "API server" gives accepted creates */
 
-/* ---- small json helpers ---------------------------------------------------- */
-
-static struct json_object *get(struct json_object *o, const char *key)
-{
-    struct json_object *v = NULL;
-    if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
-        return NULL;
-    return v;
-}
-
-static const char *get_str(struct json_object *o, const char *key)
-{
-    struct json_object *v = get(o, key);
-    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
+/* ---- small json helpers (the getters are kjson's) ---------------------------- */
 
 static size_t arr_len(struct json_object *a)
 {
@@ -112,13 +99,15 @@ static void wire(struct input *x)
  * name still being collected. The API server requires that reference's uid. */
 static int job_of_run_name(struct json_object *job, const char *run)
 {
-    struct json_object *refs = get(get(job, "metadata"), "ownerReferences");
+    struct json_object *refs = kj_get(kj_get(job, "metadata"), "ownerReferences");
     for (size_t i = 0; i < arr_len(refs); i++) {
         struct json_object *r = json_object_array_get_idx(refs, i);
-        struct json_object *ctl = get(r, "controller");
-        if (json_object_is_type(ctl, json_type_boolean) && json_object_get_boolean(ctl))
-            return str_eq(get_str(r, "kind"), "WorkflowRun") && str_eq(get_str(r, "name"), run) &&
-                   get_str(r, "uid") && *get_str(r, "uid");
+        struct json_object *ctl = kj_get(r, "controller");
+        if (json_object_is_type(ctl, json_type_boolean) && json_object_get_boolean(ctl)) {
+            const char *uid = kj_get_str(r, "uid");
+            return str_eq(kj_get_str(r, "kind"), "WorkflowRun") &&
+                   str_eq(kj_get_str(r, "name"), run) && uid && *uid;
+        }
     }
     return 0;
 }
@@ -129,12 +118,12 @@ static int pod_of_run_name(struct json_object *pod, const char *run)
     char label[WF_NAME_LEN];
     if (wf_label_value(run, label) < 0)
         return 0;
-    return str_eq(get_str(get(get(pod, "metadata"), "labels"), KJ_LABEL_RUN), label);
+    return str_eq(kj_get_str(kj_get(kj_get(pod, "metadata"), "labels"), KJ_LABEL_RUN), label);
 }
 
 static int run_workflow_is(struct json_object *run, const char *wf)
 {
-    const char *w = get_str(get(get(run, "spec"), "workflowRef"), "name");
+    const char *w = kj_get_str(kj_get(kj_get(run, "spec"), "workflowRef"), "name");
     return strcmp(w ? w : "", wf ? wf : "") == 0;
 }
 
@@ -161,9 +150,9 @@ static int fresh(const char *name, const char *uid, const void *recs, size_t n, 
 
 static void gather_input(struct input *x, struct json_object *doc)
 {
-    const char *run = get_str(get(x->run, "metadata"), "name");
-    const char *wf = get_str(get(get(x->run, "spec"), "workflowRef"), "name");
-    struct json_object *a = get(doc, "jobs");
+    const char *run = kj_get_str(kj_get(x->run, "metadata"), "name");
+    const char *wf = kj_get_str(kj_get(kj_get(x->run, "spec"), "workflowRef"), "name");
+    struct json_object *a = kj_get(doc, "jobs");
     for (size_t i = 0; run && i < arr_len(a) && x->in.n_jobs < MAX_RECORDS; i++) {
         struct json_object *o = json_object_array_get_idx(a, i);
         struct plan_job j;
@@ -172,7 +161,7 @@ static void gather_input(struct input *x, struct json_object *doc)
             FRESH(x->jobs, x->in.n_jobs, j))
             x->jobs[x->in.n_jobs++] = j;
     }
-    a = get(doc, "pods");
+    a = kj_get(doc, "pods");
     for (size_t i = 0; run && i < arr_len(a) && x->in.n_pods < MAX_RECORDS; i++) {
         struct json_object *o = json_object_array_get_idx(a, i);
         struct plan_pod p;
@@ -181,8 +170,8 @@ static void gather_input(struct input *x, struct json_object *doc)
             x->pods[x->in.n_pods++] = p;
     }
     /* Siblings: same Workflow, this run excluded (plan_input). */
-    a = get(doc, "siblings");
-    const char *run_uid = get_str(get(x->run, "metadata"), "uid");
+    a = kj_get(doc, "siblings");
+    const char *run_uid = kj_get_str(kj_get(x->run, "metadata"), "uid");
     for (size_t i = 0; run && i < arr_len(a) && x->in.n_siblings < MAX_RECORDS; i++) {
         struct json_object *o = json_object_array_get_idx(a, i);
         struct plan_sibling s;
@@ -192,29 +181,29 @@ static void gather_input(struct input *x, struct json_object *doc)
             x->sibs[x->in.n_siblings++] = s;
     }
     /* The executor's memo of accepted and refused creates (ctrl_memo). */
-    a = get(doc, "created");
+    a = kj_get(doc, "created");
     for (size_t i = 0; i < arr_len(a) && x->in.n_created < MAX_RECORDS; i++) {
         struct json_object *o = json_object_array_get_idx(a, i);
         struct plan_created *c = &x->created[x->in.n_created++];
         memset(c, 0, sizeof *c);
-        plan_copy_trunc(c->name, sizeof c->name, get_str(o, "name"));
-        plan_copy_trunc(c->uid, sizeof c->uid, get_str(o, "uid"));
-        c->seen = json_object_get_boolean(get(o, "seen")) != 0;
+        plan_copy_trunc(c->name, sizeof c->name, kj_get_str(o, "name"));
+        plan_copy_trunc(c->uid, sizeof c->uid, kj_get_str(o, "uid"));
+        c->seen = json_object_get_boolean(kj_get(o, "seen")) != 0;
     }
-    a = get(doc, "refusals");
+    a = kj_get(doc, "refusals");
     for (size_t i = 0; i < arr_len(a) && x->in.n_refusals < MAX_RECORDS; i++) {
         struct json_object *o = json_object_array_get_idx(a, i);
         struct plan_refusal *f = &x->refusals[x->in.n_refusals++];
         memset(f, 0, sizeof *f);
-        plan_copy_trunc(f->step, sizeof f->step, get_str(o, "step"));
-        f->permanent = json_object_get_boolean(get(o, "permanent")) != 0;
-        f->code = (long)json_object_get_int(get(o, "code"));
-        plan_copy_trunc(f->reason, sizeof f->reason, get_str(o, "reason"));
-        plan_copy_trunc(f->message, sizeof f->message, get_str(o, "message"));
-        f->first_ms = clamp_ms(get(o, "first_ms"), 0);
-        f->count = (uint32_t)json_object_get_int(get(o, "count"));
+        plan_copy_trunc(f->step, sizeof f->step, kj_get_str(o, "step"));
+        f->permanent = json_object_get_boolean(kj_get(o, "permanent")) != 0;
+        f->code = (long)json_object_get_int(kj_get(o, "code"));
+        plan_copy_trunc(f->reason, sizeof f->reason, kj_get_str(o, "reason"));
+        plan_copy_trunc(f->message, sizeof f->message, kj_get_str(o, "message"));
+        f->first_ms = clamp_ms(kj_get(o, "first_ms"), 0);
+        f->count = (uint32_t)json_object_get_int(kj_get(o, "count"));
     }
-    x->in.now_ms = clamp_ms(get(doc, "now"), T0);
+    x->in.now_ms = clamp_ms(kj_get(doc, "now"), T0);
 }
 
 /* ---- what the plan must count as the run's ---------------------------------- */
@@ -224,7 +213,7 @@ static void gather_input(struct input *x, struct json_object *doc)
  * input alone, independently of src/plan/plan_pods.c. */
 static int uid_is_runs_job(const struct plan_input *in, const char *uid)
 {
-    const char *run_uid = get_str(get(in->run, "metadata"), "uid");
+    const char *run_uid = kj_get_str(kj_get(in->run, "metadata"), "uid");
     if (!uid || !uid[0])
         return 0;
     for (size_t i = 0; i < in->n_jobs; i++)
@@ -233,9 +222,9 @@ static int uid_is_runs_job(const struct plan_input *in, const char *uid)
     for (size_t i = 0; i < in->n_created; i++)
         if (strcmp(in->created[i].uid, uid) == 0)
             return 1;
-    struct json_object *steps = get(get(in->run, "status"), "steps");
+    struct json_object *steps = kj_get(kj_get(in->run, "status"), "steps");
     for (size_t i = 0; i < arr_len(steps); i++)
-        if (str_eq(get_str(json_object_array_get_idx(steps, i), "jobUID"), uid))
+        if (str_eq(kj_get_str(json_object_array_get_idx(steps, i), "jobUID"), uid))
             return 1;
     return 0;
 }
@@ -291,18 +280,18 @@ static const struct plan_action *action_named(const struct plan *p, enum plan_ki
  * the step's, as for every other field of the entry. */
 static int status_names_job(struct json_object *run, const char *step)
 {
-    struct json_object *steps = get(get(run, "status"), "steps");
+    struct json_object *steps = kj_get(kj_get(run, "status"), "steps");
     for (size_t i = 0; i < arr_len(steps); i++) {
         struct json_object *e = json_object_array_get_idx(steps, i);
-        if (str_eq(get_str(e, "name"), step))
-            return get_str(e, "job") != NULL;
+        if (str_eq(kj_get_str(e, "name"), step))
+            return kj_get_str(e, "job") != NULL;
     }
     return 0;
 }
 
 static const char *precondition_uid(struct json_object *body)
 {
-    return get_str(get(body, "preconditions"), "uid");
+    return kj_get_str(kj_get(body, "preconditions"), "uid");
 }
 
 /* ---- the properties of one plan ------------------------------------------- */
@@ -312,12 +301,12 @@ static void check_delete_job(const struct plan_input *in, const struct plan_acti
     /* plan.h DELETE_JOB: "propagationPolicy Foreground (pods get SIGTERM
      * and the Job stays visible until they are gone), preconditions.uid". */
     REQUIRE(a->uid[0] && str_eq(precondition_uid(a->body), a->uid));
-    REQUIRE(str_eq(get_str(a->body, "propagationPolicy"), "Foreground"));
+    REQUIRE(str_eq(kj_get_str(a->body, "propagationPolicy"), "Foreground"));
     /* Only a Job of this run: one observed with the run as controller and
      * not already deleting ("deleted only if not already deleting"), or an
      * accepted create the cache has not shown yet (deleted by name and uid;
      * the executor's overlay stops the repeat). */
-    const char *run_uid = get_str(get(in->run, "metadata"), "uid");
+    const char *run_uid = kj_get_str(kj_get(in->run, "metadata"), "uid");
     const struct plan_job *j = job_named(in, a->name);
     const struct plan_created *c = created_named(in, a->name);
     int observed =
@@ -356,14 +345,15 @@ static void check_create_job(const struct plan_input *in, const struct plan_acti
     REQUIRE(a->step[0] && !status_names_job(in->run, a->step));
     REQUIRE(!job_named(in, a->name) && !created_named(in, a->name));
     /* The body is the Job: its name, owned by this run as controller. */
-    struct json_object *meta = get(a->body, "metadata");
-    REQUIRE(str_eq(get_str(meta, "name"), a->name));
+    struct json_object *meta = kj_get(a->body, "metadata");
+    REQUIRE(str_eq(kj_get_str(meta, "name"), a->name));
     struct plan_job j;
     REQUIRE(plan_job_from_json(a->body, &j) == 0);
-    REQUIRE(str_eq(j.controller_uid, get_str(get(in->run, "metadata"), "uid")));
+    REQUIRE(str_eq(j.controller_uid, kj_get_str(kj_get(in->run, "metadata"), "uid")));
     /* Teardown: "no more main-step creates" (Cancelling, or Failing
      * under FailFast); finally steps may still start. */
-    const char *policy = get_str(get(get(in->run, "status"), "workflowSpec"), "failurePolicy");
+    const char *policy =
+        kj_get_str(kj_get(kj_get(in->run, "status"), "workflowSpec"), "failurePolicy");
     int tearing = np == PLAN_CANCELLING || (np == PLAN_FAILING && !str_eq(policy, "Continue"));
     REQUIRE(!tearing || j.is_finally);
 }
@@ -377,7 +367,7 @@ static void check_cancel_run(const struct plan_input *in, const struct plan_acti
     const struct plan_sibling *s = sibling_named(in, a->name);
     REQUIRE(s && a->uid[0] && strcmp(s->uid, a->uid) == 0);
     REQUIRE(!s->cancel && !s->deleting && !plan_phase_terminal(s->phase));
-    REQUIRE(json_object_get_boolean(get(get(a->body, "spec"), "cancel")));
+    REQUIRE(json_object_get_boolean(kj_get(kj_get(a->body, "spec"), "cancel")));
 }
 
 static void check_delete_run(const struct plan_input *in, const struct plan_action *a,
@@ -386,10 +376,10 @@ static void check_delete_run(const struct plan_input *in, const struct plan_acti
     /* plan.h DELETE_RUN: "propagationPolicy Background, preconditions.uid";
      * only terminal runs go (ttlSecondsAfterFinished, history limits). */
     REQUIRE(a->uid[0] && str_eq(precondition_uid(a->body), a->uid));
-    REQUIRE(str_eq(get_str(a->body, "propagationPolicy"), "Background"));
-    struct json_object *meta = get(in->run, "metadata");
-    if (str_eq(get_str(meta, "name"), a->name)) {
-        REQUIRE(str_eq(get_str(meta, "uid"), a->uid));
+    REQUIRE(str_eq(kj_get_str(a->body, "propagationPolicy"), "Background"));
+    struct json_object *meta = kj_get(in->run, "metadata");
+    if (str_eq(kj_get_str(meta, "name"), a->name)) {
+        REQUIRE(str_eq(kj_get_str(meta, "uid"), a->uid));
         REQUIRE(phase_terminal_name(old_phase) || phase_terminal_name(new_phase));
         return;
     }
@@ -401,9 +391,9 @@ static void check_status_patch(const struct plan_input *in, const struct plan_ac
 {
     /* plan.h PATCH_STATUS: {"metadata":{"resourceVersion":..},"status":..};
      * the rv makes it conditional. The body must serialize and read back. */
-    const char *rv = get_str(get(in->run, "metadata"), "resourceVersion");
-    REQUIRE(json_object_is_type(get(a->body, "status"), json_type_object));
-    REQUIRE(!rv || str_eq(get_str(get(a->body, "metadata"), "resourceVersion"), rv));
+    const char *rv = kj_get_str(kj_get(in->run, "metadata"), "resourceVersion");
+    REQUIRE(json_object_is_type(kj_get(a->body, "status"), json_type_object));
+    REQUIRE(!rv || str_eq(kj_get_str(kj_get(a->body, "metadata"), "resourceVersion"), rv));
     size_t len = 0;
     const char *s = json_object_to_json_string_length(a->body, JSON_C_TO_STRING_PLAIN, &len);
     REQUIRE(s && len > 0 && strlen(s) == len);
@@ -433,18 +423,18 @@ static void check_steps_kept(struct json_object *old_steps, struct json_object *
 {
     for (size_t i = 0; i < arr_len(old_steps); i++) {
         struct json_object *o = json_object_array_get_idx(old_steps, i);
-        const char *name = get_str(o, "name"), *ph = get_str(o, "phase");
+        const char *name = kj_get_str(o, "name"), *ph = kj_get_str(o, "phase");
         int first = 1;
         for (size_t k = 0; k < i && first; k++)
-            first = !str_eq(get_str(json_object_array_get_idx(old_steps, k), "name"), name);
+            first = !str_eq(kj_get_str(json_object_array_get_idx(old_steps, k), "name"), name);
         int terminal = str_eq(ph, "Succeeded") || str_eq(ph, "Failed") || str_eq(ph, "Cancelled") ||
                        str_eq(ph, "Skipped");
         if (!name || !first || !terminal)
             continue;
         for (size_t k = 0; k < arr_len(new_steps); k++) {
             struct json_object *n = json_object_array_get_idx(new_steps, k);
-            if (str_eq(get_str(n, "name"), name)) {
-                REQUIRE(str_eq(get_str(n, "phase"), ph));
+            if (str_eq(kj_get_str(n, "name"), name)) {
+                REQUIRE(str_eq(kj_get_str(n, "phase"), ph));
                 break;
             }
         }
@@ -453,17 +443,18 @@ static void check_steps_kept(struct json_object *old_steps, struct json_object *
 
 static void check_plan(const struct plan_input *in, const struct plan *p, int rc)
 {
-    struct json_object *meta = get(in->run, "metadata");
+    struct json_object *meta = kj_get(in->run, "metadata");
     /* P1: "0, or -EINVAL if the run lacks name/namespace/uid", and the
      * plan is "emptied first". */
-    int named = get_str(meta, "name") && get_str(meta, "namespace") && get_str(meta, "uid");
+    int named =
+        kj_get_str(meta, "name") && kj_get_str(meta, "namespace") && kj_get_str(meta, "uid");
     REQUIRE(rc == (named ? 0 : -EINVAL));
     if (rc != 0) {
         REQUIRE(p->n == 0);
         return;
     }
     REQUIRE(p->requeue_after_ms >= 0);
-    const char *old_phase = get_str(get(in->run, "status"), "phase");
+    const char *old_phase = kj_get_str(kj_get(in->run, "status"), "phase");
     const char *new_phase = old_phase;
     struct json_object *new_status = NULL;
     for (size_t i = 0; i < p->n; i++) {
@@ -476,8 +467,8 @@ static void check_plan(const struct plan_input *in, const struct plan *p, int rc
         REQUIRE((a->kind == PLAN_EVENT) == (a->body == NULL));
         if (a->kind == PLAN_PATCH_STATUS) {
             REQUIRE(new_status == NULL); /* one status write per plan */
-            new_status = get(a->body, "status");
-            new_phase = get_str(new_status, "phase");
+            new_status = kj_get(a->body, "status");
+            new_phase = kj_get_str(new_status, "phase");
         }
     }
     /* P3: a terminal run phase never changes (I5). */
@@ -515,7 +506,7 @@ static void check_plan(const struct plan_input *in, const struct plan *p, int rc
         check_no_live_pod(in);
     enum plan_phase op = plan_phase_parse(old_phase);
     if (new_status && op != PLAN_PHASE_NONE && op != PLAN_PENDING)
-        check_steps_kept(get(get(in->run, "status"), "steps"), get(new_status, "steps"));
+        check_steps_kept(kj_get(kj_get(in->run, "status"), "steps"), kj_get(new_status, "steps"));
 }
 
 /* ---- P10: the same input gives the same plan ------------------------------ */
@@ -565,7 +556,7 @@ static struct json_object *patched_run(struct json_object *run, struct json_obje
 {
     struct json_object *copy = NULL, *st = json_object_new_object();
     REQUIRE(json_object_deep_copy(run, &copy, NULL) == 0 && st);
-    struct json_object *patch = get(body, "status");
+    struct json_object *patch = kj_get(body, "status");
     json_object_object_foreach(patch, key, val)
     {
         struct json_object *v = NULL;
@@ -575,8 +566,8 @@ static struct json_object *patched_run(struct json_object *run, struct json_obje
         }
     }
     json_object_object_add(copy, "status", st);
-    struct json_object *meta = get(copy, "metadata");
-    const char *rv = get_str(meta, "resourceVersion");
+    struct json_object *meta = kj_get(copy, "metadata");
+    const char *rv = kj_get_str(meta, "resourceVersion");
     char next[64];
     snprintf(next, sizeof next, "%.40s1", rv ? rv : "");
     if (meta)
@@ -589,7 +580,7 @@ static struct json_object *patched_run(struct json_object *run, struct json_obje
  * cancelled siblings say so, a deleted run is being deleted. */
 static void apply_plan(struct input *x, const struct plan *p)
 {
-    struct json_object *meta = get(x->run, "metadata");
+    struct json_object *meta = kj_get(x->run, "metadata");
     for (size_t i = 0; i < p->n; i++) {
         const struct plan_action *a = &p->actions[i];
         if (a->kind == PLAN_DELETE_JOB) {
@@ -613,7 +604,7 @@ static void apply_plan(struct input *x, const struct plan *p)
                     x->sibs[k].cancel |= a->kind == PLAN_CANCEL_RUN;
                     x->sibs[k].deleting |= a->kind == PLAN_DELETE_RUN;
                 }
-            if (a->kind == PLAN_DELETE_RUN && str_eq(get_str(meta, "uid"), a->uid))
+            if (a->kind == PLAN_DELETE_RUN && str_eq(kj_get_str(meta, "uid"), a->uid))
                 json_object_object_add(meta, "deletionTimestamp",
                                        json_object_new_string("2026-12-01T00:00:00Z"));
         }
@@ -637,7 +628,8 @@ static void check_second(struct input *x, const struct plan *first)
      * written is never written again as is. */
     if (patch && patch->kind == PLAN_PATCH_STATUS && second.n &&
         second.actions[0].kind == PLAN_PATCH_STATUS)
-        REQUIRE(!json_object_equal(get(second.actions[0].body, "status"), get(x->run, "status")));
+        REQUIRE(
+            !json_object_equal(kj_get(second.actions[0].body, "status"), kj_get(x->run, "status")));
     plan_release(&second);
 }
 
@@ -654,9 +646,10 @@ static void check_workflow(struct json_object *wf, int64_t now)
     for (size_t i = 0; i < p.n; i++) {
         REQUIRE(p.actions[i].kind == (i == 0 ? PLAN_PATCH_STATUS : PLAN_EVENT));
         if (i == 0) {
-            const char *rv = get_str(get(wf, "metadata"), "resourceVersion");
-            REQUIRE(!rv ||
-                    str_eq(get_str(get(p.actions[0].body, "metadata"), "resourceVersion"), rv));
+            const char *rv = kj_get_str(kj_get(wf, "metadata"), "resourceVersion");
+            REQUIRE(
+                !rv ||
+                str_eq(kj_get_str(kj_get(p.actions[0].body, "metadata"), "resourceVersion"), rv));
             REQUIRE(json_object_to_json_string(p.actions[0].body));
         }
     }
@@ -689,8 +682,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The API server sets every uid (a 36-char UUID) and ignores one a
      * client sends: a run uid longer than struct plan_action.uid holds
      * cannot come from the cluster. */
-    struct json_object *run = get(doc, "run");
-    const char *run_uid = get_str(get(run, "metadata"), "uid");
+    struct json_object *run = kj_get(doc, "run");
+    const char *run_uid = kj_get_str(kj_get(run, "metadata"), "uid");
     if (!json_object_is_type(run, json_type_object) ||
         (run_uid && strlen(run_uid) >= PLAN_UID_LEN)) {
         json_object_put(doc);
@@ -699,7 +692,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct input *x = calloc(1, sizeof *x);
     REQUIRE(x);
     x->run = json_object_get(run);
-    x->workflow = get(doc, "workflow");
+    x->workflow = kj_get(doc, "workflow");
     wire(x);
     gather_input(x, doc);
 

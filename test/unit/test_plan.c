@@ -774,7 +774,7 @@ static void test_replace_and_allow(void)
     const struct plan_action *a = find_action(&w.plan, PLAN_CANCEL_RUN, "old1");
     CHECK(a && strcmp(a->uid, "uid-old1") == 0);
     CHECK_STR(a ? json_object_to_json_string_ext(a->body, JSON_C_TO_STRING_PLAIN) : NULL,
-              "{\"spec\":{\"cancel\":true}}");
+              "{\"spec\":{\"cancel\":true},\"metadata\":{\"uid\":\"uid-old1\"}}");
     CHECK(find_action(&w.plan, PLAN_CANCEL_RUN, "old2") != NULL);
     CHECK_INT(plan_count(&w.plan, PLAN_PATCH_STATUS), 1);
     apply(&w);
