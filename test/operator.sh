@@ -13,6 +13,7 @@ shift 3
 root=$(cd "$(dirname "$0")/.." && pwd)
 export KUBECONFIG=$dir/kubeconfig
 pidf=$dir/pids/operator.pid
+exitf=$dir/pids/operator.exit # its exit status, written by the wrapper below
 log=$dir/logs/operator.log
 
 # The operator authenticates as the manifests' ServiceAccount, bound by the
@@ -63,18 +64,30 @@ print(*[x.getsockname()[1] for x in s])')
 	local kc=$KUBECONFIG
 	[ "${RUNBOOK_TEST_AS_ADMIN:-0}" = 1 ] || kc=$(sa_kubeconfig)
 	echo "--- start $(date -u +%FT%TZ) as $(basename "$kc") $*" >>"$log"
-	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} setsid "$bindir/runbook-operator" \
+	rm -f "$pidf" "$exitf"
+	# A wrapper shell waits for the operator and records how it exited, so
+	# that stop can fail on an unclean exit (this script is not its parent).
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} setsid bash -c \
+		'"$@" & echo $! >"$0.pid"; wait $!; echo $? >"$0.exit"' "${pidf%.pid}" \
+		"$bindir/runbook-operator" \
 		--kubeconfig "$kc" --log-level "${RUNBOOK_TEST_LOG_LEVEL:-info}" \
 		--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" "$@" \
 		>>"$log" 2>&1 </dev/null &
-	echo $! >"$pidf"
+	for _ in $(seq 1 50); do [ -s "$pidf" ] && break; sleep 0.1; done
 	sleep 0.5
 	alive || { echo "operator exited at once:"; tail -20 "$log"; exit 1; }
 }
 
 stop() { # SIGNAL
-	alive || return 0
 	local pid rc=0
+	if ! alive; then
+		# Gone already: a crash mid-suite is a failure too, not a clean stop.
+		if [ "$1" = TERM ] && [ -s "$exitf" ] && [ "$(cat "$exitf")" != 0 ]; then
+			echo "operator had already exited, with status $(cat "$exitf")"
+			return 1
+		fi
+		return 0
+	fi
 	pid=$(cat "$pidf")
 	kill "-$1" "$pid"
 	for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -84,6 +97,16 @@ stop() { # SIGNAL
 		rc=1
 	fi
 	rm -f "$pidf"
+	# After SIGTERM the operator must exit 0 (issue 5's graceful shutdown).
+	if [ "$1" = TERM ] && [ $rc -eq 0 ]; then
+		for _ in $(seq 1 50); do [ -s "$exitf" ] && break; sleep 0.1; done
+		local code
+		code=$(cat "$exitf" 2>/dev/null || echo "unknown")
+		if [ "$code" != 0 ]; then
+			echo "operator exited with status $code after SIGTERM (want 0)"
+			rc=1
+		fi
+	fi
 	return $rc
 }
 
