@@ -139,6 +139,8 @@ size_t plan_pods_of(const struct ctx *c, const char *job_uid);
  * deleted, or deleted by a DELETE_JOB already in c->out. Call after the
  * plan's DELETE_JOBs are added. */
 void plan_delete_pods(struct ctx *c);
+/* DELETE_JOB: Foreground, preconditions.uid. */
+void plan_delete_job(struct ctx *c, const char *name, const char *uid, const char *step);
 
 /* plan_finish.c: terminal runs, and runs turning terminal in this plan. */
 void plan_finished(struct ctx *c, enum plan_phase phase, int64_t completion_ms);

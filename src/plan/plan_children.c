@@ -129,6 +129,17 @@ static int created_unseen(const struct ctx *c, const char *uid)
     return 0;
 }
 
+void plan_delete_job(struct ctx *c, const char *name, const char *uid, const char *step)
+{
+    struct plan_action *a = plan_add(c->out, PLAN_DELETE_JOB);
+    plan_copy_trunc(a->name, sizeof a->name, name);
+    plan_copy_trunc(a->uid, sizeof a->uid, uid);
+    plan_copy_trunc(a->step, sizeof a->step, step);
+    /* Foreground: the Job stays, deleting, until its pods are gone, which
+     * is how a teardown is seen to end; a uid, so that only this Job goes */
+    a->body = kj_delete_options("Foreground", uid);
+}
+
 void plan_delete_pods(struct ctx *c)
 {
     for (size_t i = 0; i < c->in->n_pods; i++) {

@@ -58,11 +58,7 @@ int plan_sweep(struct ctx *c)
         busy |= j->deleting || !plan_job_done(j);
         if (j->deleting || plan_job_failed(j) || plan_job_succeeded(j))
             continue;
-        struct plan_action *a = plan_add(c->out, PLAN_DELETE_JOB);
-        snprintf(a->name, sizeof a->name, "%s", j->name);
-        snprintf(a->uid, sizeof a->uid, "%s", j->uid);
-        snprintf(a->step, sizeof a->step, "%s", j->step);
-        a->body = kj_delete_options("Foreground", j->uid);
+        plan_delete_job(c, j->name, j->uid, j->step);
     }
     plan_delete_pods(c);
     for (size_t i = 0; i < c->in->n_pods; i++)

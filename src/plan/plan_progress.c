@@ -194,13 +194,8 @@ static void teardown(struct run *r)
          * its name and uid: it exists, or the 404 says it is gone. */
         int live = j ? !j->deleting && !plan_job_failed(j) && !plan_job_succeeded(j)
                      : s->unconfirmed && s->job_uid[0];
-        if (live) {
-            struct plan_action *a = plan_add(r->c->out, PLAN_DELETE_JOB);
-            snprintf(a->name, sizeof a->name, "%s", s->job_name);
-            snprintf(a->uid, sizeof a->uid, "%s", s->job_uid);
-            snprintf(a->step, sizeof a->step, "%s", s->def->name);
-            a->body = kj_delete_options("Foreground", s->job_uid);
-        }
+        if (live)
+            plan_delete_job(r->c, s->job_name, s->job_uid, s->def->name);
     }
 }
 
@@ -223,11 +218,7 @@ static int strays(struct run *r, int delete)
         busy |= j->deleting || !plan_job_done(j);
         if (!delete || j->deleting || plan_job_failed(j) || plan_job_succeeded(j))
             continue;
-        struct plan_action *a = plan_add(c->out, PLAN_DELETE_JOB);
-        snprintf(a->name, sizeof a->name, "%s", j->name);
-        snprintf(a->uid, sizeof a->uid, "%s", j->uid);
-        snprintf(a->step, sizeof a->step, "%s", j->step);
-        a->body = kj_delete_options("Foreground", j->uid);
+        plan_delete_job(c, j->name, j->uid, j->step);
     }
     for (size_t i = 0; i < c->in->n_pods; i++) {
         const struct plan_pod *p = &c->in->pods[i];

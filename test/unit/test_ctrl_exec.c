@@ -242,9 +242,10 @@ static const char *WF = "{\"apiVersion\":\"runbook.dev/v1alpha1\",\"kind\":\"Wor
                         "{\"name\":\"b\",\"image\":\"x\"},{\"name\":\"c\",\"image\":\"x\"}],"
                         "\"finally\":[{\"name\":\"fin\",\"image\":\"x\"}]}}";
 
-/* A controller that leads, with Workflow wf and run r1 whose three steps
- * run, one pod each. */
-static void setup(void)
+/* A controller that leads, with Workflow wf, and run r1 started: its
+ * first status written (Running, the snapshot), its three creates sent and
+ * not answered yet. */
+static void started(void)
 {
     n_reqs = 0;
     n_jobs = 0;
@@ -265,6 +266,12 @@ static void setup(void)
     status_lands(); /* Running, the snapshot */
     CHECK_STR(kj_path_str(run, "status", "phase", NULL), "Running");
     CHECK_INT(count("create", "jobs", NULL), 3);
+}
+
+/* ... and its three steps running, one pod each. */
+static void setup(void)
+{
+    started();
     const char *names[] = {"r1-a", "r1-b", "r1-c"};
     for (size_t i = 0; i < 3; i++) {
         struct json_object *j = job_lands(names[i]);
@@ -468,22 +475,7 @@ static void test_orphan(void)
  * once; 409 with a Job that is not the run's: JobConflict after a GET. */
 static void test_refused_creates(void)
 {
-    n_reqs = 0;
-    n_jobs = 0;
-    struct ctrl_options o = {.namespace = "ci", .writer = &recorder};
-    CHECK_INT(ctrl_new(&loop, kc_global(), &o, &c), 0);
-    for (int i = 0; i < CTRL_INF_MAX; i++)
-        CHECK_INT(inf_feed_synced(c->inf[i]), 0);
-    ctrl_set_leading(c, 1);
-    struct json_object *wf = J(WF);
-    feed(CTRL_INF_WORKFLOWS, "ADDED", wf);
-    json_object_put(wf);
-    answer_all();
-    run = J("{\"metadata\":{\"name\":\"r1\",\"namespace\":\"ci\",\"uid\":\"uid-r1\","
-            "\"generation\":1,\"creationTimestamp\":\"2026-12-01T00:00:00Z\"},"
-            "\"spec\":{\"workflowRef\":{\"name\":\"wf\"}}}");
-    feed(CTRL_INF_RUNS, "ADDED", run);
-    status_lands();
+    started();
     answer(pending("create", "jobs", "r1-a"), 422, "Invalid", NULL);
     answer(pending("create", "jobs", "r1-b"), 409, "AlreadyExists", NULL);
     struct req *g = pending("get", "jobs", "r1-b");
