@@ -17,6 +17,8 @@
  * RSS includes allocator slack.
  *
  * Usage: bench_cache_memory [objects per kind, default 10000] */
+#define BENCH_NAME "bench_cache_memory"
+#include "bench_util.h"
 #include "informer/inf_cache.h"
 #include "ctrl/ctrl-internal.h" /* the records the operator keeps */
 
@@ -29,24 +31,8 @@
 #include <json-c/json.h>
 #include <json-c/linkhash.h>
 
-#ifndef RB_BENCH_DATA
-#define RB_BENCH_DATA "test/data/informer"
-#endif
-
 static int n_per_kind = 10000;
 static struct json_object *job_tmpl, *pod_tmpl;
-
-static struct json_object *load(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", RB_BENCH_DATA, name);
-    struct json_object *o = json_object_from_file(path);
-    if (!o) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(1);
-    }
-    return o;
-}
 
 static long rss_bytes(void)
 {
@@ -64,11 +50,6 @@ static long heap_bytes(void)
 {
     struct mallinfo2 mi = mallinfo2();
     return (long)(mi.uordblks + mi.hblkhd);
-}
-
-static void set(struct json_object *o, const char *k, const char *v)
-{
-    json_object_object_add(o, k, json_object_new_string(v));
 }
 
 /* The JSON text of object i of a kind (0 Job, 1 Pod), as the server sends it. */

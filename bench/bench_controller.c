@@ -56,16 +56,14 @@
  *       [--grace S] [--econ-runs N] [--rss-runs N] [--rss-steps S] [--rss-timeout S]
  *       [--window W] [--qps Q] [--burst B] [--workers N] [--summary FILE] [--workdir DIR]
  * Without --kubeconfig (e.g. from `make bench`) it prints a note and exits 0. */
-#include <errno.h>
+#define BENCH_NAME "bench_controller"
+#include "bench_util.h"
+
 #include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -75,14 +73,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-#include <uv.h>
-
 #include "kjson/kjson.h"
 #include "ctrl/ctrl.h"
 #include "informer/inf.h"
-#include "kube/kube.h"
-#include "kubeconfig/kubeconfig.h"
 #include "log/log.h"
 #include "plan/plan.h"
 #include "wf/wf.h"
@@ -103,23 +96,7 @@ static struct {
     double qps;
     int burst, workers;
     int kcm_running;
-} opt = {.runs = 1000,
-         .start_steps = 5,
-         .react_runs = 100,
-         .react_steps = 50,
-         .fail_gap_ms = 1000,
-         .grace_s = 1,
-         .econ_runs = 20,
-         .rss_runs = 1000,
-         .rss_steps = 10,
-         .rss_timeout_s = 300,
-         .window = 64,
-         .qps = 1000,
-         .burst = 1000,
-         .workers = 16,
-         .start_mode = "backlog",
-         .start_workers = "16,64",
-         .workdir = "."};
+} opt; /* defaults: in flags[], next to main */
 
 static int phase_on(const char *name)
 {
@@ -134,11 +111,6 @@ static int phase_on(const char *name)
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static double now_s(void)
-{
-    return (double)uv_hrtime() / 1e9;
-}
-
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
@@ -152,38 +124,6 @@ static void say(const char *fmt, ...)
     printf("\n");
     fflush(stdout);
     va_end(ap);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "bench_controller: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    exit(1);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of v[0..n) (sorted in place); NAN if n == 0. */
-static double pct(double *v, size_t n, double q)
-{
-    if (!n)
-        return NAN;
-    qsort(v, n, sizeof *v, cmp_double);
-    size_t k = (size_t)ceil(q * (double)n);
-    if (k < 1)
-        k = 1;
-    if (k > n)
-        k = n;
-    return v[k - 1];
 }
 
 /* The index at the end of "<prefix>-00042", or -1. */
@@ -244,122 +184,14 @@ static void print_summary(FILE *f)
 
 /* ---- the driver's loop and client --------------------------------------------- */
 
-static uv_loop_t L;
-static struct kube_client *kc; /* load and watches */
+static struct kube_client *kc; /* load and watches (bench_util.h's loop) */
 static struct kcfg *cfg;
-static uv_timer_t ticker; /* wakes wait_until() for predicates that poll */
 
-static void tick(uv_timer_t *t)
+/* The client options of both clients: --qps (<= 0: no limit) and --burst. */
+static struct kube_options client_options(void)
 {
-    (void)t;
-}
-
-/* Runs the loop until pred(ud) or timeout_s; 0 or -ETIMEDOUT. */
-static int wait_until(int (*pred)(void *ud), void *ud, double timeout_s)
-{
-    double end = now_s() + timeout_s;
-    uv_timer_start(&ticker, tick, 20, 20);
-    int rc = 0;
-    while (!pred(ud)) {
-        if (now_s() > end) {
-            rc = -ETIMEDOUT;
-            break;
-        }
-        uv_run(&L, UV_RUN_ONCE);
-    }
-    uv_timer_stop(&ticker);
-    return rc;
-}
-
-static int never(void *ud)
-{
-    (void)ud;
-    return 0;
-}
-
-static void sleep_loop(double s)
-{
-    wait_until(never, NULL, s);
-}
-
-struct sreq {
-    int done, err;
-    long status;
-    struct json_object *body;
-};
-
-static void sreq_cb(void *ud, const struct kube_result *r)
-{
-    struct sreq *s = ud;
-    s->done = 1;
-    s->err = r->err;
-    s->status = r->http_status;
-    s->body = r->body ? json_object_get(r->body) : NULL;
-}
-
-static int sreq_done(void *ud)
-{
-    return ((struct sreq *)ud)->done;
-}
-
-/* Waits for a request started with sreq_cb; returns the HTTP status or a
- * negative errno; the body is dropped unless keep. */
-static long sreq_wait(struct sreq *s, int rc, struct json_object **keep)
-{
-    if (rc < 0)
-        return rc;
-    wait_until(sreq_done, s, 120);
-    if (!s->done)
-        return -ETIMEDOUT;
-    if (keep)
-        *keep = s->body;
-    else
-        json_object_put(s->body);
-    return s->err ? s->err : s->status;
-}
-
-static long create_sync(const struct kube_resource *res, const char *ns, struct json_object *body)
-{
-    struct sreq s = {0};
-    return sreq_wait(&s, kube_create(kc, res, ns, body, sreq_cb, &s), NULL);
-}
-
-static long get_sync(const struct kube_resource *res, const char *ns, const char *name)
-{
-    struct sreq s = {0};
-    return sreq_wait(&s, kube_get(kc, res, ns, name, sreq_cb, &s), NULL);
-}
-
-static long delete_sync(const struct kube_resource *res, const char *ns, const char *name,
-                        const char *propagation)
-{
-    struct sreq s = {0};
-    struct kube_delete_opts d = {.propagation = propagation};
-    return sreq_wait(&s, kube_delete(kc, res, ns, name, &d, sreq_cb, &s), NULL);
-}
-
-static struct json_object *parse(const char *text)
-{
-    struct json_object *o = json_tokener_parse(text);
-    if (!o)
-        die("bad JSON: %s", text);
-    return o;
-}
-
-/* A fresh namespace; waits for its default ServiceAccount (made by the
- * controller manager) so that pods are not refused. */
-static void ns_create(const char *ns)
-{
-    char body[256];
-    snprintf(body, sizeof body,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
-    struct json_object *o = parse(body);
-    long st = create_sync(&KUBE_NAMESPACES, NULL, o);
-    json_object_put(o);
-    if (st != 201 && st != 409)
-        die("cannot create namespace %s: %ld", ns, st);
-    for (int i = 0; i < 100 && get_sync(&KUBE_SERVICEACCOUNTS, ns, "default") != 200; i++)
-        sleep_loop(0.1);
+    struct kube_options ko = {.qps = opt.qps > 0 ? opt.qps : -1, .burst = opt.burst};
+    return ko;
 }
 
 /* Namespaces are "bench-<tag>-<phase>", tag unique per invocation, so a
@@ -463,25 +295,22 @@ static int batch_finished(void *ud)
     return b->done == b->n;
 }
 
-/* Starts the batch; the caller runs the loop (wait_until batch_finished). */
-static void batch_start(struct batch *b)
+/* Runs the batch to its end (or timeout_s); its figures stay in b. */
+static void batch_run(struct batch *b, double timeout_s)
 {
     b->lat = calloc((size_t)b->n + 1, sizeof *b->lat);
     if (!b->lat)
         die("out of memory");
     batch_fill(b);
+    wait_until(batch_finished, b, timeout_s);
 }
 
-/* Deletes objects 0..n-1 named by name(), `window` at a time; waits. */
-static void delete_all(const struct kube_resource *res, const char *ns, int n,
-                       void (*name)(int i, void *ud, char out[PLAN_OBJ_LEN]), void *ud)
+/* POSTs n objects of res in ns, body i from make(i, ud), --window in flight. */
+static void creates_run(struct batch *b, const struct kube_resource *res, const char *ns, int n,
+                        struct json_object *(*make)(int i, void *ud), void *ud, double timeout_s)
 {
-    struct batch b = {.res = res, .ns = ns, .name = name, .ud = ud, .n = n, .window = opt.window};
-    batch_start(&b);
-    wait_until(batch_finished, &b, 600);
-    if (b.errors)
-        say("  %d of %d deletes failed (first: %ld)", b.errors, n, b.first_error);
-    free(b.lat);
+    *b = (struct batch){.res = res, .ns = ns, .make = make, .ud = ud, .n = n, .window = opt.window};
+    batch_run(b, timeout_s);
 }
 
 /* "<prefix>-%05d" and its step Jobs "<prefix>-%05d-s%03d" (wf_job_name). */
@@ -505,37 +334,39 @@ static void name_of(int i, void *ud, char out[PLAN_OBJ_LEN])
     snprintf(out, PLAN_OBJ_LEN, "%s", job);
 }
 
+/* Deletes (Background) the n objects named as struct names says, --window
+ * at a time; waits. */
+static void delete_all(const struct kube_resource *res, const char *ns, int n, const char *prefix,
+                       int steps)
+{
+    struct names nm = {prefix, steps};
+    struct batch b = {
+        .res = res, .ns = ns, .name = name_of, .ud = &nm, .n = n, .window = opt.window};
+    batch_run(&b, 600);
+    if (b.errors)
+        say("  %d of %d deletes failed (first: %ld)", b.errors, n, b.first_error);
+    free(b.lat);
+}
+
 /* ---- Workflows ----------------------------------------------------------------- */
 
 /* A Workflow of n steps "s000".. . chain: each depends on the previous.
- * Every step carries the kwok marker test-duration dur; step fail_step (or
- * -1) fails with exit code 3 after fail_dur. grace: the pods' grace period. */
+ * Every step carries the kwok marker test-duration dur. grace: the pods'
+ * grace period. */
 static struct json_object *workflow(const char *name, const char *ns, int n, int chain,
-                                    const char *dur, int fail_step, const char *fail_dur, int grace)
+                                    const char *dur, int grace)
 {
     struct json_object *steps = json_object_new_array();
     for (int i = 0; i < n; i++) {
-        char sname[16], prev[16], text[1024];
-        snprintf(sname, sizeof sname, "s%03d", i);
-        snprintf(prev, sizeof prev, "s%03d", i - 1);
-        char deps[64] = "";
+        char deps[64] = "", text[1024];
         if (chain && i > 0)
-            snprintf(deps, sizeof deps, ",\"dependsOn\":[\"%s\"]", prev);
-        if (i == fail_step)
-            snprintf(text, sizeof text,
-                     "{\"name\":\"%s\",\"image\":\"busybox:1.36\",\"command\":[\"sh\",\"-c\","
-                     "\"exit 3\"]%s,"
-                     "\"podTemplate\":{\"metadata\":{\"annotations\":{\"runbook.dev/"
-                     "test-duration\":\"%s\","
-                     "\"runbook.dev/test-exit-code\":\"3\"}}}}",
-                     sname, deps, fail_dur);
-        else
-            snprintf(text, sizeof text,
-                     "{\"name\":\"%s\",\"image\":\"busybox:1.36\",\"command\":[\"sh\",\"-c\","
-                     "\"true\"]%s,"
-                     "\"podTemplate\":{\"metadata\":{\"annotations\":{\"runbook.dev/"
-                     "test-duration\":\"%s\"}}}}",
-                     sname, deps, dur);
+            snprintf(deps, sizeof deps, ",\"dependsOn\":[\"s%03d\"]", i - 1);
+        snprintf(text, sizeof text,
+                 "{\"name\":\"s%03d\",\"image\":\"busybox:1.36\",\"command\":[\"sh\",\"-c\","
+                 "\"true\"]%s,"
+                 "\"podTemplate\":{\"metadata\":{\"annotations\":{\"runbook.dev/"
+                 "test-duration\":\"%s\"}}}}",
+                 i, deps, dur);
         json_object_array_add(steps, parse(text));
     }
     char head[512];
@@ -549,9 +380,13 @@ static struct json_object *workflow(const char *name, const char *ns, int n, int
     return wf;
 }
 
-static void workflow_apply(struct json_object *wf, const char *ns)
+/* Creates that Workflow in ns. */
+static void workflow_create(const char *name, const char *ns, int n, int chain, const char *dur,
+                            int grace)
 {
-    long st = create_sync(&KUBE_WORKFLOWS, ns, wf);
+    struct json_object *wf = workflow(name, ns, n, chain, dur, grace);
+    long st = create_sync(kc, &KUBE_WORKFLOWS, ns, wf);
+    json_object_put(wf);
     if (st != 201)
         die("cannot create Workflow in %s: %ld", ns, st);
 }
@@ -570,6 +405,17 @@ static struct json_object *make_run(int i, void *ud)
              "\"spec\":{\"workflowRef\":{\"name\":\"%s\"}}}",
              u->prefix, i, u->ns, u->workflow);
     return parse(text);
+}
+
+/* POSTs n WorkflowRuns "<name>-%05d" of the Workflow `name` in ns; waits
+ * up to timeout_s. b keeps the figures (first send, last answer, errors). */
+static void runs_post(struct batch *b, const char *ns, const char *name, int n, double timeout_s)
+{
+    struct runs_ud ru = {name, ns, name};
+    creates_run(b, &KUBE_WORKFLOWRUNS, ns, n, make_run, &ru, timeout_s);
+    b->ud = NULL; /* ru ends here */
+    free(b->lat);
+    b->lat = NULL;
 }
 
 /* ---- what the watches see --------------------------------------------------------- */
@@ -922,7 +768,7 @@ static void watch_stop(void)
 
 /* ---- CPU accounting: who used the 2 cores during a window ---------------------------- */
 
-/* utime + stime, in seconds, of /proc/<path>/stat; -1 if unreadable. */
+/* utime + stime, in seconds, of a /proc/.../stat file; -1 if unreadable. */
 static double stat_cpu_s(const char *path)
 {
     char buf[2048];
@@ -1236,7 +1082,7 @@ static void op_launch(const char *ns, int workers)
         return;
     memset(&op.loop, 0, sizeof op.loop);
     uv_loop_init(&op.loop);
-    struct kube_options ko = {.qps = opt.qps > 0 ? opt.qps : -1, .burst = opt.burst};
+    struct kube_options ko = client_options();
     if (kube_client_new(&op.loop, cfg, &ko, &op.kc) < 0)
         die("cannot make the controller's client");
     struct ctrl_options co = {.namespace = ns,
@@ -1256,10 +1102,12 @@ static void op_launch(const char *ns, int workers)
         opt.burst, workers);
 }
 
-static void op_lead(void)
+/* Makes the controller leader; returns when it was (uv_hrtime). */
+static uint64_t op_lead(void)
 {
     uint64_t t;
     op_call(op_lead_fn, &t);
+    return t;
 }
 
 static void op_shutdown(void)
@@ -1336,8 +1184,8 @@ static double phase_direct(const char *ns, int n_jobs)
 {
     say("== direct (%s): %d Job creates, %d in flight, client qps %g", ns, n_jobs, opt.window,
         opt.qps);
-    ns_create(ns);
-    struct json_object *wf = workflow("start", ns, opt.start_steps, 0, "1h", -1, NULL, 0);
+    ns_create(kc, ns);
+    struct json_object *wf = workflow("start", ns, opt.start_steps, 0, "1h", 0);
     struct wf_error err;
     struct direct_ud u = {.ns = ns, .prefix = "direct", .steps = opt.start_steps};
     if (wf_spec_parse(json_object_object_get(wf, "spec"), &u.spec, &err) < 0 ||
@@ -1353,34 +1201,19 @@ static double phase_direct(const char *ns, int n_jobs)
     struct direct_ud wu = u;
     wu.prefix = "warm";
     int n_warm = n_jobs < 1000 ? n_jobs / 5 + 1 : 200;
-    struct batch w = {.res = &KUBE_JOBS,
-                      .ns = ns,
-                      .make = make_direct_job,
-                      .ud = &wu,
-                      .n = n_warm,
-                      .window = opt.window};
-    batch_start(&w);
-    wait_until(batch_finished, &w, 300);
-    free(w.lat);
-    struct names wn = {"warm", u.steps};
-    delete_all(&KUBE_JOBS, ns, n_warm, name_of, &wn);
-    struct batch b = {.res = &KUBE_JOBS,
-                      .ns = ns,
-                      .make = make_direct_job,
-                      .ud = &u,
-                      .n = n_jobs,
-                      .window = opt.window};
+    struct batch b;
+    creates_run(&b, &KUBE_JOBS, ns, n_warm, make_direct_job, &wu, 300);
+    free(b.lat);
+    delete_all(&KUBE_JOBS, ns, n_warm, "warm", u.steps);
     struct cpu_snap c0 = cpu_snap();
-    batch_start(&b);
-    wait_until(batch_finished, &b, 600);
+    creates_run(&b, &KUBE_JOBS, ns, n_jobs, make_direct_job, &u, 600);
     struct cpu_snap c1 = cpu_snap();
     int paused = kcm_paused;
     if (paused) {
         /* No pod exists yet: deleted now, the Jobs leave the Job controller
          * nothing to do when it comes back, and the next phase a quiet
          * cluster. */
-        struct names nm = {"direct", u.steps};
-        delete_all(&KUBE_JOBS, ns, n_jobs, name_of, &nm);
+        delete_all(&KUBE_JOBS, ns, n_jobs, "direct", u.steps);
         kcm("start");
     }
     double secs = (double)(b.t_last - b.t_first) / 1e9;
@@ -1427,57 +1260,18 @@ struct start_result {
     double runs_s, jobs_s;
 };
 
-static struct start_result phase_start(int workers)
+/* From t0 (the controller leads, or the first POST) until our watch has
+ * seen every first-wave Job: the trial's figures and log lines. */
+static struct start_result start_figures(int workers, uint64_t t0, const struct op_snap *s0,
+                                         const struct cpu_snap *c0)
 {
-    int n = opt.runs, steps = opt.start_steps, live = strcmp(opt.start_mode, "live") == 0;
-    char ns[64];
-    snprintf(ns, sizeof ns, "bench-%s-start-w%d", tag, workers);
-    say("== start (%s): %d runs x %d independent steps, --workers %d (%s)", ns, n, steps, workers,
-        live ? "runs POSTed while the controller leads"
-             : "backlog: runs created, then the controller leads");
-    ns_create(ns);
-    op_launch(ns, workers);
-    struct json_object *wf = workflow("start", ns, steps, 0, "1h", -1, NULL, 0);
-    workflow_apply(wf, ns);
-    json_object_put(wf);
-    watch_start(ns, n, steps, -1, WATCH_JOBS);
-    if (live)
-        op_lead();
-    struct op_snap s0 = op_snap();
-    struct runs_ud ru = {"start", ns, "start"};
-    struct batch b = {.res = &KUBE_WORKFLOWRUNS,
-                      .ns = ns,
-                      .make = make_run,
-                      .ud = &ru,
-                      .n = n,
-                      .window = opt.window};
-    uint64_t t0;
-    double post_s;
-    kcm("stop");
-    struct cpu_snap c0 = cpu_snap();
-    if (live) {
-        batch_start(&b);
-        t0 = b.t_first;
-        wait_until(batch_finished, &b, 600);
-        post_s = (double)(b.t_last - b.t_first) / 1e9;
-    } else {
-        batch_start(&b);
-        wait_until(batch_finished, &b, 600);
-        post_s = (double)(b.t_last - b.t_first) / 1e9;
-        struct cache_wait cw = {n};
-        wait_until(ctrl_has_runs, &cw, 120);
-        s0 = op_snap();
-        c0 = cpu_snap();
-        op_call(op_lead_fn, &t0);
-    }
-    say("%d runs POSTed in %.2f s (%d errors)", b.done, post_s, b.errors);
+    int n = W.n, steps = W.steps;
     int rc = wait_until(all_jobs_seen, NULL, 900);
     uint64_t t1 = W.t_last_job_added;
     struct cpu_snap c1 = cpu_snap();
     struct op_snap s1 = op_snap();
     long jobs = W.jobs_added;
     double secs = (double)(t1 - t0) / 1e9;
-    double runs_s = 0;
     double *lat = calloc((size_t)n, sizeof *lat);
     size_t nl = 0;
     int complete = 0;
@@ -1486,34 +1280,66 @@ static struct start_result phase_start(int workers)
             complete++;
             lat[nl++] = (double)(W.rt[i].t_jobs_all - t0) / 1e9;
         }
-    runs_s = complete / secs;
+    double runs_s = complete / secs;
     double rate = jobs / secs;
     say("start: %s%d/%d runs had all %d Jobs after %.2f s: %.1f runs/s, %.0f Job creates/s = %.2f "
         "x the first direct run",
         rc ? "TIMEOUT: " : "", complete, n, steps, secs, runs_s, rate, rate / B);
     say("  time to a run's last Job, from the start: p50 %.2f s, p99 %.2f s", pct(lat, nl, 0.5),
         pct(lat, nl, 0.99));
-    uint64_t w = writes_of(&s1.ks) - writes_of(&s0.ks);
+    uint64_t w = writes_of(&s1.ks) - writes_of(&s0->ks);
     say("  operator writes in the window: %llu (Job creates %llu, status patches %llu, events "
         "%llu)",
-        (unsigned long long)w, (unsigned long long)(s1.cs.jobs_created - s0.cs.jobs_created),
-        (unsigned long long)(s1.cs.status_writes - s0.cs.status_writes),
-        (unsigned long long)(s1.cs.events - s0.cs.events));
+        (unsigned long long)w, (unsigned long long)(s1.cs.jobs_created - s0->cs.jobs_created),
+        (unsigned long long)(s1.cs.status_writes - s0->cs.status_writes),
+        (unsigned long long)(s1.cs.events - s0->cs.events));
     say("  all operator writes/s in the window: %.0f (%.2f x direct)", w / secs, w / secs / B);
-    cpu_report("the start burst", &c0, &c1);
+    cpu_report("the start burst", c0, &c1);
     free(lat);
+    struct start_result res = {workers, !rc, runs_s, rate};
+    return res;
+}
+
+static struct start_result phase_start(int workers)
+{
+    int n = opt.runs, steps = opt.start_steps, live = strcmp(opt.start_mode, "live") == 0;
+    char ns[64];
+    snprintf(ns, sizeof ns, "bench-%s-start-w%d", tag, workers);
+    say("== start (%s): %d runs x %d independent steps, --workers %d (%s)", ns, n, steps, workers,
+        live ? "runs POSTed while the controller leads"
+             : "backlog: runs created, then the controller leads");
+    ns_create(kc, ns);
+    op_launch(ns, workers);
+    workflow_create("start", ns, steps, 0, "1h", 0);
+    watch_start(ns, n, steps, -1, WATCH_JOBS);
+    if (live)
+        op_lead();
+    struct op_snap s0 = op_snap();
+    kcm("stop");
+    struct cpu_snap c0 = cpu_snap();
+    struct batch b;
+    runs_post(&b, ns, "start", n, 600);
+    double post_s = (double)(b.t_last - b.t_first) / 1e9;
+    uint64_t t0 = b.t_first;
+    if (!live) {
+        struct cache_wait cw = {n};
+        wait_until(ctrl_has_runs, &cw, 120);
+        s0 = op_snap();
+        c0 = cpu_snap();
+        t0 = op_lead();
+    }
+    say("%d runs POSTed in %.2f s (%d errors)", b.done, post_s, b.errors);
+    struct start_result res = start_figures(workers, t0, &s0, &c0);
     watch_stop();
     if (kcm_paused) { /* as in phase_direct: gone before any pod exists */
         op_shutdown();
-        struct names jobs_nm = {"start", steps}, runs_nm = {"start", 0};
-        delete_all(&KUBE_JOBS, ns, n * steps, name_of, &jobs_nm);
-        delete_all(&KUBE_WORKFLOWRUNS, ns, n, name_of, &runs_nm);
+        delete_all(&KUBE_JOBS, ns, n * steps, "start", steps);
+        delete_all(&KUBE_WORKFLOWRUNS, ns, n, "start", 0);
         kcm("start");
     } else {
         settle_pods(ns, (long)n * steps, 600); /* before the next phase */
         op_shutdown();
     }
-    struct start_result res = {workers, !rc, runs_s, rate};
     return res;
 }
 
@@ -1536,6 +1362,25 @@ static int react_all_running(void *ud)
     return W.pods_running >= (long)W.n * (W.steps);
 }
 
+/* The ramp: n runs of m steps, until all their pods are Running. */
+static void react_ramp(int n, int m)
+{
+    ns_create(kc, NS_REACT);
+    op_launch(NS_REACT, opt.workers);
+    workflow_create("react", NS_REACT, m, 0, "1h", opt.grace_s);
+    watch_start(NS_REACT, n, m, 0, WATCH_JOBS | WATCH_PODS);
+    op_lead();
+    double t0 = now_s();
+    struct cpu_snap c0 = cpu_snap();
+    struct batch b;
+    runs_post(&b, NS_REACT, "react", n, 600);
+    int up = wait_until(react_all_running, NULL, 600);
+    struct cpu_snap c1 = cpu_snap();
+    say("%s%ld of %d pods Running %.1f s after the first POST", up ? "TIMEOUT: only " : "all ",
+        W.pods_running, n * m, now_s() - t0);
+    cpu_report("the ramp", &c0, &c1);
+}
+
 /* The failure is triggered with the kwok markers, at a moment we choose:
  * the markers go onto the Running pod of step s000 (annotations may change
  * on a live pod), and kwok fails it at once: exit code 3, phase Failed. The
@@ -1548,6 +1393,24 @@ static void trigger_cb(void *ud, const struct kube_result *r)
         (*errors)++;
 }
 
+/* One failure every fail_gap_ms, in run order; a trigger that cannot be
+ * sent, and (as they come) refused answers, count in *errors. */
+static void react_fail_all(int n, int *errors)
+{
+    static const char patch[] = "{\"metadata\":{\"annotations\":{\"runbook.dev/test-exit-code\":"
+                                "\"3\",\"runbook.dev/test-duration\":\"0s\"}}}";
+    double tt = now_s();
+    for (int i = 0; i < n; i++) {
+        double due = tt + i * opt.fail_gap_ms / 1000.0;
+        if (due > now_s())
+            sleep_loop(due - now_s());
+        if (!W.rt[i].fail_pod[0] || kube_patch(kc, &KUBE_PODS, NS_REACT, W.rt[i].fail_pod, patch,
+                                               sizeof patch - 1, NULL, trigger_cb, errors) < 0)
+            (*errors)++;
+    }
+}
+
+/* Durations in seconds, one per run that has both ends. */
 struct samples {
     double *v;
     size_t n;
@@ -1559,124 +1422,114 @@ static void sample_add(struct samples *st, uint64_t from, uint64_t to)
         st->v[st->n++] = ((double)to - (double)from) / 1e9;
 }
 
+struct dist {
+    double p50, p99, max;
+};
+
+static struct dist dist_of(struct samples *st)
+{
+    struct dist d = {pct(st->v, st->n, 0.5), pct(st->v, st->n, 0.99), pct(st->v, st->n, 1)};
+    return d;
+}
+
+/* What the watches and the hook saw of every teardown, per run. */
+struct react_seen {
+    struct samples disp, sent, del, pdel, gone;
+    int all_running, early, calls, deletes;
+    double *buf;
+};
+
+static void react_collect(struct react_seen *rs, int n, int m)
+{
+    memset(rs, 0, sizeof *rs);
+    rs->buf = calloc(5 * (size_t)n, sizeof(double));
+    if (!rs->buf)
+        die("out of memory");
+    rs->disp.v = rs->buf;
+    rs->sent.v = rs->buf + n;
+    rs->del.v = rs->buf + 2 * (size_t)n;
+    rs->pdel.v = rs->buf + 3 * (size_t)n;
+    rs->gone.v = rs->buf + 4 * (size_t)n;
+    pthread_mutex_lock(&dmu);
+    for (int i = 0; i < n; i++) {
+        const struct rt *r = &W.rt[i];
+        rs->all_running += r->t_fail && r->running_at_fail == m - 1;
+        rs->early += r->early_del;
+        rs->calls += r->d_calls;
+        rs->deletes += r->d_deletes;
+        sample_add(&rs->disp, r->d_enq, r->d_sent);
+        sample_add(&rs->sent, r->t_fail, r->d_sent);
+        sample_add(&rs->del, r->t_fail, r->t_sib_del_all);
+        sample_add(&rs->pdel, r->t_fail, r->t_sib_pods_del_all);
+        sample_add(&rs->gone, r->t_fail, r->t_pods_gone);
+    }
+    pthread_mutex_unlock(&dmu);
+}
+
+/* The reaction's latencies: log lines and the three summary rows. */
+static void react_report(struct react_seen *rs, int n, int m)
+{
+    struct dist d = dist_of(&rs->disp), s = dist_of(&rs->sent), l = dist_of(&rs->del),
+                p = dist_of(&rs->pdel), g = dist_of(&rs->gone);
+    say("  in the operator: event that queued the run -> last DELETE handed to the client: p50 "
+        "%.2f ms p99 %.2f ms max %.2f ms (%zu runs)",
+        d.p50 * 1e3, d.p99 * 1e3, d.max * 1e3, rs->disp.n);
+    say("  T0 = failing Job's FailureTarget at our watch; T0 -> last DELETE handed to the client: "
+        "p50 %.2f ms p99 %.2f ms",
+        s.p50 * 1e3, s.p99 * 1e3);
+    say("  T0 -> every sibling Job has a deletionTimestamp: p50 %.0f ms p99 %.0f ms max %.0f ms "
+        "(%zu runs)",
+        l.p50 * 1e3, l.p99 * 1e3, l.max * 1e3, rs->del.n);
+    say("  T0 -> every sibling pod has a deletionTimestamp (garbage collector): p50 %.0f ms p99 "
+        "%.0f ms (%zu runs)",
+        p.p50 * 1e3, p.p99 * 1e3, rs->pdel.n);
+    say("  T0 -> last sibling pod gone: p50 %.2f s p99 %.2f s max %.2f s (%zu runs)", g.p50, g.p99,
+        g.max, rs->gone.n);
+    char fig[96], tgt[48];
+    snprintf(fig, sizeof fig, "react: event -> last sibling DELETE sent, in operator, p99");
+    row(fig, "<= 5 ms", rs->disp.n == (size_t)n && d.p99 <= 0.005, "%.2f ms (max %.2f)",
+        d.p99 * 1e3, d.max * 1e3);
+    snprintf(fig, sizeof fig, "react: failure -> all %d siblings deletionTimestamp, p99", m - 1);
+    row(fig, "<= 250 ms", rs->del.n == (size_t)n && l.p99 <= 0.25, "%.0f ms (max %.0f)",
+        l.p99 * 1e3, l.max * 1e3);
+    snprintf(fig, sizeof fig, "react: failure -> last sibling pod gone, max (%d runs)", n);
+    snprintf(tgt, sizeof tgt, "<= %d s (grace+1)", opt.grace_s + 1);
+    row(fig, tgt, rs->gone.n == (size_t)n && g.max <= opt.grace_s + 1.0, "%.2f s (p99 %.2f)", g.max,
+        g.p99);
+}
+
 static void phase_react(void)
 {
     int n = opt.react_runs, m = opt.react_steps;
     say("== react: %d runs x %d steps, all Running; then s000 of one run fails every %d ms; grace "
         "%d s",
         n, m, opt.fail_gap_ms, opt.grace_s);
-    ns_create(NS_REACT);
-    op_launch(NS_REACT, opt.workers);
-    struct json_object *wf = workflow("react", NS_REACT, m, 0, "1h", -1, NULL, opt.grace_s);
-    workflow_apply(wf, NS_REACT);
-    json_object_put(wf);
-    watch_start(NS_REACT, n, m, 0, WATCH_JOBS | WATCH_PODS);
-    op_lead();
-    struct runs_ud ru = {"react", NS_REACT, "react"};
-    struct batch b = {.res = &KUBE_WORKFLOWRUNS,
-                      .ns = NS_REACT,
-                      .make = make_run,
-                      .ud = &ru,
-                      .n = n,
-                      .window = opt.window};
-    double t0 = now_s();
-    struct cpu_snap c0 = cpu_snap();
-    batch_start(&b);
-    wait_until(batch_finished, &b, 600);
-    int up = wait_until(react_all_running, NULL, 600);
-    struct cpu_snap c1 = cpu_snap();
-    say("%s%ld of %d pods Running %.1f s after the first POST", up ? "TIMEOUT: only " : "all ",
-        W.pods_running, n * m, now_s() - t0);
-    cpu_report("the ramp", &c0, &c1);
+    react_ramp(n, m);
     sleep_loop(3); /* let the operator's status writes for the ramp settle */
     struct op_snap s0 = op_snap();
-    c1 = cpu_snap();
-    /* One failure every fail_gap_ms, in run order. */
+    struct cpu_snap c1 = cpu_snap();
     int trig_errors = 0;
-    static const char patch[] = "{\"metadata\":{\"annotations\":{\"runbook.dev/test-exit-code\":"
-                                "\"3\",\"runbook.dev/test-duration\":\"0s\"}}}";
-    double tt = now_s();
-    for (int i = 0; i < n; i++) {
-        double due = tt + i * opt.fail_gap_ms / 1000.0;
-        if (due > now_s())
-            sleep_loop(due - now_s());
-        if (!W.rt[i].fail_pod[0] ||
-            kube_patch(kc, &KUBE_PODS, NS_REACT, W.rt[i].fail_pod, patch, sizeof patch - 1, NULL,
-                       trigger_cb, &trig_errors) < 0)
-            trig_errors++;
-    }
+    react_fail_all(n, &trig_errors);
     int rc = wait_until(react_done, NULL, 120 + opt.grace_s);
     struct cpu_snap c2 = cpu_snap();
     struct op_snap s1 = op_snap();
-    pthread_mutex_lock(&dmu);
-    struct samples disp = {calloc((size_t)n, sizeof(double)), 0},
-                   sent = {calloc((size_t)n, sizeof(double)), 0},
-                   del = {calloc((size_t)n, sizeof(double)), 0},
-                   pdel = {calloc((size_t)n, sizeof(double)), 0},
-                   gone = {calloc((size_t)n, sizeof(double)), 0};
-    int all_running = 0, early = 0, calls = 0, deletes = 0;
-    for (int i = 0; i < n; i++) {
-        const struct rt *r = &W.rt[i];
-        all_running += r->t_fail && r->running_at_fail == m - 1;
-        early += r->early_del;
-        calls += r->d_calls;
-        deletes += r->d_deletes;
-        sample_add(&disp, r->d_enq, r->d_sent);
-        sample_add(&sent, r->t_fail, r->d_sent);
-        sample_add(&del, r->t_fail, r->t_sib_del_all);
-        sample_add(&pdel, r->t_fail, r->t_sib_pods_del_all);
-        sample_add(&gone, r->t_fail, r->t_pods_gone);
-    }
-    pthread_mutex_unlock(&dmu);
+    struct react_seen rs;
+    react_collect(&rs, n, m);
     if (rc)
-        say("TIMEOUT: not every run finished its teardown (%zu/%d pods-gone)", gone.n, n);
+        say("TIMEOUT: not every run finished its teardown (%zu/%d pods-gone)", rs.gone.n, n);
     say("react: %d/%d runs had all %d siblings Running when s000 failed; %d trigger errors; %d "
         "sibling deletions seen before T0",
-        all_running, n, m - 1, trig_errors, early);
+        rs.all_running, n, m - 1, trig_errors, rs.early);
     cpu_report("the failures and teardowns", &c1, &c2);
-    say("  teardown plans: %d for %d runs; DELETEs in them: %d (siblings: %d)", calls, n, deletes,
-        n * (m - 1));
+    say("  teardown plans: %d for %d runs; DELETEs in them: %d (siblings: %d)", rs.calls, n,
+        rs.deletes, n * (m - 1));
     say("  operator writes during the failures: %llu (Job deletes %llu, status %llu, events %llu)",
         (unsigned long long)(writes_of(&s1.ks) - writes_of(&s0.ks)),
         (unsigned long long)(s1.cs.jobs_deleted - s0.cs.jobs_deleted),
         (unsigned long long)(s1.cs.status_writes - s0.cs.status_writes),
         (unsigned long long)(s1.cs.events - s0.cs.events));
-    double d50 = pct(disp.v, disp.n, 0.5), d99 = pct(disp.v, disp.n, 0.99),
-           dmax = pct(disp.v, disp.n, 1);
-    double s50 = pct(sent.v, sent.n, 0.5), s99 = pct(sent.v, sent.n, 0.99);
-    double l50 = pct(del.v, del.n, 0.5), l99 = pct(del.v, del.n, 0.99), lmax = pct(del.v, del.n, 1);
-    double p50 = pct(pdel.v, pdel.n, 0.5), p99 = pct(pdel.v, pdel.n, 0.99);
-    double g50 = pct(gone.v, gone.n, 0.5), g99 = pct(gone.v, gone.n, 0.99),
-           gmax = pct(gone.v, gone.n, 1);
-    say("  in the operator: event that queued the run -> last DELETE handed to the client: p50 "
-        "%.2f ms p99 %.2f ms max %.2f ms (%zu runs)",
-        d50 * 1e3, d99 * 1e3, dmax * 1e3, disp.n);
-    say("  T0 = failing Job's FailureTarget at our watch; T0 -> last DELETE handed to the client: "
-        "p50 %.2f ms p99 %.2f ms",
-        s50 * 1e3, s99 * 1e3);
-    say("  T0 -> every sibling Job has a deletionTimestamp: p50 %.0f ms p99 %.0f ms max %.0f ms "
-        "(%zu runs)",
-        l50 * 1e3, l99 * 1e3, lmax * 1e3, del.n);
-    say("  T0 -> every sibling pod has a deletionTimestamp (garbage collector): p50 %.0f ms p99 "
-        "%.0f ms (%zu runs)",
-        p50 * 1e3, p99 * 1e3, pdel.n);
-    say("  T0 -> last sibling pod gone: p50 %.2f s p99 %.2f s max %.2f s (%zu runs)", g50, g99,
-        gmax, gone.n);
-    char fig[96], tgt[48];
-    snprintf(fig, sizeof fig, "react: event -> last sibling DELETE sent, in operator, p99");
-    row(fig, "<= 5 ms", disp.n == (size_t)n && d99 <= 0.005, "%.2f ms (max %.2f)", d99 * 1e3,
-        dmax * 1e3);
-    snprintf(fig, sizeof fig, "react: failure -> all %d siblings deletionTimestamp, p99", m - 1);
-    row(fig, "<= 250 ms", del.n == (size_t)n && l99 <= 0.25, "%.0f ms (max %.0f)", l99 * 1e3,
-        lmax * 1e3);
-    snprintf(fig, sizeof fig, "react: failure -> last sibling pod gone, max (%d runs)", n);
-    snprintf(tgt, sizeof tgt, "<= %d s (grace+1)", opt.grace_s + 1);
-    row(fig, tgt, gone.n == (size_t)n && gmax <= opt.grace_s + 1.0, "%.2f s (p99 %.2f)", gmax, g99);
-    free(disp.v);
-    free(sent.v);
-    free(del.v);
-    free(pdel.v);
-    free(gone.v);
+    react_report(&rs, n, m);
+    free(rs.buf);
     watch_stop();
     op_shutdown();
 }
@@ -1694,24 +1547,15 @@ static void econ_one(const char *name, int chain)
 {
     int n = opt.econ_runs, m = 5;
     const char *ns = ns_name(chain ? "econ-chain" : "econ-par");
-    ns_create(ns);
+    ns_create(kc, ns);
     op_launch(ns, opt.workers);
     op_lead();
     watch_start(ns, n, m, -1, WATCH_RUNS);
-    struct json_object *wf = workflow(name, ns, m, chain, "500ms", -1, NULL, 0);
-    workflow_apply(wf, ns);
-    json_object_put(wf);
+    workflow_create(name, ns, m, chain, "500ms", 0);
     sleep_loop(1); /* the Workflow's own status write, out of the window */
     struct op_snap s0 = op_snap();
-    struct runs_ud ru = {name, ns, name};
-    struct batch b = {.res = &KUBE_WORKFLOWRUNS,
-                      .ns = ns,
-                      .make = make_run,
-                      .ud = &ru,
-                      .n = n,
-                      .window = opt.window};
-    batch_start(&b);
-    wait_until(batch_finished, &b, 120);
+    struct batch b;
+    runs_post(&b, ns, name, n, 120);
     int rc = wait_until(econ_done, NULL, 120 + 10.0 * m);
     /* Trailing writes (events after the last status): until the operator's
      * write count has not moved for 2 s. */
@@ -1776,19 +1620,9 @@ static long proc_kib(pid_t pid, const char *field)
 /* utime + stime of pid, in seconds. */
 static double proc_cpu_s(pid_t pid)
 {
-    char path[64], buf[2048];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[len] = '\0';
-    const char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    return stat_cpu_s(path);
 }
 
 /* A loopback port free right now (bind to 0, read it back, close). */
@@ -1804,30 +1638,10 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
-struct quiet {
-    long want_jobs;
-    double quiet_s;
-};
-
-static int rss_settled(void *ud)
+/* Starts `--operator --namespace NS_RSS`, its output in logpath. */
+static pid_t operator_spawn(const char *logpath)
 {
-    const struct quiet *q = ud;
-    return W.jobs_now >= q->want_jobs && W.pods_running >= q->want_jobs &&
-           (double)(uv_hrtime() - W.t_last_event) / 1e9 >= q->quiet_s;
-}
-
-static void phase_rss(void)
-{
-    if (!opt.operator_bin) {
-        say("== rss: skipped (no --operator)");
-        return;
-    }
-    int n = opt.rss_runs, m = opt.rss_steps;
-    say("== rss: %s --namespace %s; %d runs x %d steps that stay Running", opt.operator_bin, NS_RSS,
-        n, m);
-    ns_create(NS_RSS);
-    char logpath[1024], qps[32], burst[32];
-    snprintf(logpath, sizeof logpath, "%s/operator-rss.log", opt.workdir);
+    char qps[32], burst[32];
     snprintf(qps, sizeof qps, "%g", opt.qps);
     snprintf(burst, sizeof burst, "%d", opt.burst);
     char a0[1024], a2[1024], a1[] = "--kubeconfig", a3[] = "--namespace", a4[64], a5[] = "--qps",
@@ -1852,43 +1666,48 @@ static void phase_rss(void)
     if (posix_spawn(&pid, a0, &fa, NULL, argv, environ) != 0)
         die("cannot start %s", a0);
     posix_spawn_file_actions_destroy(&fa);
-    sleep_loop(3); /* connect, list, watch */
-    long idle = proc_kib(pid, "VmRSS");
-    double cpu0 = proc_cpu_s(pid);
-    if (idle < 0 || waitpid(pid, NULL, WNOHANG) == pid)
-        die("the operator exited at once; see %s", logpath);
-    long idle_anon = proc_kib(pid, "RssAnon"), idle_file = proc_kib(pid, "RssFile");
-    say("operator pid %d idle: VmRSS %ld KiB (%.2f MiB) = RssAnon %ld KiB (heap, stacks) + RssFile "
-        "%ld KiB (mapped code: libcrypto, libcurl, ...)",
-        (int)pid, idle, idle / 1024.0, idle_anon, idle_file);
-    row("rss: operator idle VmRSS (binary)", "<= 8 MiB", idle <= 8L * 1024, "%.2f MiB",
-        idle / 1024.0);
+    return pid;
+}
 
-    /* First the runs alone: their Workflow does not exist yet, so each is
-     * cached and marked Pending (WorkflowNotFound) and nothing more. */
-    watch_start(NS_RSS, n, m, -1, WATCH_JOBS | WATCH_PODS | WATCH_RUNS);
-    struct runs_ud ru = {"rss", NS_RSS, "rss"};
-    struct batch b = {.res = &KUBE_WORKFLOWRUNS,
-                      .ns = NS_RSS,
-                      .make = make_run,
-                      .ud = &ru,
-                      .n = n,
-                      .window = opt.window};
-    batch_start(&b);
-    wait_until(batch_finished, &b, 600);
-    struct quiet q0 = {0, 2};
-    wait_until(rss_settled, &q0, 60);
-    long pending = proc_kib(pid, "VmRSS");
-    double per_run = (double)(pending - idle) * 1024.0 / n;
-    say("with %d Pending runs cached: VmRSS %ld KiB: %.0f bytes per Pending run", n, pending,
-        per_run);
+/* SIGTERM, up to 10 s to exit, then SIGKILL. */
+static void operator_stop(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        sleep_loop(0.1);
+    if (waitpid(pid, &status, WNOHANG) == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+}
+
+struct quiet {
+    long want_jobs;
+    double quiet_s;
+};
+
+static int rss_settled(void *ud)
+{
+    const struct quiet *q = ud;
+    return W.jobs_now >= q->want_jobs && W.pods_running >= q->want_jobs &&
+           (double)(uv_hrtime() - W.t_last_event) / 1e9 >= q->quiet_s;
+}
+
+/* The operator's memory before the runs: VmRSS and its parts, and its CPU. */
+struct rss_idle {
+    long rss, anon;
+    double cpu;
+};
+
+/* With every run of n x m Running: VmRSS sampled as the caches fill, then
+ * once everything is Running and the operator has gone quiet (its status
+ * writes done); the summary rows. pending: VmRSS with the runs alone. */
+static void rss_running(pid_t pid, const struct rss_idle *idle, long pending, int n, int m)
+{
     /* Then the Workflow: every run starts its m steps, which stay Running. */
     double t0 = now_s();
-    struct json_object *wf = workflow("rss", NS_RSS, m, 0, "1h", -1, NULL, 0);
-    workflow_apply(wf, NS_RSS);
-    json_object_put(wf);
-    /* Samples as the caches fill, then once everything is Running and the
-     * operator has gone quiet (its status writes done). */
+    workflow_create("rss", NS_RSS, m, 0, "1h", 0);
     long next_mark = (long)n * m / 4;
     struct quiet q = {(long)n * m, 3};
     double deadline = t0 + opt.rss_timeout_s;
@@ -1903,38 +1722,70 @@ static void phase_rss(void)
     int settled = rss_settled(&q);
     long full = proc_kib(pid, "VmRSS"), hwm = proc_kib(pid, "VmHWM");
     long full_anon = proc_kib(pid, "RssAnon");
-    double cpu = proc_cpu_s(pid) - cpu0;
+    double cpu = proc_cpu_s(pid) - idle->cpu;
     long jobs = W.jobs_now;
-    double per_job = jobs ? (double)(full - idle) * 1024.0 / (double)jobs : NAN;
+    double per_job = jobs ? (double)(full - idle->rss) * 1024.0 / (double)jobs : NAN;
     say("rss: %s%ld Jobs (%ld pods Running, %d runs) after %.1f s: VmRSS %ld KiB, VmHWM %ld KiB; "
         "%.0f bytes per Job; CPU %.2f s (%.2f ms per Job)",
         settled ? "" : "NOT SETTLED: ", jobs, W.pods_running, n, now_s() - t0, full, hwm, per_job,
         cpu, jobs ? cpu * 1e3 / (double)jobs : NAN);
     say("  RssAnon %ld KiB (+%ld KiB over idle); from Pending runs to all Running: %.0f bytes per "
         "Job (its pod, its share of the run's grown status)",
-        full_anon, full_anon - idle_anon,
+        full_anon, full_anon - idle->anon,
         jobs ? (double)(full - pending) * 1024.0 / (double)jobs : NAN);
     char fig[96];
     snprintf(fig, sizeof fig, "rss: VmRSS with %d runs / %ld Jobs (+pods) tracked", n, jobs);
     row(fig, "-", -1, "%.1f MiB (HWM %.1f)", full / 1024.0, hwm / 1024.0);
     row("rss: VmRSS per tracked Job (slope from idle)", "<= 1 KiB", settled && per_job <= 1024,
         "%.2f KiB", per_job / 1024.0);
-    kill(pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
-        sleep_loop(0.1);
-    if (waitpid(pid, &status, WNOHANG) == 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
+}
+
+static void phase_rss(void)
+{
+    if (!opt.operator_bin) {
+        say("== rss: skipped (no --operator)");
+        return;
     }
+    int n = opt.rss_runs, m = opt.rss_steps;
+    say("== rss: %s --namespace %s; %d runs x %d steps that stay Running", opt.operator_bin, NS_RSS,
+        n, m);
+    ns_create(kc, NS_RSS);
+    char logpath[1024];
+    snprintf(logpath, sizeof logpath, "%s/operator-rss.log", opt.workdir);
+    pid_t pid = operator_spawn(logpath);
+    sleep_loop(3); /* connect, list, watch */
+    struct rss_idle idle = {proc_kib(pid, "VmRSS"), 0, proc_cpu_s(pid)};
+    if (idle.rss < 0 || waitpid(pid, NULL, WNOHANG) == pid)
+        die("the operator exited at once; see %s", logpath);
+    idle.anon = proc_kib(pid, "RssAnon");
+    long idle_file = proc_kib(pid, "RssFile");
+    say("operator pid %d idle: VmRSS %ld KiB (%.2f MiB) = RssAnon %ld KiB (heap, stacks) + RssFile "
+        "%ld KiB (mapped code: libcrypto, libcurl, ...)",
+        (int)pid, idle.rss, idle.rss / 1024.0, idle.anon, idle_file);
+    row("rss: operator idle VmRSS (binary)", "<= 8 MiB", idle.rss <= 8L * 1024, "%.2f MiB",
+        idle.rss / 1024.0);
+
+    /* First the runs alone: their Workflow does not exist yet, so each is
+     * cached and marked Pending (WorkflowNotFound) and nothing more. */
+    watch_start(NS_RSS, n, m, -1, WATCH_JOBS | WATCH_PODS | WATCH_RUNS);
+    struct batch b;
+    runs_post(&b, NS_RSS, "rss", n, 600);
+    struct quiet q0 = {0, 2};
+    wait_until(rss_settled, &q0, 60);
+    long pending = proc_kib(pid, "VmRSS");
+    double per_run = (double)(pending - idle.rss) * 1024.0 / n;
+    say("with %d Pending runs cached: VmRSS %ld KiB: %.0f bytes per Pending run", n, pending,
+        per_run);
+    rss_running(pid, &idle, pending, n, m);
+    operator_stop(pid);
     watch_stop();
     /* the cluster is stopped right after; no need to wait for the cleanup */
-    delete_sync(&KUBE_NAMESPACES, NULL, NS_RSS, "Background");
+    delete_sync(kc, &KUBE_NAMESPACES, NULL, NS_RSS, "Background");
 }
 
 /* ---- main ------------------------------------------------------------------------------ */
 
-static void usage(void)
+static __attribute__((noreturn)) void usage(void)
 {
     fputs("usage: bench_controller --kubeconfig PATH [--quick] [--operator PATH]\n"
           "  [--only direct,start,react,econ,rss] [--runs N] [--start-steps N]\n"
@@ -1944,62 +1795,61 @@ static void usage(void)
           "  [--start-workers LIST (default 16,64)] [--kcm-running]\n"
           "  [--summary FILE] [--workdir DIR]\n",
           stderr);
+    exit(2);
 }
 
-int main(int argc, char **argv)
+/* Every flag, where its value goes ('s' a string, 'i' an int, 'd' a
+ * double, 'f' no value: sets 1) and its default. */
+static const struct flag {
+    const char *name;
+    char kind;
+    void *to;
+    const char *def;
+} flags[] = {
+    {"kubeconfig", 's', &opt.kubeconfig, NULL},
+    {"quick", 'f', &opt.quick, NULL},
+    {"operator", 's', &opt.operator_bin, NULL},
+    {"only", 's', &opt.only, NULL},
+    {"runs", 'i', &opt.runs, "1000"},
+    {"start-steps", 'i', &opt.start_steps, "5"},
+    {"start-mode", 's', &opt.start_mode, "backlog"},
+    {"direct-jobs", 'i', &opt.direct_jobs, NULL},
+    {"react-runs", 'i', &opt.react_runs, "100"},
+    {"react-steps", 'i', &opt.react_steps, "50"},
+    {"fail-gap", 'i', &opt.fail_gap_ms, "1000"},
+    {"grace", 'i', &opt.grace_s, "1"},
+    {"econ-runs", 'i', &opt.econ_runs, "20"},
+    {"rss-runs", 'i', &opt.rss_runs, "1000"},
+    {"rss-steps", 'i', &opt.rss_steps, "10"},
+    {"rss-timeout", 'i', &opt.rss_timeout_s, "300"},
+    {"window", 'i', &opt.window, "64"},
+    {"qps", 'd', &opt.qps, "1000"},
+    {"burst", 'i', &opt.burst, "1000"},
+    {"workers", 'i', &opt.workers, "16"},
+    {"summary", 's', &opt.summary, NULL},
+    {"workdir", 's', &opt.workdir, "."},
+    {"start-workers", 's', &opt.start_workers, "16,64"},
+    {"kcm-running", 'f', &opt.kcm_running, NULL},
+};
+#define N_FLAGS (sizeof flags / sizeof flags[0])
+
+static void flag_set(const struct flag *f, const char *v)
 {
-    enum {
-        O_KC = 256,
-        O_QUICK,
-        O_OPBIN,
-        O_ONLY,
-        O_RUNS,
-        O_SSTEPS,
-        O_SMODE,
-        O_DJOBS,
-        O_RRUNS,
-        O_RSTEPS,
-        O_FAIL,
-        O_GRACE,
-        O_ERUNS,
-        O_XRUNS,
-        O_XSTEPS,
-        O_XTIME,
-        O_WIN,
-        O_QPS,
-        O_BURST,
-        O_WORKERS,
-        O_SUMMARY,
-        O_WORKDIR,
-        O_SWORKERS,
-        O_KCMRUN
-    };
-    static const struct option lo[] = {{"kubeconfig", 1, NULL, O_KC},
-                                       {"quick", 0, NULL, O_QUICK},
-                                       {"operator", 1, NULL, O_OPBIN},
-                                       {"only", 1, NULL, O_ONLY},
-                                       {"runs", 1, NULL, O_RUNS},
-                                       {"start-steps", 1, NULL, O_SSTEPS},
-                                       {"start-mode", 1, NULL, O_SMODE},
-                                       {"direct-jobs", 1, NULL, O_DJOBS},
-                                       {"react-runs", 1, NULL, O_RRUNS},
-                                       {"react-steps", 1, NULL, O_RSTEPS},
-                                       {"fail-gap", 1, NULL, O_FAIL},
-                                       {"grace", 1, NULL, O_GRACE},
-                                       {"econ-runs", 1, NULL, O_ERUNS},
-                                       {"rss-runs", 1, NULL, O_XRUNS},
-                                       {"rss-steps", 1, NULL, O_XSTEPS},
-                                       {"rss-timeout", 1, NULL, O_XTIME},
-                                       {"window", 1, NULL, O_WIN},
-                                       {"qps", 1, NULL, O_QPS},
-                                       {"burst", 1, NULL, O_BURST},
-                                       {"workers", 1, NULL, O_WORKERS},
-                                       {"summary", 1, NULL, O_SUMMARY},
-                                       {"workdir", 1, NULL, O_WORKDIR},
-                                       {"start-workers", 1, NULL, O_SWORKERS},
-                                       {"kcm-running", 0, NULL, O_KCMRUN},
-                                       {"help", 0, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+    if (f->kind == 's')
+        *(const char **)f->to = v;
+    else if (f->kind == 'i')
+        *(int *)f->to = atoi(v);
+    else if (f->kind == 'd')
+        *(double *)f->to = atof(v);
+    else
+        *(int *)f->to = 1;
+}
+
+static void parse_flags(int argc, char **argv)
+{
+    for (size_t i = 0; i < N_FLAGS; i++)
+        if (flags[i].def)
+            flag_set(&flags[i], flags[i].def);
     /* --quick first, so that explicit sizes win whatever the order. */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--quick") == 0) {
@@ -2010,140 +1860,46 @@ int main(int argc, char **argv)
             opt.rss_runs = 50;
             opt.rss_timeout_s = 120;
         }
-    int c;
-    while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
-        switch (c) {
-        case O_KC:
-            opt.kubeconfig = optarg;
-            break;
-        case O_QUICK:
-            break;
-        case O_OPBIN:
-            opt.operator_bin = optarg;
-            break;
-        case O_ONLY:
-            opt.only = optarg;
-            break;
-        case O_RUNS:
-            opt.runs = atoi(optarg);
-            break;
-        case O_SSTEPS:
-            opt.start_steps = atoi(optarg);
-            break;
-        case O_SMODE:
-            opt.start_mode = optarg;
-            break;
-        case O_DJOBS:
-            opt.direct_jobs = atoi(optarg);
-            break;
-        case O_RRUNS:
-            opt.react_runs = atoi(optarg);
-            break;
-        case O_RSTEPS:
-            opt.react_steps = atoi(optarg);
-            break;
-        case O_FAIL:
-            opt.fail_gap_ms = atoi(optarg);
-            break;
-        case O_GRACE:
-            opt.grace_s = atoi(optarg);
-            break;
-        case O_ERUNS:
-            opt.econ_runs = atoi(optarg);
-            break;
-        case O_XRUNS:
-            opt.rss_runs = atoi(optarg);
-            break;
-        case O_XSTEPS:
-            opt.rss_steps = atoi(optarg);
-            break;
-        case O_XTIME:
-            opt.rss_timeout_s = atoi(optarg);
-            break;
-        case O_WIN:
-            opt.window = atoi(optarg);
-            break;
-        case O_QPS:
-            opt.qps = atof(optarg);
-            break;
-        case O_BURST:
-            opt.burst = atoi(optarg);
-            break;
-        case O_WORKERS:
-            opt.workers = atoi(optarg);
-            break;
-        case O_SUMMARY:
-            opt.summary = optarg;
-            break;
-        case O_WORKDIR:
-            opt.workdir = optarg;
-            break;
-        case O_SWORKERS:
-            opt.start_workers = optarg;
-            break;
-        case O_KCMRUN:
-            opt.kcm_running = 1;
-            break;
-        default:
+    struct option lo[N_FLAGS + 2] = {{0}};
+    for (size_t i = 0; i < N_FLAGS; i++)
+        lo[i] =
+            (struct option){flags[i].name, flags[i].kind == 'f' ? no_argument : required_argument,
+                            NULL, 256 + (int)i};
+    lo[N_FLAGS] = (struct option){"help", no_argument, NULL, 'h'};
+    for (int c; (c = getopt_long(argc, argv, "h", lo, NULL)) != -1;) {
+        if (c < 256 || c >= 256 + (int)N_FLAGS)
             usage();
-            return 2;
-        }
+        flag_set(&flags[c - 256], optarg);
     }
-    if (!opt.kubeconfig) {
-        printf("bench_controller: needs a cluster; run bench/run.sh (or pass --kubeconfig)\n");
-        return 0;
-    }
-    if (opt.runs < 1 || opt.react_runs < 1 || opt.react_steps < 2 || opt.react_steps > 100 ||
-        opt.start_steps < 1 || opt.rss_steps < 1 || opt.window < 1 || opt.econ_runs < 1) {
-        usage();
-        return 2;
-    }
-    if (!opt.direct_jobs)
-        opt.direct_jobs = opt.runs * opt.start_steps;
-    signal(SIGPIPE, SIG_IGN);
-    log_setup(LOGL_WARN, LOG_FORMAT_LOGFMT, NULL);
-    char *err = NULL;
-    if (kcfg_load(opt.kubeconfig, NULL, &cfg, &err) < 0)
-        die("%s", err ? err : "cannot load the kubeconfig");
-    uv_loop_init(&L);
-    uv_timer_init(&L, &ticker);
-    struct kube_options ko = {.qps = opt.qps > 0 ? opt.qps : -1, .burst = opt.burst};
-    if (kube_client_new(&L, cfg, &ko, &kc) < 0)
-        die("cannot make the client");
-    cpu_init();
-    ns_names_init();
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    say("bench_controller: %s, %ld CPUs, server %s", opt.quick ? "quick" : "full", ncpu,
-        cfg->server);
+}
 
-    /* The direct rate is measured before and after the start trials and
-     * averaged: the box is shared, and its load drifts. */
-    if (phase_on("direct") || phase_on("start"))
-        B = phase_direct(ns_name("direct-1"), opt.direct_jobs);
+/* The direct rate is measured before and after the start trials and
+ * averaged: the box is shared, and its load drifts. */
+static void phases_direct_and_start(void)
+{
+    int start = phase_on("start");
+    if (!phase_on("direct") && !start)
+        return;
+    B = phase_direct(ns_name("direct-1"), opt.direct_jobs);
     struct start_result sr[8];
     int n_sr = 0;
-    if (phase_on("start")) {
+    double b1 = B, b2 = B;
+    if (start) {
         char list[128];
         snprintf(list, sizeof list, "%s", opt.start_workers);
         for (char *sv = NULL, *w = strtok_r(list, ",", &sv); w && n_sr < 8;
              w = strtok_r(NULL, ",", &sv))
             if (atoi(w) > 0)
                 sr[n_sr++] = phase_start(atoi(w));
-    }
-    double b1 = B, b2 = B;
-    if (phase_on("start")) {
         b2 = phase_direct(ns_name("direct-2"), opt.direct_jobs);
         B = (b1 + b2) / 2;
     }
-    if (phase_on("direct") || phase_on("start")) {
-        char fig[96];
-        snprintf(fig, sizeof fig, "direct client: Job creates/s (%d Jobs, %d in flight%s)",
-                 opt.direct_jobs, opt.window,
-                 getenv("RUNBOOK_CLUSTER_CTL") && !opt.kcm_running ? ", KCM paused" : "");
-        row(fig, "reference B", -1, "%.0f/s (%.0f, %.0f)", B, b1, b2);
-    }
+    char fig[96];
+    snprintf(fig, sizeof fig, "direct client: Job creates/s (%d Jobs, %d in flight%s)",
+             opt.direct_jobs, opt.window,
+             getenv("RUNBOOK_CLUSTER_CTL") && !opt.kcm_running ? ", KCM paused" : "");
+    row(fig, "reference B", -1, "%.0f/s (%.0f, %.0f)", B, b1, b2);
     for (int i = 0; i < n_sr; i++) {
-        char fig[96];
         snprintf(fig, sizeof fig, "start: runs/s to all first-wave Jobs (%d x %d, workers %d)",
                  opt.runs, opt.start_steps, sr[i].workers);
         row(fig, "-", -1, "%.1f runs/s", sr[i].runs_s);
@@ -2152,6 +1908,32 @@ int main(int argc, char **argv)
         row(fig, ">= 0.9", sr[i].ok && sr[i].jobs_s / B >= 0.9, "%.2f (%.0f/s)", sr[i].jobs_s / B,
             sr[i].jobs_s);
     }
+}
+
+int main(int argc, char **argv)
+{
+    parse_flags(argc, argv);
+    if (!opt.kubeconfig) {
+        printf("bench_controller: needs a cluster; run bench/run.sh (or pass --kubeconfig)\n");
+        return 0;
+    }
+    if (opt.runs < 1 || opt.react_runs < 1 || opt.react_steps < 2 || opt.react_steps > 100 ||
+        opt.start_steps < 1 || opt.rss_steps < 1 || opt.window < 1 || opt.econ_runs < 1)
+        usage();
+    if (!opt.direct_jobs)
+        opt.direct_jobs = opt.runs * opt.start_steps;
+    signal(SIGPIPE, SIG_IGN);
+    log_setup(LOGL_WARN, LOG_FORMAT_LOGFMT, NULL);
+    cfg = bench_connect(opt.kubeconfig);
+    struct kube_options ko = client_options();
+    kc = bench_client(cfg, &ko);
+    cpu_init();
+    ns_names_init();
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    say("bench_controller: %s, %ld CPUs, server %s", opt.quick ? "quick" : "full", ncpu,
+        cfg->server);
+
+    phases_direct_and_start();
     if (phase_on("react"))
         phase_react();
     if (phase_on("econ"))

@@ -15,6 +15,8 @@
  * event (getrusage user+sys), MB/s. Best of 3 runs.
  *
  * Usage: bench_watch_decode [objects per kind, default 5000] */
+#define BENCH_NAME "bench_watch_decode"
+#include "bench_util.h"
 #include "informer/inf_cache.h"
 #include "ctrl/ctrl-internal.h" /* the records the operator keeps */
 #include "informer/inf_sm.h"
@@ -27,22 +29,6 @@
 #include <time.h>
 
 #include <json-c/json.h>
-
-#ifndef RB_BENCH_DATA
-#define RB_BENCH_DATA "test/data/informer"
-#endif
-
-static struct json_object *load(const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", RB_BENCH_DATA, name);
-    struct json_object *o = json_object_from_file(path);
-    if (!o) {
-        fprintf(stderr, "cannot read %s\n", path);
-        exit(1);
-    }
-    return o;
-}
 
 /* ---- generating the stream ------------------------------------------------- */
 
@@ -63,11 +49,6 @@ static void append(struct gen *g, const char *s, size_t n)
     }
     memcpy(g->buf + g->len, s, n);
     g->len += n;
-}
-
-static void set(struct json_object *o, const char *k, const char *v)
-{
-    json_object_object_add(o, k, json_object_new_string(v));
 }
 
 static void emit(struct gen *g, const char *type, struct json_object *obj)

@@ -15,61 +15,19 @@
  * checks the cache against a fresh list (same names and resourceVersions)
  * and prints the informer client's requests by verb. The writer's requests
  * are not counted: they are the load, not the informer's cost. */
+#define BENCH_NAME "bench_watch_economy"
+#include "bench_util.h"
 #include "informer/inf.h"
-#include "kube/kube.h"
-#include "kubeconfig/kubeconfig.h"
 #include "watch/decoder.h"
 
 #include <getopt.h>
-#include <json-c/json.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static uv_loop_t L;
 static struct kube_client *writer, *reader;
 static int n_objects = 1000;
 static char ns[64];
 static unsigned char *present; /* which cm-N exist, as the writer knows */
-
-static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("bench_watch_economy: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-/* ---- synchronous requests on the loop (setup and the final check) ---- */
-
-struct sreq {
-    int done;
-    long status;
-    struct json_object *body;
-};
-
-static void sreq_cb(void *ud, const struct kube_result *r)
-{
-    struct sreq *s = ud;
-    s->done = 1;
-    s->status = r->err ? r->err : r->http_status;
-    s->body = r->body ? json_object_get(r->body) : NULL;
-}
-
-static long sreq_wait(struct sreq *s, int rc)
-{
-    if (rc < 0)
-        return rc;
-    while (!s->done)
-        uv_run(&L, UV_RUN_ONCE);
-    return s->status;
-}
 
 static struct json_object *configmap(int i, unsigned gen)
 {
@@ -78,7 +36,7 @@ static struct json_object *configmap(int i, unsigned gen)
              "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"cm-%d\","
              "\"labels\":{\"bench\":\"economy\"}},\"data\":{\"gen\":\"%u\"}}",
              i, gen);
-    return json_tokener_parse(text);
+    return parse(text);
 }
 
 /* ---- the changer: --rate writes a second, a few in flight ---- */
@@ -172,31 +130,6 @@ static void check_items(struct check *c, struct json_object *list)
     }
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void noop(uv_timer_t *t)
-{
-    (void)t;
-}
-
-/* Runs the loop for about this long (a ticker keeps UV_RUN_ONCE returning). */
-static void run_for(double seconds)
-{
-    uv_timer_t t;
-    uv_timer_init(&L, &t);
-    uv_timer_start(&t, noop, 100, 100);
-    double end = now_s() + seconds;
-    while (now_s() < end)
-        uv_run(&L, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&L, UV_RUN_NOWAIT);
-}
-
 static void usage(void)
 {
     fputs("usage: bench_watch_economy --kubeconfig F [--seconds 600] [--objects 1000] "
@@ -241,28 +174,14 @@ int main(int argc, char **argv)
     }
     srand((unsigned)getpid());
 
-    struct kcfg *cfg = NULL;
-    char *err = NULL;
-    if (kcfg_load(kubeconfig, NULL, &cfg, &err) < 0)
-        die("%s", err ? err : "cannot load the kubeconfig");
-    uv_loop_init(&L);
-    struct kube_options wo = {.qps = -1}, ro = {0}; /* the reader keeps the defaults */
-    if (kube_client_new(&L, cfg, &wo, &writer) < 0 || kube_client_new(&L, cfg, &ro, &reader) < 0)
-        die("cannot build the API clients");
+    struct kcfg *cfg = bench_connect(kubeconfig);
+    writer = bench_client(cfg, &(struct kube_options){.qps = -1});
+    reader = bench_client(cfg, &(struct kube_options){0}); /* the production defaults */
     kcfg_free(cfg);
 
     /* a fresh namespace, then the objects */
     snprintf(ns, sizeof ns, "bench-econ-%ld", (long)getpid());
-    char nsbody[160];
-    snprintf(nsbody, sizeof nsbody,
-             "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\"}}", ns);
-    struct json_object *nso = json_tokener_parse(nsbody);
-    struct sreq s0 = {0};
-    long st = sreq_wait(&s0, kube_create(writer, &KUBE_NAMESPACES, NULL, nso, sreq_cb, &s0));
-    json_object_put(nso);
-    json_object_put(s0.body);
-    if (st != 201)
-        die("cannot create namespace %s: %ld", ns, st);
+    ns_create(writer, ns);
     if (!(present = calloc((size_t)n_objects, 1)))
         die("out of memory");
     for (int i = 0; i < n_objects; i++) {
@@ -297,22 +216,23 @@ int main(int argc, char **argv)
     uv_timer_init(&L, &changer);
     uint64_t every = (uint64_t)(1000.0 / rate);
     uv_timer_start(&changer, change_one, every, every); /* rate <= 1000: every >= 1 */
-    run_for(seconds);
+    sleep_loop(seconds);
     uv_timer_stop(&changer);
     uv_close((uv_handle_t *)&changer, NULL);
     while (w.in_flight)
         uv_run(&L, UV_RUN_ONCE);
-    run_for(3); /* the last events arrive */
+    sleep_loop(3); /* the last events arrive */
 
     /* the cache against a fresh list */
     struct check c = {.inf = inf};
     struct sreq s1 = {0};
     struct kube_list_opts lopt = {.label_selector = "bench=economy"};
-    st = sreq_wait(&s1, kube_list(writer, &KUBE_CONFIGMAPS, ns, &lopt, sreq_cb, &s1));
-    if (st != 200 || !s1.body)
+    struct json_object *list = NULL;
+    long st = sreq_wait(&s1, kube_list(writer, &KUBE_CONFIGMAPS, ns, &lopt, sreq_cb, &s1), &list);
+    if (st != 200 || !list)
         die("the final list failed: %ld", st);
-    check_items(&c, s1.body);
-    json_object_put(s1.body);
+    check_items(&c, list);
+    json_object_put(list);
 
     struct kube_stats k1;
     kube_client_stats(reader, &k1);
@@ -352,9 +272,7 @@ int main(int argc, char **argv)
     printf("verdict: %s\n", ok ? "cache equals the fresh list" : "CACHE DIFFERS");
 
     /* clean up: namespace (the server deletes its ConfigMaps), then everything */
-    struct sreq s2 = {0};
-    st = sreq_wait(&s2, kube_delete(writer, &KUBE_NAMESPACES, NULL, ns, NULL, sreq_cb, &s2));
-    json_object_put(s2.body);
+    st = delete_sync(writer, &KUBE_NAMESPACES, NULL, ns, NULL);
     if (st != 200 && st != 202)
         fprintf(stderr, "bench_watch_economy: namespace %s not deleted: %ld\n", ns, st);
     int done = 0;
@@ -364,8 +282,7 @@ int main(int argc, char **argv)
     inf_free(inf);
     kube_client_close(writer, NULL, NULL);
     kube_client_close(reader, NULL, NULL);
-    uv_run(&L, UV_RUN_DEFAULT);
-    uv_loop_close(&L);
+    bench_loop_close();
     free(present);
     return ok ? 0 : 1;
 }
