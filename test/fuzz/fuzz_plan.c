@@ -581,6 +581,8 @@ static struct json_object *patched_run(struct json_object *run, struct json_obje
 static void apply_plan(struct input *x, const struct plan *p)
 {
     struct json_object *meta = kj_get(x->run, "metadata");
+    if (!p->actions) /* an empty plan (tells the analyzer n is 0 then) */
+        return;
     for (size_t i = 0; i < p->n; i++) {
         const struct plan_action *a = &p->actions[i];
         if (a->kind == PLAN_DELETE_JOB) {
