@@ -58,8 +58,14 @@ trap 'exit 130' INT TERM
 test/cluster/up.sh "$dir" "$nodes" | tail -n 1
 export KUBECONFIG=$dir/kubeconfig
 kubectl apply --server-side -f crds/ >/dev/null
-kubectl wait --for=condition=Established --timeout=60s \
-	crd/workflows.runbook.dev crd/workflowruns.runbook.dev >/dev/null
+# Right after the apply a CRD may have no .status.conditions yet, which
+# kubectl wait reports as an error rather than waiting: try again.
+for try in 1 2 3 4 5; do
+	kubectl wait --for=condition=Established --timeout=60s \
+		crd/workflows.runbook.dev crd/workflowruns.runbook.dev >/dev/null && break
+	[ $try = 5 ] && exit 1
+	sleep 1
+done
 
 # --- the benchmark -----------------------------------------------------------------
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
