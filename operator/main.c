@@ -22,7 +22,7 @@
 #include "kubeconfig/kubeconfig.h"
 #include "lease/lease.h"
 #include "log/log.h"
-#include "metrics/metrics.h"
+#include "operator/metrics.h"
 #include "opts/opts.h"
 
 /* The loop's context: everything the daemon owns. */

@@ -29,10 +29,6 @@
 /* The Content-Type of a /metrics response in this format. */
 #define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-struct ctrl_stats;
-struct inf_stats;
-struct kube_stats;
-
 struct metrics_buf {
     char *data; /* NUL-terminated once anything was written, else NULL */
     size_t len;
@@ -80,31 +76,5 @@ struct metrics_hist {
 };
 void metrics_histogram(struct metrics_buf *b, const char *name, const struct metrics_hist *h, ...)
     __attribute__((sentinel));
-
-/* --- the operator's /metrics ------------------------------------------- */
-
-/* One informer's counters and the resource label it is reported under. */
-struct metrics_informer {
-    const char *resource; /* "jobs", "pods", ... (ctrl_informer_name) */
-    const struct inf_stats *stats;
-};
-
-struct metrics_process {
-    uint64_t resident_bytes; /* /proc/self/statm resident pages * page size */
-    double cpu_seconds;      /* user + system, getrusage(RUSAGE_SELF) */
-};
-
-/* Reads the calling process's figures. 0, or a negative errno (then *out
- * holds what could be read, zero for the rest). */
-int metrics_process_read(struct metrics_process *out);
-
-/* Renders every family of the operator's /metrics into b (appending).
- * Any of cs, infs, ks, proc may be NULL (n_infs 0): their families are left
- * out, e.g. before the controller exists. leading: 1 while this replica
- * holds the lease (or leader election is off). Returns b->err. */
-int metrics_render_operator(struct metrics_buf *b, const struct ctrl_stats *cs,
-                            const struct metrics_informer *infs, size_t n_infs,
-                            const struct kube_stats *ks, int leading,
-                            const struct metrics_process *proc);
 
 #endif

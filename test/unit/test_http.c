@@ -7,6 +7,7 @@
 #include "check.h"
 #include "http/http.h"
 #include "metrics/metrics.h"
+#include "operator/metrics.h"
 
 #include <curl/curl.h>
 #include <errno.h>

@@ -4,6 +4,7 @@
 #include "informer/inf.h"
 #include "kube/kube.h"
 #include "metrics/metrics.h"
+#include "operator/metrics.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,5 +1,5 @@
-/* operator.c - the operator's /metrics families, from the modules' stats. */
-#include "metrics/metrics.h"
+/* metrics.c - the operator's /metrics families, from the modules' stats. */
+#include "operator/metrics.h"
 
 #include <errno.h>
 #include <stdio.h>
