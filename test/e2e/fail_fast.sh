@@ -53,28 +53,14 @@ boom_end=$(kubectl -n "$NS" get pods -l runbook.dev/run=r,runbook.dev/step=boom 
 # pod_deletes: for each sibling pod, the seconds from boom's end to the
 # operator's user's first successful DELETE of it in NS, or "none".
 pod_deletes() {
-	python3 - "$audit_log" "$NS" "$operator_user" "$boom_end" $sibling_pods <<'PY'
-import datetime, json, sys
-log, ns, user, end = sys.argv[1:5]
-pods = sys.argv[5:]
-def t(s):
-    return datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
-seen = {}
-with open(log) as f:
-    for line in f:
-        try:
-            e = json.loads(line)
-        except ValueError:
-            continue
-        o = e.get("objectRef") or {}
-        if (e.get("stage") == "ResponseComplete" and e.get("verb") == "delete"
-                and o.get("resource") == "pods" and not o.get("subresource")
-                and o.get("namespace") == ns and e.get("user", {}).get("username") == user
-                and 200 <= (e.get("responseStatus") or {}).get("code", 0) < 300):
-            seen.setdefault(o.get("name"), t(e["requestReceivedTimestamp"]) - t(end))
-for p in pods:
-    print(p, "%.1f" % seen[p] if p in seen else "none")
-PY
+	local rows end
+	rows=$(python3 "$RB_SRC/test/recorder/recorder.py" deletes --audit "$audit_log" --namespace "$NS" \
+		--user "$operator_user" --resource pods) || return 1
+	end=$(date -u -d "$boom_end" +%s.%N) || return 1
+	for p in $sibling_pods; do
+		awk -v p="$p" -v end="$end" '$1 == p { printf "%s %.1f\n", p, $2 - end; found = 1 }
+			END { if (!found) print p, "none" }' <<<"$rows"
+	done
 }
 if [ "${RUNBOOK_TEST_AS_ADMIN:-0}" = 1 ]; then
 	# As admin, the operator and the garbage collector are the same user.

@@ -48,28 +48,9 @@ gone() { none "wfr/$1"; } # none: NotFound is "gone", any other error fails
 # run_delete NAME: "POLICY PRECONDITION-UID SECONDS-SINCE-EPOCH" of the
 # operator's user's successful DELETE of run NAME, from the audit log.
 run_delete() {
-	[ -n "$audit_log" ] && [ -s "$audit_log" ] || { echo "no audit log at ${audit_log:-?}" >&2; return 1; }
-	python3 - "$audit_log" "$NS" "$operator_user" "$1" <<'PY'
-import datetime, json, sys
-log, ns, user, name = sys.argv[1:5]
-for line in open(log):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
-    o = e.get("objectRef") or {}
-    if (e.get("stage") == "ResponseComplete" and e.get("verb") == "delete"
-            and o.get("resource") == "workflowruns" and not o.get("subresource")
-            and o.get("namespace") == ns and o.get("name") == name
-            and e.get("user", {}).get("username") == user
-            and 200 <= (e.get("responseStatus") or {}).get("code", 0) < 300):
-        b = e.get("requestObject") or {}
-        t = datetime.datetime.fromisoformat(e["requestReceivedTimestamp"].replace("Z", "+00:00")).timestamp()
-        print(b.get("propagationPolicy", "-"), (b.get("preconditions") or {}).get("uid", "-"), "%.3f" % t)
-        break
-else:
-    sys.exit("no DELETE of workflowrun %s by %s in the audit log" % (name, user))
-PY
+	python3 "$RB_SRC/test/recorder/recorder.py" deletes --audit "${audit_log:-}" --namespace "$NS" \
+		--user "$operator_user" --resource workflowruns --name "$1" | cut -d' ' -f2-4 |
+		awk '{ print $2, $3, $1 }'
 }
 # deleted_by_operator NAME UID: the operator deleted the run, Background, with
 # UID as precondition.

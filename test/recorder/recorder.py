@@ -16,6 +16,7 @@ Python 3 standard library only.
 """
 import argparse
 import base64
+import datetime
 import glob
 import http.client
 import json
@@ -556,6 +557,35 @@ def cmd_check(a):
     return 0 if ok else 1
 
 
+def accepted_deletes(entries, ns, user, resource, name=None):
+    """The user's DELETEs of resource in ns that the server accepted, the
+    first of each object: (name, epoch seconds, propagationPolicy or "-",
+    preconditions.uid or "-")."""
+    seen = {}
+    for e in entries:
+        o = e.get("objectRef") or {}
+        if (e.get("verb") != "delete" or o.get("resource") != resource or o.get("subresource")
+                or o.get("namespace") != ns or (name and o.get("name") != name)
+                or (e.get("user") or {}).get("username") != user
+                or not 200 <= (e.get("responseStatus") or {}).get("code", 0) < 300):
+            continue
+        b = e.get("requestObject") or {}
+        t = datetime.datetime.fromisoformat(e["requestReceivedTimestamp"].replace("Z", "+00:00"))
+        seen.setdefault(o.get("name"), (o.get("name"), t.timestamp(), b.get("propagationPolicy", "-"),
+                                        (b.get("preconditions") or {}).get("uid", "-")))
+    return list(seen.values())
+
+
+def cmd_deletes(a):
+    if not os.path.exists(a.audit) or os.path.getsize(a.audit) == 0:
+        print(f"no audit log at {a.audit}", file=sys.stderr)
+        return 2
+    rows = accepted_deletes(load_audit(a.audit), a.namespace, a.user, a.resource, a.name)
+    for r in rows:
+        print("%s %.3f %s %s" % r)
+    return 0 if rows or not a.name else 1
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -569,8 +599,15 @@ def main(argv=None):
     c.add_argument("--audit")
     c.add_argument("--namespace")
     c.add_argument("--operator-user")
+    d = sub.add_parser("deletes", help="a user's accepted DELETEs, from the audit log: "
+                                        "NAME EPOCH-SECONDS PROPAGATION PRECONDITION-UID")
+    d.add_argument("--audit", required=True)
+    d.add_argument("--namespace", required=True)
+    d.add_argument("--user", required=True)
+    d.add_argument("--resource", required=True, help="pods, jobs, workflowruns")
+    d.add_argument("--name", help="only this object (exit 1 when it has none)")
     a = p.parse_args(argv)
-    return cmd_watch(a) if a.cmd == "watch" else cmd_check(a)
+    return {"watch": cmd_watch, "check": cmd_check, "deletes": cmd_deletes}[a.cmd](a)
 
 
 if __name__ == "__main__":

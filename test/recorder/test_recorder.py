@@ -218,6 +218,25 @@ class AuditTest(unittest.TestCase):
                        "not a child of a run")
 
 
+class DeletesTest(unittest.TestCase):
+    def test_first_accepted_delete_per_object(self):
+        def at(e, ts):
+            e["requestReceivedTimestamp"] = ts
+            return e
+        entries = [at(audit_entry("delete", "pods", "pa", {"preconditions": {"uid": "u1"}}, code=409, n=0),
+                      "2026-12-01T00:00:00Z"),
+                   at(audit_entry("delete", "pods", "pa", {"preconditions": {"uid": "u1"}}, n=1),
+                      "2026-12-01T00:00:01.5Z"),
+                   at(audit_entry("delete", "pods", "pa", {}, n=2), "2026-12-01T00:00:09Z"),
+                   at(audit_entry("delete", "pods", "pb", {}, user="admin"), "2026-12-01T00:00:02Z"),
+                   at(audit_entry("delete", "jobs", "r-a", {"propagationPolicy": "Foreground"}, group="batch"),
+                      "2026-12-01T00:00:03Z")]
+        rows = recorder.accepted_deletes(entries, "ns", "op", "pods")
+        self.assertEqual(rows, [("pa", 1796083201.5, "-", "u1")])
+        rows = recorder.accepted_deletes(entries, "ns", "op", "jobs", "r-a")
+        self.assertEqual(rows, [("r-a", 1796083203.0, "Foreground", "-")])
+
+
 class CommandLineTest(unittest.TestCase):
     """The check command: exit status, and a partial last line is skipped."""
 
