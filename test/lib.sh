@@ -194,6 +194,23 @@ fi
 # manager's token controller).
 for _ in $(seq 1 100); do kubectl -n "$NS" get sa default >/dev/null 2>&1 && break; sleep 0.1; done
 
+# user_kubeconfig FILE USER NAMESPACE : a kubeconfig for the test cluster
+# (its server and CA) with USER as the user, in YAML flow form, e.g.
+# '{token: "..."}' or '{tokenFile: "/path"}'.
+user_kubeconfig() {
+	local server ca
+	server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}') || return 2
+	ca=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}') || return 2
+	cat >"$1" <<KC
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$ca"}}]
+users: [{name: u, user: $2}]
+contexts: [{name: c, context: {cluster: c, user: u, namespace: $3}}]
+current-context: c
+KC
+}
+
 # --- Workflow helpers (e2e) ----------------------------------------------------
 run_phase() { jp "wfr/$1" '{.status.phase}'; }
 phase_is() { field_is "wfr/$1" '{.status.phase}' "$2"; }

@@ -14,6 +14,11 @@
 
 enum { CTRL_INF_WORKFLOWS = 0, CTRL_INF_RUNS, CTRL_INF_JOBS, CTRL_INF_PODS, CTRL_INF_MAX };
 
+/* How long our own writes may take to show in the caches before we stop
+ * waiting for them (expectations, the accepted-DELETE overlay, unseen
+ * accepted creates). */
+#define CTRL_EXPECT_MS 30000
+
 /* A queue key "r:<namespace>/<name>" or "ns/name" fits in this. */
 #define CTRL_KEY_LEN (2 + 64 + 1 + PLAN_OBJ_LEN + 1)
 

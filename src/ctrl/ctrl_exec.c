@@ -17,7 +17,6 @@
 #include "log/log.h"
 #include "wf/wf.h"
 
-#define CTRL_EXPECT_MS 30000 /* how long to wait for our writes to be cached */
 #define CTRL_STALE_RECHECK_MS 1000
 /* A run's status patches that do not change its phase are at most one a
  * second: a step's Running and Succeeded, and its successor's start, then

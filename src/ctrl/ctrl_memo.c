@@ -20,8 +20,7 @@
 
 /* An unconfirmed create the watch never showed (a relist can skip a Job
  * created and deleted while the watch was down) counts as seen, i.e.
- * gone, after this long. */
-#define MEMO_UNSEEN_MS 30000
+ * gone, after CTRL_EXPECT_MS. */
 
 struct made {
     struct plan_created pc;
@@ -202,7 +201,7 @@ int ctrl_memo_get(struct ctrl_memo *m, const char *ns, const char *run, uint64_t
         return -ENOMEM;
     }
     for (size_t i = 0; i < x->n_made; i++) {
-        if (now > x->made[i].at + MEMO_UNSEEN_MS)
+        if (now > x->made[i].at + CTRL_EXPECT_MS)
             x->made[i].pc.seen = 1;
         (*created)[i] = x->made[i].pc;
     }

@@ -64,16 +64,7 @@ check "the namespaced manifests give one Role and one RoleBinding, both in NS" \
 	'[ "$(grep -c "^kind: Role$" "$RB_TMP/rbac.yaml")" = 1 ] && [ "$(grep -c "^kind: RoleBinding$" "$RB_TMP/rbac.yaml")" = 1 ] && ! grep -q "runbook-workloads\|runbook-system" "$RB_TMP/rbac.yaml"'
 kubectl apply -f "$RB_TMP/rbac.yaml" >/dev/null
 token=$(kubectl -n "$NS" create token runbook-operator --duration=1h)
-server=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}')
-ca=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')
-cat >"$RB_TMP/ns.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "$server", certificate-authority: "$ca"}}]
-users: [{name: u, user: {token: "$token"}}]
-contexts: [{name: c, context: {cluster: c, user: u, namespace: $NS}}]
-current-context: c
-KC
+user_kubeconfig "$RB_TMP/ns.kubeconfig" "{token: \"$token\"}" "$NS"
 user=system:serviceaccount:$NS:runbook-operator
 check "the account may list jobs in NS" '[ "$(kubectl auth can-i list jobs.batch -n "$NS" --as "$user")" = yes ]'
 check "  but not in all namespaces" '[ "$(kubectl auth can-i list jobs.batch -A --as "$user" 2>/dev/null)" = no ]'

@@ -66,14 +66,7 @@ tokfile=$RB_TMP/token
 put_token() { printf '%s\n' "$1" >"$tokfile.new" && mv "$tokfile.new" "$tokfile"; } # atomic, as the kubelet's symlink swap
 put_token "$A"
 ca=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.certificate-authority}')
-cat >"$RB_TMP/kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "$API_SERVER", certificate-authority: "$ca"}}]
-users: [{name: u, user: {tokenFile: "$tokfile"}}]
-contexts: [{name: c, context: {cluster: c, user: u, namespace: $NS}}]
-current-context: c
-KC
+user_kubeconfig "$RB_TMP/kubeconfig" "{tokenFile: \"$tokfile\"}" "$NS"
 # api_code TOKEN: what the API server answers a request carrying TOKEN.
 api_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$ca" -H "Authorization: Bearer $1" "$API_SERVER/apis/batch/v1/namespaces/$NS/jobs?limit=1"; }
 # run_jtis RUN: the credential ids the operator's writes about RUN carried
