@@ -7,7 +7,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pkgs=(build-essential cmake ninja-build pkg-config clang clang-tidy clang-format cppcheck
 	valgrind libclang-rt-14-dev llvm libcurl4-openssl-dev libjson-c-dev libwebsockets-dev
-	libuv1-dev libssl-dev libyaml-dev openssl curl python3 bc)
+	libuv1-dev libssl-dev libyaml-dev openssl curl python3 bc
+	containerd runc containernetworking-plugins iptables busybox-static
+	buildah debootstrap)
+# The second line is the real node of the test cluster (test/cluster/node.sh,
+# docs/testing.md): Debian's containerd 1.6 and runc, the CNI plugins, and
+# busybox for the test image. The third builds the operator image without a
+# registry (operator/image.sh).
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

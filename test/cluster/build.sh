@@ -38,6 +38,22 @@ if [ ! -x "$bin/kube-scheduler" ]; then
 	mv "$tmp/kube-scheduler" "$bin/"
 	rmdir "$tmp"
 fi
+# kubelet and kube-proxy are for the real node (test/cluster/node.sh); their
+# own step, so a cache made before the real node existed stays valid.
+if [ ! -x "$bin/kube-proxy" ]; then
+	log "building kubelet and kube-proxy $K8S (cold: ~3 min on 2 cores)"
+	minor=$(echo "$K8S" | cut -d. -f2)
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	ld="-s -w"
+	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ld="$ld -X $p.gitVersion=$K8S -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$now"
+	done
+	(cd "$here/k8s" && go build -trimpath -tags=selinux,notest,grpcnotrace \
+		-ldflags="$ld" -o "$bin/kubelet.tmp" k8s.io/kubernetes/cmd/kubelet &&
+		go build -trimpath -tags=selinux,notest,grpcnotrace \
+			-ldflags="$ld" -o "$bin/kube-proxy.tmp" k8s.io/kubernetes/cmd/kube-proxy &&
+		mv "$bin/kubelet.tmp" "$bin/kubelet" && mv "$bin/kube-proxy.tmp" "$bin/kube-proxy")
+fi
 if [ ! -x "$bin/etcdctl" ]; then
 	log "building etcd $ETCD"
 	(cd "$here/etcd" && go build -trimpath -ldflags="-s -w" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3 &&
