@@ -51,3 +51,25 @@ api_ready() { # DIR
 	curl -fsS --max-time 2 --cacert "$1/pki/ca.crt" --cert "$1/pki/admin.crt" \
 		--key "$1/pki/admin.key" "https://127.0.0.1:$API_PORT/readyz" | grep -qx ok
 }
+
+free_ports() { # N - N free loopback ports, on one line
+	python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+w_script() { # DIR NAME CMD... - writes DIR/run/NAME.sh, the component's start script
+	local dir=$1 name=$2
+	shift 2
+	{
+		echo "#!/bin/sh"
+		printf 'exec'
+		printf ' %q' "$@"
+		echo
+	} >"$dir/run/$name.sh"
+	chmod +x "$dir/run/$name.sh"
+}

@@ -2,7 +2,10 @@
 # Starts a real local control plane in DIR, on loopback only:
 #   etcd, kube-apiserver (TLS, RBAC, service-account keys),
 #   kube-controller-manager (Job controller, garbage collector, ...),
-#   kube-scheduler, and kwok with simulated nodes (test/cluster/kwok-stages.yaml).
+#   kube-scheduler, and kwok with simulated nodes (test/cluster/kwok-stages.yaml);
+#   with RUNBOOK_REAL_NODE=1 also a real node (kubelet, containerd, runc:
+#   test/cluster/node.sh), or with RUNBOOK_REAL_NODE=auto one when this
+#   machine can run it (root, overlayfs, no other cluster holding it).
 # Writes DIR/kubeconfig (admin) and DIR/env (ports, paths); ports are chosen
 # free at start, so several clusters can run side by side.
 # Usage: test/cluster/up.sh DIR [NODES]      Stop with test/cluster/down.sh DIR
@@ -18,19 +21,17 @@ if [ -f "$dir/env" ] && comp_alive "$dir" kube-apiserver; then
 	exit 0
 fi
 t0=$SECONDS
+real=0
+case ${RUNBOOK_REAL_NODE:-0} in
+1) "$here/node.sh" can || { echo "up.sh: RUNBOOK_REAL_NODE=1 but this machine cannot run a real node" >&2; exit 1; }; real=1 ;;
+auto) if why=$("$here/node.sh" can 2>&1); then real=1; else echo "up.sh: no real node ($why): kwok nodes only"; fi ;;
+0) ;;
+*) echo "up.sh: RUNBOOK_REAL_NODE must be 0, 1 or auto" >&2; exit 2 ;;
+esac
 bin=$("$here/build.sh")
 rm -rf "$dir/pki" "$dir/run" "$dir/pids" "$dir/logs" "$dir/etcd-data"
 mkdir -p "$dir/pki" "$dir/run" "$dir/pids" "$dir/logs"
 
-free_ports() { # N free loopback ports
-	python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
 read -r ETCD_PORT ETCD_PEER_PORT API_PORT SCHED_PORT KCM_PORT KWOK_PORT <<<"$(free_ports 6)"
 
 # --- certificates ------------------------------------------------------------
@@ -105,17 +106,7 @@ rules:
 POLICY
 
 # --- component start scripts (re-runnable by ctl.sh) -------------------------
-w() { # NAME CMD... - writes DIR/run/NAME.sh
-	local name=$1
-	shift
-	{
-		echo "#!/bin/sh"
-		printf 'exec'
-		printf ' %q' "$@"
-		echo
-	} >"$dir/run/$name.sh"
-	chmod +x "$dir/run/$name.sh"
-}
+w() { w_script "$dir" "$@"; }
 w etcd "$bin/etcd" --name=runbook-test --data-dir="$dir/etcd-data" \
 	--listen-client-urls="http://127.0.0.1:$ETCD_PORT" \
 	--advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
@@ -123,11 +114,19 @@ w etcd "$bin/etcd" --name=runbook-test --data-dir="$dir/etcd-data" \
 	--initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
 	--initial-cluster="runbook-test=http://127.0.0.1:$ETCD_PEER_PORT" \
 	--unsafe-no-fsync --log-level=warn --quota-backend-bytes=4294967296
+# With a real node its pods reach the API server through the kubernetes
+# Service, so it listens on the node's address too (clients still need a
+# certificate or token). The kubelet client flags let `kubectl logs` and
+# `exec` reach the real node's kubelet.
+bind=127.0.0.1
+[ $real = 1 ] && bind=0.0.0.0
 # Watch cache on, compaction every 5 minutes (tests compact by hand with
 # etcdctl when they need a 410), priority and fairness off to spare CPU.
 w kube-apiserver "$bin/kube-apiserver" \
 	--etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-	--bind-address=127.0.0.1 --secure-port="$API_PORT" \
+	--bind-address=$bind --secure-port="$API_PORT" \
+	--kubelet-client-certificate="$pki/admin.crt" --kubelet-client-key="$pki/admin.key" \
+	--kubelet-preferred-address-types=InternalIP,Hostname \
 	--advertise-address=127.0.0.1 --endpoint-reconciler-type=none \
 	--cert-dir="$pki" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
 	--client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
@@ -199,6 +198,10 @@ wait_for 120 "nodes Ready" nodes_ready || fail "nodes not Ready" kwok
 wait_for 60 "default ServiceAccount" kubectl get serviceaccount default -n default ||
 	fail "no default ServiceAccount" kube-controller-manager
 
+if [ $real = 1 ]; then
+	"$here/node.sh" up "$dir" || { "$here/down.sh" "$dir" >/dev/null 2>&1 || true; exit 1; }
+	echo "real node up: runbook-real-node (taint runbook.dev/real-node:NoSchedule)"
+fi
 echo "cluster up in $((SECONDS - t0))s: $dir"
 echo "  export KUBECONFIG=$dir/kubeconfig"
 echo "  stop with: $here/down.sh $dir"
