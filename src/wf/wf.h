@@ -71,6 +71,7 @@ struct wf_step {
     struct json_object *env;     /* array of EnvVar objects, or NULL */
     const char *working_dir;     /* or NULL */
     struct json_object *resources;
+    struct json_object *volume_mounts; /* core/v1 VolumeMount list, or NULL */
     struct json_object *pod_template;
     size_t *deps; /* indices into wf_spec.steps; may repeat */
     size_t n_deps;

@@ -129,6 +129,8 @@ static int build_container(const struct wf_step *st, const struct wf_params *p,
         kj_put(c, "workingDir", kj_str(st->working_dir));
     if (st->resources)
         kj_put(c, "resources", copy(st->resources));
+    if (st->volume_mounts)
+        kj_put(c, "volumeMounts", copy(st->volume_mounts));
     *ret = c;
     return 0;
 }

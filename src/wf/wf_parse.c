@@ -77,6 +77,27 @@ static int is_obj_or_absent(struct json_object *v)
     return !v || json_object_is_type(v, json_type_object);
 }
 
+/* Each mount needs a name (a podTemplate.spec volume) and an absolute
+ * mountPath; the API server checks the rest when the Job is created. */
+static int parse_mounts(const char *step, struct json_object *m, struct wf_error *err)
+{
+    if (!m)
+        return 0;
+    if (!json_object_is_type(m, json_type_array))
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": volumeMounts must be a list", step);
+    for (size_t i = 0; i < json_object_array_length(m); i++) {
+        struct json_object *v = json_object_array_get_idx(m, i);
+        const char *name = kj_get_str(v, "name"), *path = kj_get_str(v, "mountPath");
+        if (!json_object_is_type(v, json_type_object) || !name || !*name || !path ||
+            path[0] != '/')
+            return wf_fail(err, WF_R_INVALID,
+                           "step \"%s\": volumeMounts[%zu] needs a name and an absolute "
+                           "mountPath",
+                           step, i);
+    }
+    return 0;
+}
+
 static int parse_env(const char *step, struct json_object *env, struct wf_error *err)
 {
     if (!env)
@@ -171,6 +192,10 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
     st->resources = kj_get(o, "resources");
     if (!is_obj_or_absent(st->resources))
         return wf_fail(err, WF_R_INVALID, "step \"%s\": resources must be an object", name);
+    st->volume_mounts = kj_get(o, "volumeMounts");
+    r = parse_mounts(name, st->volume_mounts, err);
+    if (r < 0)
+        return r;
     st->pod_template = kj_get(o, "podTemplate");
     r = parse_pod_template(name, st->pod_template, err);
     if (r < 0)

@@ -212,6 +212,9 @@ static void test_job_body(void)
     CHECK(at(c, "env.1.value") == NULL);
     CHECK_STR(str_at(c, "workingDir"), "/work/src");
     CHECK_STR(str_at(c, "resources.limits.memory"), "1Gi");
+    CHECK_STR(str_at(c, "volumeMounts.0.name"), "cache");
+    CHECK_STR(str_at(c, "volumeMounts.0.mountPath"), "/root/.cache");
+    CHECK_STR(str_at(ps, "volumes.0.name"), "cache");
     json_object_put(job);
 
     /* a finally step without timeout, podTemplate or env */
