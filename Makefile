@@ -8,6 +8,8 @@
 #                    plane, then the unit tests again under valgrind
 #   make demo        local control plane + CRDs + operator + an example run
 #   make cluster-up / cluster-down   a control plane in build/cluster for you
+#   make image       the operator image with buildah (no registry, no daemon),
+#                    as an OCI archive in build/image (operator/image.sh)
 #   make lint / fmt / fuzz / bench   (lint fails on unformatted code: make fmt)
 #   make test-mutations [ONLY=id,...] [KEEP_GOING=1] [FROM=head]   one-line
 #                    mutations of the product, each must fail its tests (slow,
@@ -18,7 +20,7 @@ CLUSTER ?= $(CURDIR)/build/cluster
 FUZZ_SECONDS ?= 60
 SOURCES = $(shell git ls-files 'src/*.[ch]' 'operator/*.[ch]' 'test/*.[ch]' 'bench/*.[ch]' 2>/dev/null)
 
-.PHONY: all build deps test test-asan test-memcheck test-mutations demo demo-down cluster-up cluster-down lint fmt fuzz fuzz-build bench release clean
+.PHONY: all build deps test test-asan test-memcheck test-mutations demo demo-down image cluster-up cluster-down lint fmt fuzz fuzz-build bench release clean
 
 all: build
 
@@ -61,6 +63,10 @@ demo: release
 demo-down:
 	-@[ -f $(CLUSTER)-demo/operator.pid ] && kill $$(cat $(CLUSTER)-demo/operator.pid) 2>/dev/null; rm -f $(CLUSTER)-demo/operator.pid
 	test/cluster/down.sh $(CLUSTER)-demo
+
+# The base image is debootstrapped once and cached (operator/image.sh).
+image: deps
+	operator/image.sh build/image
 
 cluster-up: deps
 	test/cluster/up.sh $(CLUSTER)
