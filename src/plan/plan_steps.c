@@ -99,6 +99,29 @@ static void failure_details(const struct ctx *c, struct step *s, const struct pl
     trim(s->message);
 }
 
+/* A torn-down step whose pod has ended: how it ended, added once to the
+ * step, so a sibling killed at the end of its grace period is named as
+ * such (SIGTERM handled, then exit 0, reads differently from a SIGKILL). */
+static void stopped_details(const struct ctx *c, struct step *s)
+{
+    const struct plan_pod *p = best_pod(c, s->job_uid);
+    if (!p)
+        return;
+    s->has_exit = 1;
+    s->exit_code = p->exit_code;
+    size_t o = strlen(s->message), cap = sizeof s->message;
+    if (o >= cap - 1)
+        return;
+    if (p->exit_code == 137 && strcmp(p->reason, "OOMKilled") != 0)
+        snprintf(s->message + o, cap - o,
+                 "; killed with SIGKILL when its grace period ran out (exit code 137)");
+    else if (p->exit_code > 128)
+        snprintf(s->message + o, cap - o, "; ended by signal %d (exit code %d)%s%s",
+                 p->exit_code - 128, p->exit_code, p->reason[0] ? ", " : "", p->reason);
+    else
+        snprintf(s->message + o, cap - o, "; its container exited with code %d", p->exit_code);
+}
+
 static void set_terminal(struct step *s, enum step_phase ph, int64_t when, const char *reason,
                          const char *message)
 {
@@ -172,6 +195,8 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
         /* Late pod details only fill in what is missing. */
         if (s->old_phase == SP_FAILED && !s->has_exit && j && plan_job_failed(j))
             failure_details(c, s, j);
+        if (s->old_phase == SP_CANCELLED && !s->has_exit && s->job_uid[0])
+            stopped_details(c, s);
         return;
     }
     /* What a step still going says is worked out afresh each time. */

@@ -421,6 +421,37 @@ static void test_terminal_run_stray_pod(void)
     world_free(&w);
 }
 
+/* A cancel tears a and b down: a handles SIGTERM and exits 0, b ignores it
+ * and is SIGKILLed when its grace period runs out. The steps say so, once,
+ * from the pods the cache shows before they go. */
+static void test_stopped_how(void)
+{
+    struct world w;
+    two_running(&w);
+    sim_cancel(&w, 1);
+    settle(&w);
+    CHECK_STR(step_phase(&w, "a"), "Cancelled");
+    CHECK(str_at(step_status(&w, "a"), "exitCode") == NULL);
+    struct plan_pod *pa = pod_of(&w, "a"), *pb = pod_of(&w, "b");
+    pa->terminated = pb->terminated = 1;
+    pa->phase = PLAN_POD_SUCCEEDED;
+    pb->phase = PLAN_POD_FAILED;
+    pa->exit_code = 0;
+    pb->exit_code = 137;
+    snprintf(pb->reason, sizeof pb->reason, "Error");
+    settle(&w);
+    CHECK_STR(str_at(step_status(&w, "a"), "exitCode"), "0");
+    CHECK(strstr(str_at(step_status(&w, "a"), "message"), "exited with code 0") != NULL);
+    CHECK_STR(str_at(step_status(&w, "b"), "exitCode"), "137");
+    char mb[PLAN_MSG_LEN];
+    snprintf(mb, sizeof mb, "%s", str_at(step_status(&w, "b"), "message"));
+    CHECK(strstr(mb, "killed with SIGKILL when its grace period ran out") != NULL);
+    CHECK_STR(step_phase(&w, "b"), "Cancelled");
+    settle(&w); /* said once, not appended again */
+    CHECK_STR(str_at(step_status(&w, "b"), "message"), mb);
+    world_free(&w);
+}
+
 int main(void)
 {
     RUN(test_orphaned_pod);
@@ -436,5 +467,6 @@ int main(void)
     RUN(test_pod_delete_waits_for_job);
     RUN(test_broken_snapshot_orphan);
     RUN(test_terminal_run_stray_pod);
+    RUN(test_stopped_how);
     return check_finish();
 }
