@@ -187,7 +187,8 @@ RB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/runbook-test.XXXXXX")
 NS="rb-$(basename "$0" .sh | tr '_' '-' | cut -c1-40)-$RANDOM"
 kubectl create namespace "$NS" >/dev/null || { echo "cannot create namespace $NS"; exit 1; }
 trap 'record_kill; kubectl delete namespace "$NS" --wait=false >/dev/null 2>&1; rm -rf "$RB_TMP"' EXIT
-if [ "${RB_RECORD:-}" = 1 ] || { [ "${RB_RECORD:-}" != 0 ] && [ "$(basename "$(dirname "$0")")" = e2e ]; }; then
+case $(basename "$(dirname "$0")") in e2e | realnode) rb_e2e=1 ;; *) rb_e2e=0 ;; esac
+if [ "${RB_RECORD:-}" = 1 ] || { [ "${RB_RECORD:-}" != 0 ] && [ $rb_e2e = 1 ]; }; then
 	record_start
 fi
 # Pods need the namespace's default ServiceAccount (made by the controller
@@ -250,4 +251,72 @@ operator_log_on_failure() {
 		echo "--- run status"
 		kubectl -n "$NS" get wfr -o yaml 2>/dev/null | sed -n '/^  status:/,/^- /p' | grep -v -A0 workflowSpec | head -80
 	fi
+}
+
+# --- the real node (test/cluster/node.sh; test/realnode/*.sh) ---------------
+# need_real_node : exits 77 (skipped) when the cluster has no real node; under
+# CI=true that is a failure instead, so CI cannot pass without these tests.
+need_real_node() {
+	REAL_NODE=
+	[ -n "${RUNBOOK_CLUSTER_DIR:-}" ] && . "$RUNBOOK_CLUSTER_DIR/env"
+	if [ -z "${REAL_NODE:-}" ]; then
+		if [ "${CI:-}" = true ]; then
+			fail "the test cluster has no real node (test/cluster/up.sh said why)"
+			finish
+		fi
+		echo "# skipped: the test cluster has no real node (RUNBOOK_REAL_NODE=auto found this machine unable)"
+		exit 77
+	fi
+	# What the steps write at the moments that matter (started, got TERM,
+	# exiting), on the host: their pods are gone by the end of the test, and
+	# their logs with them.
+	RB_OUT=$RB_TMP/out
+	mkdir -p "$RB_OUT"
+	chmod 777 "$RB_OUT"
+}
+
+# real_step NAME SCRIPT [EXTRA] : one step (YAML flow mapping, for steps: or
+# finally:) that runs SCRIPT in busybox sh on the real node, with its pod
+# tagged by RUNBOOK_TEST_MARK=$NS in the environment (procs_of finds its
+# processes) and `log MSG` appending "SECONDS MSG" to $RB_OUT/NAME.log.
+real_step() {
+	local script="log() { echo \"\$*\"; echo \"\$(date +%s) \$*\" >>/out/$1.log; }; $2"
+	printf '  - {name: %s, image: "runbook.test/busybox:1", command: [sh, -c, %s], %s
+     env: [{name: RUNBOOK_TEST_MARK, value: "%s"}], volumeMounts: [{name: out, mountPath: /out}],
+     podTemplate: {spec: {nodeSelector: {runbook.dev/real-node: "true"},
+       tolerations: [{key: runbook.dev/real-node, operator: Exists, effect: NoSchedule}],
+       volumes: [{name: out, hostPath: {path: "%s", type: Directory}}]}}}\n' \
+		"$1" "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$script")" "${3:-}" "$NS" "$RB_OUT"
+}
+
+# procs_of MARK : PIDs on this host whose environment has RUNBOOK_TEST_MARK=MARK.
+procs_of() {
+	local p
+	for p in /proc/[0-9]*; do
+		{ tr '\0' '\n' <"$p/environ"; } 2>/dev/null | grep -qx "RUNBOOK_TEST_MARK=$1" && echo "${p#/proc/}"
+	done
+	return 0
+}
+
+# ns_tasks_running : containers of NS that the real node's containerd still
+# runs (pause sandboxes included).
+ns_tasks_running() {
+	local ids
+	ids=$(ctr --address "$REAL_NODE_SOCK" -n k8s.io containers ls -q \
+		"labels.\"io.kubernetes.pod.namespace\"==$NS") || return 2
+	ctr --address "$REAL_NODE_SOCK" -n k8s.io tasks ls | awk 'NR > 1 && $3 == "RUNNING" {print $1}' |
+		grep -Fx -f <(printf '%s\n' "$ids") || true
+}
+
+# step_exit_codes STEP : the exit codes the recorder saw on STEP's pods.
+step_exit_codes() {
+	python3 - "$RB_EVENTS" "$1" <<'PY'
+import json, sys
+codes = {}
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("kind") == "Pod" and (e.get("labels") or {}).get("runbook.dev/step") == sys.argv[2] and e.get("exit_codes"):
+        codes[e["uid"]] = e["exit_codes"]
+print(" ".join(str(c) for cs in codes.values() for c in cs))
+PY
 }

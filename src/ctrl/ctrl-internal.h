@@ -228,6 +228,14 @@ void ctrl_memo_accepted(struct ctrl_memo *m, const char *ns, const char *run, co
 int ctrl_memo_get(struct ctrl_memo *m, const char *ns, const char *run, uint64_t now,
                   struct plan_created **created, size_t *n_created, struct plan_refusal **ref,
                   size_t *n_ref);
+/* A pod of the run that went from the cache terminated (its last state):
+ * kept for the plan until the status says how its step ended. 0,
+ * -EINVAL (not terminated, no Job uid), -ENOMEM. */
+int ctrl_memo_ended(struct ctrl_memo *m, const char *ns, const char *run,
+                    const struct plan_pod *p);
+/* A copy of them for plan_input.ended (free it); 0 or -ENOMEM. */
+int ctrl_memo_get_ended(struct ctrl_memo *m, const char *ns, const char *run,
+                        struct plan_pod **ended, size_t *n);
 /* Drops what the run's status (borrowed; may be NULL) now records. */
 void ctrl_memo_settle(struct ctrl_memo *m, const char *ns, const char *run,
                       struct json_object *status);

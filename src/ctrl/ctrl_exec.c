@@ -110,6 +110,8 @@ struct gather {
     size_t n_sibs, cap_sibs;
     struct plan_created *created;
     size_t n_created;
+    struct plan_pod *ended;
+    size_t n_ended;
     struct plan_refusal *refusals;
     size_t n_refusals;
     int oom;
@@ -181,7 +183,8 @@ static void gather(struct ctrl *c, const char *ns, const char *self, const char 
     if (g->oom)
         return;
     if (ctrl_memo_get(c->memo, ns, self, uv_now(c->loop), &g->created, &g->n_created, &g->refusals,
-                      &g->n_refusals) < 0) {
+                      &g->n_refusals) < 0 ||
+        ctrl_memo_get_ended(c->memo, ns, self, &g->ended, &g->n_ended) < 0) {
         g->oom = 1;
         return;
     }
@@ -205,6 +208,7 @@ static void gather_free(struct gather *g)
     free(g->sibs);
     free(g->created);
     free(g->refusals);
+    free(g->ended);
 }
 
 /* --- finishing --------------------------------------------------------------- */
@@ -662,6 +666,8 @@ static int plan_for(struct ctrl *c, struct rec *r)
                                 .now_ms = ctrl_wall_ms(),
                                 .created = g.created,
                                 .n_created = g.n_created,
+                                .ended = g.ended,
+                                .n_ended = g.n_ended,
                                 .refusals = g.refusals,
                                 .n_refusals = g.n_refusals};
         rc = plan_run(&in, &r->plan);

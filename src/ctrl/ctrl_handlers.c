@@ -185,6 +185,14 @@ static void pod_updated(void *ud, const void *old_rec, const void *new_rec)
 static void pod_deleted(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
+    const struct ctrl_pod *p = rec;
+    size_t len;
+    const char *ns = inf_rec_namespace(rec), *run = ctrl_pod_run(p);
+    if (p->terminated && run[0] && ctrl_idx_get(c->runs_by_label, ns, run, &len)) {
+        struct plan_pod last;
+        ctrl_pod_expand(p, &last);
+        (void)ctrl_memo_ended(c->memo, ns, run, &last); /* -ENOMEM: only a detail lost */
+    }
     ctrl_idx_del(c->pods_by_run, inf_rec_namespace(rec), ctrl_pod_run(rec), inf_rec_name(rec));
     ctrl_deleted_forget(c, ctrl_pod_uid(rec));
     pod_enqueue(c, rec);

@@ -10,7 +10,14 @@
  * Job cache has shown the Job (or 30 s have passed without it). A
  * refusal stays until the step's status is terminal, or a create of that
  * step succeeds. Lost on restart by design: the status holds what matters
- * by then, and a refused create is simply refused again. */
+ * by then, and a refused create is simply refused again.
+ *
+ * Also the run's pods the cache no longer shows, as their DELETE event
+ * last showed them terminated: a pod the kubelet removes right after its
+ * container ended (a torn-down sibling, killed or not) may go before a
+ * reconcile saw its exit code, and the step's status would never say how
+ * it ended. Kept until the status records that step's exit code, or the
+ * step Succeeded, or the run is terminal; at most MEMO_ENDED_MAX a run. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +34,15 @@ struct made {
     uint64_t at; /* uv_now() of the create */
 };
 
+#define MEMO_ENDED_MAX 64
+
 struct memo {
     struct made *made;
     size_t n_made;
     struct plan_refusal *ref;
     size_t n_ref;
+    struct plan_pod *ended;
+    size_t n_ended;
     char key[]; /* "ns/run": the table's key */
 };
 
@@ -45,6 +56,7 @@ static void memo_free(struct lh_entry *e)
     struct memo *m = (struct memo *)lh_entry_v(e);
     free(m->made);
     free(m->ref);
+    free(m->ended);
     free(m);
 }
 
@@ -99,7 +111,7 @@ static struct memo *get(struct ctrl_memo *m, const char *ns, const char *run)
 
 static void drop_if_empty(struct ctrl_memo *m, struct memo *x)
 {
-    if (!x->n_made && !x->n_ref)
+    if (!x->n_made && !x->n_ref && !x->n_ended)
         ctrl_lh_delete(m->t, x->key, &m->dels); /* frees x */
 }
 
@@ -212,6 +224,43 @@ int ctrl_memo_get(struct ctrl_memo *m, const char *ns, const char *run, uint64_t
     return 0;
 }
 
+int ctrl_memo_ended(struct ctrl_memo *m, const char *ns, const char *run,
+                    const struct plan_pod *p)
+{
+    if (!p->terminated || !p->controller_uid[0])
+        return -EINVAL;
+    struct memo *x = get(m, ns, run);
+    if (!x)
+        return -ENOMEM;
+    if (x->n_ended == MEMO_ENDED_MAX) { /* the oldest goes */
+        memmove(x->ended, x->ended + 1, (MEMO_ENDED_MAX - 1) * sizeof *x->ended);
+        x->n_ended--;
+    }
+    struct plan_pod *e = realloc(x->ended, (x->n_ended + 1) * sizeof *e);
+    if (!e) {
+        drop_if_empty(m, x);
+        return -ENOMEM;
+    }
+    x->ended = e;
+    x->ended[x->n_ended++] = *p;
+    return 0;
+}
+
+int ctrl_memo_get_ended(struct ctrl_memo *m, const char *ns, const char *run,
+                        struct plan_pod **ended, size_t *n)
+{
+    struct memo *x = find(m, ns, run);
+    *ended = NULL;
+    *n = 0;
+    if (!x || !x->n_ended)
+        return 0;
+    if (!(*ended = malloc(x->n_ended * sizeof **ended)))
+        return -ENOMEM;
+    memcpy(*ended, x->ended, x->n_ended * sizeof **ended);
+    *n = x->n_ended;
+    return 0;
+}
+
 /* status.steps[] entry of that step name, or NULL. */
 static struct json_object *status_step(struct json_object *steps, const char *key,
                                        const char *value)
@@ -226,14 +275,34 @@ static struct json_object *status_step(struct json_object *steps, const char *ke
     return NULL;
 }
 
-static int terminal_step(struct json_object *e)
+static int terminal_phase(const char *p)
 {
-    struct json_object *v = NULL;
-    if (!e || !json_object_object_get_ex(e, "phase", &v))
-        return 0;
-    const char *p = json_object_get_string(v);
     return p && (strcmp(p, "Succeeded") == 0 || strcmp(p, "Failed") == 0 ||
                  strcmp(p, "Cancelled") == 0 || strcmp(p, "Skipped") == 0);
+}
+
+static const char *phase_of(struct json_object *o)
+{
+    struct json_object *v = NULL;
+    return o && json_object_object_get_ex(o, "phase", &v) ? json_object_get_string(v) : NULL;
+}
+
+static int terminal_step(struct json_object *e)
+{
+    return terminal_phase(phase_of(e));
+}
+
+/* The status says how that pod's step ended, or the run has ended. */
+static int ended_told(struct json_object *status, struct json_object *steps,
+                      const struct plan_pod *p)
+{
+    const char *run = phase_of(status);
+    if (run && (strcmp(run, "Succeeded") == 0 || strcmp(run, "Failed") == 0 ||
+                strcmp(run, "Cancelled") == 0))
+        return 1;
+    struct json_object *e = status_step(steps, "jobUID", p->controller_uid), *v = NULL;
+    const char *ph = phase_of(e);
+    return e && (json_object_object_get_ex(e, "exitCode", &v) || (ph && !strcmp(ph, "Succeeded")));
 }
 
 void ctrl_memo_settle(struct ctrl_memo *m, const char *ns, const char *run,
@@ -254,6 +323,11 @@ void ctrl_memo_settle(struct ctrl_memo *m, const char *ns, const char *run,
     for (size_t i = x->n_ref; i-- > 0;)
         if (terminal_step(status_step(steps, "name", x->ref[i].step)))
             x->ref[i] = x->ref[--x->n_ref];
+    size_t o = 0; /* in order: the oldest is dropped first when full */
+    for (size_t i = 0; i < x->n_ended; i++)
+        if (!ended_told(status, steps, &x->ended[i]))
+            x->ended[o++] = x->ended[i];
+    x->n_ended = o;
     drop_if_empty(m, x);
 }
 

@@ -202,6 +202,10 @@ struct plan_input {
     size_t n_created;
     const struct plan_refusal *refusals;
     size_t n_refusals;
+    /* Pods of the run the cache no longer shows, as last seen (terminated):
+     * read only for how a step ended (exit code, reason), never as live. */
+    const struct plan_pod *ended;
+    size_t n_ended;
 };
 
 enum plan_kind {

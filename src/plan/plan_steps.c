@@ -58,8 +58,10 @@ static void find_job(const struct ctx *c, struct step *s)
 static const struct plan_pod *best_pod(const struct ctx *c, const char *job_uid)
 {
     const struct plan_pod *best = NULL;
-    for (size_t i = 0; i < c->in->n_pods; i++) {
-        const struct plan_pod *p = &c->in->pods[i];
+    size_t n = c->in->n_pods + c->in->n_ended;
+    for (size_t i = 0; i < n; i++) {
+        const struct plan_pod *p =
+            i < c->in->n_pods ? &c->in->pods[i] : &c->in->ended[i - c->in->n_pods];
         if (!p->terminated || strcmp(p->controller_uid, job_uid) != 0)
             continue;
         if (best) {

@@ -4,7 +4,7 @@
  *   {"run": WorkflowRun, "workflow": Workflow, "jobs": [Job], "pods": [Pod],
  *    "siblings": [WorkflowRun], "created": [{"name","uid","seen"}],
  *    "refusals": [{"step","permanent","code","reason","message","first_ms","count"}],
- *    "now": ms}
+ *    "ended": [Pod], "now": ms}
  *
  * Jobs, pods and siblings go through plan_job_from_json, plan_pod_from_json
  * and plan_sibling_from_json, and are gathered as src/ctrl/ctrl_exec.c
@@ -76,6 +76,7 @@ struct input {
     struct json_object *workflow;
     struct plan_job jobs[MAX_RECORDS];
     struct plan_pod pods[MAX_RECORDS];
+    struct plan_pod ended[MAX_RECORDS]; /* pods gone from the cache, as last seen */
     struct plan_sibling sibs[MAX_RECORDS];
     struct plan_created created[2 * MAX_RECORDS]; /* pass 2 adds pass 1's creates */
     struct plan_refusal refusals[MAX_RECORDS];
@@ -88,6 +89,7 @@ static void wire(struct input *x)
     x->in.workflow = x->workflow;
     x->in.jobs = x->jobs;
     x->in.pods = x->pods;
+    x->in.ended = x->ended;
     x->in.siblings = x->sibs;
     x->in.created = x->created;
     x->in.refusals = x->refusals;
@@ -168,6 +170,15 @@ static void gather_input(struct input *x, struct json_object *doc)
         if (plan_pod_from_json(o, &p) == 0 && pod_of_run_name(o, run) &&
             FRESH(x->pods, x->in.n_pods, p))
             x->pods[x->in.n_pods++] = p;
+    }
+    /* The executor's memo keeps only terminated ones (ctrl_memo_ended). */
+    a = kj_get(doc, "ended");
+    for (size_t i = 0; run && i < arr_len(a) && x->in.n_ended < MAX_RECORDS; i++) {
+        struct json_object *o = json_object_array_get_idx(a, i);
+        struct plan_pod p;
+        if (plan_pod_from_json(o, &p) == 0 && p.terminated && p.controller_uid[0] &&
+            pod_of_run_name(o, run))
+            x->ended[x->in.n_ended++] = p;
     }
     /* Siblings: same Workflow, this run excluded (plan_input). */
     a = kj_get(doc, "siblings");

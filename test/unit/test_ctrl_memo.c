@@ -120,9 +120,56 @@ static void test_refused(void)
     ctrl_memo_free(m);
 }
 
+/* Pods that went from the cache terminated: kept until the status says
+ * how their step ended, or the run ended; the oldest go when full. */
+static void test_ended(void)
+{
+    struct ctrl_memo *m = ctrl_memo_new();
+    struct plan_pod p = {0}, *e = NULL;
+    size_t n = 0;
+    CHECK_INT(ctrl_memo_ended(m, "ci", "r1", &p), -EINVAL); /* not terminated */
+    p.terminated = 1;
+    p.exit_code = 137;
+    snprintf(p.controller_uid, sizeof p.controller_uid, "uid-a");
+    CHECK_INT(ctrl_memo_ended(m, "ci", "r1", &p), 0);
+    snprintf(p.controller_uid, sizeof p.controller_uid, "uid-b");
+    p.exit_code = 0;
+    CHECK_INT(ctrl_memo_ended(m, "ci", "r1", &p), 0);
+    CHECK_INT(ctrl_memo_get_ended(m, "ci", "r1", &e, &n), 0);
+    CHECK_INT(n, 2);
+    CHECK_INT(e ? e[0].exit_code : -1, 137);
+    free(e);
+    /* a's exit code is in the status: a's goes, b's stays */
+    struct json_object *st = J("{\"phase\":\"Failing\",\"steps\":[{\"name\":\"a\","
+                               "\"jobUID\":\"uid-a\",\"phase\":\"Cancelled\",\"exitCode\":137},"
+                               "{\"name\":\"b\",\"jobUID\":\"uid-b\",\"phase\":\"Cancelled\"}]}");
+    ctrl_memo_settle(m, "ci", "r1", st);
+    json_object_put(st);
+    CHECK_INT(ctrl_memo_get_ended(m, "ci", "r1", &e, &n), 0);
+    CHECK_INT(n, 1);
+    CHECK_STR(e ? e[0].controller_uid : NULL, "uid-b");
+    free(e);
+    /* the run ended: all go, and the run's memo with them */
+    st = J("{\"phase\":\"Failed\"}");
+    ctrl_memo_settle(m, "ci", "r1", st);
+    json_object_put(st);
+    CHECK_INT(ctrl_memo_runs(m), 0);
+    /* bounded: 64 a run, the oldest dropped */
+    for (int i = 0; i < 70; i++) {
+        snprintf(p.controller_uid, sizeof p.controller_uid, "uid-%d", i);
+        CHECK_INT(ctrl_memo_ended(m, "ci", "r1", &p), 0);
+    }
+    CHECK_INT(ctrl_memo_get_ended(m, "ci", "r1", &e, &n), 0);
+    CHECK_INT(n, 64);
+    CHECK_STR(e ? e[0].controller_uid : NULL, "uid-6");
+    free(e);
+    ctrl_memo_free(m);
+}
+
 int main(void)
 {
     test_created();
     test_refused();
+    test_ended();
     return check_finish();
 }

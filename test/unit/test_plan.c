@@ -84,6 +84,8 @@ struct world {
     size_t n_created;
     struct plan_refusal refusals[MAXJ];
     size_t n_refusals;
+    struct plan_pod ended[MAXP];
+    size_t n_ended;
     int64_t now;
     int rv;
     int grace_s;
@@ -277,7 +279,7 @@ HARNESS void plan(struct world *w)
 {
     struct plan_input in = {w->run,       w->workflow, w->jobs,      w->n_jobs, w->pods,
                             w->n_pods,    w->sibs,     w->n_sibs,    w->now,    w->created,
-                            w->n_created, w->refusals, w->n_refusals};
+                            w->n_created, w->refusals, w->n_refusals, w->ended, w->n_ended};
     CHECK_INT(plan_run(&in, &w->plan), 0);
     check_plan(w);
 }

@@ -450,6 +450,22 @@ static void test_stopped_how(void)
     settle(&w); /* said once, not appended again */
     CHECK_STR(str_at(step_status(&w, "b"), "message"), mb);
     world_free(&w);
+
+    /* b's pod went before any plan saw it ended: the executor's memo of
+     * ended pods still tells */
+    two_running(&w);
+    sim_cancel(&w, 1);
+    settle(&w);
+    pb = pod_of(&w, "b");
+    pb->terminated = 1;
+    pb->phase = PLAN_POD_FAILED;
+    pb->exit_code = 137;
+    w.ended[w.n_ended++] = *pb;
+    *pb = w.pods[--w.n_pods];
+    settle(&w);
+    CHECK_STR(str_at(step_status(&w, "b"), "exitCode"), "137");
+    CHECK(strstr(str_at(step_status(&w, "b"), "message"), "SIGKILL") != NULL);
+    world_free(&w);
 }
 
 int main(void)
