@@ -59,8 +59,10 @@ up() {
 	bin=$RUNBOOK_CLUSTER_BIN
 	can
 	mkdir -p "$nd" "$RUN"
-	# The lock holder is a component like the others, so down stops it by PID.
-	w_script "$dir" node-lock flock -n -E 75 "$LOCK" sleep infinity
+	# The lock holder is a component like the others, so down stops it by
+	# PID: one process (sh execs sleep) that holds the lock itself, no
+	# child that could keep it after its parent is gone.
+	w_script "$dir" node-lock sh -c 'exec 9>"$0" && flock -n 9 && exec sleep infinity' "$LOCK"
 	comp_start "$dir" node-lock
 	sleep 0.3
 	comp_alive "$dir" node-lock || { echo "node.sh: could not take $LOCK" >&2; return 1; }
