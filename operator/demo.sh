@@ -7,8 +7,17 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:?usage: $0 CLUSTER_DIR BUILD_DIR}
 build=${2:?usage: $0 CLUSTER_DIR BUILD_DIR}
-"$root/test/cluster/up.sh" "$dir"
+# A real node when this machine can run one (test/cluster/node.sh): the
+# steps then run as real processes, with real logs.
+RUNBOOK_REAL_NODE=${RUNBOOK_REAL_NODE:-auto} "$root/test/cluster/up.sh" "$dir"
 export KUBECONFIG=$dir/kubeconfig
+REAL_NODE=
+. "$dir/env"
+# example FILE: the example as is on kwok; on the real node, with the
+# node's local image and the steps pinned to it (test/cluster/on-real-node.py).
+example() {
+	if [ -n "$REAL_NODE" ]; then python3 "$root/test/cluster/on-real-node.py" "$1"; else cat "$1"; fi
+}
 op=$build/runbook-operator
 if [ ! -x "$op" ] || [ -z "$(ls "$root"/crds/*.yaml 2>/dev/null)" ]; then
 	echo
@@ -29,7 +38,10 @@ setsid "$op" --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 --metrics-addr
 echo $! >"$dir/operator.pid"
 echo "demo: operator running (pid $(cat "$dir/operator.pid"), log $dir/logs/operator.log)"
 kubectl delete -f "$root/manifests/examples/diamond.yaml" --ignore-not-found --wait=true >/dev/null 2>&1 || true
-kubectl apply -f "$root/manifests/examples/diamond.yaml"
+if [ -n "$REAL_NODE" ]; then
+	echo "demo: steps run as real processes on node $REAL_NODE (image runbook.test/busybox:1)"
+fi
+example "$root/manifests/examples/diamond.yaml" | kubectl apply -f -
 run=$(kubectl get wfr -o jsonpath='{.items[0].metadata.name}')
 echo "demo: watching workflowrun/$run"
 kubectl get wfr "$run" -w &
@@ -40,6 +52,16 @@ kill $w 2>/dev/null || true
 echo
 kubectl get wfr "$run" -o jsonpath='{range .status.steps[*]}{.name}{"\t"}{.phase}{"\t"}{.job}{"\n"}{end}'
 kubectl get jobs -l "runbook.dev/run=$run"
-echo
-echo "Try: kubectl apply -f $root/manifests/examples/fail-fast.yaml && kubectl get wfr -w"
+if [ -n "$REAL_NODE" ]; then
+	echo
+	for s in a b c d; do
+		printf 'demo: kubectl logs job/%s-%s: ' "$run" "$s"
+		kubectl logs "job/$run-$s" 2>&1 | head -n 1
+	done
+	echo
+	echo "Try: $root/test/cluster/on-real-node.py $root/manifests/examples/fail-fast.yaml | kubectl apply -f - && kubectl get wfr -w"
+else
+	echo
+	echo "Try: kubectl apply -f $root/manifests/examples/fail-fast.yaml && kubectl get wfr -w"
+fi
 echo "Use: export KUBECONFIG=$KUBECONFIG     Stop: make demo-down"

@@ -223,11 +223,15 @@ down() {
 	done
 	for pid in $(pgrep -f "containerd-shim.*-address $SOCK" || true); do kill -KILL "$pid" 2>/dev/null || true; done
 	comp_stop "$dir" containerd
-	# Unmount what kubelet, containerd and CNI mounted (deepest first).
-	for i in 1 2 3; do
-		awk '{print $5}' /proc/self/mountinfo | grep -E "^($nd|$RUN)(/|$)" | sort -r |
-			while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	# Unmount what kubelet, containerd and CNI mounted (deepest first);
+	# again while any is left (a mount can be busy for a moment).
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		m=$(awk '{print $5}' /proc/self/mountinfo | grep -E "^($nd|$RUN)(/|$)" | sort -r)
+		[ -n "$m" ] || break
+		for x in $m; do umount -l "$x" 2>/dev/null; done
+		sleep 0.3
 	done
+	[ -z "$m" ] || echo "node.sh: still mounted after 3 s: $m" >&2
 	for c in $(pod_cgroups); do rmdir "$c" 2>/dev/null || true; done
 	ip link del "$BRIDGE" 2>/dev/null || true
 	if [ -x "$RUNBOOK_CLUSTER_BIN/kube-proxy" ]; then
