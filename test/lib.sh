@@ -157,7 +157,7 @@ record_check_now() {
 		[ "${RUNBOOK_TEST_AS_ADMIN:-0}" != 1 ]; then
 		# The operator's user: test/operator.sh's ServiceAccount.
 		audit=(--audit "$RUNBOOK_CLUSTER_DIR/logs/audit.log" --namespace "$NS"
-			--operator-user system:serviceaccount:runbook-e2e:runbook-operator-e2e)
+			--operator-user "${RB_OPERATOR_USER:-system:serviceaccount:runbook-e2e:runbook-operator-e2e}")
 	fi
 	echo "# recorder: $RB_EVENTS"
 	out=$(python3 "$RB_SRC/test/recorder/recorder.py" check --events "$RB_EVENTS" "${audit[@]}" 2>&1)

@@ -118,8 +118,11 @@ w etcd "$bin/etcd" --name=runbook-test --data-dir="$dir/etcd-data" \
 # Service, so it listens on the node's address too (clients still need a
 # certificate or token). The kubelet client flags let `kubectl logs` and
 # `exec` reach the real node's kubelet.
-bind=127.0.0.1
-[ $real = 1 ] && bind=0.0.0.0
+# Its pods also get their ServiceAccount token as in any cluster (the
+# ServiceAccount admission plugin, off for kwok-only clusters: simulated
+# pods need no token, and pods would wait for their namespace's account).
+bind=127.0.0.1 admission=--disable-admission-plugins=ServiceAccount
+[ $real = 1 ] && bind=0.0.0.0 admission=--enable-admission-plugins=ServiceAccount
 # Watch cache on, compaction every 5 minutes (tests compact by hand with
 # etcdctl when they need a 410), priority and fairness off to spare CPU.
 w kube-apiserver "$bin/kube-apiserver" \
@@ -132,7 +135,7 @@ w kube-apiserver "$bin/kube-apiserver" \
 	--client-ca-file="$pki/ca.crt" --authorization-mode=RBAC \
 	--service-account-issuer=https://kubernetes.default.svc.cluster.local \
 	--service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-	--service-cluster-ip-range=10.0.0.0/24 --disable-admission-plugins=ServiceAccount \
+	--service-cluster-ip-range=10.0.0.0/24 "$admission" \
 	--allow-privileged=true --enable-priority-and-fairness=false \
 	--max-requests-inflight=1000 --max-mutating-requests-inflight=500 \
 	--etcd-compaction-interval=5m \
