@@ -208,7 +208,9 @@ pod_cgroups() {
 }
 
 down() {
-	local dir=$1 nd=$1/node pid i m
+	local dir nd pid i m
+	dir=$(cd "$1" && pwd) # absolute: mounts are matched by path
+	nd=$dir/node
 	[ -f "$dir/run/containerd.sh" ] || [ -f "$dir/pids/node-lock.pid" ] || return 0
 	set +e # best effort from here on: undo as much as can be undone
 	comp_stop "$dir" kube-proxy
