@@ -32,6 +32,6 @@ echo "realnode.sh: $(nproc) cores, $(date -u +%Y-%m-%d), kubelet $(. "$dir/env" 
 python3 bench/realnode.py teardown "$@"
 kill "$(cat "$dir/operator.pid")"
 rm -f "$dir/operator.pid"
-operator/image.sh build/image | sed -n 's/^size:/image size:/p'
+operator/image.sh build/image 2>"$dir/logs/image.log" | sed -n 's/^size:/image size:/p'
 test/cluster/node.sh load "$dir" build/image/runbook-operator.oci.tar >/dev/null
 python3 bench/realnode.py startup
