@@ -224,8 +224,7 @@ int ctrl_memo_get(struct ctrl_memo *m, const char *ns, const char *run, uint64_t
     return 0;
 }
 
-int ctrl_memo_ended(struct ctrl_memo *m, const char *ns, const char *run,
-                    const struct plan_pod *p)
+int ctrl_memo_ended(struct ctrl_memo *m, const char *ns, const char *run, const struct plan_pod *p)
 {
     if (!p->terminated || !p->controller_uid[0])
         return -EINVAL;

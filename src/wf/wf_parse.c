@@ -88,8 +88,7 @@ static int parse_mounts(const char *step, struct json_object *m, struct wf_error
     for (size_t i = 0; i < json_object_array_length(m); i++) {
         struct json_object *v = json_object_array_get_idx(m, i);
         const char *name = kj_get_str(v, "name"), *path = kj_get_str(v, "mountPath");
-        if (!json_object_is_type(v, json_type_object) || !name || !*name || !path ||
-            path[0] != '/')
+        if (!json_object_is_type(v, json_type_object) || !name || !*name || !path || path[0] != '/')
             return wf_fail(err, WF_R_INVALID,
                            "step \"%s\": volumeMounts[%zu] needs a name and an absolute "
                            "mountPath",

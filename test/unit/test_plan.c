@@ -277,9 +277,9 @@ static void check_plan(struct world *w)
 
 HARNESS void plan(struct world *w)
 {
-    struct plan_input in = {w->run,       w->workflow, w->jobs,      w->n_jobs, w->pods,
-                            w->n_pods,    w->sibs,     w->n_sibs,    w->now,    w->created,
-                            w->n_created, w->refusals, w->n_refusals, w->ended, w->n_ended};
+    struct plan_input in = {w->run,       w->workflow, w->jobs,       w->n_jobs, w->pods,
+                            w->n_pods,    w->sibs,     w->n_sibs,     w->now,    w->created,
+                            w->n_created, w->refusals, w->n_refusals, w->ended,  w->n_ended};
     CHECK_INT(plan_run(&in, &w->plan), 0);
     check_plan(w);
 }

@@ -12,29 +12,29 @@
 
 static void pause_stop(int sig)
 {
-	(void)sig;
-	_exit(0);
+    (void)sig;
+    _exit(0);
 }
 
 static void pause_reap(int sig)
 {
-	(void)sig;
-	while (waitpid(-1, NULL, WNOHANG) > 0) {
-	}
+    (void)sig;
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
 }
 
 int main(void)
 {
-	struct sigaction stop = {.sa_handler = pause_stop};
-	struct sigaction reap = {.sa_handler = pause_reap, .sa_flags = SA_NOCLDSTOP};
+    struct sigaction stop = {.sa_handler = pause_stop};
+    struct sigaction reap = {.sa_handler = pause_reap, .sa_flags = SA_NOCLDSTOP};
 
-	if (getpid() != 1)
-		fprintf(stderr, "pause: not the pod's init (pid %d)\n", (int)getpid());
-	if (sigaction(SIGINT, &stop, NULL) < 0 || sigaction(SIGTERM, &stop, NULL) < 0 ||
-	    sigaction(SIGCHLD, &reap, NULL) < 0) {
-		perror("pause: sigaction");
-		return 1;
-	}
-	for (;;)
-		pause();
+    if (getpid() != 1)
+        fprintf(stderr, "pause: not the pod's init (pid %d)\n", (int)getpid());
+    if (sigaction(SIGINT, &stop, NULL) < 0 || sigaction(SIGTERM, &stop, NULL) < 0 ||
+        sigaction(SIGCHLD, &reap, NULL) < 0) {
+        perror("pause: sigaction");
+        return 1;
+    }
+    for (;;)
+        pause();
 }
