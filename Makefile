@@ -38,6 +38,9 @@ release: deps
 # The release build comes first: -O3 finds warnings the debug builds do not.
 test: deps
 	$(MAKE) release
+	@# The crash hook is for test builds: not a trace of it in the release binary.
+	@! grep -qa RUNBOOK_CRASH build/release/runbook-operator || \
+	  { echo "build/release/runbook-operator contains the test-only crash hook" >&2; exit 1; }
 	$(MAKE) fuzz-build
 	$(MAKE) lint
 	$(MAKE) test-asan

@@ -92,7 +92,8 @@ struct ctrl_expect {
 struct ctrl {
     uv_loop_t *loop;
     struct kube_client *kc;
-    struct ctrl_writer w; /* every write goes through it (ctrl_writer.c) */
+    struct ctrl_writer w;     /* every write goes through it (ctrl_writer.c) */
+    struct ctrl_crash *crash; /* test builds: the crash hook around w, or NULL */
     char *ns;
     char *instance;
     int workers;
@@ -208,6 +209,13 @@ extern const struct ctrl_writer ctrl_kube_writer;
 int ctrl_writer_send_event(void *ud, const char *ns, struct json_object *ev, kube_cb cb,
                            void *cb_ud);
 
+/* ctrl_crash.c: the test builds' crash hook (see there). Wraps *w when
+ * the environment asks for it; *out is NULL otherwise. 0, -EINVAL (a
+ * malformed RUNBOOK_CRASH_AT), -ENOMEM, or -errno opening the log. */
+struct ctrl_crash;
+int ctrl_crash_wrap(struct ctrl_writer *w, struct ctrl_crash **out);
+void ctrl_crash_free(struct ctrl_crash *x);
+
 /* ctrl_memo.c: per run, Job creates the API server accepted or refused
  * that the caches or the status may not show yet (see there). */
 struct ctrl_memo;
@@ -231,8 +239,7 @@ int ctrl_memo_get(struct ctrl_memo *m, const char *ns, const char *run, uint64_t
 /* A pod of the run that went from the cache terminated (its last state):
  * kept for the plan until the status says how its step ended. 0,
  * -EINVAL (not terminated, no Job uid), -ENOMEM. */
-int ctrl_memo_ended(struct ctrl_memo *m, const char *ns, const char *run,
-                    const struct plan_pod *p);
+int ctrl_memo_ended(struct ctrl_memo *m, const char *ns, const char *run, const struct plan_pod *p);
 /* A copy of them for plan_input.ended (free it); 0 or -ENOMEM. */
 int ctrl_memo_get_ended(struct ctrl_memo *m, const char *ns, const char *run,
                         struct plan_pod **ended, size_t *n);

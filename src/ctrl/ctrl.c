@@ -43,6 +43,11 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     c->w.ud = kc;
     if (opt->writer)
         c->w = *opt->writer;
+    int rc = ctrl_crash_wrap(&c->w, &c->crash);
+    if (rc < 0) {
+        free(c);
+        return rc;
+    }
     c->workers = opt->workers > 0 ? opt->workers : 16;
     c->ns = dupstr(opt->namespace);
     c->instance = strdup(opt->instance ? opt->instance : "runbook");
@@ -217,6 +222,7 @@ void ctrl_free(struct ctrl *c)
     ctrl_idx_free(c->runs_by_label);
     ctrl_idx_free(c->runs_by_wf);
     ctrl_memo_free(c->memo);
+    ctrl_crash_free(c->crash);
     free(c->ns);
     free(c->instance);
     free(c);
