@@ -127,8 +127,8 @@ int ctrl_crash_wrap(struct ctrl_writer *w, struct ctrl_crash **out)
     if (!x)
         return -ENOMEM;
     if (at && *at && parse(at, x) < 0) {
-        log_kv(LOGL_ERROR, "crash hook: RUNBOOK_CRASH_AT must be write:N:before|after", "value",
-               at, NULL);
+        log_kv(LOGL_ERROR, "crash hook: RUNBOOK_CRASH_AT must be write:N:before|after", "value", at,
+               NULL);
         free(x);
         return -EINVAL;
     }

@@ -69,7 +69,7 @@ static void three_writes(struct ctrl_writer *w)
     w->create(w->ud, &KUBE_JOBS, "ci", job, on_answer, NULL);
     w->get(w->ud, &KUBE_JOBS, "ci", "r1-a", on_answer, NULL);
     w->patch(w->ud, &KUBE_JOBS, "ci", "r1", "{}", 2, NULL, on_answer, NULL);
-    w->delete(w->ud, &KUBE_JOBS, "ci", "r1-a", NULL, on_answer, NULL);
+    w->delete (w->ud, &KUBE_JOBS, "ci", "r1-a", NULL, on_answer, NULL);
     json_object_put(job);
 }
 
@@ -125,8 +125,8 @@ int main(void)
     unlink(path);
     unsetenv("RUNBOOK_CRASH_LOG");
 
-    static const char *const bad[] = {"write:0:before", "write:3", "write:3:later", "event:3",
-                                      "write:3:before:x", "write:-1:after"};
+    static const char *const bad[] = {"write:0:before", "write:3",          "write:3:later",
+                                      "event:3",        "write:3:before:x", "write:-1:after"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         w = recorder;
         setenv("RUNBOOK_CRASH_AT", bad[i], 1);
