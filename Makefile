@@ -11,6 +11,10 @@
 #   make image       the operator image with buildah (no registry, no daemon),
 #                    as an OCI archive in build/image (operator/image.sh)
 #   make lint / fmt / fuzz / bench   (lint fails on unformatted code: make fmt)
+#   make test-crash [SCENARIOS=a,b] [SEED=n]   the operator SIGKILLed at every
+#                    write of every crash scenario, then restarted: the
+#                    invariants must hold at each point (~25 min; a slice of it
+#                    is in make test: e2e.crash_sweep_serial)
 #   make test-mutations [ONLY=id,...] [KEEP_GOING=1] [FROM=head]   one-line
 #                    mutations of the product, each must fail its tests (slow,
 #                    not part of make test: test/mutations/README.md)
@@ -20,7 +24,7 @@ CLUSTER ?= $(CURDIR)/build/cluster
 FUZZ_SECONDS ?= 60
 SOURCES = $(shell git ls-files 'src/*.[ch]' 'operator/*.[ch]' 'test/*.[ch]' 'bench/*.[ch]' 2>/dev/null)
 
-.PHONY: all build deps test test-asan test-memcheck test-mutations demo demo-down image cluster-up cluster-down lint fmt fuzz fuzz-build bench release clean
+.PHONY: all build deps test test-asan test-memcheck test-mutations test-crash demo demo-down image cluster-up cluster-down lint fmt fuzz fuzz-build bench release clean
 
 all: build
 
@@ -55,6 +59,19 @@ test-memcheck:
 	cmake --preset memcheck >/dev/null
 	cmake --build build/memcheck -j$(JOBS)
 	ctest --test-dir build/memcheck --output-on-failure -j$(JOBS) -L memcheck
+
+# Crash at every write of every scenario (test/crash/crash.py, issue 10):
+# an ASan build with the crash hook, a control plane of its own.
+CRASH_CLUSTER ?= $(CURDIR)/build/crash-cluster
+test-crash: deps
+	cmake --preset asan >/dev/null
+	cmake --build build/asan -j$(JOBS) --target runbook-operator
+	test/cluster/down.sh $(CRASH_CLUSTER) >/dev/null 2>&1 || true
+	RUNBOOK_REAL_NODE=0 test/cluster/up.sh $(CRASH_CLUSTER) 1
+	test/operator.sh start $(CRASH_CLUSTER) build/asan >/dev/null && test/operator.sh stop $(CRASH_CLUSTER) build/asan
+	python3 test/crash/crash.py --cluster $(CRASH_CLUSTER) --bindir build/asan --stride 1 \
+	  --jobs $(if $(CRASH_JOBS),$(CRASH_JOBS),3) $(if $(SCENARIOS),--scenarios $(SCENARIOS)) $(if $(SEED),--seed $(SEED)); \
+	  rc=$$?; test/cluster/down.sh $(CRASH_CLUSTER) >/dev/null; exit $$rc
 
 test-mutations: deps
 	python3 test/mutations/run.py --jobs $(JOBS) --test-jobs $(if $(TEST_JOBS),$(TEST_JOBS),2) \

@@ -40,7 +40,7 @@ struct ctrl_crash {
 
 static void die(const struct ctrl_crash *x, const char *when)
 {
-    fprintf(stderr, "crash hook: SIGKILL %s write %lu\n", when, x->n);
+    fprintf(stderr, "crash hook: SIGKILL %s write %lu\n", when, x->at);
     fflush(stderr);
     raise(SIGKILL);
 }
