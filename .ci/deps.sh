@@ -9,11 +9,11 @@ pkgs=(build-essential cmake ninja-build pkg-config clang clang-tidy clang-format
 	valgrind libclang-rt-14-dev llvm libcurl4-openssl-dev libjson-c-dev libwebsockets-dev
 	libuv1-dev libssl-dev libyaml-dev openssl curl python3 bc
 	containerd runc containernetworking-plugins iptables busybox-static
-	buildah debootstrap)
+	buildah debootstrap gnuplot-nox)
 # The second line is the real node of the test cluster (test/cluster/node.sh,
 # docs/testing.md): Debian's containerd 1.6 and runc, the CNI plugins, and
 # busybox for the test image. The third builds the operator image without a
-# registry (operator/image.sh).
+# registry (operator/image.sh); gnuplot draws the soak's RSS plot (test/soak).
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
