@@ -19,14 +19,17 @@ log() { echo "build.sh: $*" >&2; }
 exec 9>"$bin/../.lock"
 flock 9
 
+# The version the Kubernetes binaries report (k8s' own hack/lib/version.sh
+# stamps the same variables).
+minor=$(echo "$K8S" | cut -d. -f2)
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+ld="-s -w"
+for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+	ld="$ld -X $p.gitVersion=$K8S -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$now"
+done
+
 if [ ! -x "$bin/kube-scheduler" ]; then
 	log "building Kubernetes $K8S (cold: ~12 min on 2 cores)"
-	minor=$(echo "$K8S" | cut -d. -f2)
-	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	ld="-s -w"
-	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-		ld="$ld -X $p.gitVersion=$K8S -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$now"
-	done
 	tmp=$(mktemp -d "$bin/.k8s.XXXX")
 	(cd "$here/k8s" && go build -trimpath -tags=selinux,notest,grpcnotrace \
 		-ldflags="$ld" -o "$tmp/" \
@@ -42,12 +45,6 @@ fi
 # own step, so a cache made before the real node existed stays valid.
 if [ ! -x "$bin/kube-proxy" ]; then
 	log "building kubelet and kube-proxy $K8S (cold: ~3 min on 2 cores)"
-	minor=$(echo "$K8S" | cut -d. -f2)
-	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	ld="-s -w"
-	for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-		ld="$ld -X $p.gitVersion=$K8S -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=$now"
-	done
 	(cd "$here/k8s" && go build -trimpath -tags=selinux,notest,grpcnotrace \
 		-ldflags="$ld" -o "$bin/kubelet.tmp" k8s.io/kubernetes/cmd/kubelet &&
 		go build -trimpath -tags=selinux,notest,grpcnotrace \

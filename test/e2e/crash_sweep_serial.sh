@@ -10,7 +10,7 @@ RB_RECORD=0 # crash.py records each point's namespace itself
 op() { "$RB_SRC/test/operator.sh" "$1" "$RUNBOOK_CLUSTER_DIR" "$RUNBOOK_OPERATOR_DIR"; }
 if ! "$RUNBOOK_OPERATOR_DIR/runbook-operator" --version >/dev/null ||
 	! grep -qa RUNBOOK_CRASH_AT "$RUNBOOK_OPERATOR_DIR/runbook-operator"; then
-	echo "# skipped: this build has no crash hook (RUNBOOK_TEST_HOOKS is on in the asan preset)"
+	echo "# skipped: this build has no crash hook (RUNBOOK_TEST_HOOKS is on in the debug and asan presets)"
 	exit 77
 fi
 eval "lib_exit=$(trap -p EXIT | sed 's/^trap -- //; s/ EXIT$//')"
