@@ -15,6 +15,12 @@
 #                    write of every crash scenario, then restarted: the
 #                    invariants must hold at each point (~25 min; a slice of it
 #                    is in make test: e2e.crash_sweep_serial)
+#   make soak [DURATION=1h] [RATE=0.5] [SEED=n] [CHAOS=kind,...]   chaos soak
+#                    (not in CI): two leader-elected replicas, runs created at
+#                    RATE per second for DURATION while seeded chaos kills the
+#                    leader, restarts the control plane, compacts etcd, injects
+#                    429s and cut watches; invariants, outcomes, RSS
+#                    (test/soak/README.md)
 #   make test-mutations [ONLY=id,...] [KEEP_GOING=1] [FROM=head]   one-line
 #                    mutations of the product, each must fail its tests (slow,
 #                    not part of make test: test/mutations/README.md)
@@ -24,7 +30,7 @@ CLUSTER ?= $(CURDIR)/build/cluster
 FUZZ_SECONDS ?= 60
 SOURCES = $(shell git ls-files 'src/*.[ch]' 'operator/*.[ch]' 'test/*.[ch]' 'bench/*.[ch]' 2>/dev/null)
 
-.PHONY: all build deps test test-asan test-memcheck test-mutations test-crash demo demo-down image cluster-up cluster-down lint fmt fuzz fuzz-build bench release clean
+.PHONY: all build deps test test-asan test-memcheck test-mutations test-crash soak demo demo-down image cluster-up cluster-down lint fmt fuzz fuzz-build bench release clean
 
 all: build
 
@@ -72,6 +78,21 @@ test-crash: deps
 	python3 test/crash/crash.py --cluster $(CRASH_CLUSTER) --bindir build/asan --stride 1 \
 	  --jobs $(if $(CRASH_JOBS),$(CRASH_JOBS),3) $(if $(SCENARIOS),--scenarios $(SCENARIOS)) $(if $(SEED),--seed $(SEED)); \
 	  rc=$$?; test/cluster/down.sh $(CRASH_CLUSTER) >/dev/null; exit $$rc
+
+# Chaos soak (test/soak/soak.py, issue 10): an ASan operator, a control plane
+# of its own, stopped whatever happens.
+SOAK_CLUSTER ?= $(CURDIR)/build/soak-cluster
+DURATION ?= 5m
+RATE ?= 0.5
+soak: deps
+	cmake --preset asan >/dev/null
+	cmake --build build/asan -j$(JOBS) --target runbook-operator
+	test/cluster/down.sh $(SOAK_CLUSTER) >/dev/null 2>&1 || true; rm -rf $(CURDIR)/build/soak
+	trap 'test/cluster/down.sh $(SOAK_CLUSTER) >/dev/null' EXIT; \
+	  RUNBOOK_REAL_NODE=0 test/cluster/up.sh $(SOAK_CLUSTER) 3 && \
+	  test/operator.sh start $(SOAK_CLUSTER) build/asan >/dev/null && test/operator.sh stop $(SOAK_CLUSTER) build/asan && \
+	  python3 test/soak/soak.py --cluster $(SOAK_CLUSTER) --bindir build/asan --duration $(DURATION) --rate $(RATE) \
+	    $(if $(SEED),--seed $(SEED)) $(if $(CHAOS),--chaos $(CHAOS)) --out $(CURDIR)/build/soak
 
 test-mutations: deps
 	python3 test/mutations/run.py --jobs $(JOBS) --test-jobs $(if $(TEST_JOBS),$(TEST_JOBS),2) \
