@@ -289,6 +289,17 @@ real_step() {
 		"$1" "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$script")" "${3:-}" "$NS" "$RB_OUT"
 }
 
+# wf_head NAME [GRACE] : a Workflow in NS up to its `steps:` line (then
+# real_step lines); run_doc NAME WORKFLOW : "---" and a WorkflowRun of it.
+wf_head() {
+	printf 'apiVersion: runbook.dev/v1alpha1\nkind: Workflow\nmetadata: {name: %s, namespace: %s}\nspec:\n' "$1" "$NS"
+	[ -n "${2:-}" ] && printf '  terminationGracePeriodSeconds: %s\n' "$2"
+	printf '  steps:\n'
+}
+run_doc() {
+	printf -- '---\napiVersion: runbook.dev/v1alpha1\nkind: WorkflowRun\nmetadata: {name: %s, namespace: %s}\nspec: {workflowRef: {name: %s}}\n' "$1" "$NS" "$2"
+}
+
 # procs_of MARK : PIDs on this host whose environment has RUNBOOK_TEST_MARK=MARK.
 procs_of() {
 	local p

@@ -96,7 +96,8 @@ SCENARIOS = {
         stimuli=[(lambda p: p.step_phase("r", "f") == "Running", lambda p: p.cancel("r"))],
         runs=["r"]),
     "replace": dict(
-        objects=[wf("w", [step("a", ann("5s"))], concurrencyPolicy="Replace"), run("r1", "w")],
+        objects=[wf("w", [step("a", ann("8s"))], concurrencyPolicy="Replace"), run("r1", "w")],
+        # r1 must still run when r2 replaces it, crash and restart included: 8 s.
         stimuli=[(lambda p: p.step_phase("r1", "a") == "Running", lambda p: p.apply([run("r2", "w")]))],
         runs=["r1", "r2"]),
     "wf-deleted": dict(

@@ -6,39 +6,15 @@
 need_real_node
 sib='trap "log got TERM; sleep 2; log exiting; exit 0" TERM; log started; while :; do sleep 0.1; done'
 {
-	cat <<Y
-apiVersion: runbook.dev/v1alpha1
-kind: Workflow
-metadata: {name: dag, namespace: $NS}
-spec:
-  terminationGracePeriodSeconds: 20
-  steps:
-Y
+	wf_head dag 20
 	for s in a b c; do real_step "$s" "$sib"; done
-	cat <<Y
----
-apiVersion: runbook.dev/v1alpha1
-kind: Workflow
-metadata: {name: fin, namespace: $NS}
-spec:
-  terminationGracePeriodSeconds: 20
-  steps:
-Y
+	printf -- '---\n'
+	wf_head fin 20
 	real_step main 'log ran'
 	echo "  finally:"
 	real_step tidy 'trap "log got TERM" TERM; log started; i=0; while [ $i -lt 40 ]; do sleep 0.1; i=$((i+1)); done; log done'
-	cat <<Y
----
-apiVersion: runbook.dev/v1alpha1
-kind: WorkflowRun
-metadata: {name: r1, namespace: $NS}
-spec: {workflowRef: {name: dag}}
----
-apiVersion: runbook.dev/v1alpha1
-kind: WorkflowRun
-metadata: {name: r2, namespace: $NS}
-spec: {workflowRef: {name: fin}}
-Y
+	run_doc r1 dag
+	run_doc r2 fin
 } | kubectl apply -f - >/dev/null
 
 # During the DAG.

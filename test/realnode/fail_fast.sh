@@ -7,23 +7,10 @@
 need_real_node
 sib='trap "log got TERM; sleep 2; log exiting; exit 0" TERM; log started; while :; do sleep 0.1; done'
 {
-	cat <<Y
-apiVersion: runbook.dev/v1alpha1
-kind: Workflow
-metadata: {name: ff, namespace: $NS}
-spec:
-  terminationGracePeriodSeconds: 20
-  steps:
-Y
+	wf_head ff 20
 	real_step boom 'log started; while [ "$(ls /out | grep -c "^s")" -lt 3 ]; do sleep 0.1; done; sleep 1; log failing; exit 3'
 	for s in s1 s2 s3; do real_step "$s" "$sib"; done
-	cat <<Y
----
-apiVersion: runbook.dev/v1alpha1
-kind: WorkflowRun
-metadata: {name: r, namespace: $NS}
-spec: {workflowRef: {name: ff}}
-Y
+	run_doc r ff
 } | kubectl apply -f - >/dev/null
 eventually 60 "the three siblings run (their logs say started)" \
 	'(for s in s1 s2 s3; do grep -q started "$RB_OUT/$s.log" || exit 1; done)'

@@ -5,24 +5,11 @@
 . "$(dirname "$0")/../lib.sh"
 need_real_node
 {
-	cat <<Y
-apiVersion: runbook.dev/v1alpha1
-kind: Workflow
-metadata: {name: gk, namespace: $NS}
-spec:
-  terminationGracePeriodSeconds: 4
-  steps:
-Y
+	wf_head gk 4
 	real_step boom 'while [ ! -f /out/stubborn.log ] || [ ! -f /out/polite.log ]; do sleep 0.1; done; sleep 1; exit 3'
 	real_step stubborn 'trap "log got TERM, ignoring it" TERM; log started; while :; do sleep 0.1; done'
 	real_step polite 'trap "log got TERM; exit 0" TERM; log started; while :; do sleep 0.1; done'
-	cat <<Y
----
-apiVersion: runbook.dev/v1alpha1
-kind: WorkflowRun
-metadata: {name: r, namespace: $NS}
-spec: {workflowRef: {name: gk}}
-Y
+	run_doc r gk
 } | kubectl apply -f - >/dev/null
 eventually 60 "stubborn got SIGTERM (and ignores it)" 'grep -q "got TERM" "$RB_OUT/stubborn.log"'
 t_term=$SECONDS

@@ -81,38 +81,15 @@ eventually 30 "/metrics answers through the Service ($svc:8080)" \
 # --- work -----------------------------------------------------------------------
 sib='trap "log got TERM; exit 0" TERM; log started; while :; do sleep 0.1; done'
 {
-	cat <<Y
-apiVersion: runbook.dev/v1alpha1
-kind: Workflow
-metadata: {name: ok, namespace: $NS}
-spec:
-  steps:
-Y
+	wf_head ok
 	real_step one 'log one'
 	real_step two 'log two' 'dependsOn: [one],'
-	cat <<Y
----
-apiVersion: runbook.dev/v1alpha1
-kind: Workflow
-metadata: {name: ff, namespace: $NS}
-spec:
-  terminationGracePeriodSeconds: 10
-  steps:
-Y
+	printf -- '---\n'
+	wf_head ff 10
 	real_step boom 'while [ ! -f /out/sib.log ]; do sleep 0.1; done; exit 3'
 	real_step sib "$sib"
-	cat <<Y
----
-apiVersion: runbook.dev/v1alpha1
-kind: WorkflowRun
-metadata: {name: r-ok, namespace: $NS}
-spec: {workflowRef: {name: ok}}
----
-apiVersion: runbook.dev/v1alpha1
-kind: WorkflowRun
-metadata: {name: r-ff, namespace: $NS}
-spec: {workflowRef: {name: ff}}
-Y
+	run_doc r-ok ok
+	run_doc r-ff ff
 } | kubectl apply -f - >/dev/null
 eventually 90 "a Workflow runs to Succeeded under the deployed operator" 'phase_is r-ok Succeeded'
 eventually 90 "a fail-fast one ends Failed" 'phase_is r-ff Failed'
@@ -122,21 +99,9 @@ check "no process of those runs is left" '[ -z "$(procs_of "$NS")" ]'
 # --- the leader's pod deleted: the standby takes over within the lease bounds --
 long() { # NAME SECONDS: a run whose only step sleeps that long
 	{
-		cat <<Y
-apiVersion: runbook.dev/v1alpha1
-kind: Workflow
-metadata: {name: $1, namespace: $NS}
-spec:
-  steps:
-Y
+		wf_head "$1"
 		real_step "$1" "log started; sleep $2; log done"
-		cat <<Y
----
-apiVersion: runbook.dev/v1alpha1
-kind: WorkflowRun
-metadata: {name: $1, namespace: $NS}
-spec: {workflowRef: {name: $1}}
-Y
+		run_doc "$1" "$1"
 	} | kubectl apply -f - >/dev/null
 }
 long handover 8

@@ -12,23 +12,10 @@ trap 'op start >/dev/null 2>&1; eval "$lib_exit"' EXIT
 sib='trap "log got TERM; sleep 3; log exiting; exit 0" TERM; log started; while :; do sleep 0.1; done'
 for k in 1 2; do
 	{
-		cat <<Y
-apiVersion: runbook.dev/v1alpha1
-kind: Workflow
-metadata: {name: w$k, namespace: $NS}
-spec:
-  terminationGracePeriodSeconds: 20
-  steps:
-Y
+		wf_head "w$k" 20
 		real_step "boom$k" "while [ ! -f /out/go$k ]; do sleep 0.1; done; exit 3"
 		for s in a b; do real_step "$s$k" "$sib"; done
-		cat <<Y
----
-apiVersion: runbook.dev/v1alpha1
-kind: WorkflowRun
-metadata: {name: r$k, namespace: $NS}
-spec: {workflowRef: {name: w$k}}
-Y
+		run_doc "r$k" "w$k"
 	} | kubectl apply -f - >/dev/null
 	eventually 60 "r$k: its siblings run" "grep -q started \"\$RB_OUT/a$k.log\" && grep -q started \"\$RB_OUT/b$k.log\""
 	if [ $k = 1 ]; then
