@@ -52,6 +52,7 @@ struct lease {
     int missing;             /* the last GET said 404 */
     int reread;              /* releasing: a write's outcome is unknown, GET first */
     int conflicts;           /* 409s in a row; past a few, back off */
+    int denied_said;         /* a 401/403 was logged; again only after a success */
     struct lease_observed seen;
     uint64_t rng;
 
@@ -288,23 +289,35 @@ static void decide(struct lease *l)
         schedule(l, (uint64_t)l->retry_ms);
 }
 
-static int is_2xx(const struct kube_result *r)
+static int is_2xx(struct lease *l, const struct kube_result *r)
 {
-    return r->err == 0 && r->http_status >= 200 && r->http_status < 300 && r->body;
+    int ok = r->err == 0 && r->http_status >= 200 && r->http_status < 300 && r->body;
+    if (ok)
+        l->denied_said = 0;
+    return ok;
 }
 
+/* A standby retries every retry period, so its failures are debug noise,
+ * except a refusal (401, 403): that one never heals by itself (RBAC, a
+ * Lease name the Role does not cover) and a standby that can never lead
+ * must say so, once, until a request works again. */
 static void log_failure(struct lease *l, const char *what, const struct kube_result *r)
 {
     char code[16];
+    enum log_level lvl = l->leading ? LOGL_WARN : LOGL_DEBUG;
+    if (r->err == 0 && (r->http_status == 401 || r->http_status == 403) && !l->denied_said) {
+        l->denied_said = 1;
+        lvl = LOGL_WARN;
+    }
     snprintf(code, sizeof code, "%ld", r->http_status);
-    log_kv(l->leading ? LOGL_WARN : LOGL_DEBUG, what, "lease", l->name, "http", code, "error",
+    log_kv(lvl, what, "lease", l->name, "http", code, "error",
            r->err ? strerror(-r->err) : r->status.message, NULL);
 }
 
 /* A write of ours (create, acquire, renew) came back. */
 static void on_written(struct lease *l, const struct req *q, const struct kube_result *r)
 {
-    if (is_2xx(r) && remember(l, r->body) == 0) {
+    if (is_2xx(l, r) && remember(l, r->body) == 0) {
         l->conflicts = 0;
         uint64_t now = now_ms(l);
         /* The deadline counts from when the write was SENT: others saw it
@@ -341,7 +354,7 @@ static void on_running(struct lease *l, const struct req *q, const struct kube_r
         on_written(l, q, r);
         return;
     }
-    if (is_2xx(r)) {
+    if (is_2xx(l, r)) {
         if (remember(l, r->body) == 0)
             decide(l);
         else
@@ -358,7 +371,7 @@ static void on_running(struct lease *l, const struct req *q, const struct kube_r
 /* Releasing: whatever came back, find out whether we hold the Lease. */
 static void on_releasing(struct lease *l, const struct req *q, const struct kube_result *r)
 {
-    if (is_2xx(r)) {
+    if (is_2xx(l, r)) {
         if (remember(l, r->body) < 0) {
             finish_release(l);
             return;
