@@ -37,6 +37,12 @@ struct ctx {
      * Borrowed from the input; a pod is the run's only through these. */
     const char **job_uids;
     size_t n_job_uids;
+    /* Job uids only status.steps[] vouches for (its Job not observed):
+     * the status is anyone's to edit, so such a uid ties a pod to the run
+     * only if the pod's Job has the name this run gives that step's Job. */
+    const char **status_uids;
+    char (*status_uid_jobs)[WF_NAME_LEN];
+    size_t n_status_uids;
 };
 
 /* One step of a started run, old status merged with what was observed. */
@@ -50,6 +56,11 @@ struct step {
     int unconfirmed;            /* created, not yet shown by the cache: it may exist */
     enum step_phase old_phase, phase;
     int has_job; /* status records `job` */
+    /* status.steps[] named a Job that is not the step's (another name, or
+     * the uid of another Job than this run's observed one): ignored, and
+     * said in an Event as the status is corrected. The names as found. */
+    int tampered;
+    char tampered_job[PLAN_SHORT_LEN], tampered_uid[PLAN_UID_LEN];
     int attempts;
     int64_t start_ms, completion_ms;
     int has_exit, exit_code;

@@ -65,5 +65,7 @@ int plan_run(const struct plan_input *in, struct plan *out)
         plan_progress(&c);
     order_actions(out);
     free((void *)c.job_uids);
+    free((void *)c.status_uids);
+    free(c.status_uid_jobs);
     return 0;
 }

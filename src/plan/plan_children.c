@@ -48,31 +48,69 @@ static void add_uid(const char **uids, size_t *n, const char *uid)
     uids[(*n)++] = uid;
 }
 
+/* The Job of this run observed under that name, or NULL. */
+static const struct plan_job *our_job_named(const struct ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->in->n_jobs; i++)
+        if (strcmp(c->in->jobs[i].name, name) == 0 &&
+            strcmp(c->in->jobs[i].controller_uid, c->uid) == 0)
+            return &c->in->jobs[i];
+    return NULL;
+}
+
+static int has_uid(const char *const *uids, size_t n, const char *uid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(uids[i], uid) == 0)
+            return 1;
+    return 0;
+}
+
 void plan_job_uids(struct ctx *c)
 {
     struct json_object *steps = kj_get(c->status, "steps");
     size_t n_steps =
         json_object_is_type(steps, json_type_array) ? json_object_array_length(steps) : 0;
-    const char **uids = calloc(c->in->n_jobs + c->in->n_created + n_steps + 1, sizeof *uids);
-    if (!uids)
+    const char **uids = calloc(c->in->n_jobs + c->in->n_created + 1, sizeof *uids);
+    const char **suids = calloc(n_steps + 1, sizeof *suids);
+    char(*sjobs)[WF_NAME_LEN] = calloc(n_steps + 1, sizeof *sjobs);
+    if (!uids || !suids || !sjobs)
         abort();
-    size_t n = 0;
+    size_t n = 0, ns = 0;
     for (size_t i = 0; i < c->in->n_jobs; i++)
         if (strcmp(c->in->jobs[i].controller_uid, c->uid) == 0)
             add_uid(uids, &n, c->in->jobs[i].uid);
     for (size_t i = 0; i < c->in->n_created; i++)
         add_uid(uids, &n, c->in->created[i].uid);
-    for (size_t i = 0; i < n_steps; i++)
-        add_uid(uids, &n, kj_get_str(json_object_array_get_idx(steps, i), "jobUID"));
+    for (size_t i = 0; i < n_steps; i++) {
+        struct json_object *e = json_object_array_get_idx(steps, i);
+        const char *step = kj_get_str(e, "name"), *uid = kj_get_str(e, "jobUID");
+        const char *job = kj_get_str(e, "job");
+        if (!step || !uid || !uid[0] || has_uid(uids, n, uid) || has_uid(suids, ns, uid) ||
+            wf_job_name(c->name, step, sjobs[ns]) < 0)
+            continue;
+        /* Not a Job this run would have made for that step, or not the
+         * one it did make (observed, with another uid). */
+        if ((job && strcmp(job, sjobs[ns]) != 0) || our_job_named(c, sjobs[ns]))
+            continue;
+        suids[ns++] = uid;
+    }
     c->job_uids = uids;
     c->n_job_uids = n;
+    c->status_uids = suids;
+    c->status_uid_jobs = sjobs;
+    c->n_status_uids = ns;
 }
 
 int plan_pod_ours(const struct ctx *c, const struct plan_pod *p)
 {
-    for (size_t i = 0; p->controller_uid[0] && i < c->n_job_uids; i++)
-        if (strcmp(c->job_uids[i], p->controller_uid) == 0)
-            return 1;
+    if (!p->controller_uid[0])
+        return 0;
+    if (has_uid(c->job_uids, c->n_job_uids, p->controller_uid))
+        return 1;
+    for (size_t i = 0; i < c->n_status_uids; i++)
+        if (strcmp(c->status_uids[i], p->controller_uid) == 0)
+            return strcmp(c->status_uid_jobs[i], p->job) == 0;
     return 0;
 }
 
@@ -99,7 +137,7 @@ size_t plan_pods_running(const struct ctx *c, const char *job_uid)
     size_t n = 0;
     for (size_t i = 0; job_uid[0] && i < c->in->n_pods; i++) {
         const struct plan_pod *p = &c->in->pods[i];
-        n += plan_pod_running(p) && strcmp(p->controller_uid, job_uid) == 0;
+        n += plan_pod_running(p) && strcmp(p->controller_uid, job_uid) == 0 && plan_pod_ours(c, p);
     }
     return n;
 }
@@ -108,7 +146,8 @@ size_t plan_pods_of(const struct ctx *c, const char *job_uid)
 {
     size_t n = 0;
     for (size_t i = 0; job_uid[0] && i < c->in->n_pods; i++)
-        n += strcmp(c->in->pods[i].controller_uid, job_uid) == 0;
+        n += strcmp(c->in->pods[i].controller_uid, job_uid) == 0 &&
+             plan_pod_ours(c, &c->in->pods[i]);
     return n;
 }
 

@@ -59,6 +59,13 @@ int plan_sweep(struct ctx *c)
         if (j->deleting || plan_job_failed(j) || plan_job_succeeded(j))
             continue;
         plan_delete_job(c, j->name, j->uid, j->step);
+        /* An ended run whose Job still runs: a create seen after the end,
+         * or a status someone set to a terminal phase by hand. */
+        if (plan_phase_terminal(c->old_phase))
+            plan_event(c->out, 1, "StrayJobDeleted", j->name,
+                       "job \"%s\" (step \"%s\") was still running after the run ended %s: "
+                       "deleting it and its pods",
+                       j->name, j->step, plan_phase_name(c->old_phase));
     }
     plan_delete_pods(c);
     for (size_t i = 0; i < c->in->n_pods; i++)
@@ -137,7 +144,9 @@ void plan_terminal(struct ctx *c)
         struct json_object *st = kj_copy(c->status);
         kj_put(st, "observedGeneration", kj_int(c->generation));
         struct json_object *conds = kj_get(st, "conditions");
-        for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
+        size_t n =
+            json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+        for (size_t i = 0; i < n; i++) {
             struct json_object *cond = json_object_array_get_idx(conds, i);
             if (json_object_is_type(cond, json_type_object))
                 kj_put(cond, "observedGeneration", kj_int(c->generation));

@@ -44,7 +44,8 @@ static const char *cause_reason(enum cause k)
 static const char *old_succeeded_reason(struct json_object *status)
 {
     struct json_object *conds = kj_get(status, "conditions");
-    for (size_t i = 0; conds && i < json_object_array_length(conds); i++) {
+    size_t n = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+    for (size_t i = 0; i < n; i++) {
         struct json_object *c = json_object_array_get_idx(conds, i);
         const char *t = kj_get_str(c, "type");
         if (t && strcmp(t, "Succeeded") == 0)
@@ -466,6 +467,15 @@ static int load(struct run *r, struct ctx *c)
     for (size_t i = 0; i < r->n; i++) {
         r->pos[r->spec->order[i]] = i;
         plan_step_observe(c, &r->steps[i], &r->spec->steps[r->spec->order[i]], old_steps);
+        const struct step *s = &r->steps[i];
+        if (s->tampered)
+            plan_event(c->out, 1, "StatusCorrected", s->job ? s->job_name : "",
+                       "status.steps[] of step \"%s\" named job \"%s\" (uid %s), which is not "
+                       "the step's job \"%s\"%s%s%s: the status is corrected; that job and its "
+                       "pods are not this run's and are left alone",
+                       s->def->name, s->tampered_job, s->tampered_uid[0] ? s->tampered_uid : "none",
+                       s->job_name, s->job ? " (uid " : "", s->job ? s->job->uid : "",
+                       s->job ? ")" : "");
     }
     int64_t start = kj_get_time(c->status, "startTime");
     if (r->spec->active_deadline_seconds > 0 && start > 0) {

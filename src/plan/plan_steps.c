@@ -15,22 +15,34 @@
 static void load_old(struct step *s, struct json_object *old_steps)
 {
     struct json_object *e = NULL;
-    for (size_t i = 0; old_steps && i < json_object_array_length(old_steps) && !e; i++) {
+    /* The status is anyone's to edit (an admin, a CRD without a schema):
+     * a member of the wrong type reads as absent. */
+    size_t n =
+        json_object_is_type(old_steps, json_type_array) ? json_object_array_length(old_steps) : 0;
+    for (size_t i = 0; i < n && !e; i++) {
         struct json_object *x = json_object_array_get_idx(old_steps, i);
         const char *name = kj_get_str(x, "name");
         if (name && strcmp(name, s->def->name) == 0)
             e = x;
     }
     s->old_phase = plan_step_phase_parse(kj_get_str(e, "phase"));
-    s->has_job = kj_get_str(e, "job") != NULL;
-    plan_copy_trunc(s->job_uid, sizeof s->job_uid, kj_get_str(e, "jobUID"));
-    struct json_object *v = kj_get(e, "attempts");
-    s->attempts = v ? json_object_get_int(v) : 0;
+    const char *job = kj_get_str(e, "job"), *uid = kj_get_str(e, "jobUID");
+    s->has_job = job != NULL;
+    if (job && strcmp(job, s->job_name) != 0) {
+        /* This run names a step's Job one way only: someone else wrote
+         * that, and its uid is not the step's Job's. The claim that the
+         * step had a Job still stands: a step never gets a second Job. */
+        s->tampered = 1;
+        plan_copy_trunc(s->tampered_job, sizeof s->tampered_job, job);
+        plan_copy_trunc(s->tampered_uid, sizeof s->tampered_uid, uid);
+        uid = NULL;
+    }
+    plan_copy_trunc(s->job_uid, sizeof s->job_uid, uid);
+    s->attempts = kj_get_i32(e, "attempts");
     s->start_ms = kj_get_time(e, "startTime");
     s->completion_ms = kj_get_time(e, "completionTime");
-    v = kj_get(e, "exitCode");
-    s->has_exit = v != NULL;
-    s->exit_code = v ? json_object_get_int(v) : 0;
+    s->has_exit = json_object_is_type(kj_get(e, "exitCode"), json_type_int);
+    s->exit_code = kj_get_i32(e, "exitCode");
     const char *reason = kj_get_str(e, "reason"), *message = kj_get_str(e, "message");
     snprintf(s->reason, sizeof s->reason, "%s", reason ? reason : "");
     snprintf(s->message, sizeof s->message, "%s", message ? message : "");
@@ -181,7 +193,15 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
     if (wf_job_name(c->name, def->name, s->job_name) < 0)
         s->job_name[0] = '\0';
     load_old(s, old_steps);
+    char status_uid[PLAN_UID_LEN];
+    memcpy(status_uid, s->job_uid, sizeof status_uid);
     find_job(c, s);
+    if (s->job && status_uid[0] && strcmp(status_uid, s->job->uid) != 0 && !s->tampered) {
+        /* The status names another uid than this run's Job of that name. */
+        s->tampered = 1;
+        plan_copy_trunc(s->tampered_job, sizeof s->tampered_job, s->job_name);
+        memcpy(s->tampered_uid, status_uid, sizeof s->tampered_uid);
+    }
     const struct plan_created *made = s->job ? NULL : plan_created_named(c, s->job_name);
     if (made)
         plan_copy_trunc(s->job_uid, sizeof s->job_uid, made->uid);
@@ -236,7 +256,13 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
 void plan_step_vanished(const struct ctx *c, struct step *s)
 {
     char msg[PLAN_MSG_LEN];
-    snprintf(msg, sizeof msg, "job \"%s\" was deleted before the step finished", s->job_name);
+    if (s->tampered)
+        snprintf(msg, sizeof msg,
+                 "the status named job \"%s\" for this step, not its job \"%s\": taken as "
+                 "created and gone (a step never gets a second job)",
+                 s->tampered_job, s->job_name);
+    else
+        snprintf(msg, sizeof msg, "job \"%s\" was deleted before the step finished", s->job_name);
     set_terminal(s, SP_FAILED, c->now, "JobDeleted", msg);
     s->vanished = 0;
 }

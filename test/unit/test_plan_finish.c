@@ -125,8 +125,9 @@ static void test_sweep(void)
     snprintf(j->controller_uid, sizeof j->controller_uid, "uid-r1");
     j->active = 1;
     plan(&w);
-    CHECK_INT(w.plan.n, 1);
+    CHECK_INT(writes(&w.plan), 1);
     CHECK(find_action(&w.plan, PLAN_DELETE_JOB, "r1-late") != NULL);
+    CHECK(find_action(&w.plan, PLAN_EVENT, "r1-late") != NULL); /* StrayJobDeleted */
     apply(&w);
     plan(&w);
     CHECK_INT(w.plan.n, 0);
