@@ -307,11 +307,13 @@ def load_audit(path):
     stem, ext = os.path.splitext(path)
     entries, ids = [], set()
     for p in sorted(glob.glob(glob.escape(stem) + "-*" + ext)) + [path]:
-        with open(p) as f:
+        # The API server logs request bodies as sent: a body that is not
+        # UTF-8 (hostile_status.sh sends one) must not stop the reading.
+        with open(p, encoding="utf-8", errors="replace") as f:
             for line in f:
                 try:
                     e = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: a body nested 1000 deep
                     continue
                 if e.get("auditID") in ids:
                     continue  # one entry per request, whatever stages are logged

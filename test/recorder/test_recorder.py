@@ -258,6 +258,25 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(bad.returncode, 1)
         self.assertIn("FAIL - recorder: run r: I1", bad.stdout)
 
+    def test_audit_log_with_invalid_utf8(self):
+        """A request body of raw non-UTF-8 bytes is logged as sent, and one
+        nested deeper than Python's json recurses: the entries around them
+        are still read."""
+        good = audit_entry("delete", "pods", "pb", {"preconditions": {"uid": "pb"}}, user="op")
+        good["requestReceivedTimestamp"] = "2026-11-25T10:00:00.5Z"
+        with tempfile.NamedTemporaryFile("wb", suffix=".log", delete=False) as f:
+            f.write(b'{"auditID":"x","verb":"patch","requestObject":{"m":"\xff\xfe"}}\n')
+            f.write(b'{"auditID":"y","requestObject":' + b'{"n":' * 2000 + b'1' + b'}' * 2001 + b"\n")
+            f.write(json.dumps(good).encode() + b"\n")
+        try:
+            out = subprocess.run([sys.executable, recorder.__file__, "deletes", "--audit", f.name,
+                                  "--namespace", "ns", "--user", "op", "--resource", "pods"],
+                                 capture_output=True, text=True)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertTrue(out.stdout.startswith("pb "), out.stdout)
+
 
 if __name__ == "__main__":
     unittest.main()
