@@ -105,15 +105,17 @@ static int c_get(void *ud, const struct kube_resource *res, const char *ns, cons
 /* "write:N:before|after" into x; -EINVAL if malformed. */
 static int parse(const char *spec, struct ctrl_crash *x)
 {
-    char mode[16] = "";
-    unsigned long n = 0;
-    int used = 0;
-    if (strncmp(spec, "write:", 6) != 0 || spec[6] < '0' || spec[6] > '9' || /* %lu takes "-1" */
-        sscanf(spec, "write:%lu:%15[a-z]%n", &n, mode, &used) != 2 || spec[used] != '\0' ||
-        n == 0 || (strcmp(mode, "before") != 0 && strcmp(mode, "after") != 0))
+    if (strncmp(spec, "write:", 6) != 0 || spec[6] < '0' || spec[6] > '9') /* no sign */
+        return -EINVAL;
+    char *end = NULL;
+    errno = 0;
+    unsigned long n = strtoul(spec + 6, &end, 10);
+    if (errno || n == 0 || *end != ':')
+        return -EINVAL;
+    if (strcmp(end + 1, "before") != 0 && strcmp(end + 1, "after") != 0)
         return -EINVAL;
     x->at = n;
-    x->after = strcmp(mode, "after") == 0;
+    x->after = strcmp(end + 1, "after") == 0;
     return 0;
 }
 

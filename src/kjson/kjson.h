@@ -15,6 +15,11 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
+/* How deep the JSON we parse may nest: the API server's own limit (10000,
+ * k8s.io/apimachinery) plus the levels a watch event or a list adds. It
+ * must be at least the server's (src/watch/decoder.c says why). */
+#define KJ_MAX_DEPTH 10016
+
 /* Labels Runbook puts on Jobs and their pod templates. */
 #define KJ_LABEL_WORKFLOW "runbook.dev/workflow"
 #define KJ_LABEL_RUN "runbook.dev/run"

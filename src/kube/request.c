@@ -1,5 +1,6 @@
 /* One request: its attempts on the multi handle, the retry policy and the
  * single callback with the outcome. */
+#include "kjson/kjson.h"
 #include "kube/kube-internal.h"
 
 #include <errno.h>
@@ -16,7 +17,6 @@
 #define MAX_BODY (512u * 1024 * 1024)
 /* A refused watch carries a Status, nothing big. */
 #define MAX_WATCH_ERROR_BODY (1024u * 1024)
-#define JSON_DEPTH 256
 
 #ifndef CURL_WRITEFUNC_ERROR
 #define CURL_WRITEFUNC_ERROR 0 /* before 7.87: any short count aborts */
@@ -284,7 +284,7 @@ struct json_object *kube_json_parse(const char *p, size_t len)
 {
     if (!p || len == 0)
         return NULL;
-    struct json_tokener *tok = json_tokener_new_ex(JSON_DEPTH);
+    struct json_tokener *tok = json_tokener_new_ex(KJ_MAX_DEPTH);
     if (!tok)
         return NULL;
     struct json_object *o = json_tokener_parse_ex(tok, p, (int)len);

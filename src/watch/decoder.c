@@ -7,10 +7,17 @@
 
 #include <json-c/json.h>
 
-/* Kubernetes objects nest deeper than json-c's default of 32 (managedFields
- * of CRDs with nested schemas); json-c frees objects recursively, so keep
- * the limit well within the stack. */
-#define WATCH_MAX_DEPTH 256
+#include "kjson/kjson.h"
+
+/* Whatever the API server stores, we must be able to read: it accepts JSON
+ * nested up to 10000 levels (apimachinery's limit), e.g. in a status or a
+ * podTemplate anyone with write access to one object can shape. A lower
+ * limit here made one such object stall its whole watch, for every
+ * namespace. The event wrapper and a list's items add a few levels. json-c
+ * parses iteratively and frees recursively: 10000 levels take well under
+ * 1 MiB of stack (checked under ASan), and the tokener's per-level stack
+ * is calloc'd, untouched (not resident) until used. */
+#define WATCH_MAX_DEPTH KJ_MAX_DEPTH
 
 struct watch_decoder {
     struct json_tokener *tok;
