@@ -392,6 +392,10 @@ class Checker:
     def on_workflowrun(self, e):
         r = self.run(e["uid"], e["name"])
         r.name = e["name"]
+        if e.get("synthetic"):
+            # A relist found the run gone: its last state is unknown, not
+            # "no phase"; nothing to check (a TTL may have deleted it).
+            return
         phase = e.get("phase", "")
         if r.terminal and phase != r.phase:  # reported once per change
             r.fails["I5"].append(f"phase {r.phase} (terminal since rv {r.terminal[1]}) changed to '{phase}' "

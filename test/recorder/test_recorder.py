@@ -142,6 +142,15 @@ class CheckerTest(unittest.TestCase):
         s.run("Failed", typ="ADDED").run("Running")
         self.assertViolates(s, "I5", "changed to 'Running'")
 
+    def test_i5_relist_deletion_is_not_a_phase_change(self):
+        # A relist after a 410 finds a finished run deleted (its TTL): the
+        # recorder writes a synthetic DELETED with no phase. Not a change.
+        s = Stream()
+        s.run("Failed", typ="ADDED", steps=[("a", "Failed")])
+        s.add("DELETED", "WorkflowRun", "r", RUN_UID, synthetic=True, deleting=True)
+        lines, ok = self.check(s)
+        self.assertTrue(ok, "\n".join(lines))
+
     def test_i5_terminal_step_phase_changes(self):
         s = Stream()
         s.run("Running", typ="ADDED", steps=[("a", "Skipped")]).run("Running", steps=[("a", "Running")])
