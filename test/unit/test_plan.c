@@ -522,6 +522,25 @@ HARNESS void sim_sibling(struct world *w, const char *name, int64_t created, enu
     s->completion_ms = completed;
 }
 
+/* Three steps (c after a) and a finally step, for the tests of the ways
+ * the promise broke (test_plan_promise.c) and of hostile statuses
+ * (test_plan_hostile.c). */
+#define SPEC3                                                                                      \
+    "{'steps':[{'name':'a','image':'x'},{'name':'b','image':'x'},"                                 \
+    "{'name':'c','image':'x','dependsOn':['a']}],'finally':[{'name':'fin','image':'x'}]}"
+
+/* A started run of SPEC3 with a and b Running, each with one pod. */
+HARNESS void two_running(struct world *w)
+{
+    world_init(w, SPEC3, NULL);
+    settle(w);
+    sim_running(w, "a");
+    sim_running(w, "b");
+    settle(w);
+    CHECK_STR(step_phase(w, "a"), "Running");
+    CHECK_STR(step_phase(w, "b"), "Running");
+}
+
 #ifndef TEST_PLAN_HARNESS_ONLY
 
 #define SPEC                                                                                       \

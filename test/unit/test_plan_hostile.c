@@ -6,21 +6,6 @@
 #define TEST_PLAN_HARNESS_ONLY
 #include "test_plan.c"
 
-#define SPEC3                                                                                      \
-    "{'steps':[{'name':'a','image':'x'},{'name':'b','image':'x'},"                                 \
-    "{'name':'c','image':'x','dependsOn':['a']}],'finally':[{'name':'fin','image':'x'}]}"
-
-static void two_running(struct world *w)
-{
-    world_init(w, SPEC3, NULL);
-    settle(w);
-    sim_running(w, "a");
-    sim_running(w, "b");
-    settle(w);
-    CHECK_STR(step_phase(w, "a"), "Running");
-    CHECK_STR(step_phase(w, "b"), "Running");
-}
-
 /* What an admin's status write does to the cached run: a new rv. */
 static void tamper(struct world *w, const char *key, struct json_object *v)
 {

@@ -5,21 +5,6 @@
 #define TEST_PLAN_HARNESS_ONLY
 #include "test_plan.c"
 
-#define SPEC3                                                                                      \
-    "{'steps':[{'name':'a','image':'x'},{'name':'b','image':'x'},"                                 \
-    "{'name':'c','image':'x','dependsOn':['a']}],'finally':[{'name':'fin','image':'x'}]}"
-
-/* Started run with a and b Running, each with one pod. */
-static void two_running(struct world *w)
-{
-    world_init(w, SPEC3, NULL);
-    settle(w);
-    sim_running(w, "a");
-    sim_running(w, "b");
-    settle(w);
-    CHECK_STR(step_phase(w, "a"), "Running");
-}
-
 /* The first status is written, the first creates are planned: all of them
  * are applied but the create of `refused` (NULL: none) and, if `hold`, all
  * creates (then the executor's memo says they were accepted). */
