@@ -72,15 +72,13 @@ api_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$ca" 
 # run_jtis RUN: the credential ids the operator's writes about RUN carried
 # (the run's status patches and its Jobs' creates), sorted, one per line.
 run_jtis() {
-	python3 - "$audit" "$user" "$NS" "$1" <<'PY'
-import json, sys
-path, user, ns, run = sys.argv[1:]
+	python3 - "$audit" "$user" "$NS" "$1" "$RB_SRC/test/recorder" <<'PY'
+import sys
+path, user, ns, run, rec = sys.argv[1:]
+sys.path.insert(0, rec)
+import recorder  # the one reader of the audit log: rotated files, bodies that are not UTF-8
 ids = set()
-for line in open(path):
-    try:
-        e = json.loads(line)
-    except ValueError:
-        continue
+for e in recorder.load_audit(path):
     u, o = e.get("user", {}), e.get("objectRef", {})
     if u.get("username") != user or o.get("namespace") != ns or e.get("stage") != "ResponseComplete":
         continue
