@@ -215,6 +215,12 @@ int ctrl_writer_send_event(void *ud, const char *ns, struct json_object *ev, kub
 struct ctrl_crash;
 int ctrl_crash_wrap(struct ctrl_writer *w, struct ctrl_crash **out);
 void ctrl_crash_free(struct ctrl_crash *x);
+/* The handlers informer i must be given: h itself, or (hook armed) a
+ * wrapper that calls h with the original *ud and counts the event; *ud is
+ * replaced by the wrapper's. resource names it in the log. */
+const struct inf_handlers *ctrl_crash_handlers(struct ctrl_crash *x, int i,
+                                               const struct inf_handlers *h, const char *resource,
+                                               void **ud);
 
 /* ctrl_memo.c: per run, Job creates the API server accepted or refused
  * that the caches or the status may not show yet (see there). */

@@ -84,8 +84,10 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     /* Only our children: Jobs and pods carrying the run label. */
     static const char *const sel[CTRL_INF_MAX] = {NULL, NULL, "runbook.dev/run", "runbook.dev/run"};
     for (int i = 0; i < CTRL_INF_MAX; i++) {
-        int r = inf_new(kc, loop, res[i], c->ns, sel[i], NULL, proj[i], &ctrl_handlers[i], c,
-                        &c->inf[i]);
+        void *hud = c;
+        const struct inf_handlers *h =
+            ctrl_crash_handlers(c->crash, i, &ctrl_handlers[i], res[i]->resource, &hud);
+        int r = inf_new(kc, loop, res[i], c->ns, sel[i], NULL, proj[i], h, hud, &c->inf[i]);
         /* A list page is parsed whole before it is projected: 100 objects
          * keep that peak near 10 MB where 500 would reach 50 MB. */
         static const struct inf_options io = {.page_limit = 100};

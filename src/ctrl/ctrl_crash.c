@@ -10,14 +10,21 @@
  *   RUNBOOK_CRASH_AT=write:N:after    die when the API server has answered
  *                                     the N-th write, before the executor
  *                                     sees the answer (applied, reply lost)
+ *   RUNBOOK_CRASH_AT=event:N          die right after the N-th watch event
+ *                                     was applied to the caches (indexes
+ *                                     updated, keys enqueued), before any
+ *                                     reconcile could act on it
  *   RUNBOOK_CRASH_LOG=FILE            append "N VERB RESOURCE NS/NAME" per
- *                                     write (the driver counts the writes
- *                                     of an undisturbed run with it)
+ *                                     write and "event N KIND RESOURCE
+ *                                     NS/NAME" per event (the driver counts
+ *                                     an undisturbed run's points with it)
  *
  * Writes are counted from 1 in the order the executor hands them over:
- * creates, patches, deletes and Events (reads are not writes). Without
- * RUNBOOK_TEST_HOOKS this file is an empty shell: ctrl_crash_wrap does
- * nothing, whatever the environment says. */
+ * creates, patches, deletes and Events (reads are not writes). Events are
+ * counted from 1 over the four informers in the order their handlers run,
+ * relists included (a relist's objects are events to the caches too).
+ * Without RUNBOOK_TEST_HOOKS this file is an empty shell: ctrl_crash_wrap
+ * does nothing, whatever the environment says. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,11 +38,23 @@
 
 #ifdef RUNBOOK_TEST_HOOKS
 
+struct ctrl_crash;
+
+/* One per informer: the handlers it would have called, and their ud. */
+struct crash_inf {
+    struct ctrl_crash *x;
+    const struct inf_handlers *h;
+    void *ud;
+    const char *resource;
+};
+
 struct ctrl_crash {
     struct ctrl_writer inner;
     unsigned long n, at; /* writes so far; the one to die at (0: none) */
     int after;
+    unsigned long events, event_at; /* the same for watch events */
     FILE *log;
+    struct crash_inf inf[CTRL_INF_MAX];
 };
 
 static void die(const struct ctrl_crash *x, const char *when)
@@ -102,15 +121,89 @@ static int c_get(void *ud, const struct kube_resource *res, const char *ns, cons
     return x->inner.get(x->inner.ud, res, ns, name, cb, cb_ud);
 }
 
-/* "write:N:before|after" into x; -EINVAL if malformed. */
+/* Counts one applied watch event and dies when it is the chosen one. */
+static void count_event(struct crash_inf *ci, const char *kind, const void *rec)
+{
+    struct ctrl_crash *x = ci->x;
+    x->events++;
+    if (x->log) {
+        fprintf(x->log, "event %lu %s %s %s/%s\n", x->events, kind, ci->resource,
+                inf_rec_namespace(rec), inf_rec_name(rec));
+        fflush(x->log);
+    }
+    if (x->event_at && x->events == x->event_at) {
+        fprintf(stderr, "crash hook: SIGKILL after event %lu\n", x->events);
+        fflush(stderr);
+        raise(SIGKILL);
+    }
+}
+
+static void e_add(void *ud, const void *rec)
+{
+    struct crash_inf *ci = ud;
+    if (ci->h->on_add)
+        ci->h->on_add(ci->ud, rec);
+    count_event(ci, "add", rec);
+}
+
+static void e_update(void *ud, const void *old_rec, const void *new_rec)
+{
+    struct crash_inf *ci = ud;
+    if (ci->h->on_update)
+        ci->h->on_update(ci->ud, old_rec, new_rec);
+    count_event(ci, "update", new_rec);
+}
+
+static void e_delete(void *ud, const void *rec)
+{
+    struct crash_inf *ci = ud;
+    if (ci->h->on_delete)
+        ci->h->on_delete(ci->ud, rec);
+    count_event(ci, "delete", rec);
+}
+
+static void e_synced(void *ud)
+{
+    struct crash_inf *ci = ud;
+    if (ci->h->on_synced)
+        ci->h->on_synced(ci->ud);
+}
+
+static const struct inf_handlers counting = {e_add, e_update, e_delete, e_synced};
+
+const struct inf_handlers *ctrl_crash_handlers(struct ctrl_crash *x, int i,
+                                               const struct inf_handlers *h, const char *resource,
+                                               void **ud)
+{
+    if (!x || i < 0 || i >= CTRL_INF_MAX)
+        return h;
+    x->inf[i] = (struct crash_inf){x, h, *ud, resource};
+    *ud = &x->inf[i];
+    return &counting;
+}
+
+/* N >= 1 from s (no sign); *end past it. -EINVAL if malformed. */
+static int parse_count(const char *s, unsigned long *n, char **end)
+{
+    if (*s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    *n = strtoul(s, end, 10);
+    return errno || *n == 0 ? -EINVAL : 0;
+}
+
+/* "write:N:before|after" or "event:N" into x; -EINVAL if malformed. */
 static int parse(const char *spec, struct ctrl_crash *x)
 {
-    if (strncmp(spec, "write:", 6) != 0 || spec[6] < '0' || spec[6] > '9') /* no sign */
-        return -EINVAL;
     char *end = NULL;
-    errno = 0;
-    unsigned long n = strtoul(spec + 6, &end, 10);
-    if (errno || n == 0 || *end != ':')
+    unsigned long n;
+    if (strncmp(spec, "event:", 6) == 0) {
+        if (parse_count(spec + 6, &n, &end) < 0 || *end)
+            return -EINVAL;
+        x->event_at = n;
+        return 0;
+    }
+    if (strncmp(spec, "write:", 6) != 0 || parse_count(spec + 6, &n, &end) < 0 || *end != ':')
         return -EINVAL;
     if (strcmp(end + 1, "before") != 0 && strcmp(end + 1, "after") != 0)
         return -EINVAL;
@@ -129,8 +222,8 @@ int ctrl_crash_wrap(struct ctrl_writer *w, struct ctrl_crash **out)
     if (!x)
         return -ENOMEM;
     if (at && *at && parse(at, x) < 0) {
-        log_kv(LOGL_ERROR, "crash hook: RUNBOOK_CRASH_AT must be write:N:before|after", "value", at,
-               NULL);
+        log_kv(LOGL_ERROR, "crash hook: RUNBOOK_CRASH_AT must be write:N:before|after or event:N",
+               "value", at, NULL);
         free(x);
         return -EINVAL;
     }
@@ -165,6 +258,17 @@ int ctrl_crash_wrap(struct ctrl_writer *w, struct ctrl_crash **out)
     (void)w;
     *out = NULL;
     return 0;
+}
+
+const struct inf_handlers *ctrl_crash_handlers(struct ctrl_crash *x, int i,
+                                               const struct inf_handlers *h, const char *resource,
+                                               void **ud)
+{
+    (void)x;
+    (void)i;
+    (void)resource;
+    (void)ud;
+    return h;
 }
 
 void ctrl_crash_free(struct ctrl_crash *x)

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Crash at every write (issue 10): for each scenario, count the writes of an
-undisturbed run, then run the scenario again once per crash point, with the
-operator SIGKILLed right before the N-th write it sends or right after the
-API server answered it (the test builds' hook, src/ctrl/ctrl_crash.c), and
-started again without the hook. After convergence every point must show:
+"""Crash at every write (issue 10): for each scenario, count the writes and
+watch events of an undisturbed run, then run the scenario again once per
+crash point, with the operator SIGKILLed right before the N-th write it
+sends, right after the API server answered it, or right after it applied
+the N-th watch event to its caches (every --event-stride-th event; the test
+builds' hook, src/ctrl/ctrl_crash.c), and started again without the hook. After convergence every point must show:
 
   - the invariant recorder's I1-I7 (test/recorder: no two Jobs for a step, no
     pod running when its run went terminal, nothing created after, terminal
@@ -19,8 +20,8 @@ Each point runs in its own namespace with its own operator (--namespace),
 so points run in parallel (--jobs); nothing else may reconcile those
 namespaces (test/e2e/crash_sweep_serial.sh stops the fixture's operator).
 
-usage: crash.py --cluster DIR --bindir DIR [--stride K] [--jobs J]
-                [--scenarios a,b] [--modes before,after] [--seed S]
+usage: crash.py --cluster DIR --bindir DIR [--stride K] [--event-stride E] [--jobs J]
+                [--scenarios a,b] [--modes before,after,event] [--seed S]
 """
 import argparse
 import json
@@ -157,7 +158,9 @@ class Point:
     def start_operator(self, armed):
         env = dict(os.environ, RUNBOOK_CRASH_LOG=os.path.join(self.dir, "writes.log"))
         env.pop("RUNBOOK_CRASH_AT", None)
-        if armed and self.mode:
+        if armed and self.mode == "event":
+            env["RUNBOOK_CRASH_AT"] = f"event:{self.k}"
+        elif armed and self.mode:
             env["RUNBOOK_CRASH_AT"] = f"write:{self.k}:{self.mode}"
         log = open(os.path.join(self.dir, "operator.log"), "a")
         log.write(f"--- start armed={armed and bool(self.mode)}\n")
@@ -266,12 +269,18 @@ class Point:
             if len(uids) != 1:
                 self.problems.append(f"finally step {s} of {r} had {len(uids)} Jobs")
 
-    def writes(self):
+    def log_lines(self):
         try:
             with open(os.path.join(self.dir, "writes.log")) as f:
                 return f.read().splitlines()
         except OSError:
             return []
+
+    def writes(self):
+        return [l for l in self.log_lines() if not l.startswith("event ")]
+
+    def events_applied(self):
+        return [l for l in self.log_lines() if l.startswith("event ")]
 
 
 def main():
@@ -281,7 +290,9 @@ def main():
     ap.add_argument("--stride", type=int, default=1, help="every K-th write (1: all)")
     ap.add_argument("--jobs", type=int, default=3)
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
-    ap.add_argument("--modes", default="before,after")
+    ap.add_argument("--event-stride", type=int, default=5,
+                    help="every E-th watch event, times --stride (mode event)")
+    ap.add_argument("--modes", default="before,after,event")
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
@@ -296,12 +307,15 @@ def main():
     total, bad = 0, 0  # points where the operator died, points with violations
     for name in a.scenarios.split(","):
         base = Point(a, name).go()
-        w = len(base.writes())
+        w, ev = len(base.writes()), len(base.events_applied())
         if base.problems or w == 0:
             print(f"FAIL - {name}: the undisturbed run: {base.problems or 'no writes'}", flush=True)
             bad += 1
             continue
-        points = [(m, k) for k in range(1, w + 1, a.stride) for m in a.modes.split(",")]
+        modes = a.modes.split(",")
+        points = [(m, k) for k in range(1, w + 1, a.stride) for m in modes if m != "event"]
+        if "event" in modes:
+            points += [("event", k) for k in range(1, ev + 1, a.event_stride * a.stride)]
         results, lock = [], threading.Lock()
 
         def worker(queue):
@@ -331,10 +345,13 @@ def main():
         reached = sum(1 for p in results if p.reached)
         total += reached
         bad += len(failed)
-        print(f"{'ok  ' if not failed else 'FAIL'} - {name}: {reached} crash points over {w} writes "
-              f"({len(results) - reached} not reached this time, {len(failed)} with violations)", flush=True)
-        for p in sorted(failed, key=lambda p: (p.k, p.mode)):
-            print(f"    write {p.k} {p.mode}: ns {p.ns} (kept in {p.dir})")
+        at_events = sum(1 for p in results if p.reached and p.mode == "event")
+        print(f"{'ok  ' if not failed else 'FAIL'} - {name}: {reached} crash points over {w} writes and {ev} events "
+              f"({reached - at_events} at writes, {at_events} at events; "
+              f"{len(results) - reached} not reached this time, {len(failed)} with violations)", flush=True)
+        for p in sorted(failed, key=lambda p: (p.mode == "event", p.k, p.mode)):
+            where = f"event {p.k}" if p.mode == "event" else f"write {p.k} {p.mode}"
+            print(f"    {where}: ns {p.ns} (kept in {p.dir})")
             for pr in p.problems[:5]:
                 print(f"      {pr}")
     print(f"# {total} crash points, {bad} with violations, {time.monotonic() - t0:.0f} s; "

@@ -1,6 +1,7 @@
 # Crash at every write, a slice (issue 10; the full sweep is make
 # test-crash): every 6th write of each scenario of test/crash/crash.py,
-# the operator SIGKILLed before it is sent and after it was answered, then
+# the operator SIGKILLed before it is sent and after it was answered, and
+# every 30th watch event, SIGKILLed once the caches applied it; then
 # restarted; the invariants and the undisturbed outcome must hold at every
 # point. Serial: each point runs an operator of its own in its namespace,
 # and the fixture's operator must not reconcile those namespaces.
