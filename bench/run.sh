@@ -62,7 +62,7 @@ kubectl apply --server-side -f crds/ >/dev/null
 # kubectl wait reports as an error rather than waiting: try again.
 for try in 1 2 3 4 5; do
 	kubectl wait --for=condition=Established --timeout=60s \
-		crd/workflows.runbook.dev crd/workflowruns.runbook.dev >/dev/null && break
+		crd/workflows.runbook.dev crd/workflowruns.runbook.dev crd/triggers.runbook.dev >/dev/null && break
 	[ $try = 5 ] && exit 1
 	sleep 1
 done

@@ -24,6 +24,7 @@
 #include "log/log.h"
 #include "operator/metrics.h"
 #include "opts/opts.h"
+#include "trigd/trigd.h"
 
 /* The loop's context: everything the daemon owns. */
 struct app {
@@ -32,7 +33,9 @@ struct app {
     uv_timer_t trim;
     struct kube_client *kc;
     struct kube_client *lease_kc; /* the elector's own: renewals never queue */
+    struct kube_client *hook_kc;  /* the Triggers': short timeouts, own queue */
     struct ctrl *ctrl;
+    struct trigd *trigd;
     struct lease *lease;
     int lease_started;
     struct http_server *health, *metrics;
@@ -89,6 +92,8 @@ static int on_metrics(void *ud, const struct http_request *q, struct http_respon
     int rc = metrics_render_operator(&a->mbuf, &cs, mi, n, &ks, ctrl_leading(a->ctrl),
                                      metrics_process_read(&pr) == 0 ? &pr : NULL);
     if (rc == 0)
+        rc = metrics_render_triggers(&a->mbuf, a->trigd);
+    if (rc == 0)
         rc = http_response_set_type(r, METRICS_CONTENT_TYPE);
     return rc < 0 ? rc : http_response_append(r, a->mbuf.data, a->mbuf.len);
 }
@@ -123,7 +128,12 @@ static void close_all(struct app *a)
     if (a->metrics)
         http_server_close(a->metrics, NULL, NULL);
     a->health = a->metrics = NULL;
+    if (a->trigd)
+        trigd_close(a->trigd, NULL, NULL); /* frees itself once its requests end */
+    a->trigd = NULL;
     kube_client_close(a->kc, on_closed_client, a);
+    if (a->hook_kc)
+        kube_client_close(a->hook_kc, on_closed_client, a);
     if (a->lease_kc)
         kube_client_close(a->lease_kc, on_closed_client, a);
     uv_close((uv_handle_t *)&a->sigterm, NULL);
@@ -175,6 +185,8 @@ static void on_leading(void *ud, int leading)
 {
     struct app *a = ud;
     ctrl_set_leading(a->ctrl, leading); /* stop writing at once when lost */
+    if (a->trigd)
+        trigd_set_leading(a->trigd, leading); /* schedules are the leader's */
     log_kv(leading ? LOGL_INFO : LOGL_WARN, leading ? "leading" : "lost leadership", NULL);
     if (!leading && !a->signals) {
         /* Restart clean rather than guess what the new leader did. */
@@ -195,6 +207,52 @@ static void on_signal(uv_signal_t *h, int signum)
     }
     log_kv(LOGL_INFO, "shutting down", "signal", signum == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
     ctrl_stop(a->ctrl, on_ctrl_stopped, a);
+}
+
+static struct json_object *workflow_of(void *ud, const char *ns, const char *name)
+{
+    return ctrl_workflow(ud, ns, name);
+}
+
+static void trigger_event(void *ud, const char *ns, const char *name, const char *uid,
+                          const char *type, const char *reason, const char *message)
+{
+    ctrl_trigger_event(ud, ns, name, uid, type, reason, message);
+}
+
+/* The Trigger runtime: its informer on every replica, the webhook listener
+ * when --webhook-addr is set. Its own API client: a delivery's create must
+ * not queue behind a burst of the controller's writes, and gives up within
+ * seconds (the sender gets 503 and retries) instead of the controller's 30 s. */
+static int start_triggers(struct app *a, const struct kcfg *cfg, const struct opts *o,
+                          const char *host)
+{
+    struct kube_options ko = {.qps = o->qps,
+                              .burst = o->burst,
+                              .timeout_ms = 5000,
+                              .connect_timeout_ms = 3000,
+                              .max_tries = 2};
+    int r = kube_client_new(&a->loop, cfg, &ko, &a->hook_kc);
+    if (r < 0)
+        return r;
+    struct trigd_options to = {.namespace = o->n_namespaces ? o->namespaces[0] : NULL,
+                               .addr = enabled(o->webhook_addr) ? o->webhook_addr : NULL,
+                               .tls_cert = o->webhook_tls_cert,
+                               .tls_key = o->webhook_tls_key,
+                               .max_body = o->webhook_max_body,
+                               .rate = o->webhook_rate,
+                               .instance = host,
+                               .workflow = workflow_of,
+                               .workflow_ud = a->ctrl,
+                               .event = trigger_event,
+                               .event_ud = a->ctrl};
+    r = trigd_new(&a->loop, a->hook_kc, &to, &a->trigd);
+    if (r == 0)
+        r = trigd_start(a->trigd);
+    if (r < 0)
+        fprintf(stderr, "runbook-operator: cannot start the Triggers (webhook %s): %s\n",
+                o->webhook_addr, strerror(-r));
+    return r;
 }
 
 static void hostname(char *buf, size_t len)
@@ -311,6 +369,8 @@ int main(int argc, char **argv)
         r = listen_on(&a, o.health_addr, health_routes, 2, &a.health);
     if (r == 0 && !same && enabled(o.metrics_addr))
         r = listen_on(&a, o.metrics_addr, metrics_routes, 1, &a.metrics);
+    if (r == 0)
+        r = start_triggers(&a, cfg, &o, host);
     if (r < 0)
         return 2;
 
@@ -326,8 +386,10 @@ int main(int argc, char **argv)
     if (a.lease) {
         r = lease_start(a.lease); /* on_leading turns writes on */
         a.lease_started = r == 0;
-    } else
+    } else {
         ctrl_set_leading(a.ctrl, 1);
+        trigd_set_leading(a.trigd, 1);
+    }
     if (r == 0)
         r = ctrl_start(a.ctrl);
     if (r < 0) {

@@ -12,6 +12,7 @@
 #include "informer/inf.h"
 #include "kube/kube.h"
 #include "plan/plan.h"
+#include "trigd/trigd.h"
 
 #ifndef RUNBOOK_VERSION
 #define RUNBOOK_VERSION "unknown"
@@ -207,5 +208,33 @@ int metrics_render_operator(struct metrics_buf *b, const struct ctrl_stats *cs,
                        "Total user and system CPU time spent in seconds.");
         metrics_sample(b, "process_cpu_seconds_total", proc->cpu_seconds, NULL);
     }
+    return b->err;
+}
+
+static void delivery_sample(void *ud, const char *ns, const char *name, enum trigd_result r,
+                            uint64_t n)
+{
+    metrics_sample_u64(ud, "runbook_trigger_deliveries_total", n, "namespace", ns, "trigger",
+                       name, "result", trigd_result_name(r), NULL);
+}
+
+int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t)
+{
+    if (!t)
+        return b->err;
+    struct trigd_stats st;
+    trigd_get_stats(t, &st);
+    metrics_family(b, "runbook_trigger_deliveries_total", METRICS_COUNTER,
+                   "Webhook deliveries this replica answered, by Trigger and result.");
+    trigd_foreach_counter(t, delivery_sample, b);
+    metrics_family(b, "runbook_trigger_scheduled_runs_total", METRICS_COUNTER,
+                   "Runs created by schedules (this replica, as leader).");
+    metrics_sample_u64(b, "runbook_trigger_scheduled_runs_total", st.scheduled, NULL);
+    metrics_family(b, "runbook_trigger_schedule_missed_total", METRICS_COUNTER,
+                   "Slots not fired: past startingDeadlineSeconds.");
+    metrics_sample_u64(b, "runbook_trigger_schedule_missed_total", st.schedule_missed, NULL);
+    gauge(b, "runbook_trigger_schedule_lag_seconds",
+          "The last scheduled run: its creation time minus its slot's time.", st.schedule_lag_s);
+    gauge(b, "runbook_triggers", "Triggers cached.", (double)st.triggers);
     return b->err;
 }

@@ -37,4 +37,9 @@ int metrics_render_operator(struct metrics_buf *b, const struct ctrl_stats *cs,
                             const struct kube_stats *ks, int leading,
                             const struct metrics_process *proc);
 
+/* The Trigger runtime's families (appending): deliveries by Trigger and
+ * result, schedule counters and lag. t NULL renders nothing. */
+struct trigd;
+int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t);
+
 #endif

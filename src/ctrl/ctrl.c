@@ -267,3 +267,19 @@ void ctrl_informer_stats(const struct ctrl *c, size_t i, struct inf_stats *out)
     if (i < CTRL_INF_MAX && c->inf[i])
         inf_get_stats(c->inf[i], out);
 }
+
+struct json_object *ctrl_workflow(const struct ctrl *c, const char *ns, const char *name)
+{
+    const struct ctrl_obj *o = inf_get(c->inf[CTRL_INF_WORKFLOWS], ns, name);
+    return o ? o->obj : NULL;
+}
+
+void ctrl_trigger_event(struct ctrl *c, const char *ns, const char *name, const char *uid,
+                        const char *type, const char *reason, const char *message)
+{
+    struct plan_action a = {0};
+    snprintf(a.type, sizeof a.type, "%s", type);
+    snprintf(a.reason, sizeof a.reason, "%s", reason);
+    snprintf(a.message, sizeof a.message, "%s", message);
+    ctrl_ev_push(c->events, 't', ns, name, uid, &a, ctrl_wall_ms());
+}

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
 #include <uv.h>
 
 struct json_object;
@@ -105,6 +106,17 @@ int ctrl_leading(const struct ctrl *c);
 int ctrl_synced(const struct ctrl *c);
 void ctrl_stop(struct ctrl *c, void (*stopped)(void *ud), void *ud);
 void ctrl_free(struct ctrl *c);
+
+/* The cached Workflow ns/name (its JSON, less managedFields), or NULL.
+ * Borrowed: valid until the loop turns. For the Trigger runtime, which
+ * reads param defaults from it. */
+struct json_object *ctrl_workflow(const struct ctrl *c, const char *ns, const char *name);
+
+/* Queues an events.k8s.io Event about a Trigger on the controller's Event
+ * lane (rate-limited; dropped when the lane is full). type "Normal" or
+ * "Warning". */
+void ctrl_trigger_event(struct ctrl *c, const char *ns, const char *name, const char *uid,
+                        const char *type, const char *reason, const char *message);
 void ctrl_get_stats(const struct ctrl *c, struct ctrl_stats *out);
 
 /* Per-informer counters, for /metrics: i in [0, ctrl_informer_count()). */

@@ -4,7 +4,14 @@
  * HTTP_BODY pieces and HTTP_BODY_COMPLETION. The handler runs once the
  * request is whole; the response is sent from HTTP_WRITEABLE, one lws_write
  * per callback as lws asks: the headers first, then the body in pieces,
- * the last one LWS_WRITE_HTTP_FINAL. */
+ * the last one LWS_WRITE_HTTP_FINAL.
+ *
+ * A deferred request keeps its connection state (and so its place in
+ * http_server_requests_in_flight) until the app completes it; if lws
+ * closes the connection first (CLOSED_HTTP) or the server closes, the
+ * handle is cut loose and the app told through on_gone. The handle and
+ * the connection point at each other, and whichever side ends first
+ * clears the other's pointer, so neither is ever used after it is freed. */
 #include "http/http-internal.h"
 
 #include <errno.h>
@@ -12,79 +19,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HTTP_CHUNK 8192
 #define HTTP_DEFAULT_TYPE "text/plain; charset=utf-8"
 
-/* --- responses -------------------------------------------------------------- */
-
-int http_response_set_type(struct http_response *r, const char *type)
-{
-    if (!type || strlen(type) >= sizeof r->content_type)
-        return -EINVAL;
-    memcpy(r->content_type, type, strlen(type) + 1);
-    return 0;
-}
-
-/* Appends len bytes to a NUL-terminated buffer (a response's or a
- * request's body), doubling its capacity from first_cap as needed. The
- * callers bound len, so the doubling cannot overflow. */
-static int buf_append(char **buf, size_t *used, size_t *cap, size_t first_cap, const void *data,
-                      size_t len)
-{
-    if (*used + len + 1 > *cap) {
-        size_t n = *cap ? *cap : first_cap;
-        while (n < *used + len + 1)
-            n *= 2;
-        char *p = realloc(*buf, n);
-        if (!p)
-            return -ENOMEM;
-        *buf = p;
-        *cap = n;
-    }
-    memcpy(*buf + *used, data, len);
-    *used += len;
-    (*buf)[*used] = '\0';
-    return 0;
-}
-
-int http_response_append(struct http_response *r, const void *data, size_t len)
-{
-    if (r->err)
-        return r->err;
-    if (len > (size_t)HTTP_MAX_BODY * 64 || r->len + len + 1 > SIZE_MAX / 2) {
-        r->err = -ENOMEM;
-        return r->err;
-    }
-    int rc = buf_append(&r->body, &r->len, &r->cap, 1024, data, len);
-    if (rc < 0)
-        r->err = rc;
-    return rc;
-}
-
-int http_response_printf(struct http_response *r, const char *fmt, ...)
-{
-    char small[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return r->err ? r->err : (r->err = -EINVAL);
-    if ((size_t)n < sizeof small)
-        return http_response_append(r, small, (size_t)n);
-    char *big = malloc((size_t)n + 1);
-    if (!big)
-        return r->err ? r->err : (r->err = -ENOMEM);
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    int rc = http_response_append(r, big, (size_t)n);
-    free(big);
-    return rc;
-}
-
 /* --- connection state ----------------------------------------------------- */
+
+/* Cuts a pending deferred handle loose and tells the app; the handle is
+ * freed once on_gone returns. */
+static void deferred_gone(struct http_deferred *d)
+{
+    d->conn = NULL;
+    d->on_gone(d->gone_ud, d);
+    http_response_release(&d->resp);
+    free(d);
+}
+
+static struct http_deferred *conn_detach_deferred(struct http_conn *c)
+{
+    struct http_deferred *d = c->deferred;
+    c->deferred = NULL;
+    if (d)
+        d->conn = NULL;
+    return d;
+}
 
 static void conn_reset(struct http_conn *c)
 {
@@ -93,6 +52,16 @@ static void conn_reset(struct http_conn *c)
     free(c->content_type);
     free(c->body);
     free(c->resp);
+    free(c->resp_hdrs);
+    free(c->headers);
+    free(c->hdr_blob);
+    while (c->extra) {
+        struct http_extra_hdr *e = c->extra;
+        c->extra = e->next;
+        free(e->name);
+        free(e->value);
+        free(e);
+    }
     struct http_conn *prev = c->prev, *next = c->next;
     struct http_server *srv = c->srv;
     struct lws *wsi = c->wsi;
@@ -103,8 +72,10 @@ static void conn_reset(struct http_conn *c)
     c->wsi = wsi;
 }
 
+/* c->deferred is detached before: the app hears of it once c is gone. */
 static void conn_free(struct http_server *s, struct http_conn *c)
 {
+    struct http_deferred *d = conn_detach_deferred(c);
     conn_reset(c);
     if (c->prev)
         c->prev->next = c->next;
@@ -114,10 +85,27 @@ static void conn_free(struct http_server *s, struct http_conn *c)
         c->next->prev = c->prev;
     s->n_conns--;
     free(c);
+    if (d)
+        deferred_gone(d);
+}
+
+/* Restarts from the head after each on_gone, which may complete (and so
+ * detach) other handles; nothing in it can free a connection. */
+void http_conns_gone_all(struct http_server *s)
+{
+    for (;;) {
+        struct http_conn *c = s->conns;
+        while (c && !c->deferred)
+            c = c->next;
+        if (!c)
+            return;
+        deferred_gone(conn_detach_deferred(c));
+    }
 }
 
 void http_conns_free_all(struct http_server *s)
 {
+    http_conns_gone_all(s);
     struct http_conn *c = s->conns;
     while (c) {
         struct http_conn *next = c->next;
@@ -202,14 +190,24 @@ static char *query_dup(struct lws *wsi)
     return q;
 }
 
-/* The request carries a body lws will deliver (or that is left unread). */
-static long long request_body_length(struct lws *wsi, int *chunked)
+/* The request's body framing. Returns the Content-Length (0 when none)
+ * and sets *te to 1 for "chunked", 2 for any other Transfer-Encoding. */
+static long long request_body_length(struct lws *wsi, int *te, int *has_clen)
 {
-    char v[32];
-    *chunked = 0;
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
-        *chunked = 1;
-    if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+    char v[64];
+    *te = 0;
+    *has_clen = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        *te = 2;
+        if (lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+            size_t n = strlen(v);
+            while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+                v[--n] = '\0';
+            if (strcasecmp(v, "chunked") == 0)
+                *te = 1;
+        }
+    }
+    if (*has_clen && lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
         return strtoll(v, NULL, 10);
     return 0;
 }
@@ -217,6 +215,9 @@ static long long request_body_length(struct lws *wsi, int *chunked)
 /* Queues a response made here rather than by a handler. */
 static void respond_text(struct http_conn *c, int status, const char *text)
 {
+    free(c->resp_hdrs);
+    c->resp_hdrs = NULL;
+    c->resp_hdrs_len = 0;
     free(c->resp);
     c->resp = strdup(text);
     c->resp_len = c->resp ? strlen(text) : 0;
@@ -225,6 +226,28 @@ static void respond_text(struct http_conn *c, int status, const char *text)
     c->head = c->method == HTTP_HEAD;
     c->state = HTTP_CONN_RESPOND;
     lws_callback_on_writable(c->wsi);
+}
+
+void http_conn_respond(struct http_conn *c, struct http_response *resp)
+{
+    free(c->resp);
+    free(c->resp_hdrs);
+    c->resp = resp->body; /* the connection owns them from here */
+    c->resp_len = resp->len;
+    c->resp_hdrs = resp->hdrs;
+    c->resp_hdrs_len = resp->hdrs_len;
+    resp->body = resp->hdrs = NULL;
+    http_response_release(resp);
+    c->status = resp->status;
+    memcpy(c->resp_type, resp->content_type, sizeof c->resp_type);
+    c->head = c->method == HTTP_HEAD;
+    c->state = HTTP_CONN_RESPOND;
+    lws_callback_on_writable(c->wsi);
+}
+
+static int response_ok(const struct http_response *r)
+{
+    return !r->err && r->status >= 100 && r->status <= 599;
 }
 
 static void dispatch(struct http_conn *c)
@@ -237,29 +260,91 @@ static void dispatch(struct http_conn *c)
         .content_type = c->content_type,
         .body = c->body ? c->body : "",
         .body_len = c->body_len,
+        .headers = c->headers,
+        .n_headers = c->n_headers,
+        .conn = c,
     };
-    struct http_response resp = {.status = 200, .content_type = HTTP_DEFAULT_TYPE};
+    struct http_response resp = {.status = 200, .content_type = HTTP_DEFAULT_TYPE, .conn = c};
 
     int rc = c->route->handler(c->srv->ud, &req, &resp);
-    if (rc < 0 || resp.err || resp.status < 100 || resp.status > 599) {
-        free(resp.body);
+    if (resp.defer) {
+        http_response_release(&resp);
+        if (c->deferred != resp.defer)
+            return; /* completed from inside the handler */
+        if (rc < 0) {
+            deferred_gone(conn_detach_deferred(c));
+            respond_text(c, 500, "internal error\n");
+            return;
+        }
+        c->state = HTTP_CONN_DEFERRED;
+        /* lws re-arms its body timeout after each HTTP_BODY callback while
+         * it still expects body (always, for a chunked one): clear it
+         * from the next writeable callback, which comes after. */
+        lws_callback_on_writable(c->wsi);
+        return;
+    }
+    if (rc < 0 || !response_ok(&resp)) {
+        http_response_release(&resp);
         respond_text(c, 500, "internal error\n");
         return;
     }
-    free(c->resp);
-    c->resp = resp.body; /* the connection owns it from here */
-    c->resp_len = resp.len;
-    c->status = resp.status;
-    memcpy(c->resp_type, resp.content_type, sizeof c->resp_type);
-    c->head = c->method == HTTP_HEAD;
-    c->state = HTTP_CONN_RESPOND;
-    lws_callback_on_writable(c->wsi);
+    http_conn_respond(c, &resp);
+}
+
+/* --- deferred answers ----------------------------------------------------------- */
+
+struct http_deferred *http_response_defer(struct http_response *resp, http_gone_fn on_gone,
+                                          void *gone_ud)
+{
+    if (!resp || !resp->conn || resp->defer || !on_gone)
+        return NULL;
+    struct http_conn *c = resp->conn;
+    if (c->deferred)
+        return NULL;
+    struct http_deferred *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->conn = c;
+    d->on_gone = on_gone;
+    d->gone_ud = gone_ud;
+    d->resp.status = 200;
+    snprintf(d->resp.content_type, sizeof d->resp.content_type, "%s", HTTP_DEFAULT_TYPE);
+    c->deferred = d;
+    resp->defer = d;
+    return d;
+}
+
+struct http_response *http_deferred_response(struct http_deferred *d)
+{
+    return &d->resp;
+}
+
+int http_deferred_complete(struct http_deferred *d)
+{
+    if (!d || !d->conn)
+        return -EINVAL; /* from inside on_gone: freed when it returns */
+    struct http_conn *c = d->conn;
+    conn_detach_deferred(c);
+    int err = 0;
+    if (c->srv->state != HTTP_SRV_OPEN) {
+        /* Closing: the connection goes without an answer, as any other. */
+    } else if (response_ok(&d->resp)) {
+        http_conn_respond(c, &d->resp);
+    } else {
+        err = d->resp.err ? d->resp.err : -EINVAL;
+        respond_text(c, 500, "internal error\n");
+    }
+    http_response_release(&d->resp);
+    free(d);
+    return err;
 }
 
 static const struct http_route *find_route(const struct http_server *s, const char *path)
 {
     for (size_t i = 0; i < s->n_routes; i++)
-        if (strcmp(s->routes[i].path, path) == 0)
+        if (s->routes[i].flags & HTTP_ROUTE_PREFIX
+                ? strncmp(s->routes[i].path, path, strlen(s->routes[i].path)) == 0
+                : strcmp(s->routes[i].path, path) == 0)
             return &s->routes[i];
     return NULL;
 }
@@ -300,12 +385,24 @@ static int on_request(struct http_server *s, struct lws *wsi, struct http_pss *p
     if (!c->method || !c->path || !c->query || !c->content_type)
         return -1;
 
-    int chunked;
-    long long clen = request_body_length(wsi, &chunked);
-    int has_body = clen > 0 || chunked;
+    if (http_headers_capture(c, wsi) < 0)
+        return -1;
+
+    int te, has_clen;
+    long long clen = request_body_length(wsi, &te, &has_clen);
+    int has_body = clen > 0 || te;
     /* Answered before the body is read: the body's bytes would be taken
      * for the next request, so such connections close after the answer. */
     c->close_after = has_body;
+    if (te && has_clen) {
+        /* Both is how requests get smuggled past a proxy (RFC 9112 6.3). */
+        respond_text(c, 400, "both content-length and transfer-encoding\n");
+        return 0;
+    }
+    if (te == 2) {
+        respond_text(c, 501, "transfer-encoding not implemented\n");
+        return 0;
+    }
     c->route = find_route(s, c->path);
     if (!c->route) {
         respond_text(c, 404, "not found\n");
@@ -317,14 +414,20 @@ static int on_request(struct http_server *s, struct lws *wsi, struct http_pss *p
         respond_text(c, 405, "method not allowed\n");
         return 0;
     }
-    if (chunked) {
-        /* lws 4.1 reads request bodies by Content-Length only (and both
-         * headers at once is how requests get smuggled). */
-        c->close_after = 1;
+    if (te && !(c->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH))) {
+        /* lws reads a body without a length for these methods only. */
         respond_text(c, 411, "length required\n");
         return 0;
     }
-    if (clen > (long long)HTTP_MAX_BODY) {
+    if (te) {
+        /* lws takes everything after the headers for body (up to 100
+         * MiB): the connection cannot carry another request. */
+        c->chunked = 1;
+        http_chunked_init(&c->dec, s->max_body);
+        c->state = HTTP_CONN_BODY;
+        return 0;
+    }
+    if (clen < 0 || (unsigned long long)clen > s->max_body) {
         respond_text(c, 413, "payload too large\n");
         return 0;
     }
@@ -337,17 +440,50 @@ static int on_request(struct http_server *s, struct lws *wsi, struct http_pss *p
     return 0;
 }
 
+static int body_emit(void *ud, const char *data, size_t len)
+{
+    struct http_conn *c = ud;
+    return http_buf_append(&c->body, &c->body_len, &c->body_cap, 4096, data, len);
+}
+
+static int on_chunked_body(struct http_conn *c, const char *in, size_t len)
+{
+    size_t used;
+    int rc = http_chunked_feed(&c->dec, in, len, &used, body_emit, c);
+    switch (rc) {
+    case 0:
+        return 0;
+    case 1:
+        /* Bytes after the body (used < len) are not read: the connection
+         * closes after the answer. */
+        if (c->srv->state != HTTP_SRV_OPEN)
+            return -1;
+        dispatch(c);
+        return 0;
+    case -EMSGSIZE:
+        respond_text(c, 413, "payload too large\n");
+        return 0;
+    case -ENOMEM:
+        return -1;
+    default:
+        respond_text(c, 400, "malformed chunked body\n");
+        return 0;
+    }
+}
+
 static int on_body(struct http_conn *c, const char *in, size_t len)
 {
     if (!c || c->state != HTTP_CONN_BODY)
         return 0; /* a body we already answered: drop it */
-    if (c->body_len + len > (size_t)HTTP_MAX_BODY) {
+    if (c->chunked)
+        return on_chunked_body(c, in, len);
+    if (len > c->srv->max_body - c->body_len) {
         /* Not expected (lws stops at Content-Length, checked already). */
         c->close_after = 1;
         respond_text(c, 413, "payload too large\n");
         return 0;
     }
-    return buf_append(&c->body, &c->body_len, &c->body_cap, 4096, in, len) < 0 ? -1 : 0;
+    return body_emit(c, in, len) < 0 ? -1 : 0;
 }
 
 /* --- responses out ------------------------------------------------------------- */
@@ -361,15 +497,45 @@ static int finish(struct lws *wsi, struct http_conn *c)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* Adds the app's "name: value\r\n" lines (checked when they were set). */
+static int add_app_headers(struct lws *wsi, const struct http_conn *c, unsigned char **p,
+                           unsigned char *end)
+{
+    if (!c->resp_hdrs)
+        return 0;
+    const char *h = c->resp_hdrs, *stop = c->resp_hdrs + c->resp_hdrs_len;
+    char name[HTTP_MAX_RESPONSE_HEADERS];
+    while (h < stop) {
+        const char *colon = strchr(h, ':'), *eol = strstr(h, "\r\n");
+        if (!colon || !eol || colon > eol || (size_t)(colon - h) + 2 > sizeof name)
+            return -1;
+        size_t nl = (size_t)(colon - h) + 1; /* lws wants the ':' */
+        memcpy(name, h, nl);
+        name[nl] = '\0';
+        const char *v = colon + 2;
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)v,
+                                        (int)(eol - v), p, end))
+            return -1;
+        h = eol + 2;
+    }
+    return 0;
+}
+
 static int send_headers(struct lws *wsi, struct http_conn *c)
 {
-    unsigned char buf[LWS_PRE + 1024];
+    /* Room for lws's own headers and every app header there can be. */
+    unsigned char buf[LWS_PRE + 1024 + HTTP_MAX_RESPONSE_HEADERS];
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     if (lws_add_http_common_headers(wsi, (unsigned)c->status, c->resp_type, c->resp_len, &p, end))
         return -1;
     if (c->allow[0] && lws_add_http_header_by_name(
                            wsi, (const unsigned char *)"allow:", (const unsigned char *)c->allow,
                            (int)strlen(c->allow), &p, end))
+        return -1;
+    if (c->close_after && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
+                                                       (const unsigned char *)"close", 5, &p, end))
+        return -1;
+    if (add_app_headers(wsi, c, &p, end) < 0)
         return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
@@ -379,6 +545,11 @@ static int send_headers(struct lws *wsi, struct http_conn *c)
 
 static int on_writeable(struct lws *wsi, struct http_conn *c)
 {
+    if (c && c->state == HTTP_CONN_DEFERRED) {
+        /* See dispatch: the app, not lws, bounds the wait now. */
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        return 0;
+    }
     if (!c || c->state != HTTP_CONN_RESPOND)
         return 0;
     if (!c->headers_sent) {
@@ -408,9 +579,15 @@ static int on_writeable(struct lws *wsi, struct http_conn *c)
 static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                          size_t len)
 {
-    struct http_pss *pss = user;
     struct lws_context *cx = lws_get_context(wsi);
     struct http_server *s = cx ? lws_context_user(cx) : NULL;
+    if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS) {
+        /* user is the vhost's SSL_CTX here, not a session. */
+        if (s)
+            http_tls_set_ctx(s, user);
+        return 0;
+    }
+    struct http_pss *pss = user;
     struct http_conn *c = pss ? pss->conn : NULL;
 
     switch (reason) {
@@ -422,7 +599,9 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         /* No handler runs once http_server_close was called. */
         if (!s || s->state != HTTP_SRV_OPEN)
             return -1;
-        if (c && c->state == HTTP_CONN_BODY)
+        if (c && c->state == HTTP_CONN_BODY && c->chunked)
+            respond_text(c, 413, "payload too large\n"); /* lws's 100 MiB */
+        else if (c && c->state == HTTP_CONN_BODY)
             dispatch(c);
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:

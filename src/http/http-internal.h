@@ -19,10 +19,46 @@ enum http_srv_state {
 enum http_conn_state {
     HTTP_CONN_IDLE = 0, /* between requests */
     HTTP_CONN_BODY,     /* reading a request body */
+    HTTP_CONN_DEFERRED, /* the handler deferred; waiting for the app */
     HTTP_CONN_RESPOND,  /* a response is ready or being sent */
 };
 
 struct http_server;
+struct http_conn;
+
+/* --- chunked.c: Transfer-Encoding: chunked, decoded (RFC 9112 7.1) ---- */
+
+/* Strict: CRLF line ends only, hex sizes, extensions and trailers skipped
+ * but bounded, so a peer cannot make it buffer or loop without bound. */
+struct http_chunked {
+    int state;
+    uint64_t left;  /* bytes of the current chunk still to come */
+    size_t total;   /* decoded so far */
+    size_t limit;   /* decoded bytes allowed */
+    size_t line;    /* bytes of the current size/extension/trailer line */
+    size_t trailer; /* trailer bytes so far */
+    unsigned digits;
+};
+
+/* Called with each piece of decoded data; returns 0 or a negative errno. */
+typedef int (*http_chunked_emit)(void *ud, const char *data, size_t len);
+
+void http_chunked_init(struct http_chunked *d, size_t limit);
+/* Decodes in[0..len). Returns 1 once the body has ended (*used tells how
+ * many bytes of in it took; the rest is not body), 0 when it wants more,
+ * -EINVAL for a malformed body, -EMSGSIZE when the decoded body would pass
+ * the limit, or emit's error. After a negative return it stays failed. */
+int http_chunked_feed(struct http_chunked *d, const char *in, size_t len, size_t *used,
+                      http_chunked_emit emit, void *ud);
+
+/* --- headers.c ----------------------------------------------------------- */
+
+/* Copies the request headers lws parsed into c (c->headers, c->hdr_blob). */
+int http_headers_capture(struct http_conn *c, struct lws *wsi);
+/* Appends len bytes to a NUL-terminated buffer, growing it from
+ * first_cap by doubling (response.c). */
+int http_buf_append(char **buf, size_t *used, size_t *cap, size_t first_cap, const void *data,
+                    size_t len);
 
 /* One request's state, from LWS_CALLBACK_HTTP until the answer is sent.
  * lws owns the per-session memory (struct http_pss): it binds a fresh one
@@ -42,15 +78,40 @@ struct http_conn {
     char *path, *query, *content_type; /* malloc'd, per request */
     char *body;                        /* request body, NUL-terminated */
     size_t body_len, body_cap;
+    struct http_header *headers; /* malloc'd; names and values in hdr_blob */
+    size_t n_headers;
+    char *hdr_blob;
+    struct http_extra_hdr *extra; /* looked up on demand by a handler */
+    unsigned chunked : 1;         /* the body is being decoded by dec */
+    struct http_chunked dec;
+    struct http_deferred *deferred; /* the app holds it; NULL when none */
     /* the response */
     int status;
     char resp_type[sizeof(((struct http_response *)0)->content_type)];
     char allow[64]; /* Allow header for 405, "" otherwise */
     char *resp;
     size_t resp_len, sent;
+    char *resp_hdrs; /* from http_response_set_header: "name: value\r\n"... */
+    size_t resp_hdrs_len;
     unsigned head : 1;        /* HEAD: headers only */
     unsigned close_after : 1; /* unread request bytes: close once sent */
     unsigned headers_sent : 1;
+};
+
+/* A header a handler asked for that was not captured (a custom one the
+ * server was not told about): looked up in lws's table while it exists. */
+struct http_extra_hdr {
+    struct http_extra_hdr *next;
+    char *name, *value;
+};
+
+/* A deferred answer. The app holds the pointer; conn->deferred points
+ * back until it is completed or gone, whichever comes first frees it. */
+struct http_deferred {
+    struct http_conn *conn;
+    http_gone_fn on_gone;
+    void *gone_ud;
+    struct http_response resp; /* what the app fills */
 };
 
 struct http_pss {
@@ -65,6 +126,10 @@ struct http_server {
     struct http_route *routes;
     size_t n_routes;
     void *ud;
+    size_t max_body;
+    char **capture; /* custom header names to capture, "name:" lower case */
+    size_t n_capture;
+    struct http_tls *tls; /* NULL: plain HTTP */
     int port;
     enum http_srv_state state;
     void (*closed)(void *ud);
@@ -77,9 +142,28 @@ struct http_server {
     size_t n_conns;
 };
 
+/* tls.c */
+struct http_tls;
+/* Checks the pair in o (-ENOENT, -EIO: it does not load or match) and
+ * starts watching the files; sets s->tls. */
+int http_tls_new(struct http_server *s, const struct http_server_opts *o);
+/* Makes the vhost serve TLS with the pair (nothing for a plain server). */
+void http_tls_vhost_info(const struct http_server *s, struct lws_context_creation_info *info);
+/* The vhost's SSL_CTX, as lws hands it over while creating the vhost. */
+void http_tls_set_ctx(struct http_server *s, void *ssl_ctx);
+/* Stops watching (the timer frees its state once closed); idempotent. */
+void http_tls_free(struct http_server *s);
+
 /* conn.c */
 extern const struct lws_protocols http_protocols[];
+/* Calls on_gone for every deferred request not completed yet (when the
+ * server starts closing). */
+void http_conns_gone_all(struct http_server *s);
 /* Frees every connection state left (after the context is gone). */
 void http_conns_free_all(struct http_server *s);
+/* Puts resp (its body and headers moved out of it) on c as its answer. */
+void http_conn_respond(struct http_conn *c, struct http_response *resp);
+/* Frees what a response holds. */
+void http_response_release(struct http_response *r);
 
 #endif

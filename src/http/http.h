@@ -1,9 +1,9 @@
 /* http - a small HTTP/1.1 server (probes, /metrics, webhooks) on the
- * caller's libuv loop, built on libwebsockets.
+ * caller's libuv loop, built on libwebsockets (4.1, as Debian ships it).
  *
  *   static const struct http_route routes[] = {
  *       {"/healthz", HTTP_GET, on_healthz},
- *       {"/hook", HTTP_POST, on_hook},
+ *       {"/hooks/", HTTP_POST, on_hook, HTTP_ROUTE_PREFIX},
  *   };
  *   struct http_server *s;
  *   if (http_server_new(loop, ":8081", routes, 2, app, &s) < 0) ...
@@ -11,21 +11,37 @@
  *   http_server_close(s, on_closed, app);   // then keep running the loop
  *
  * Each server is one lws context joined to the loop as a "foreign" loop;
- * several servers may share one loop (health and metrics on different
- * addresses). Plain HTTP/1.1 with keep-alive, no TLS: these endpoints are
- * for the kubelet and Prometheus inside the cluster network.
+ * several servers may share one loop (health, metrics and webhooks on
+ * different addresses, each with its own http_server_opts). Plain
+ * HTTP/1.1 with keep-alive; HTTPS when the options name a certificate and
+ * key, reloaded from disk when they change (cert-manager rotation).
  *
- * Handlers run on the loop, synchronously, once the whole request (body
- * included) has arrived; what they put in the response is sent after they
- * return. The server answers by itself: 404 for an unknown path, 405 (with
- * Allow) for a method the route does not take, 411 for a chunked request
- * body (lws 4.1 only reads bodies with a Content-Length), 413 for a body
- * over HTTP_MAX_BODY, 500 when a handler returns < 0. HEAD is served
- * wherever GET is: the GET handler runs and only the headers are sent.
+ * Handlers run on the loop once the whole request (body included) has
+ * arrived. A handler either fills the response before it returns (sent
+ * after it returns), or defers it (http_response_defer) and completes it
+ * later from the loop, e.g. after a Kubernetes API call. The server
+ * answers by itself: 404 for an unknown path, 405 (with Allow) for a
+ * method the route does not take, 413 for a body over the limit (the
+ * decoded size for chunked bodies), 400 for a malformed chunked body or
+ * one with both Content-Length and Transfer-Encoding, 501 for a transfer
+ * coding other than chunked, 411 for a chunked body on a method lws does
+ * not read bodies for (GET, DELETE, ...), 500 when a handler returns < 0.
+ * HEAD is served wherever GET is: the GET handler runs and only the
+ * headers are sent. Request bodies sent chunked are decoded here (lws 4.1
+ * hands them over raw); such a connection is closed after its answer,
+ * since lws still counts the bytes after the body as body.
+ *
+ * Request headers: lws parses at most max_header_bytes of request line
+ * and headers (default 8 KiB; a larger request is dropped by lws without
+ * an answer). Handlers read any header with http_request_header; the list
+ * in req->headers has every header lws knows by name (about 80 common
+ * ones) plus the custom ones the server was told to capture (the webhook
+ * headers in HTTP_WEBHOOK_HEADERS always; more in opts.capture_headers),
+ * because lws 4.1 can look up a custom header by name but not list them.
  *
  * Process-wide side effects of lws: its log is lowered to errors and goes
  * through src/log (lws keeps one log setting per process), and it ignores
- * SIGPIPE.
+ * SIGPIPE. A TLS server also initialises OpenSSL (lws does it once).
  *
  * Returns: 0 or a negative errno (libuv style). Not thread-safe: every call
  * on the loop's thread. */
@@ -51,7 +67,23 @@ enum http_method {
     HTTP_OPTIONS = 1 << 6,
 };
 
-/* What a handler sees; everything is borrowed for the call. */
+/* One request header. Names are lower case (lws folds them as it
+ * parses); a header sent several times has its values joined with ','. */
+struct http_header {
+    const char *name;
+    const char *value;
+};
+
+/* Custom (non-standard) headers every server captures into req->headers;
+ * standard ones (Content-Type, User-Agent, ...) always are. */
+#define HTTP_WEBHOOK_HEADERS                                                                       \
+    "x-hub-signature-256", "x-hub-signature", "x-github-delivery", "x-github-event",               \
+        "x-github-hook-id", "x-gitlab-token", "x-gitlab-event", "x-gitlab-event-uuid",             \
+        "x-gitlab-webhook-uuid", "x-runbook-signature", "x-runbook-timestamp", "idempotency-key",  \
+        "x-request-id", "x-forwarded-for", "x-forwarded-proto"
+
+/* What a handler sees; everything is borrowed for the call (a deferred
+ * handler copies what it needs before it returns). */
 struct http_request {
     enum http_method method;
     const char *method_name;  /* "GET", ... */
@@ -61,22 +93,46 @@ struct http_request {
     const char *content_type; /* "" when none */
     const char *body;         /* NUL-terminated (not counted in body_len); "" when none */
     size_t body_len;
+    const struct http_header *headers; /* see the top of this file for which */
+    size_t n_headers;
+    /* private */
+    void *conn;
 };
 
+/* The value of header name (any case), or NULL when the request has no
+ * such header (or sent it empty). Finds any header, captured or not, for
+ * as long as the handler runs; the string lives as long as req. */
+const char *http_request_header(const struct http_request *req, const char *name);
+
 /* What a handler fills: status (default 200), the Content-Type (default
- * "text/plain; charset=utf-8", set with http_response_set_type) and the
- * body, held by the server (add to it with http_response_append/_printf). */
+ * "text/plain; charset=utf-8", set with http_response_set_type), extra
+ * headers (http_response_set_header) and the body, held by the server
+ * (add to it with http_response_append/_printf). */
 struct http_response {
     int status;
     /* private */
     char content_type[128];
     char *body;
     size_t len, cap;
+    char *hdrs; /* "name: value\r\n" lines */
+    size_t hdrs_len, hdrs_cap;
     int err;
+    void *conn;  /* the request it answers; NULL in a deferred handle's */
+    void *defer; /* set by http_response_defer */
 };
 
 /* Copies type. 0, or -EINVAL when it does not fit (the old type stays). */
 int http_response_set_type(struct http_response *r, const char *type);
+
+/* Adds the header "name: value" (e.g. "Retry-After", "3"); a name set
+ * twice is sent twice. Content-Type goes to http_response_set_type; the
+ * framing headers (Content-Length, Transfer-Encoding, Connection) are the
+ * server's. 0, or -EINVAL for a name that is not an HTTP token, a value
+ * with a control character (CR and LF included: no header injection), or a
+ * framing header; -ENOSPC past HTTP_MAX_RESPONSE_HEADERS bytes; -ENOMEM.
+ * Not sticky: nothing is added on error. */
+#define HTTP_MAX_RESPONSE_HEADERS 2048
+int http_response_set_header(struct http_response *r, const char *name, const char *value);
 
 /* 0, or -ENOMEM (sticky: the handler may check once at the end, and a
  * response whose body could not be built is answered with 500). */
@@ -87,10 +143,66 @@ int http_response_printf(struct http_response *r, const char *fmt, ...)
 /* Returns 0 to send resp, or < 0 to answer 500 instead. */
 typedef int (*http_handler)(void *ud, const struct http_request *req, struct http_response *resp);
 
+/* http_route.flags */
+#define HTTP_ROUTE_PREFIX 1u /* path is a prefix: "/hooks/" takes "/hooks/a/b" */
+
+/* Fields in the order callers write them, flags last so that {path,
+ * methods, handler} still reads. NOLINTNEXTLINE(clang-analyzer-optin.performance.Padding) */
 struct http_route {
-    const char *path; /* exact match, e.g. "/metrics"; must outlive the server */
+    const char *path; /* exact match, e.g. "/metrics" (see flags); must
+                       * outlive the server */
     unsigned methods; /* enum http_method bits; 0: GET (and so HEAD) */
     http_handler handler;
+    unsigned flags; /* HTTP_ROUTE_*; 0: none */
+};
+
+/* --- deferred responses ------------------------------------------------------
+ *
+ * A handler that cannot answer yet calls http_response_defer and returns
+ * 0; what it put in resp is discarded. The handle it gets is then owned by
+ * the server and stays valid until exactly one of these happens:
+ *   - the app calls http_deferred_complete(d): the answer is sent;
+ *   - the request dies first (the client closed the connection, or
+ *     http_server_close was called): on_gone(gone_ud, d) is called once,
+ *     from the loop, never from inside an http_ call the app made; the
+ *     handle is invalid once on_gone returns (do not complete it, even
+ *     from on_gone).
+ * So the app keeps d alongside its own pending work and drops it in
+ * on_gone (e.g. it marks its Kubernetes call's callback as orphaned). The
+ * server puts no deadline on a deferred answer: the app answers 503 itself
+ * when its own work times out. A deferred request counts as in flight
+ * until answered or gone; the connection is kept open meanwhile. */
+struct http_deferred;
+typedef void (*http_gone_fn)(void *gone_ud, struct http_deferred *d);
+
+/* From a handler, on the resp it was given: returns the handle, or NULL
+ * (out of memory, or resp is not a handler's, or already deferred) and
+ * then the handler answers as usual. If the handler then returns < 0 the
+ * request is answered 500 and on_gone is called before dispatch returns
+ * to lws (so the app must be ready for it as soon as it has d). */
+struct http_deferred *http_response_defer(struct http_response *resp, http_gone_fn on_gone,
+                                          void *gone_ud);
+
+/* The response to fill before completing: status 200, the default type,
+ * no body yet; the http_response_* functions work on it. */
+struct http_response *http_deferred_response(struct http_deferred *d);
+
+/* Sends the response and frees the handle (whatever the return value).
+ * 0; or a negative errno that changed the answer: -ENOMEM (the body or
+ * headers could not be built) or -EINVAL (status outside 100..599) both
+ * send 500. May be called from a handler (even before it returns). */
+int http_deferred_complete(struct http_deferred *d);
+
+/* --- servers ---------------------------------------------------------------- */
+
+struct http_server_opts {
+    size_t max_body;                    /* request body limit; 0: HTTP_MAX_BODY */
+    unsigned max_header_bytes;          /* request line + headers; 0: 8192, at most 65535 */
+    const char *const *capture_headers; /* extra custom header names for req->headers,
+                                         * NULL-terminated; copied; NULL: none */
+    const char *tls_cert, *tls_key;     /* both or neither: PEM files (the cert file
+                                         * may hold the chain); copied */
+    unsigned tls_reload_ms;             /* how often to look for a new pair; 0: 5000 */
 };
 
 /* Starts listening on addr:
@@ -100,27 +212,37 @@ struct http_route {
  *                      IPv6, else every IPv4 address)
  * Port 0 picks a free port (see http_server_port). routes (copied; their
  * path strings are not) are matched in order; ud is passed to handlers.
- * Errors: -EINVAL (bad addr or routes), -EADDRINUSE, -EACCES,
- * -EADDRNOTAVAIL (from binding), -ENOMEM, -EIO (lws refused otherwise).
+ * opts may be NULL (every default); it is not kept.
+ * Errors: -EINVAL (bad addr, routes or opts), -EADDRINUSE, -EACCES,
+ * -EADDRNOTAVAIL (from binding), -ENOENT (a TLS file is missing), -ENOMEM,
+ * -EIO (lws refused otherwise, e.g. a TLS pair that does not load).
  * On failure nothing is left for the caller to free, but lws may have put
  * handles on the loop that it releases over the next iterations: keep
  * running the loop (as on any shutdown) before uv_loop_close. */
+int http_server_new_opts(uv_loop_t *loop, const char *addr, const struct http_route *routes,
+                         size_t n_routes, void *ud, const struct http_server_opts *opts,
+                         struct http_server **out);
+
+/* http_server_new_opts with every default (plain HTTP). */
 int http_server_new(uv_loop_t *loop, const char *addr, const struct http_route *routes,
                     size_t n_routes, void *ud, struct http_server **out);
 
 /* The port the server listens on (the kernel's choice when addr had port 0). */
 int http_server_port(const struct http_server *s);
 
-/* Requests received and not yet fully answered (for tests: 0 once clients
- * are done means no per-request state was left behind). */
+/* Requests received and not yet fully answered, deferred ones included
+ * (for tests: 0 once clients are done means no per-request state was left
+ * behind). */
 size_t http_server_requests_in_flight(const struct http_server *s);
 
 /* Starts closing: the listening socket and every connection are closed
  * (responses not yet sent are dropped), no handler runs after this returns,
- * and once every uv handle lws put on the loop is closed the server is
- * freed and closed(ud) is called from the loop (closed may be NULL). The
- * caller must keep running the loop until then. Safe from inside a handler;
- * a second call before closed has run is ignored. */
+ * every deferred request not yet completed gets its on_gone (from the
+ * loop, before closed), and once every uv handle lws put on the loop is
+ * closed the server is freed and closed(ud) is called from the loop
+ * (closed may be NULL). The caller must keep running the loop until then.
+ * Safe from inside a handler or on_gone; a second call before closed has
+ * run is ignored. */
 void http_server_close(struct http_server *s, void (*closed)(void *ud), void *ud);
 
 #endif

@@ -32,6 +32,9 @@
  * context when that is large); lws still accepts fds numbered above it. */
 #define HTTP_FD_LIMIT 256
 #define HTTP_SLOW_CLOSE_MS 5000
+/* lws's header table per connection (its default is 4096); webhook
+ * requests carry signatures and ids, proxies add more. */
+#define HTTP_HEADER_BYTES 8192
 
 /* --- lws's log, through src/log ------------------------------------------ */
 
@@ -239,6 +242,9 @@ static void on_idle_closed(uv_handle_t *h)
     void (*closed)(void *) = s->closed;
     void *closed_ud = s->closed_ud;
     free(s->routes);
+    for (size_t i = 0; i < s->n_capture; i++)
+        free(s->capture[i]);
+    free(s->capture);
     free(s);
     if (closed)
         closed(closed_ud);
@@ -250,6 +256,9 @@ static void on_idle(uv_idle_t *h)
     if (s->state == HTTP_SRV_CLOSE_REQUESTED) {
         s->state = HTTP_SRV_DRAINING;
         s->close_started_ms = uv_now(s->loop);
+        /* The app hears now, before lws drops the connections, and with
+         * every handle still valid for it to look at. */
+        http_conns_gone_all(s);
         if (s->ctx)
             lws_context_destroy(s->ctx); /* phase 1: close every wsi */
         return;
@@ -279,6 +288,7 @@ static void on_idle(uv_idle_t *h)
 
 static void start_close(struct http_server *s, void (*closed)(void *), void *ud)
 {
+    http_tls_free(s);
     s->closed = closed;
     s->closed_ud = ud;
     s->state = HTTP_SRV_CLOSE_REQUESTED;
@@ -289,9 +299,12 @@ static int copy_routes(struct http_server *s, const struct http_route *routes, s
 {
     if (n && !routes)
         return -EINVAL;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (!routes[i].path || routes[i].path[0] != '/' || !routes[i].handler)
             return -EINVAL;
+        if (routes[i].flags & ~HTTP_ROUTE_PREFIX)
+            return -EINVAL;
+    }
     if (n) {
         s->routes = malloc(n * sizeof *s->routes);
         if (!s->routes)
@@ -302,7 +315,7 @@ static int copy_routes(struct http_server *s, const struct http_route *routes, s
     return 0;
 }
 
-static struct lws_context *create_context(struct http_server *s)
+static struct lws_context *create_context(struct http_server *s, unsigned max_header_bytes)
 {
     void *foreign[1] = {s->loop};
     struct lws_context_creation_info info;
@@ -315,6 +328,9 @@ static struct lws_context *create_context(struct http_server *s)
     info.pcontext = &s->ctx;
     info.user = s;
     info.fd_limit_per_thread = HTTP_FD_LIMIT;
+    if (s->tls)
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.max_http_header_data = (unsigned short)max_header_bytes;
     return lws_create_context(&info);
 }
 
@@ -330,6 +346,7 @@ static int create_vhost(struct http_server *s, const struct http_addr *a)
     /* With IPv6 on, lws binds an IPv4 literal to every interface. */
     if (a->family == AF_INET || (a->family == AF_UNSPEC && !has_ipv6()))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    http_tls_vhost_info(s, &info);
     s->vh = lws_create_vhost(s->ctx, &info);
     if (!s->vh) {
         int err = probe_bind(a);
@@ -339,21 +356,99 @@ static int create_vhost(struct http_server *s, const struct http_addr *a)
     return 0;
 }
 
-int http_server_new(uv_loop_t *loop, const char *addr, const struct http_route *routes,
-                    size_t n_routes, void *ud, struct http_server **out)
+static int add_capture(struct http_server *s, const char *name)
 {
+    size_t n = strlen(name);
+    if (n == 0 || n > 127)
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (name[i] <= ' ' || name[i] == ':' || name[i] == 0x7f)
+            return -EINVAL;
+    char *key = malloc(n + 2);
+    if (!key)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + ('a' - 'A') : name[i]);
+    key[n] = ':';
+    key[n + 1] = '\0';
+    for (size_t i = 0; i < s->n_capture; i++) {
+        if (strcmp(s->capture[i], key) == 0) {
+            free(key);
+            return 0;
+        }
+    }
+    /* An array of pointers. NOLINTNEXTLINE(bugprone-sizeof-expression) */
+    char **p = realloc(s->capture, (s->n_capture + 1) * sizeof *p);
+    if (!p) {
+        free(key);
+        return -ENOMEM;
+    }
+    s->capture = p;
+    s->capture[s->n_capture++] = key;
+    return 0;
+}
+
+/* The webhook headers, then the app's. A standard header named here is
+ * harmless: lws never stores those as custom ones, so it is not found
+ * twice. */
+static int set_capture(struct http_server *s, const char *const *extra)
+{
+    static const char *const builtin[] = {HTTP_WEBHOOK_HEADERS};
+    for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++) {
+        int err = add_capture(s, builtin[i]);
+        if (err < 0)
+            return err;
+    }
+    for (size_t i = 0; extra && extra[i]; i++) {
+        int err = add_capture(s, extra[i]);
+        if (err < 0)
+            return err;
+    }
+    return 0;
+}
+
+static void free_unstarted(struct http_server *s)
+{
+    for (size_t i = 0; i < s->n_capture; i++)
+        free(s->capture[i]);
+    free(s->capture);
+    free(s->routes);
+    free(s);
+}
+
+static int check_opts(const struct http_server_opts *o)
+{
+    if (o->max_header_bytes > 65535)
+        return -EINVAL;
+    if (!o->tls_cert != !o->tls_key)
+        return -EINVAL;
+    return 0;
+}
+
+int http_server_new_opts(uv_loop_t *loop, const char *addr, const struct http_route *routes,
+                         size_t n_routes, void *ud, const struct http_server_opts *opts,
+                         struct http_server **out)
+{
+    static const struct http_server_opts defaults;
+    const struct http_server_opts *o = opts ? opts : &defaults;
     struct http_addr a;
     *out = NULL;
-    if (!loop || parse_addr(addr, &a) < 0)
+    if (!loop || parse_addr(addr, &a) < 0 || check_opts(o) < 0)
         return -EINVAL;
     struct http_server *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
     s->loop = loop;
     s->ud = ud;
+    s->max_body = o->max_body ? o->max_body : (size_t)HTTP_MAX_BODY;
     int err = copy_routes(s, routes, n_routes);
+    if (err == 0)
+        err = set_capture(s, o->capture_headers);
+    if (err == 0 && o->tls_cert)
+        err = http_tls_new(s, o);
     if (err < 0) {
-        free(s);
+        http_tls_free(s);
+        free_unstarted(s);
         return err;
     }
     lws_log_setup();
@@ -367,7 +462,7 @@ int http_server_new(uv_loop_t *loop, const char *addr, const struct http_route *
         start_close(s, NULL, NULL);
         return -ENOMEM;
     }
-    s->ctx = create_context(s);
+    s->ctx = create_context(s, o->max_header_bytes ? o->max_header_bytes : HTTP_HEADER_BYTES);
     if (s->ctx)
         record_lws_handles(s, &before);
     free(before.h);
@@ -385,6 +480,12 @@ int http_server_new(uv_loop_t *loop, const char *addr, const struct http_route *
     }
     *out = s;
     return 0;
+}
+
+int http_server_new(uv_loop_t *loop, const char *addr, const struct http_route *routes,
+                    size_t n_routes, void *ud, struct http_server **out)
+{
+    return http_server_new_opts(loop, addr, routes, n_routes, ud, NULL, out);
 }
 
 int http_server_port(const struct http_server *s)

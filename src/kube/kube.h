@@ -75,6 +75,8 @@ extern const struct kube_resource KUBE_LEASES;          /* coordination.k8s.io/v
 extern const struct kube_resource KUBE_CRDS;            /* apiextensions.k8s.io/v1 (cluster) */
 extern const struct kube_resource KUBE_WORKFLOWS;       /* runbook.dev/v1alpha1 workflows */
 extern const struct kube_resource KUBE_WORKFLOWRUNS;    /* runbook.dev/v1alpha1 workflowruns */
+extern const struct kube_resource KUBE_TRIGGERS;        /* runbook.dev/v1alpha1 triggers */
+extern const struct kube_resource KUBE_SECRETS;         /* v1 secrets */
 
 /* Every field's zero value means "the default"; NULL options = all defaults. */
 struct kube_options {

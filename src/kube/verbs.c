@@ -19,6 +19,8 @@ const struct kube_resource KUBE_CRDS = {"apiextensions.k8s.io", "v1", "customres
                                         0};
 const struct kube_resource KUBE_WORKFLOWS = {"runbook.dev", "v1alpha1", "workflows", 1};
 const struct kube_resource KUBE_WORKFLOWRUNS = {"runbook.dev", "v1alpha1", "workflowruns", 1};
+const struct kube_resource KUBE_TRIGGERS = {"runbook.dev", "v1alpha1", "triggers", 1};
+const struct kube_resource KUBE_SECRETS = {"", "v1", "secrets", 1};
 
 const char *kube_verb_name(enum kube_verb v)
 {

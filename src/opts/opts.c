@@ -24,6 +24,11 @@ enum {
     O_RETRY_PERIOD,
     O_HEALTH_ADDR,
     O_METRICS_ADDR,
+    O_WEBHOOK_ADDR,
+    O_WEBHOOK_TLS_CERT,
+    O_WEBHOOK_TLS_KEY,
+    O_WEBHOOK_MAX_BODY,
+    O_WEBHOOK_RATE,
     O_HELP,
     O_VERSION
 };
@@ -45,6 +50,11 @@ static const struct option longopts[] = {
     {"leader-elect-retry-period", required_argument, NULL, O_RETRY_PERIOD},
     {"health-addr", required_argument, NULL, O_HEALTH_ADDR},
     {"metrics-addr", required_argument, NULL, O_METRICS_ADDR},
+    {"webhook-addr", required_argument, NULL, O_WEBHOOK_ADDR},
+    {"webhook-tls-cert", required_argument, NULL, O_WEBHOOK_TLS_CERT},
+    {"webhook-tls-key", required_argument, NULL, O_WEBHOOK_TLS_KEY},
+    {"webhook-max-body", required_argument, NULL, O_WEBHOOK_MAX_BODY},
+    {"webhook-rate", required_argument, NULL, O_WEBHOOK_RATE},
     {"help", no_argument, NULL, O_HELP},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -74,6 +84,12 @@ const char *opts_usage(void)
            "  --health-addr ADDR    /healthz and /readyz on [HOST]:PORT (default: :8081;\n"
            "                        \"0\" disables)\n"
            "  --metrics-addr ADDR   /metrics on [HOST]:PORT (default: :8080; \"0\" disables)\n"
+           "  --webhook-addr ADDR   Triggers' POST /hooks/NS/NAME on [HOST]:PORT (default:\n"
+           "                        :8082; \"0\" disables)\n"
+           "  --webhook-tls-cert FILE, --webhook-tls-key FILE\n"
+           "                        serve the webhooks over TLS (PEM; reloaded on change)\n"
+           "  --webhook-max-body SIZE  largest delivery body, e.g. 1Mi, 512Ki (default: 1Mi)\n"
+           "  --webhook-rate N      deliveries per second per Trigger, burst 2N (default: 10)\n"
            "  DUR is a number with a unit: 500ms, 15s, 1m.\n"
            "  --help, --version\n"
            "\n"
@@ -162,6 +178,34 @@ static int set(struct opts *o, int id, const char *name, const char *v, char *er
             return fail(err, len, "%s: not [HOST]:PORT or 0: \"%s\"", name, v);
         *(id == O_HEALTH_ADDR ? &o->health_addr : &o->metrics_addr) = v;
         break;
+    case O_WEBHOOK_ADDR:
+        if (!valid_addr(v))
+            return fail(err, len, "%s: not [HOST]:PORT or 0: \"%s\"", name, v);
+        o->webhook_addr = v;
+        break;
+    case O_WEBHOOK_TLS_CERT:
+    case O_WEBHOOK_TLS_KEY:
+        if (!*v)
+            return fail(err, len, "%s: empty", name);
+        *(id == O_WEBHOOK_TLS_CERT ? &o->webhook_tls_cert : &o->webhook_tls_key) = v;
+        break;
+    case O_WEBHOOK_MAX_BODY: {
+        unsigned long long n = strtoull(v, &end, 10);
+        unsigned long long mul = strcmp(end, "Ki") == 0   ? 1024ULL
+                                 : strcmp(end, "Mi") == 0 ? 1024ULL * 1024
+                                 : !*end                  ? 1
+                                                          : 0;
+        if (!*v || *v == '-' || !mul || n == 0 || n > 64ULL * 1024 * 1024 / mul)
+            return fail(err, len, "%s: not a size from 1 to 64Mi (e.g. 1Mi, 512Ki): \"%s\"",
+                        name, v);
+        o->webhook_max_body = (size_t)(n * mul);
+        break;
+    }
+    case O_WEBHOOK_RATE:
+        o->webhook_rate = strtod(v, &end);
+        if (!*v || *end || !(o->webhook_rate > 0) || o->webhook_rate > 1e6)
+            return fail(err, len, "%s: not a positive number: \"%s\"", name, v);
+        break;
     case O_KUBECONFIG:
         o->kubeconfig = v;
         break;
@@ -219,6 +263,9 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
     o->retry_period_ms = 2000;
     o->health_addr = ":8081";
     o->metrics_addr = ":8080";
+    o->webhook_addr = ":8082";
+    o->webhook_max_body = 1024 * 1024;
+    o->webhook_rate = 10;
     err[0] = '\0';
 
     /* The environment first, so flags override it. */
@@ -263,6 +310,8 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
     }
     if (optind < argc)
         return fail(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+    if (!o->webhook_tls_cert != !o->webhook_tls_key)
+        return fail(err, errlen, "--webhook-tls-cert and --webhook-tls-key go together");
     /* client-go's rule: the leader must give up before others may take over. */
     if (o->leader_elect && !(o->lease_duration_ms > o->renew_deadline_ms &&
                              o->renew_deadline_ms * 10 > o->retry_period_ms * 12))

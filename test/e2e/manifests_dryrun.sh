@@ -104,7 +104,13 @@ OPERATOR = {
     ("", "pods", "list", ""), ("", "pods", "watch", ""), ("", "pods", "delete", ""),
     ("events.k8s.io", "events", "create", ""),
 } | {
-    ("runbook.dev", "workflowruns", v, "") for v in ("list", "watch", "patch", "delete")
+    ("runbook.dev", "workflowruns", v, "") for v in ("list", "watch", "patch", "delete", "create")
+} | {
+    ("runbook.dev", "triggers", v, "") for v in ("get", "list", "watch")
+} | {
+    ("runbook.dev", "triggers/status", v, "") for v in ("update", "patch")
+} | {
+    ("", "secrets", "get", ""),
 } | {
     ("batch", "jobs", v, "") for v in ("list", "watch", "create", "delete", "get")
 }
@@ -395,15 +401,17 @@ permissions() {
 		"patch runbook.dev workflowruns status" "update runbook.dev workflowruns finalizers"
 		"list batch jobs" "watch batch jobs" "get batch jobs" "create batch jobs" "delete batch jobs"
 		"list - pods" "watch - pods" "delete - pods" "create events.k8s.io events"
+		"create runbook.dev workflowruns" "get runbook.dev triggers" "list runbook.dev triggers"
+		"watch runbook.dev triggers" "patch runbook.dev triggers status" "get - secrets"
 	)
 	local denied=(
-		"get runbook.dev workflowruns" "create runbook.dev workflowruns"
+		"get runbook.dev workflowruns" "update runbook.dev triggers" "delete runbook.dev triggers"
 		"update runbook.dev workflowruns" "deletecollection runbook.dev workflowruns"
 		"update runbook.dev workflowruns status"
 		"patch runbook.dev workflows" "delete runbook.dev workflows" "update runbook.dev workflows status"
 		"update batch jobs" "patch batch jobs" "deletecollection batch jobs" "patch batch jobs status"
 		"get - pods" "create - pods" "deletecollection - pods" "get - pods log" "create - pods exec"
-		"get - secrets" "list - secrets" "list - configmaps" "create - events"
+		"list - secrets" "watch - secrets" "list - configmaps" "create - events"
 		"patch events.k8s.io events" "list coordination.k8s.io leases" "create coordination.k8s.io leases"
 	)
 	for a in "${allowed[@]}"; do

@@ -25,13 +25,13 @@ export KUBECONFIG=$dir/kubeconfig
 kubectl apply --server-side -f "$root/crds/" >/dev/null || exit 1
 for _ in $(seq 1 300); do
 	kubectl wait --for=condition=Established crd/workflows.runbook.dev \
-		crd/workflowruns.runbook.dev --timeout=5s >/dev/null 2>&1 && break
+		crd/workflowruns.runbook.dev crd/triggers.runbook.dev --timeout=5s >/dev/null 2>&1 && break
 	sleep 0.2
 done
 
 valgrind --quiet --error-exitcode=99 --leak-check=full \
 	--show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
-	"$bin" --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 \
+	"$bin" --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 \
 	>"$dir/operator.log" 2>&1 &
 vg=$!
 

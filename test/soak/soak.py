@@ -199,7 +199,8 @@ class Replica:
             env.pop("RUNBOOK_CRASH_AT", None)
             self.proc = subprocess.Popen(
                 [self.s.binary, "--kubeconfig", self.kc, "--leader-elect", "--leader-elect-lease-name", LEASE_NAME,
-                 "--health-addr", f"127.0.0.1:{self.hport}", "--metrics-addr", f"127.0.0.1:{self.mport}"],
+                 "--health-addr", f"127.0.0.1:{self.hport}", "--metrics-addr", f"127.0.0.1:{self.mport}",
+                 "--webhook-addr", "127.0.0.1:0"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
             log.close()
             self.expect_exit = False
