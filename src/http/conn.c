@@ -15,7 +15,6 @@
 #include "http/http-internal.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,8 +44,15 @@ static struct http_deferred *conn_detach_deferred(struct http_conn *c)
     return d;
 }
 
+static void deferred_gone(struct http_deferred *d);
+static struct http_deferred *conn_detach_deferred(struct http_conn *c);
+
 static void conn_reset(struct http_conn *c)
 {
+    /* Not expected (a connection takes its next request only once this
+     * one is answered), but a handle must never outlive its pointee. */
+    if (c->deferred)
+        deferred_gone(conn_detach_deferred(c));
     free(c->path);
     free(c->query);
     free(c->content_type);
@@ -269,8 +275,8 @@ static void dispatch(struct http_conn *c)
     int rc = c->route->handler(c->srv->ud, &req, &resp);
     if (resp.defer) {
         http_response_release(&resp);
-        if (c->deferred != resp.defer)
-            return; /* completed from inside the handler */
+        if (!c->deferred)
+            return; /* completed from inside the handler (one per request) */
         if (rc < 0) {
             deferred_gone(conn_detach_deferred(c));
             respond_text(c, 500, "internal error\n");
@@ -427,7 +433,12 @@ static int on_request(struct http_server *s, struct lws *wsi, struct http_pss *p
         c->state = HTTP_CONN_BODY;
         return 0;
     }
-    if (clen < 0 || (unsigned long long)clen > s->max_body) {
+    if (clen < 0) {
+        c->close_after = 1; /* whatever follows is not a request either */
+        respond_text(c, 400, "bad content-length\n");
+        return 0;
+    }
+    if ((unsigned long long)clen > s->max_body) {
         respond_text(c, 413, "payload too large\n");
         return 0;
     }
@@ -552,6 +563,8 @@ static int on_writeable(struct lws *wsi, struct http_conn *c)
     }
     if (!c || c->state != HTTP_CONN_RESPOND)
         return 0;
+    if (c->chunked)
+        lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0); /* as above, for a slow reader */
     if (!c->headers_sent) {
         if (send_headers(wsi, c) < 0)
             return -1;

@@ -14,7 +14,8 @@
  * several servers may share one loop (health, metrics and webhooks on
  * different addresses, each with its own http_server_opts). Plain
  * HTTP/1.1 with keep-alive; HTTPS when the options name a certificate and
- * key, reloaded from disk when they change (cert-manager rotation).
+ * key, reloaded from disk when they change (cert-manager rotation); TLS
+ * offers HTTP/1.1 only (ALPN), never h2.
  *
  * Handlers run on the loop once the whole request (body included) has
  * arrived. A handler either fills the response before it returns (sent
@@ -28,14 +29,16 @@
  * not read bodies for (GET, DELETE, ...), 500 when a handler returns < 0.
  * HEAD is served wherever GET is: the GET handler runs and only the
  * headers are sent. Request bodies sent chunked are decoded here (lws 4.1
- * hands them over raw); such a connection is closed after its answer,
- * since lws still counts the bytes after the body as body.
+ * hands them over raw, at most 100 MiB of them); such a connection is
+ * closed after its answer, since lws still counts the bytes after the body
+ * as body. "Expect: 100-continue" is not answered (lws 4.1 does not): such
+ * a client sends its body after its own wait (curl: 1 s).
  *
  * Request headers: lws parses at most max_header_bytes of request line
  * and headers (default 8 KiB; a larger request is dropped by lws without
  * an answer). Handlers read any header with http_request_header; the list
- * in req->headers has every header lws knows by name (about 80 common
- * ones) plus the custom ones the server was told to capture (the webhook
+ * in req->headers has every standard header lws knows by name (its token
+ * table) plus the custom ones the server was told to capture (the webhook
  * headers in HTTP_WEBHOOK_HEADERS always; more in opts.capture_headers),
  * because lws 4.1 can look up a custom header by name but not list them.
  *
@@ -54,7 +57,8 @@
 
 struct http_server;
 
-/* Request bodies larger than this get 413 Payload Too Large. */
+/* Request bodies larger than this get 413 Payload Too Large, unless
+ * http_server_opts.max_body says otherwise. */
 #define HTTP_MAX_BODY (1024 * 1024)
 
 enum http_method {
@@ -121,7 +125,8 @@ struct http_response {
     void *defer; /* set by http_response_defer */
 };
 
-/* Copies type. 0, or -EINVAL when it does not fit (the old type stays). */
+/* Copies type. 0, or -EINVAL when it does not fit or holds a control
+ * character (the old type stays). */
 int http_response_set_type(struct http_response *r, const char *type);
 
 /* Adds the header "name: value" (e.g. "Retry-After", "3"); a name set
@@ -165,8 +170,8 @@ struct http_route {
  *   - the request dies first (the client closed the connection, or
  *     http_server_close was called): on_gone(gone_ud, d) is called once,
  *     from the loop, never from inside an http_ call the app made; the
- *     handle is invalid once on_gone returns (do not complete it, even
- *     from on_gone).
+ *     handle is freed once on_gone returns (completing it from on_gone
+ *     is refused with -EINVAL, and after it is a use after free).
  * So the app keeps d alongside its own pending work and drops it in
  * on_gone (e.g. it marks its Kubernetes call's callback as orphaned). The
  * server puts no deadline on a deferred answer: the app answers 503 itself
@@ -176,10 +181,11 @@ struct http_deferred;
 typedef void (*http_gone_fn)(void *gone_ud, struct http_deferred *d);
 
 /* From a handler, on the resp it was given: returns the handle, or NULL
- * (out of memory, or resp is not a handler's, or already deferred) and
- * then the handler answers as usual. If the handler then returns < 0 the
- * request is answered 500 and on_gone is called before dispatch returns
- * to lws (so the app must be ready for it as soon as it has d). */
+ * (out of memory, on_gone NULL, resp not a handler's, already deferred) and
+ * then the handler answers as usual. If the handler then returns < 0
+ * (without having completed d) the request is answered 500 and on_gone is
+ * called right after the handler returns (so the app must be ready for it
+ * as soon as it has d). */
 struct http_deferred *http_response_defer(struct http_response *resp, http_gone_fn on_gone,
                                           void *gone_ud);
 
@@ -190,7 +196,9 @@ struct http_response *http_deferred_response(struct http_deferred *d);
 /* Sends the response and frees the handle (whatever the return value).
  * 0; or a negative errno that changed the answer: -ENOMEM (the body or
  * headers could not be built) or -EINVAL (status outside 100..599) both
- * send 500. May be called from a handler (even before it returns). */
+ * send 500. May be called from a handler (even before it returns). Once
+ * http_server_close was called, the answer is dropped with the connection
+ * (0 is returned and on_gone is not called). */
 int http_deferred_complete(struct http_deferred *d);
 
 /* --- servers ---------------------------------------------------------------- */
@@ -198,8 +206,9 @@ int http_deferred_complete(struct http_deferred *d);
 struct http_server_opts {
     size_t max_body;                    /* request body limit; 0: HTTP_MAX_BODY */
     unsigned max_header_bytes;          /* request line + headers; 0: 8192, at most 65535 */
-    const char *const *capture_headers; /* extra custom header names for req->headers,
-                                         * NULL-terminated; copied; NULL: none */
+    const char *const *capture_headers; /* extra custom header names (tokens, any
+                                         * case) for req->headers, NULL-terminated;
+                                         * copied; NULL: none */
     const char *tls_cert, *tls_key;     /* both or neither: PEM files (the cert file
                                          * may hold the chain); copied */
     unsigned tls_reload_ms;             /* how often to look for a new pair; 0: 5000 */

@@ -110,7 +110,8 @@ int trigd_secret_read(struct trigd *t, const char *ns, const char *name, const c
                       void (*done)(void *ud), void *ud);
 
 /* trigd_sched.c */
-int64_t trigd_now_s(const struct trigd *t); /* wall clock, or the test clock */
+int64_t trigd_now_s(const struct trigd *t); /* schedules' clock: the wall's, or the test clock */
+int64_t trigd_wall_s(void);                 /* deliveries' clock (signature timestamps) */
 void trigd_sched_kick(struct trigd *t);     /* recompute and arm the timer */
 
 /* trigd_status.c */

@@ -95,7 +95,7 @@ static int answer(struct trigd *t, struct http_response *resp, const char *ns, c
         snprintf(tr->last_result, sizeof tr->last_result, "%s", reason);
         snprintf(tr->last_run, sizeof tr->last_run, "%s", run ? run : "");
         tr->last_code = code;
-        tr->last_ms = (int64_t)trigd_now_s(t) * 1000;
+        tr->last_ms = trigd_wall_s() * 1000;
         if (code == 201)
             tr->fired_ms = tr->last_ms;
         trigd_status_dirty(t, tr);
@@ -198,7 +198,7 @@ static int judge(struct trigd_dlv *x, const struct trigd_rec *rec, const char *s
     struct json_object *wf =
         t->opt.workflow ? t->opt.workflow(t->opt.workflow_ud, x->ns, rec->spec->workflow) : NULL;
     trig_verdict_clear(&x->v);
-    trig_hook_eval(rec->spec, secret, secret_len, &req, wf, x->name, rec->uid, trigd_now_s(t),
+    trig_hook_eval(rec->spec, secret, secret_len, &req, wf, x->name, rec->uid, trigd_wall_s(),
                    &x->v);
     if (x->v.code != 0)
         return x->v.code;

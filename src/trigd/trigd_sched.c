@@ -38,6 +38,11 @@ int64_t trigd_now_s(const struct trigd *t)
     return virt_s(t, wall_ms());
 }
 
+int64_t trigd_wall_s(void)
+{
+    return wall_ms() / 1000;
+}
+
 static void on_tick(uv_timer_t *timer);
 
 static const char *fmt_time(int64_t s, char out[32])
