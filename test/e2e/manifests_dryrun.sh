@@ -201,7 +201,8 @@ elif check == "deployment":
         ("POD_NAMESPACE", (env("POD_NAMESPACE") or {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath"), "metadata.namespace"),
         ("liveness", (c.get("livenessProbe", {}).get("httpGet", {}).get("path"), c.get("livenessProbe", {}).get("httpGet", {}).get("port")), ("/healthz", "health")),
         ("readiness", (c.get("readinessProbe", {}).get("httpGet", {}).get("path"), c.get("readinessProbe", {}).get("httpGet", {}).get("port")), ("/readyz", "health")),
-        ("ports", sorted((p["name"], p["containerPort"]) for p in c.get("ports", [])), [("health", 8081), ("metrics", 8080)]),
+        ("ports", sorted((p["name"], p["containerPort"]) for p in c.get("ports", [])), [("health", 8081), ("metrics", 8080), ("webhook", 8082)]),
+        ("--webhook-addr", "--webhook-addr=:8082" in c.get("args", []), True),
         ("runAsNonRoot", psc.get("runAsNonRoot"), True),
         ("runAsUser", psc.get("runAsUser"), 65532),
         ("seccompProfile", psc.get("seccompProfile", {}).get("type"), "RuntimeDefault"),
@@ -222,6 +223,11 @@ elif check == "deployment":
         bad.append("the metrics Service does not select the operator's pods")
     if [p.get("targetPort") for p in svc.get("spec", {}).get("ports", [])] != ["metrics"]:
         bad.append("the metrics Service does not target port 'metrics'")
+    hooks = one("Service", "runbook-webhooks")
+    if hooks and hooks.get("spec", {}).get("selector") != sel:
+        bad.append("the webhook Service does not select the operator's pods")
+    if [p.get("targetPort") for p in hooks.get("spec", {}).get("ports", [])] != ["webhook"]:
+        bad.append("the webhook Service does not target port 'webhook'")
 elif check == "watch-namespace":  # namespaced variant
     target = one("Role", "runbook-operator").get("metadata", {}).get("namespace")
     rb = one("RoleBinding", "runbook-operator").get("metadata", {}).get("namespace")
