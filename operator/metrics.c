@@ -214,8 +214,8 @@ int metrics_render_operator(struct metrics_buf *b, const struct ctrl_stats *cs,
 static void delivery_sample(void *ud, const char *ns, const char *name, enum trigd_result r,
                             uint64_t n)
 {
-    metrics_sample_u64(ud, "runbook_trigger_deliveries_total", n, "namespace", ns, "trigger",
-                       name, "result", trigd_result_name(r), NULL);
+    metrics_sample_u64(ud, "runbook_trigger_deliveries_total", n, "namespace", ns, "trigger", name,
+                       "result", trigd_result_name(r), NULL);
 }
 
 int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t)

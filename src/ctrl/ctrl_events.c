@@ -137,9 +137,10 @@ static struct json_object *build(struct ctrl_ev_lane *l, const struct ev *e)
     json_object_object_add(ev, "type", jstr(e->type));
     json_object_object_add(ev, "note", jstr(ctrl_packed(e->strs, EV_MESSAGE)));
     json_object_object_add(reg, "apiVersion", jstr("runbook.dev/v1alpha1"));
-    json_object_object_add(reg, "kind", jstr(e->kind == 'r'   ? "WorkflowRun"
-                                                  : e->kind == 't' ? "Trigger"
-                                                                   : "Workflow"));
+    json_object_object_add(reg, "kind",
+                           jstr(e->kind == 'r'   ? "WorkflowRun"
+                                : e->kind == 't' ? "Trigger"
+                                                 : "Workflow"));
     json_object_object_add(reg, "name", jstr(name));
     json_object_object_add(reg, "namespace", jstr(ns));
     json_object_object_add(reg, "uid", jstr(ctrl_packed(e->strs, EV_UID)));

@@ -196,8 +196,8 @@ static int set(struct opts *o, int id, const char *name, const char *v, char *er
                                  : !*end                  ? 1
                                                           : 0;
         if (!*v || *v == '-' || !mul || n == 0 || n > 64ULL * 1024 * 1024 / mul)
-            return fail(err, len, "%s: not a size from 1 to 64Mi (e.g. 1Mi, 512Ki): \"%s\"",
-                        name, v);
+            return fail(err, len, "%s: not a size from 1 to 64Mi (e.g. 1Mi, 512Ki): \"%s\"", name,
+                        v);
         o->webhook_max_body = (size_t)(n * mul);
         break;
     }

@@ -24,12 +24,12 @@ struct opts {
     const char *lease_name;      /* default "runbook-operator" */
     const char *lease_namespace; /* NULL: the configuration's namespace */
     long lease_duration_ms, renew_deadline_ms, retry_period_ms; /* 15 s, 10 s, 2 s */
-    const char *health_addr;  /* default ":8081"; "" or "0" disables */
-    const char *metrics_addr; /* default ":8080" */
-    const char *webhook_addr; /* default ":8082" */
+    const char *health_addr;                        /* default ":8081"; "" or "0" disables */
+    const char *metrics_addr;                       /* default ":8080" */
+    const char *webhook_addr;                       /* default ":8082" */
     const char *webhook_tls_cert, *webhook_tls_key; /* both or neither */
-    size_t webhook_max_body;  /* bytes; default 1 MiB */
-    double webhook_rate;      /* deliveries/s per Trigger; default 10 */
+    size_t webhook_max_body;                        /* bytes; default 1 MiB */
+    double webhook_rate;                            /* deliveries/s per Trigger; default 10 */
     int help, version;
 };
 

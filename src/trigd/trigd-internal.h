@@ -18,11 +18,11 @@
 #include "trigd/trigd.h"
 #include "trigger/trigger.h"
 
-#define TRIGD_FLUSH_MS 1000        /* status writes are coalesced this long */
-#define TRIGD_SECRET_TTL_MS 10000  /* a Secret read serves deliveries this long */
-#define TRIGD_SECRET_MISS_MS 2000  /* a missing Secret is asked again after this */
-#define TRIGD_RETRY_AFTER "5"      /* seconds, on 503 */
-#define TRIGD_MISSED_MAX 100       /* more missed slots: fire the latest, with an Event */
+#define TRIGD_FLUSH_MS 1000       /* status writes are coalesced this long */
+#define TRIGD_SECRET_TTL_MS 10000 /* a Secret read serves deliveries this long */
+#define TRIGD_SECRET_MISS_MS 2000 /* a missing Secret is asked again after this */
+#define TRIGD_RETRY_AFTER "5"     /* seconds, on 503 */
+#define TRIGD_MISSED_MAX 100      /* more missed slots: fire the latest, with an Event */
 
 /* The cached record of one Trigger (the informer's projection). */
 struct trigd_rec {
@@ -33,8 +33,8 @@ struct trigd_rec {
     struct cron_expr cron; /* has_cron: spec.schedule parsed and its zone loaded */
     struct cron_tz *tz;
     int has_cron;
-    const char *uid;    /* in obj */
-    int64_t created_s;  /* metadata.creationTimestamp */
+    const char *uid;   /* in obj */
+    int64_t created_s; /* metadata.creationTimestamp */
     int64_t generation;
     int64_t last_sched_s; /* status.lastScheduleTime; -1 when none */
 };
@@ -54,9 +54,9 @@ struct trigd_tr {
     int last_code;
     int64_t last_ms, fired_ms; /* the last delivery; the last run created */
     /* schedules */
-    int64_t fired_slot; /* the last slot created or found created; -1 */
-    int64_t next_s;     /* the next slot, for status.nextScheduleTime; -1 */
-    int sched_busy;     /* a create in flight */
+    int64_t fired_slot;  /* the last slot created or found created; -1 */
+    int64_t next_s;      /* the next slot, for status.nextScheduleTime; -1 */
+    int sched_busy;      /* a create in flight */
     int64_t warned_slot; /* the slot an Event was sent about */
     int secret_missing;  /* the last Secret read found none */
 };

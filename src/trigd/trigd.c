@@ -11,8 +11,8 @@
 #include "trigd/trigd-internal.h"
 
 static const char *const result_names[TRIGD_RESULT_MAX] = {
-    "created",      "duplicate", "skipped",       "bad_request",  "unauthorized", "not_found",
-    "too_large",    "media_type", "unprocessable", "rate_limited", "unavailable"};
+    "created",   "duplicate",  "skipped",       "bad_request",  "unauthorized", "not_found",
+    "too_large", "media_type", "unprocessable", "rate_limited", "unavailable"};
 
 const char *trigd_result_name(enum trigd_result r)
 {
@@ -35,8 +35,9 @@ static void rec_schedule(struct trigd_rec *r)
         snprintf(r->err_reason, sizeof r->err_reason, "InvalidSchedule");
         snprintf(r->err, sizeof r->err, "spec.schedule.timeZone: %s: %s",
                  s->time_zone ? s->time_zone : "",
-                 rc == -ENOENT ? "no such time zone" : rc == -EINVAL ? "not an IANA name"
-                                                                    : "unreadable zone file");
+                 rc == -ENOENT   ? "no such time zone"
+                 : rc == -EINVAL ? "not an IANA name"
+                                 : "unreadable zone file");
         return;
     }
     r->has_cron = 1;
@@ -81,8 +82,7 @@ static void rec_release(void *record)
     memset(r, 0, sizeof *r);
 }
 
-const struct inf_projection trigd_projection = {sizeof(struct trigd_rec), rec_project,
-                                                rec_release};
+const struct inf_projection trigd_projection = {sizeof(struct trigd_rec), rec_project, rec_release};
 
 const struct trigd_rec *trigd_rec_get(const struct trigd *t, const char *ns, const char *name)
 {
@@ -148,8 +148,7 @@ void trigd_foreach_counter(const struct trigd *t,
                            void *ud)
 {
     struct lh_entry *e;
-    lh_foreach(t->trs, e)
-    {
+    for (e = t->trs->head; e; e = e->next) {
         const struct trigd_tr *tr = lh_entry_v(e);
         for (int r = 0; r < TRIGD_RESULT_MAX; r++)
             if (tr->counts[r])
@@ -205,13 +204,19 @@ static void clock_from_env(struct trigd *t)
     /* RUNBOOK_TEST_CLOCK=REF:SPEED: schedules see REF + (now - REF) * SPEED,
      * so a test sees a minute's slot every 60/SPEED s. Test builds only. */
     const char *c = getenv("RUNBOOK_TEST_CLOCK");
-    long long ref = 0;
-    double speed = 0;
-    if (c && sscanf(c, "%lld:%lf", &ref, &speed) == 2 && speed >= 1 && speed <= 3600) {
-        t->clock_ref_s = ref;
-        t->clock_speed = speed;
-        log_kv(LOGL_WARN, "test clock for schedules (test build)", "value", c, NULL);
+    char *end = NULL;
+    if (!c || !*c)
+        return;
+    long long ref = strtoll(c, &end, 10);
+    double speed = *end == ':' ? strtod(end + 1, &end) : 0;
+    if (*end || ref <= 0 || !(speed >= 1 && speed <= 3600)) {
+        log_kv(LOGL_ERROR, "RUNBOOK_TEST_CLOCK must be <unix seconds>:<speed 1-3600>; ignored",
+               "value", c, NULL);
+        return;
     }
+    t->clock_ref_s = ref;
+    t->clock_speed = speed;
+    log_kv(LOGL_WARN, "test clock for schedules (test build)", "value", c, NULL);
 #endif
 }
 
@@ -268,11 +273,10 @@ fail:
 int trigd_start(struct trigd *t)
 {
     if (t->addr && *t->addr && strcmp(t->addr, "0") != 0) {
-        struct http_server_opts ho = {.max_body = t->opt.max_body,
-                                      .tls_cert = t->tls_cert,
-                                      .tls_key = t->tls_key};
-        int rc = http_server_new_opts(t->loop, t->addr, trigd_routes, trigd_n_routes, t, &ho,
-                                      &t->http);
+        struct http_server_opts ho = {
+            .max_body = t->opt.max_body, .tls_cert = t->tls_cert, .tls_key = t->tls_key};
+        int rc =
+            http_server_new_opts(t->loop, t->addr, trigd_routes, trigd_n_routes, t, &ho, &t->http);
         if (rc < 0)
             return rc;
     }
@@ -286,7 +290,8 @@ void trigd_set_leading(struct trigd *t, int leading)
     if (leading) {
         /* Ready conditions and slots are the leader's: look at every Trigger. */
         struct lh_entry *e;
-        lh_foreach(t->trs, e) trigd_status_dirty(t, lh_entry_v(e));
+        for (e = t->trs->head; e; e = e->next)
+            trigd_status_dirty(t, lh_entry_v(e));
     }
     trigd_sched_kick(t);
 }

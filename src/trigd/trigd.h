@@ -47,14 +47,14 @@ struct trigd;
 typedef struct json_object *(*trigd_workflow_fn)(void *ud, const char *ns, const char *name);
 
 struct trigd_options {
-    const char *namespace;   /* only this namespace; NULL: all */
-    const char *addr;        /* the webhook listener, e.g. ":8082"; NULL: none */
-    const char *tls_cert;    /* PEM files, both or neither (reloaded on change) */
+    const char *namespace; /* only this namespace; NULL: all */
+    const char *addr;      /* the webhook listener, e.g. ":8082"; NULL: none */
+    const char *tls_cert;  /* PEM files, both or neither (reloaded on change) */
     const char *tls_key;
-    size_t max_body;         /* 0: 1 MiB */
-    double rate;             /* deliveries/s per Trigger; <= 0: 10 */
-    int burst;               /* <= 0: 2 * rate, at least 1 */
-    const char *instance;    /* reportingInstance of Events; NULL: "runbook" */
+    size_t max_body;      /* 0: 1 MiB */
+    double rate;          /* deliveries/s per Trigger; <= 0: 10 */
+    int burst;            /* <= 0: 2 * rate, at least 1 */
+    const char *instance; /* reportingInstance of Events; NULL: "runbook" */
     trigd_workflow_fn workflow;
     void *workflow_ud;
     /* Posts an Event about a Trigger (type "Normal"/"Warning"); may be NULL. */
@@ -65,9 +65,18 @@ struct trigd_options {
 
 /* Counters for /metrics. */
 enum trigd_result {
-    TRIGD_CREATED = 0, TRIGD_DUPLICATE, TRIGD_SKIPPED, TRIGD_BAD_REQUEST, TRIGD_UNAUTHORIZED,
-    TRIGD_NOT_FOUND, TRIGD_TOO_LARGE, TRIGD_MEDIA_TYPE, TRIGD_UNPROCESSABLE, TRIGD_RATE_LIMITED,
-    TRIGD_UNAVAILABLE, TRIGD_RESULT_MAX
+    TRIGD_CREATED = 0,
+    TRIGD_DUPLICATE,
+    TRIGD_SKIPPED,
+    TRIGD_BAD_REQUEST,
+    TRIGD_UNAUTHORIZED,
+    TRIGD_NOT_FOUND,
+    TRIGD_TOO_LARGE,
+    TRIGD_MEDIA_TYPE,
+    TRIGD_UNPROCESSABLE,
+    TRIGD_RATE_LIMITED,
+    TRIGD_UNAVAILABLE,
+    TRIGD_RESULT_MAX
 };
 const char *trigd_result_name(enum trigd_result r); /* "created", ... */
 

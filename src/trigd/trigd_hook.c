@@ -164,8 +164,7 @@ static void on_created(void *ud, const struct kube_result *r)
                x->v.run_name, "delivery", x->v.delivery, NULL);
         finish(x, 201, "Created", "run created", x->v.run_name, NULL);
     } else if (r->http_status == 409) {
-        finish(x, 200, "Duplicate", "this delivery already started its run", x->v.run_name,
-               NULL);
+        finish(x, 200, "Duplicate", "this delivery already started its run", x->v.run_name, NULL);
     } else if (r->http_status == 400 || r->http_status == 422) {
         char msg[600];
         snprintf(msg, sizeof msg, "the API server refused the run: %s", r->status.message);
@@ -174,12 +173,13 @@ static void on_created(void *ud, const struct kube_result *r)
         /* Unreachable, overloaded, forbidden: maybe transient, and the
          * delivery's run name makes a retry safe. */
         char msg[600];
-        snprintf(msg, sizeof msg, "cannot create the run now (%s%s%ld): retry",
-                 r->err ? "transport error " : "HTTP ", r->err ? "" : "", r->err ? (long)-r->err
-                                                                                 : r->http_status);
-        log_kv(LOGL_WARN, "webhook: run not created", "namespace", x->ns, "trigger", x->name,
-               "run", x->v.run_name, "error", r->err ? strerror(-r->err) : r->status.message,
-               NULL);
+        if (r->err)
+            snprintf(msg, sizeof msg, "cannot create the run now (%s): retry", strerror(-r->err));
+        else
+            snprintf(msg, sizeof msg, "cannot create the run now (HTTP %ld %.200s): retry",
+                     r->http_status, r->status.reason);
+        log_kv(LOGL_WARN, "webhook: run not created", "namespace", x->ns, "trigger", x->name, "run",
+               x->v.run_name, "error", r->err ? strerror(-r->err) : r->status.message, NULL);
         finish(x, 503, "Unavailable", msg, NULL, NULL);
     }
     trigd_api_end(t);
@@ -216,8 +216,8 @@ static int judge(struct trigd_dlv *x, const struct trigd_rec *rec, const char *s
 static void create(struct trigd_dlv *x, const struct trigd_rec *rec)
 {
     struct trigd *t = x->t;
-    struct json_object *run = trig_run_new(rec->spec, x->name, x->ns, x->v.run_name,
-                                           x->v.delivery, x->v.params, NULL);
+    struct json_object *run =
+        trig_run_new(rec->spec, x->name, x->ns, x->v.run_name, x->v.delivery, x->v.params, NULL);
     trigd_api_begin(t);
     int rc = run ? kube_create(t->kc, &KUBE_WORKFLOWRUNS, x->ns, run, on_created, x) : -ENOMEM;
     json_object_put(run);
@@ -236,15 +236,14 @@ static void on_secret(void *ud)
     const struct trigd_rec *rec = trigd_rec_get(t, x->ns, x->name);
     if (t->closing || !rec || !rec->spec)
         finish(x, t->closing ? 503 : 404, t->closing ? "ShuttingDown" : "NotFound",
-               t->closing ? "the operator is shutting down; retry" : "no such Trigger", NULL,
-               NULL);
+               t->closing ? "the operator is shutting down; retry" : "no such Trigger", NULL, NULL);
     else if (!x->d)
         dlv_free(x); /* the sender left meanwhile */
-    else if (!trigd_secret_cached(t, x->ns, rec->spec->hook.secret_name,
-                                  rec->spec->hook.secret_key, &val, &len, &why) ||
+    else if (!trigd_secret_cached(t, x->ns, rec->spec->hook.secret_name, rec->spec->hook.secret_key,
+                                  &val, &len, &why) ||
              !val)
-        finish(x, 503, "SecretUnavailable", why ? why : "the webhook secret cannot be read",
-               NULL, NULL);
+        finish(x, 503, "SecretUnavailable", why ? why : "the webhook secret cannot be read", NULL,
+               NULL);
     else if (judge(x, rec, val, len) != 0)
         finish(x, x->v.code, x->v.reason, x->v.message, NULL,
                x->v.code == 202 ? x->v.skipped : NULL);
@@ -318,8 +317,8 @@ static int on_hook(void *ud, const struct http_request *req, struct http_respons
         return answer(t, resp, ns, name, 503, "TriggerInvalid", msg, NULL, NULL, NULL);
     }
     if (!rec->spec->has_webhook)
-        return answer(t, resp, ns, name, 404, "NotFound", "this Trigger has no webhook", NULL,
-                      NULL, NULL);
+        return answer(t, resp, ns, name, 404, "NotFound", "this Trigger has no webhook", NULL, NULL,
+                      NULL);
     struct trigd_dlv *x = dlv_new(t, req, ns, name);
     if (!x)
         return -ENOMEM;
@@ -334,9 +333,9 @@ static int on_hook(void *ud, const struct http_request *req, struct http_respons
         /* Judged now; only a create makes the answer wait. */
         int code = judge(x, rec, val, len);
         if (code != 0) {
-            int rc = answer(t, resp, ns, name, code, x->v.reason, x->v.message, NULL,
-                            code == 202 ? x->v.skipped : NULL,
-                            x->v.delivery[0] ? x->v.delivery : NULL);
+            int rc =
+                answer(t, resp, ns, name, code, x->v.reason, x->v.message, NULL,
+                       code == 202 ? x->v.skipped : NULL, x->v.delivery[0] ? x->v.delivery : NULL);
             dlv_free(x);
             return rc;
         }
@@ -353,8 +352,8 @@ static int on_hook(void *ud, const struct http_request *req, struct http_respons
         dlv_free(x);
         return -ENOMEM;
     }
-    if (trigd_secret_read(t, ns, rec->spec->hook.secret_name, rec->spec->hook.secret_key,
-                          on_secret, x) < 0)
+    if (trigd_secret_read(t, ns, rec->spec->hook.secret_name, rec->spec->hook.secret_key, on_secret,
+                          x) < 0)
         finish(x, 503, "SecretUnavailable", "cannot read the webhook secret now; retry", NULL,
                NULL);
     return 0;

@@ -113,8 +113,7 @@ static void fire(struct trigd *t, const struct trigd_rec *rec, struct trigd_tr *
     struct wf_params *params = trig_sched_params(rec->spec);
     struct json_object *extra = kj_obj();
     kj_put(extra, TRIG_ANN_SCHEDULED, kj_str(delivery + strlen("schedule/")));
-    struct json_object *run =
-        trig_run_new(rec->spec, name, ns, run_name, delivery, params, extra);
+    struct json_object *run = trig_run_new(rec->spec, name, ns, run_name, delivery, params, extra);
     json_object_put(extra);
     wf_params_free(params);
     struct fire *f = calloc(1, sizeof *f);
@@ -156,12 +155,13 @@ static int plan_one(void *ud, const void *r)
         return 0;
     /* A run's creation time is the API server's clock: the test clock
      * maps it like ours. */
-    int64_t earliest = rec->last_sched_s >= 0 ? rec->last_sched_s : virt_s(t, rec->created_s * 1000);
+    int64_t earliest =
+        rec->last_sched_s >= 0 ? rec->last_sched_s : virt_s(t, rec->created_s * 1000);
     if (tr->fired_slot > earliest)
         earliest = tr->fired_slot; /* fired, the status not back yet */
     struct cron_due due;
-    if (cron_due(&rec->cron, rec->tz, earliest, p->now,
-                 rec->spec->sched.starting_deadline_seconds, &due) < 0)
+    if (cron_due(&rec->cron, rec->tz, earliest, p->now, rec->spec->sched.starting_deadline_seconds,
+                 &due) < 0)
         return 0;
     int64_t next = due.has_next ? due.next : -1;
     if (next != tr->next_s) {
@@ -177,8 +177,10 @@ static int plan_one(void *ud, const void *r)
             tr->warned_slot = due.slot;
             t->stats.schedule_missed++;
             char msg[200], when[32];
-            snprintf(msg, sizeof msg, "missed the slot of %s: more than startingDeadlineSeconds "
-                     "(%lld) ago", fmt_time(due.slot, when),
+            snprintf(msg, sizeof msg,
+                     "missed the slot of %s: more than startingDeadlineSeconds "
+                     "(%lld) ago",
+                     fmt_time(due.slot, when),
                      (long long)rec->spec->sched.starting_deadline_seconds);
             log_kv(LOGL_WARN, "schedule: slot missed", "namespace", tr->ns, "trigger", tr->name,
                    "why", msg, NULL);

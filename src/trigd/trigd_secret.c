@@ -106,15 +106,16 @@ static void on_read(void *ud, const struct kube_result *r)
         } else if (r->http_status == 404)
             snprintf(s->why, sizeof s->why, "Secret %s/%.253s not found", rd->ns, rd->name);
         else
-            snprintf(s->why, sizeof s->why, "cannot read Secret %s/%.200s: %.200s", rd->ns, rd->name,
-                     r->err ? strerror(-r->err) : r->status.message);
+            snprintf(s->why, sizeof s->why, "cannot read Secret %s/%.200s: %.200s", rd->ns,
+                     rd->name, r->err ? strerror(-r->err) : r->status.message);
         if (!s->val)
-            log_kv(LOGL_WARN, "webhook secret unavailable", "namespace", rd->ns, "secret",
-                   rd->name, "why", s->why, NULL);
+            log_kv(LOGL_WARN, "webhook secret unavailable", "namespace", rd->ns, "secret", rd->name,
+                   "why", s->why, NULL);
         /* A transient failure is kept a second only: the sender's retry asks
          * again, and nothing loops on the API server. */
-        s->expires_ms = uv_now(t->loop) + (s->val ? TRIGD_SECRET_TTL_MS
-                                           : transient ? 1000 : TRIGD_SECRET_MISS_MS);
+        s->expires_ms = uv_now(t->loop) + (s->val      ? TRIGD_SECRET_TTL_MS
+                                           : transient ? 1000
+                                                       : TRIGD_SECRET_MISS_MS);
         char *k = strdup(rd->k);
         lh_table_delete(t->secrets, rd->k); /* one entry per key: insert does not replace */
         if (!t->closing && k && lh_table_insert(t->secrets, k, s) == 0) {

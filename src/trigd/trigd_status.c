@@ -62,8 +62,7 @@ static int ready(struct trigd *t, const struct trigd_rec *rec, struct trigd_tr *
         size_t n = 0;
         const struct trig_webhook *h = &rec->spec->hook;
         if (!trigd_secret_cached(t, tr->ns, h->secret_name, h->secret_key, &val, &n, &why)) {
-            if (trigd_secret_read(t, tr->ns, h->secret_name, h->secret_key,
-                                  secret_known, t) == 0)
+            if (trigd_secret_read(t, tr->ns, h->secret_name, h->secret_key, secret_known, t) == 0)
                 return 1;
         } else if (!val) {
             *reason = "SecretNotFound";
@@ -85,8 +84,9 @@ static int ready(struct trigd *t, const struct trigd_rec *rec, struct trigd_tr *
         return 0;
     }
     *reason = "Ready";
-    snprintf(msg, len, "%s", rec->spec->has_webhook ? "POST /hooks/<namespace>/<name> is served"
-                                                    : "the schedule is armed");
+    snprintf(msg, len, "%s",
+             rec->spec->has_webhook ? "POST /hooks/<namespace>/<name> is served"
+                                    : "the schedule is armed");
     return 0;
 }
 
@@ -134,8 +134,8 @@ static void on_patched(void *ud, const struct kube_result *r)
                 t->stats.status_conflicts++;
             else
                 log_kv(LOGL_WARN, "trigger status not written, retrying", "namespace", f->ns,
-                       "trigger", f->name, "error",
-                       r->err ? strerror(-r->err) : r->status.message, NULL);
+                       "trigger", f->name, "error", r->err ? strerror(-r->err) : r->status.message,
+                       NULL);
             tr->dirty = 1;
         }
         if (tr) {
@@ -261,8 +261,7 @@ void trigd_status_flush(uv_timer_t *timer)
         return;
     int again = 0;
     struct lh_entry *e;
-    lh_foreach(t->trs, e)
-    {
+    for (e = t->trs->head; e; e = e->next) {
         struct trigd_tr *tr = lh_entry_v(e);
         if (tr->dirty && !tr->flushing)
             flush_one(t, tr);
