@@ -63,7 +63,7 @@ static const struct option longopts[] = {
 const char *opts_usage(void)
 {
     return "Usage: runbook-operator [flags]\n"
-           "Runs the Runbook controller: Workflows and WorkflowRuns (runbook.dev/v1alpha1).\n"
+           "Runs the Runbook controller: Workflows, WorkflowRuns and Triggers (runbook.dev/v1alpha1).\n"
            "\n"
            "  --kubeconfig PATH     kubeconfig to use (default: $KUBECONFIG, the in-cluster\n"
            "                        service account, then ~/.kube/config)\n"

@@ -137,11 +137,49 @@ static void test_leader_and_addrs(void)
     CHECK_STR(err, "--leader-elect: not a boolean: \"maybe\"");
 }
 
+static void test_webhook(void)
+{
+    struct opts o;
+    char err[256];
+    const char *const a[] = {"op", NULL};
+    CHECK_INT(parse(&o, err, 1, a), 0);
+    CHECK_STR(o.webhook_addr, ":8082");
+    CHECK_INT(o.webhook_max_body, 1024 * 1024);
+    CHECK(o.webhook_rate == 10);
+    CHECK(o.webhook_tls_cert == NULL && o.webhook_tls_key == NULL);
+    const char *const b[] = {"op",         "--webhook-addr",    "127.0.0.1:0", "--webhook-max-body",
+                             "512Ki",      "--webhook-rate",    "2.5",         "--webhook-tls-cert",
+                             "/tls/c.pem", "--webhook-tls-key", "/tls/k.pem",  NULL};
+    CHECK_INT(parse(&o, err, 11, b), 0);
+    CHECK_STR(o.webhook_addr, "127.0.0.1:0");
+    CHECK_INT(o.webhook_max_body, 512 * 1024);
+    CHECK(o.webhook_rate == 2.5);
+    CHECK_STR(o.webhook_tls_key, "/tls/k.pem");
+    const char *const c[] = {"op", "--webhook-tls-cert", "/tls/c.pem", NULL};
+    CHECK(parse(&o, err, 3, c) < 0);
+    CHECK_STR(err, "--webhook-tls-cert and --webhook-tls-key go together");
+    static const char *const bad_sizes[] = {"0", "-1", "1Gi", "65Mi", "1.5Mi", "Mi", "12k"};
+    for (size_t i = 0; i < sizeof bad_sizes / sizeof bad_sizes[0]; i++) {
+        const char *const d[] = {"op", "--webhook-max-body", bad_sizes[i], NULL};
+        CHECK(parse(&o, err, 3, d) < 0);
+        CHECK_CONTAINS(err, "not a size from 1 to 64Mi");
+    }
+    const char *const e[] = {"op", "--webhook-rate", "0", NULL};
+    CHECK(parse(&o, err, 3, e) < 0);
+    const char *const f[] = {"op", "--webhook-addr", "8082", NULL};
+    CHECK(parse(&o, err, 3, f) < 0);
+    const char *const g[] = {"op", "--webhook-max-body", "64Mi", "--webhook-addr", "0", NULL};
+    CHECK_INT(parse(&o, err, 5, g), 0);
+    CHECK_INT(o.webhook_max_body, 64 * 1024 * 1024);
+    CHECK_STR(o.webhook_addr, "0");
+}
+
 int main(void)
 {
     RUN(test_defaults_and_flags);
     RUN(test_env);
     RUN(test_errors);
     RUN(test_leader_and_addrs);
+    RUN(test_webhook);
     return check_finish();
 }
