@@ -30,11 +30,11 @@ struct cron_tz_type {
 
 struct cron_tz {
     size_t n_trans, n_types;
-    int64_t *trans;   /* ascending */
-    uint8_t *idx;     /* type of each transition */
+    int64_t *trans; /* ascending */
+    uint8_t *idx;   /* type of each transition */
     struct cron_tz_type *types;
-    size_t first;     /* the type before the first transition (Go's rule) */
-    bool has_posix;   /* footer rule for times after the last transition */
+    size_t first;   /* the type before the first transition (Go's rule) */
+    bool has_posix; /* footer rule for times after the last transition */
     struct cron_posix posix;
 };
 

@@ -64,14 +64,16 @@
  * Time zones: a TZif file (RFC 8536, versions 1 to 4; the 64-bit data of
  * v2+ and its footer TZ rule, "CET-1CEST,M3.5.0,M10.5.0/3", for times after
  * the last transition). Local times are resolved as Go's time.Date does
- * (cron_tz_from_local): a wall time in a gap gets the offset from before
- * the transition (Madrid 02:30 on 2024-03-31 is 03:30 CEST), an ambiguous
- * one the offset that Go's lookup of the wall time read as UTC finds.
+ * (cron_tz_from_local): the offset in effect at the wall time read as UTC,
+ * corrected once. So east and west of Greenwich differ: in a gap Madrid
+ * 02:30 (2024-03-31) is 03:30 CEST but New York 02:30 (2024-03-10) is
+ * 01:30 EST; in an overlap Madrid takes the later instant, New York the
+ * earlier. (cron_next only uses this for midnights and month starts.)
  * Times before the first transition use Go's choice of first zone.
  * Leap-second records are ignored (as Go does).
  *
- * Returns: 0 or a negative errno (libuv style). Not thread-safe only in the
- * sense that a cron_tz must not be freed while in use. */
+ * Returns: 0 or a negative errno (libuv style). No global state: any
+ * thread may call anything, on a cron_tz not being freed. */
 #ifndef RB_CRON_H
 #define RB_CRON_H
 

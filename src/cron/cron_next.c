@@ -49,6 +49,8 @@ static int next_minute(uint64_t bits, int from)
     return 60;
 }
 
+#define MAX_STEPS 100000
+
 /* SpecSchedule.Next, robfig's comments kept where they explain a step.
  * The schedule's seconds field is always {0}. */
 static int next_once(const struct cron_expr *e, const struct cron_tz *tz, int64_t after,
@@ -58,9 +60,12 @@ static int next_once(const struct cron_expr *e, const struct cron_tz *tz, int64_
     set(&c, after + 1); /* the earliest possible time: the next second */
     bool added = false; /* whether a field has been incremented */
     int64_t year_limit = c.tm.year + 5;
+    unsigned steps = 0; /* wraps: a bound on the search should a zone
+                         * defeat the year limit; never reached by real
+                         * zones (about 2,000 wraps for 5 years of days) */
 
 wrap:
-    if (c.tm.year > year_limit)
+    if (c.tm.year > year_limit || ++steps > MAX_STEPS)
         return -ENOENT;
 
     /* Find the first applicable month; adding one resets the rest. */
@@ -81,7 +86,13 @@ wrap:
             added = true;
             set_local(&c, c.tm.year, c.tm.month, c.tm.day, 0, 0, 0);
         }
+        int64_t before = c.t;
         set_local(&c, c.tm.year, c.tm.month, c.tm.day + 1, c.tm.hour, c.tm.minute, c.tm.second);
+        /* A zone that skipped a whole day (Pacific/Apia 2011-12-30): Go's
+         * Date maps the missing day back onto this one and robfig loops
+         * forever; take the next day that exists. */
+        if (c.t <= before)
+            set(&c, before + 86400);
         if (c.tm.hour != 0) {
             if (c.tm.hour > 12)
                 set(&c, c.t + (int64_t)(24 - c.tm.hour) * 3600);
@@ -149,28 +160,28 @@ int cron_next(const struct cron_expr *e, const struct cron_tz *tz, int64_t after
 {
     if (!in_range(after))
         return -EINVAL;
-    /* robfig's walk can step back to a wall time's first occurrence when
-     * it resets a field inside a repeated hour; never hand out a time at
-     * or before `after` (a caller looping on cron_next must progress). */
-    int64_t from = after;
-    for (int i = 0; i < 4; i++) {
+    /* robfig's walk can hand back a time at or before `after` around some
+     * historical double transitions (America/St_Johns 1991-10-27: Go's
+     * Next(t) returns t itself, forever). A caller looping on cron_next
+     * must progress: search again from a little, then a lot, later. */
+    static const int64_t retry[] = {0, 60, 3600, 86400};
+    for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++) {
         int64_t t;
-        int r = next_once(e, tz, from, &t);
+        int r = next_once(e, tz, after + retry[i], &t);
         if (r < 0)
             return r;
         if (t > after) {
             *next = t;
             return 0;
         }
-        from = (t > from ? t : from) + 1;
     }
     return -ENOENT;
 }
 
 /* The last slot in (from, now], by bisection on the monotone predicate
  * "next(x) <= now": about 40 searches however many slots there are. */
-static bool latest(const struct cron_expr *e, const struct cron_tz *tz, int64_t from,
-                   int64_t now, int64_t *slot)
+static bool latest(const struct cron_expr *e, const struct cron_tz *tz, int64_t from, int64_t now,
+                   int64_t *slot)
 {
     int64_t t;
     if (from >= now || cron_next(e, tz, from, &t) < 0 || t > now)
@@ -229,7 +240,6 @@ int cron_due(const struct cron_expr *e, const struct cron_tz *tz, int64_t earlie
          * before it is reported as too late). */
         out->has_slot = latest(e, tz, earliest, now, &out->slot);
     }
-    out->too_late =
-        out->has_slot && starting_deadline >= 0 && now - out->slot >= starting_deadline;
+    out->too_late = out->has_slot && starting_deadline >= 0 && now - out->slot >= starting_deadline;
     return 0;
 }

@@ -14,8 +14,8 @@ struct field_def {
     const char *const *names; /* names[i] is value min + i, or NULL */
 };
 
-static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                          "jul", "aug", "sep", "oct", "nov", "dec", NULL};
+static const char *const month_names[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                          "aug", "sep", "oct", "nov", "dec", NULL};
 static const char *const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL};
 
 static const struct field_def fields[5] = {
@@ -32,8 +32,7 @@ struct errbuf {
     size_t len;
 };
 
-__attribute__((format(printf, 2, 3))) static int fail(const struct errbuf *e, const char *fmt,
-                                                      ...)
+__attribute__((format(printf, 2, 3))) static int fail(const struct errbuf *e, const char *fmt, ...)
 {
     if (e->buf && e->len > 0) {
         va_list ap;
@@ -140,9 +139,9 @@ static int item(const struct field_def *f, const char *s, size_t n, uint64_t *bi
         return fail(e, "%s: \"%.*s\" is out of range %u-%u", f->name,
                     htn > TOK_SHOW ? TOK_SHOW : (int)htn, ht, f->min, f->max);
     if (start > end)
-        return fail(e, "%s: \"%.*s\": range start %u is after its end %u", f->name, show, s,
-                    start, end);
-    for (unsigned v = start; v <= end; v += step)
+        return fail(e, "%s: \"%.*s\": range start %u is after its end %u", f->name, show, s, start,
+                    end);
+    for (unsigned v = start; v <= end && v < 63; v += step) /* end <= max < 63 */
         *bits |= UINT64_C(1) << v;
     if (star)
         *bits |= CRON_STAR;
@@ -169,8 +168,7 @@ static int field(const struct field_def *f, const char *s, size_t n, uint64_t *o
         i = j + 1;
     }
     if (!any)
-        return fail(e, "%s: \"%.*s\" has no values", f->name, n > TOK_SHOW ? TOK_SHOW : (int)n,
-                    s);
+        return fail(e, "%s: \"%.*s\" has no values", f->name, n > TOK_SHOW ? TOK_SHOW : (int)n, s);
     *out = bits;
     return 0;
 }
@@ -196,8 +194,9 @@ static int macro(const char *spec, struct cron_expr *out, const struct errbuf *e
         return fail(e, "@every is not supported: a schedule must be on whole minutes of the "
                        "clock (use e.g. \"*/5 * * * *\")");
     } else {
-        return fail(e, "unknown macro \"%.*s\" (one of @yearly @annually @monthly @weekly "
-                       "@daily @midnight @hourly)",
+        return fail(e,
+                    "unknown macro \"%.*s\" (one of @yearly @annually @monthly @weekly "
+                    "@daily @midnight @hourly)",
                     TOK_SHOW, spec);
     }
     *out = x;
@@ -234,8 +233,9 @@ int cron_parse(const char *spec, struct cron_expr *out, char *err, size_t errlen
         p = q;
     }
     if (n != 5)
-        return fail(&e, "expected exactly 5 fields (minute hour day-of-month month day-of-week), "
-                        "found %zu",
+        return fail(&e,
+                    "expected exactly 5 fields (minute hour day-of-month month day-of-week), "
+                    "found %zu",
                     n);
     uint64_t bits[5];
     for (size_t i = 0; i < 5; i++) {

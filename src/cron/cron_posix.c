@@ -74,17 +74,18 @@ static int parse_num(struct cursor *c, int min, int max, int *out)
     return 0;
 }
 
-/* [+-]hh[:mm[:ss]], hours up to 167 (RFC 8536 allows that for rule times;
- * Go allows it for offsets too). Returns the value as written (POSIX
- * offsets are west-positive; the caller negates). */
-static int parse_hms(struct cursor *c, int32_t *out)
+/* [+-]hh[:mm[:ss]], hours up to max_h: 167 for rule times (RFC 8536),
+ * 24 for offsets (POSIX; Go takes more, no real zone needs it). Returns
+ * the value as written (POSIX offsets are west-positive; the caller
+ * negates). */
+static int parse_hms(struct cursor *c, int max_h, int32_t *out)
 {
     int sign = 1, h = 0, m = 0, s = 0;
     if (peek(c) == '+' || peek(c) == '-') {
         sign = *c->s == '-' ? -1 : 1;
         c->s++;
     }
-    if (parse_num(c, 0, 167, &h) < 0)
+    if (parse_num(c, 0, max_h, &h) < 0)
         return -EBADMSG;
     if (peek(c) == ':') {
         c->s++;
@@ -130,7 +131,7 @@ static int parse_rule(struct cursor *c, struct cron_rule *r)
     }
     if (peek(c) == '/') {
         c->s++;
-        if (parse_hms(c, &r->time) < 0)
+        if (parse_hms(c, 167, &r->time) < 0)
             return -EBADMSG;
     }
     return 0;
@@ -141,7 +142,7 @@ int cron_posix_parse(const char *s, size_t len, struct cron_posix *out)
     struct cursor c = {s, s + len};
     struct cron_posix p = {0};
     int32_t v;
-    if (parse_name(&c) < 0 || parse_hms(&c, &v) < 0)
+    if (parse_name(&c) < 0 || parse_hms(&c, 24, &v) < 0)
         return -EBADMSG;
     p.std_off = -v;
     if (at_end(&c)) {
@@ -153,7 +154,7 @@ int cron_posix_parse(const char *s, size_t len, struct cron_posix *out)
     p.has_dst = true;
     p.dst_off = p.std_off + 3600;
     if (!at_end(&c) && peek(&c) != ',') {
-        if (parse_hms(&c, &v) < 0)
+        if (parse_hms(&c, 24, &v) < 0)
             return -EBADMSG;
         p.dst_off = -v;
     }

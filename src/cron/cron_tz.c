@@ -10,7 +10,7 @@
 
 #include "cron-internal.h"
 
-#define TZ_MAX_FILE (1024 * 1024)
+#define TZ_MAX_FILE (INT64_C(1024) * 1024)
 
 /* --- civil calendar (Howard Hinnant's algorithms) ----------------------- */
 
@@ -121,7 +121,7 @@ static int read_block(const unsigned char *p, const struct tzif_hdr *h, size_t t
     tz->n_types = h->typecnt;
     tz->trans = malloc((h->timecnt ? h->timecnt : 1) * sizeof *tz->trans);
     tz->idx = malloc(h->timecnt ? h->timecnt : 1);
-    tz->types = malloc(h->typecnt * sizeof *tz->types);
+    tz->types = calloc(h->typecnt, sizeof *tz->types);
     if (!tz->trans || !tz->idx || !tz->types)
         return -ENOMEM;
     for (size_t i = 0; i < h->timecnt; i++) {

@@ -77,6 +77,27 @@ spec:
 ---
 apiVersion: runbook.dev/v1alpha1
 kind: Trigger
+metadata: {name: badcron, namespace: $NS}
+spec:
+  workflowRef: {name: build}
+  schedule: {cron: "61 * * * *"}
+---
+apiVersion: runbook.dev/v1alpha1
+kind: Trigger
+metadata: {name: badzone, namespace: $NS}
+spec:
+  workflowRef: {name: build}
+  schedule: {cron: "@daily", timeZone: Mars/Olympus_Mons}
+---
+apiVersion: runbook.dev/v1alpha1
+kind: Trigger
+metadata: {name: nowf, namespace: $NS}
+spec:
+  workflowRef: {name: not-there}
+  schedule: {cron: "@daily"}
+---
+apiVersion: runbook.dev/v1alpha1
+kind: Trigger
 metadata: {name: nosecret, namespace: $NS}
 spec:
   workflowRef: {name: build}
@@ -104,6 +125,15 @@ param_of() { jp "wfr/$1" "{.spec.params[?(@.name==\"$2\")].value}"; }
 eventually 30 "the Triggers are Ready" \
 	'[ "$(jp rtr/gh "{.status.conditions[?(@.type==\"Ready\")].status}")" = True ] &&
 	 [ "$(jp rtr/gen "{.status.conditions[?(@.type==\"Ready\")].status}")" = True ]'
+
+ready_reason() { jp "rtr/$1" "{.status.conditions[?(@.type==\"Ready\")].reason}"; }
+eventually 30 "what the CRD cannot check is reported in Ready: a bad cron field, an unknown zone, a missing Workflow" \
+	'[ "$(ready_reason badcron)" = InvalidSchedule ] && [ "$(ready_reason badzone)" = InvalidSchedule ] &&
+	 [ "$(ready_reason nowf)" = WorkflowNotFound ]'
+check "  with a message naming the field" \
+	'jp rtr/badcron "{.status.conditions[0].message}" | grep -q "minute" &&
+	 jp rtr/badzone "{.status.conditions[0].message}" | grep -q "timeZone"'
+check "the printer columns say the Trigger's kind" '[ "$(jp rtr/badcron "{.status.kind}")" = schedule ] && [ "$(jp rtr/gh "{.status.kind}")" = webhook ]'
 
 push='{"ref":"refs/heads/main","after":"4f1e2d3c","repository":{"full_name":"acme/app"}}'
 code=$(gh "$push" delivery-1)

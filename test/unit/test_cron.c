@@ -44,7 +44,8 @@ static void test_parse_forms(void)
         {"? ? ? ? ?", {ALL_MIN, ALL_HOUR, ALL_DOM, ALL_MON, ALL_DOW}},
         {"5 4 3 2 1", {BIT(5), BIT(4), BIT(3), BIT(2), BIT(1)}},
         {"0-4 1-3 * * *", {RANGE(0, 4), RANGE(1, 3), ALL_DOM, ALL_MON, ALL_DOW}},
-        {"*/15 * * * *", {BIT(0) | BIT(15) | BIT(30) | BIT(45), ALL_HOUR, ALL_DOM, ALL_MON, ALL_DOW}},
+        {"*/15 * * * *",
+         {BIT(0) | BIT(15) | BIT(30) | BIT(45), ALL_HOUR, ALL_DOM, ALL_MON, ALL_DOW}},
         {"*/1 * * * *", {ALL_MIN, ALL_HOUR, ALL_DOM, ALL_MON, ALL_DOW}},
         {"10-20/5 * * * *", {BIT(10) | BIT(15) | BIT(20), ALL_HOUR, ALL_DOM, ALL_MON, ALL_DOW}},
         {"50/4 * * * *", {BIT(50) | BIT(54) | BIT(58), ALL_HOUR, ALL_DOM, ALL_MON, ALL_DOW}},
@@ -178,8 +179,7 @@ static void test_next_utc(void)
         utc(2025, 2, 1, 9, 0));
     /* "*\/2" is not a star: still OR (the 1st, Sun, Tue, Thu, Sat). */
     SEQ("0 9 1 * */2", NULL, utc(2025, 1, 1, 0, 0), utc(2025, 1, 1, 9, 0), utc(2025, 1, 2, 9, 0),
-        utc(2025, 1, 4, 9, 0), utc(2025, 1, 5, 9, 0), utc(2025, 1, 7, 9, 0),
-        utc(2025, 1, 9, 9, 0));
+        utc(2025, 1, 4, 9, 0), utc(2025, 1, 5, 9, 0), utc(2025, 1, 7, 9, 0), utc(2025, 1, 9, 9, 0));
     /* A star dom (even in a list) makes it AND: Mondays only. */
     SEQ("0 9 1,* * 1", NULL, utc(2025, 1, 1, 0, 0), utc(2025, 1, 6, 9, 0));
     /* Macros. */
@@ -216,11 +216,11 @@ static void test_next_dst(void)
     struct cron_tz *mad = zone("Europe/Madrid"), *ny = zone("America/New_York");
     /* Spring forward, Madrid 2024-03-31 02:00 CET -> 03:00 CEST: 02:30
      * does not exist that day and is skipped (not moved to 03:30). */
-    SEQ("30 2 * * *", mad, utc(2024, 3, 30, 0, 0), utc(2024, 3, 30, 1, 30),
-        utc(2024, 4, 1, 0, 30), utc(2024, 4, 2, 0, 30));
+    SEQ("30 2 * * *", mad, utc(2024, 3, 30, 0, 0), utc(2024, 3, 30, 1, 30), utc(2024, 4, 1, 0, 30),
+        utc(2024, 4, 2, 0, 30));
     /* New York 2024-03-10 02:00 EST -> 03:00 EDT: the same. */
-    SEQ("30 2 * * *", ny, utc(2024, 3, 9, 12, 0), utc(2024, 3, 11, 6, 30),
-        utc(2024, 3, 12, 6, 30), utc(2024, 3, 13, 6, 30));
+    SEQ("30 2 * * *", ny, utc(2024, 3, 9, 12, 0), utc(2024, 3, 11, 6, 30), utc(2024, 3, 12, 6, 30),
+        utc(2024, 3, 13, 6, 30));
     /* Fall back, Madrid 2024-10-27 03:00 CEST -> 02:00 CET: 02:30 fires
      * twice, at 00:30Z (CEST) and 01:30Z (CET); 01:30 once. */
     SEQ("30 2 * * *", mad, utc(2024, 10, 26, 12, 0), utc(2024, 10, 27, 0, 30),
@@ -228,8 +228,8 @@ static void test_next_dst(void)
     SEQ("30 1 * * *", mad, utc(2024, 10, 26, 12, 0), utc(2024, 10, 26, 23, 30),
         utc(2024, 10, 28, 0, 30), utc(2024, 10, 29, 0, 30));
     /* New York 2024-11-03 02:00 EDT -> 01:00 EST: 01:30 fires twice. */
-    SEQ("30 1 * * *", ny, utc(2024, 11, 2, 12, 0), utc(2024, 11, 3, 5, 30),
-        utc(2024, 11, 3, 6, 30), utc(2024, 11, 4, 6, 30));
+    SEQ("30 1 * * *", ny, utc(2024, 11, 2, 12, 0), utc(2024, 11, 3, 5, 30), utc(2024, 11, 3, 6, 30),
+        utc(2024, 11, 4, 6, 30));
     /* Hourly through the Madrid overlap: 02:00 twice. */
     SEQ("0 * * * *", mad, utc(2024, 10, 26, 23, 0), utc(2024, 10, 27, 0, 0),
         utc(2024, 10, 27, 1, 0), utc(2024, 10, 27, 2, 0), utc(2024, 10, 27, 3, 0));
@@ -377,7 +377,7 @@ static void test_tzif(void)
         int32_t off;
     } rules[] = {
         {"<+0330>-3:30", utc(2040, 7, 1, 0, 0), 12600},
-        {"EST5EDT", utc(2040, 7, 1, 0, 0), -4 * 3600},  /* default US rule */
+        {"EST5EDT", utc(2040, 7, 1, 0, 0), -4 * 3600}, /* default US rule */
         {"EST5EDT", utc(2040, 1, 1, 0, 0), -5 * 3600},
         {"XXX3YYY,J60/0,J300/0", utc(2040, 3, 1, 3, 0), -2 * 3600}, /* J60 is Mar 1 */
         {"XXX3YYY,J60/0,J300/0", utc(2040, 2, 29, 2, 0), -3 * 3600},
@@ -408,8 +408,12 @@ static void test_tzif(void)
     bad = z;
     bad.b[4] = '1';
     CHECK_INT(cron_tz_parse(bad.b, bad.n, &tz), -EBADMSG);
-    static const char *const bad_footers[] = {"CE-1", "CET", "CET-1CEST,M3.5.0", "CET-1CEST,M13.1.0,M10.5.0",
-                                              "CET-1CEST,M3.5.0,M10.5.0/3x", "CET-200",
+    static const char *const bad_footers[] = {"CE-1",
+                                              "CET",
+                                              "CET-1CEST,M3.5.0",
+                                              "CET-1CEST,M13.1.0,M10.5.0",
+                                              "CET-1CEST,M3.5.0,M10.5.0/3x",
+                                              "CET-200",
                                               "<AB>1"};
     for (size_t i = 0; i < sizeof bad_footers / sizeof bad_footers[0]; i++) {
         build(&bad, true, tr, 2, offs, bad_footers[i]);
@@ -432,9 +436,10 @@ static void test_tz_load(void)
     CHECK_INT(cron_tz_load(zdir, "UTC", &tz), 0);
     CHECK(tz == NULL);
     CHECK_INT(cron_tz_offset(NULL, 12345), 0);
-    static const char *const invalid[] = {"/etc/passwd", "../zoneinfo/Europe/Madrid", "Europe/../x",
-                                          "Europe/", "Europe//Madrid", "Europe/Madrid.x", "a b",
-                                          "Local", "local"};
+    static const char *const invalid[] = {
+        "/etc/passwd",    "../zoneinfo/Europe/Madrid", "Europe/../x", "Europe/",
+        "Europe//Madrid", "Europe/Madrid.x",           "a b",         "Local",
+        "local"};
     for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
         CHECK_INT(cron_tz_load(zdir, invalid[i], &tz), -EINVAL);
     char longname[300];
