@@ -54,6 +54,18 @@ int plan_run(const struct plan_input *in, struct plan *out)
     c.status = kj_get(in->run, "status");
     c.workflow = kj_get_str(kj_get(c.spec, "workflowRef"), "name");
     c.old_phase = plan_phase_parse(kj_get_str(c.status, "phase"));
+    struct json_object *ph = kj_get(c.status, "phase");
+    if (ph && c.old_phase == PLAN_PHASE_NONE && kj_get(c.status, "workflowSpec")) {
+        /* A phase someone wrote that is no phase (a number, "Done"): the
+         * snapshot says the run had started, so it resumes from it, never
+         * again from the live Workflow; its steps' phases decide the rest
+         * (a finished run finds itself finished). */
+        plan_event(out, 1, "StatusCorrected", NULL,
+                   "status.phase was %.100s, which is not a phase: the run resumes from its "
+                   "snapshot (status.workflowSpec) and its steps",
+                   json_object_to_json_string_ext(ph, JSON_C_TO_STRING_PLAIN));
+        c.old_phase = PLAN_RUNNING;
+    }
     c.cancel = kj_get_bool(c.spec, "cancel") || kj_get_bool(c.status, "cancelRequested");
     plan_job_uids(&c);
 

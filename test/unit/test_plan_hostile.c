@@ -211,11 +211,47 @@ static void test_terminal_by_hand(void)
     world_free(&w);
 }
 
+/* A phase that is no phase (a number, an unknown word) on a run that has
+ * its snapshot: it resumes from the snapshot (no second start from the
+ * live Workflow, no Job made again), with an Event; a finished run finds
+ * itself finished again. */
+static void test_phase_not_a_phase(void)
+{
+    struct world w;
+    two_running(&w);
+    tamper(&w, "phase", json_object_new_int(7));
+    plan(&w);
+    CHECK(find_action(&w.plan, PLAN_CREATE_JOB, NULL) == NULL);
+    const struct plan_action *e = event(&w.plan, "StatusCorrected");
+    CHECK(e && strstr(e->message, "status.phase was 7") && e->type[0] == 'W');
+    apply(&w);
+    CHECK_STR(phase(&w), "Running");
+    CHECK_STR(step_phase(&w, "a"), "Running");
+    sim_ok(&w, "a");
+    sim_ok(&w, "b");
+    settle(&w);
+    sim_ok(&w, "c");
+    settle(&w);
+    sim_ok(&w, "fin");
+    settle(&w);
+    CHECK_STR(phase(&w), "Succeeded");
+    tamper(&w, "phase", json_object_new_string("Done"));
+    plan(&w);
+    CHECK(find_action(&w.plan, PLAN_CREATE_JOB, NULL) == NULL);
+    CHECK(event(&w.plan, "StatusCorrected") != NULL);
+    apply(&w);
+    settle(&w);
+    CHECK_STR(phase(&w), "Succeeded");
+    CHECK_STR(step_phase(&w, "c"), "Succeeded");
+    world_free(&w);
+}
+
 int main(void)
 {
     RUN(test_wrong_types);
     RUN(test_foreign_job_uid);
     RUN(test_foreign_job_name);
     RUN(test_terminal_by_hand);
+    RUN(test_phase_not_a_phase);
     return check_finish();
 }
