@@ -23,6 +23,10 @@
 #define TRIGD_SECRET_MISS_MS 2000 /* a missing Secret is asked again after this */
 #define TRIGD_RETRY_AFTER "5"     /* seconds, on 503 */
 #define TRIGD_MISSED_MAX 100      /* more missed slots: fire the latest, with an Event */
+/* Deliveries held while the API answers, at most: past these, 503. A
+ * bound on memory whatever senders do (bodies are up to --webhook-max-body). */
+#define TRIGD_WAITING_MAX 512
+#define TRIGD_WAITING_MAX_BYTES (32u * 1024 * 1024)
 
 /* The cached record of one Trigger (the informer's projection). */
 struct trigd_rec {
@@ -70,9 +74,11 @@ struct trigd {
     char *ns, *addr, *tls_cert, *tls_key, *instance;
     struct inf *inf;
     struct http_server *http;
-    struct lh_table *trs;     /* key "ns/name": struct trigd_tr */
-    struct lh_table *secrets; /* key "ns/name/key": struct trigd_secret */
-    struct trigd_dlv *dlvs;   /* deliveries waiting on the API */
+    struct lh_table *trs;          /* key "ns/name": struct trigd_tr */
+    struct lh_table *secrets;      /* key "ns/name/key": struct trigd_secret */
+    struct lh_table *reading;      /* key "ns/name/key": the read in flight */
+    size_t waiting, waiting_bytes; /* deliveries held, and their bodies */
+    struct trigd_dlv *dlvs;        /* deliveries waiting on the API */
     uv_timer_t sched_timer, flush_timer;
     int leading, started, closing, pending_closes;
     int api_calls; /* requests in flight: trigd frees itself after the last */
@@ -101,6 +107,7 @@ void trigd_hook_close_all(struct trigd *t); /* answers 503 to every waiting deli
 /* trigd_secret.c: the key's bytes, cached. */
 struct trigd_secret;
 void trigd_secret_free(struct lh_entry *e);
+void trigd_reading_free(struct lh_entry *e);
 /* 1 when cached: *val and *len, or val NULL when known missing, then *why
  * says why; 0 when it must be read (trigd_secret_read). */
 int trigd_secret_cached(struct trigd *t, const char *ns, const char *name, const char *key,

@@ -241,10 +241,11 @@ int trigd_new(uv_loop_t *loop, struct kube_client *kc, const struct trigd_option
     t->instance = strdup(opt->instance ? opt->instance : "runbook");
     t->trs = lh_kchar_table_new(64, tr_free);
     t->secrets = lh_kchar_table_new(64, trigd_secret_free);
+    t->reading = lh_kchar_table_new(16, trigd_reading_free);
     clock_from_env(t);
     int rc = -ENOMEM;
     if ((opt->namespace && !t->ns) || (opt->addr && !t->addr) || (opt->tls_cert && !t->tls_cert) ||
-        (opt->tls_key && !t->tls_key) || !t->instance || !t->trs || !t->secrets)
+        (opt->tls_key && !t->tls_key) || !t->instance || !t->trs || !t->secrets || !t->reading)
         goto fail;
     rc = inf_new(kc, loop, &KUBE_TRIGGERS, t->ns, NULL, NULL, &trigd_projection, &handlers, t,
                  &t->inf);
@@ -261,6 +262,8 @@ fail:
         lh_table_free(t->trs);
     if (t->secrets)
         lh_table_free(t->secrets);
+    if (t->reading)
+        lh_table_free(t->reading);
     free(t->ns);
     free(t->addr);
     free(t->tls_cert);
@@ -321,6 +324,7 @@ static void one_closed(struct trigd *t)
     inf_free(t->inf);
     lh_table_free(t->trs);
     lh_table_free(t->secrets);
+    lh_table_free(t->reading);
     free(t->ns);
     free(t->addr);
     free(t->tls_cert);

@@ -42,6 +42,10 @@ static void dlv_unlink(struct trigd_dlv *x)
 
 static void dlv_free(struct trigd_dlv *x)
 {
+    if (x->pprev) {
+        x->t->waiting--;
+        x->t->waiting_bytes -= x->body_len;
+    }
     dlv_unlink(x);
     trig_verdict_clear(&x->v);
     free(x->content_type);
@@ -257,6 +261,9 @@ static void on_secret(void *ud)
 static struct trigd_dlv *dlv_new(struct trigd *t, const struct http_request *req, const char *ns,
                                  const char *name)
 {
+    if (t->waiting >= TRIGD_WAITING_MAX ||
+        t->waiting_bytes + req->body_len > TRIGD_WAITING_MAX_BYTES)
+        return NULL;
     struct trigd_dlv *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
@@ -292,6 +299,8 @@ static struct trigd_dlv *dlv_new(struct trigd *t, const struct http_request *req
         t->dlvs->pprev = &x->next;
     t->dlvs = x;
     x->pprev = &t->dlvs;
+    t->waiting++;
+    t->waiting_bytes += x->body_len;
     return x;
 }
 
@@ -321,7 +330,9 @@ static int on_hook(void *ud, const struct http_request *req, struct http_respons
                       NULL);
     struct trigd_dlv *x = dlv_new(t, req, ns, name);
     if (!x)
-        return -ENOMEM;
+        return answer(t, resp, ns, name, 503, "Busy",
+                      "too many deliveries are waiting for the API server; retry", NULL, NULL,
+                      NULL);
     const char *val = NULL, *why = NULL;
     size_t len = 0;
     if (trigd_secret_cached(t, ns, rec->spec->hook.secret_name, rec->spec->hook.secret_key, &val,

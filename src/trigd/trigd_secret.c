@@ -52,14 +52,40 @@ int trigd_secret_cached(struct trigd *t, const char *ns, const char *name, const
     return 1;
 }
 
+/* One GET in flight per key: deliveries arriving meanwhile wait on it
+ * (a cold cache under a burst, forged or not, costs one read). */
+struct waiter {
+    void (*done)(void *ud);
+    void *ud;
+};
+
 struct read {
     struct trigd *t;
     char k[600];
     char *key;
     char ns[64], name[254];
-    void (*done)(void *ud);
-    void *ud;
+    struct waiter *w;
+    size_t n, cap;
 };
+
+void trigd_reading_free(struct lh_entry *e)
+{
+    free(lh_entry_k(e)); /* the read itself is its callback's */
+}
+
+static int add_waiter(struct read *rd, void (*done)(void *ud), void *ud)
+{
+    if (rd->n == rd->cap) {
+        size_t cap = rd->cap ? rd->cap * 2 : 4;
+        struct waiter *w = realloc(rd->w, cap * sizeof *w);
+        if (!w)
+            return -ENOMEM;
+        rd->w = w;
+        rd->cap = cap;
+    }
+    rd->w[rd->n++] = (struct waiter){done, ud};
+    return 0;
+}
 
 /* The key's bytes from data (base64), or NULL with why. */
 static unsigned char *decode(struct json_object *secret, const char *key, size_t *len, char *why,
@@ -128,7 +154,10 @@ static void on_read(void *ud, const struct kube_result *r)
         free(k);
         free(s);
     }
-    rd->done(rd->ud);
+    lh_table_delete(t->reading, rd->k);
+    for (size_t i = 0; i < rd->n; i++)
+        rd->w[i].done(rd->w[i].ud);
+    free(rd->w);
     free(rd->key);
     free(rd);
     trigd_api_end(t);
@@ -137,23 +166,33 @@ static void on_read(void *ud, const struct kube_result *r)
 int trigd_secret_read(struct trigd *t, const char *ns, const char *name, const char *key,
                       void (*done)(void *ud), void *ud)
 {
-    struct read *rd = calloc(1, sizeof *rd);
-    if (!rd || !(rd->key = strdup(key))) {
+    char k[600];
+    key_of(ns, name, key, k, sizeof k);
+    struct read *rd = NULL;
+    if (lh_table_lookup_ex(t->reading, k, (void **)&rd))
+        return add_waiter(rd, done, ud);
+    rd = calloc(1, sizeof *rd);
+    char *rk = strdup(k);
+    if (!rd || !rk || !(rd->key = strdup(key)) || add_waiter(rd, done, ud) < 0 ||
+        lh_table_insert(t->reading, rk, rd) != 0) {
+        if (rd)
+            free(rd->key), free(rd->w);
         free(rd);
+        free(rk);
         return -ENOMEM;
     }
     rd->t = t;
-    key_of(ns, name, key, rd->k, sizeof rd->k);
+    snprintf(rd->k, sizeof rd->k, "%s", k);
     snprintf(rd->ns, sizeof rd->ns, "%s", ns);
     snprintf(rd->name, sizeof rd->name, "%s", name);
-    rd->done = done;
-    rd->ud = ud;
     /* Drop a stale entry first: on_read inserts the fresh one. */
     lh_table_delete(t->secrets, rd->k);
     trigd_api_begin(t);
     int rc = kube_get(t->kc, &KUBE_SECRETS, ns, name, on_read, rd);
     if (rc < 0) {
         trigd_api_end(t);
+        lh_table_delete(t->reading, rd->k);
+        free(rd->w);
         free(rd->key);
         free(rd);
     }
