@@ -5,6 +5,8 @@
 #   - a schedule "*/1" on the test clock (RUNBOOK_TEST_CLOCK: a minute
 #     every 4 s, test builds only) fires each slot once, in order, across a
 #     SIGKILL of the leader: no slot twice, none lost;
+#   - a third replica serves the webhook over TLS (--webhook-tls-cert/key)
+#     and picks up a rotated certificate without a restart;
 #   - with kube-apiserver stopped, a delivery is 503 with Retry-After; the
 #     same delivery after the restart is 201 (last: the informers' relist
 #     backoff after the outage would slow what follows).
@@ -23,15 +25,17 @@ pids=()
 hports=()
 wports=()
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-replica() { # N
-	hports[$1]=$(free_port)
-	wports[$1]=$(free_port)
+replica() { # N [FLAGS...]
+	local n=$1
+	shift
+	hports[$n]=$(free_port)
+	wports[$n]=$(free_port)
 	RUNBOOK_TEST_CLOCK="$CLOCK_REF:$SPEED" ASAN_OPTIONS=detect_leaks=1 setsid "$RUNBOOK_OPERATOR_DIR/runbook-operator" \
 		--kubeconfig "$KUBECONFIG" --leader-elect --leader-elect-namespace "$NS" \
 		--leader-elect-lease-duration 2s --leader-elect-renew-deadline 1500ms \
-		--leader-elect-retry-period 250ms --health-addr "127.0.0.1:${hports[$1]}" --metrics-addr 0 \
-		--webhook-addr "127.0.0.1:${wports[$1]}" >>"$log/trigger-replica-$1.log" 2>&1 </dev/null &
-	pids[$1]=$!
+		--leader-elect-retry-period 250ms --health-addr "127.0.0.1:${hports[$n]}" --metrics-addr 0 \
+		--webhook-addr "127.0.0.1:${wports[$n]}" "$@" >>"$log/trigger-replica-$n.log" 2>&1 </dev/null &
+	pids[$n]=$!
 }
 ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${hports[$1]}/readyz")" = 200 ]; }
 holder() { kubectl -n "$NS" get lease runbook-operator -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
@@ -133,6 +137,42 @@ check "each scheduled run carries its slot's time" \
 	'n=$(slots | head -1) && [ "$(jp "wfr/tick-$n" "{.metadata.annotations.runbook\.dev/scheduled-time}")" = "$(date -u -d "@$((n * 60))" +%FT%TZ)" ]'
 check "status.lastScheduleTime is the last slot" \
 	'n=$(slots | tail -1) && [ "$(jp rtr/tick "{.status.lastScheduleTime}")" = "$(date -u -d "@$((n * 60))" +%FT%TZ)" ]'
+# --- TLS, and a certificate rotated under a running replica -------------------
+tls=$RB_TMP/tls
+mkdir -p "$tls"
+mkcert() { # NAME: a self-signed pair for 127.0.0.1 in $tls/NAME.{crt,key}
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=127.0.0.1" \
+		-addext "subjectAltName=IP:127.0.0.1" -keyout "$tls/$1.key" -out "$tls/$1.crt" 2>/dev/null
+}
+mkcert one
+mkcert two
+cp "$tls/one.crt" "$tls/tls.crt"
+cp "$tls/one.key" "$tls/tls.key"
+replica 3 --webhook-tls-cert "$tls/tls.crt" --webhook-tls-key "$tls/tls.key"
+eventually 30 "a third replica, with TLS, is ready" 'ready 3'
+spost() { # CA KEY: a signed delivery over https; prints the status
+	local ts sig b="{\"id\":\"$2\"}"
+	ts=$(date +%s)
+	sig=$(printf '%s' "$ts.$b" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/.* //')
+	curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert "$1" -X POST "https://127.0.0.1:${wports[3]}/hooks/$NS/hook" \
+		-H 'Content-Type: application/json' -H "Idempotency-Key: $2" -H "X-Runbook-Timestamp: $ts" \
+		-H "X-Runbook-Signature: sha256=$sig" --data-binary "$b"
+}
+code=$(spost "$tls/one.crt" tls-1)
+check "a delivery over TLS, verified against the served certificate, is 201 ($code)" '[ "$code" = 201 ]'
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:${wports[3]}/hooks/$NS/hook" -X POST -d '{}')
+check "plain HTTP is not served on the TLS listener ($code)" '[ "$code" != 201 ] && [ "$code" != 202 ] && [ "$code" != 401 ]'
+# Rotate as cert-manager does: write both files anew.
+cp "$tls/two.key" "$tls/tls.key.new" && mv "$tls/tls.key.new" "$tls/tls.key"
+cp "$tls/two.crt" "$tls/tls.crt.new" && mv "$tls/tls.crt.new" "$tls/tls.crt"
+eventually 20 "the rotated certificate is served without a restart" '[ "$(spost "$tls/two.crt" tls-2)" = 201 ]'
+check "  and the old one no longer verifies" '[ "$(spost "$tls/one.crt" tls-3)" = 000 ]'
+kill -TERM "${pids[3]}"
+wait "${pids[3]}"
+rc=$?
+check "the TLS replica exits 0 on SIGTERM ($rc)" '[ "$rc" = 0 ]'
+unset 'pids[3]'
+
 # --- the API server away: 503, then 201 ------------------------------------------
 # The leader cannot renew its Lease and exits 1 (docs/operations.md); the
 # standby keeps serving webhooks, so the delivery goes to the standby.
@@ -155,7 +195,7 @@ eventually 60 "a replica leads again after the restart" 'leader_index'
 eventually 60 "the same delivery after the restart is 201" \
 	'[ "$(post "${wports[$sb]}" "{\"id\":\"outage\"}" outage-1 "$(date +%s)")" = 201 ]'
 check "and exactly one run exists for it" \
-	'[ "$(kget wfr -l runbook.dev/trigger=hook -o name | grep -c .)" = 11 ]'
+	'[ "$(kget wfr -l runbook.dev/trigger=hook -o name | grep -c .)" = 13 ]'
 eventually 30 "both replicas are ready again" 'ready 1 && ready 2'
 
 for i in 1 2; do
