@@ -197,6 +197,24 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+/* Frees what trigd_new allocated (the informer included); t itself too. */
+static void free_all(struct trigd *t)
+{
+    inf_free(t->inf);
+    if (t->trs)
+        lh_table_free(t->trs);
+    if (t->secrets)
+        lh_table_free(t->secrets);
+    if (t->reading)
+        lh_table_free(t->reading);
+    free(t->ns);
+    free(t->addr);
+    free(t->tls_cert);
+    free(t->tls_key);
+    free(t->instance);
+    free(t);
+}
+
 static void clock_from_env(struct trigd *t)
 {
     t->clock_speed = 1;
@@ -257,19 +275,7 @@ int trigd_new(uv_loop_t *loop, struct kube_client *kc, const struct trigd_option
     *out = t;
     return 0;
 fail:
-    inf_free(t->inf);
-    if (t->trs)
-        lh_table_free(t->trs);
-    if (t->secrets)
-        lh_table_free(t->secrets);
-    if (t->reading)
-        lh_table_free(t->reading);
-    free(t->ns);
-    free(t->addr);
-    free(t->tls_cert);
-    free(t->tls_key);
-    free(t->instance);
-    free(t);
+    free_all(t);
     return rc;
 }
 
@@ -321,16 +327,7 @@ static void one_closed(struct trigd *t)
         return;
     void (*closed)(void *) = t->closed;
     void *ud = t->closed_ud;
-    inf_free(t->inf);
-    lh_table_free(t->trs);
-    lh_table_free(t->secrets);
-    lh_table_free(t->reading);
-    free(t->ns);
-    free(t->addr);
-    free(t->tls_cert);
-    free(t->tls_key);
-    free(t->instance);
-    free(t);
+    free_all(t);
     if (closed)
         closed(ud);
 }

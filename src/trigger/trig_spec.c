@@ -10,22 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parameter names: [A-Za-z_][A-Za-z0-9_-]*, at most 63, as a Workflow's
- * (docs/api.md), so every name we send can be declared there. */
-static int param_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > 63 || (*s >= '0' && *s <= '9') || *s == '-')
-        return 0;
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 /* The trigger name becomes the prefix of run names (and so of Job names
  * and label values): a DNS label, short enough for "-<10 hex>". */
 static int trigger_name_ok(const char *s)
@@ -161,7 +145,7 @@ static int parse_params(struct json_object *arr, const char *path, int literal_o
         if (!json_object_is_type(name, json_type_string))
             return trig_fail(err, "%s[%zu].name must be a string", path, i);
         p[i].name = json_object_get_string(name);
-        if (!param_name_ok(p[i].name))
+        if (!wf_param_name_ok(p[i].name))
             return trig_fail(err,
                              "%s[%zu].name: \"%.100s\" is not valid (a letter or '_', then "
                              "letters, digits, '_' or '-'; at most 63)",

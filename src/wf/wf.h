@@ -138,6 +138,10 @@ void wf_params_free(struct wf_params *p);
  * caller frees it. -ENOENT if a referenced parameter is not in `p`. */
 int wf_subst(const char *text, const struct wf_params *p, char **ret);
 
+/* 1 when s is a valid parameter name: [A-Za-z_][A-Za-z0-9_-]*, at most 63
+ * characters (docs/api.md); the one rule for Workflows and Triggers. */
+int wf_param_name_ok(const char *s);
+
 /* "<run>-<step>" when that fits in 63 chars, else its first 52 chars (with
  * trailing '-' and '.' dropped) + '-' + 10 hex chars of
  * sha256(run + "/" + step). Deterministic. 0, or -ENAMETOOLONG if run or

@@ -12,8 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parameter names: [A-Za-z_][A-Za-z0-9_-]*, at most 63 (docs/api.md). */
-static int param_name_ok(const char *s)
+int wf_param_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 63 || (*s >= '0' && *s <= '9') || *s == '-')
@@ -229,7 +228,7 @@ static int parse_params(struct wf_spec *s, struct json_object *params, struct wf
         const char *name = kj_get_str(p, "name");
         if (!name)
             return wf_fail(err, WF_R_INVALID, "spec.params[%zu] must be an object with a name", i);
-        if (!param_name_ok(name))
+        if (!wf_param_name_ok(name))
             return wf_fail(err, WF_R_INVALID,
                            "parameter name \"%s\" is not valid (a letter or '_', then letters, "
                            "digits, '_' or '-'; at most 63)",
