@@ -143,15 +143,27 @@ struct plan {
     int64_t now, next; /* the soonest slot of all: when to look again */
 };
 
+/* A Trigger not Ready may be so because of something outside it (its
+ * Secret or Workflow missing): look again on each tick, as nothing about
+ * the Trigger itself will change when they appear. */
+static void recheck_not_ready(struct trigd *t, const struct trigd_rec *rec, struct trigd_tr *tr)
+{
+    struct json_object *c = kj_cond_find(kj_path(rec->obj, "status", "conditions", NULL), "Ready");
+    const char *st = kj_get_str(c, "status");
+    if (!st || strcmp(st, "True") != 0)
+        trigd_status_dirty(t, tr);
+}
+
 static int plan_one(void *ud, const void *r)
 {
     struct plan *p = ud;
     struct trigd *t = p->t;
     const struct trigd_rec *rec = r;
-    if (!rec->spec || !rec->has_cron)
-        return 0;
     struct trigd_tr *tr = trigd_tr_get(t, inf_rec_namespace(rec), inf_rec_name(rec), rec->uid);
     if (!tr)
+        return 0;
+    recheck_not_ready(t, rec, tr);
+    if (!rec->spec || !rec->has_cron)
         return 0;
     /* A run's creation time is the API server's clock: the test clock
      * maps it like ours. */

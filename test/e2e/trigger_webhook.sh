@@ -211,6 +211,11 @@ eventually 20 "and only the created ones exist" '[ "$(runs_of gh)" = $((1 + n201
 code=$(curl -s -o /dev/null -D "$RB_TMP/headers" -w '%{http_code}' -X POST "$OPERATOR_WEBHOOK/hooks/$NS/nosecret" -H 'Content-Type: application/json' -d '{}')
 check "503 answers carry Retry-After" 'grep -qi "^retry-after: [0-9]" "$RB_TMP/headers"'
 
+# The missing Secret appears: Ready follows within the leader's minute,
+# with no delivery and no change to the Trigger.
+kubectl -n "$NS" create secret generic absent --from-literal=token="$SECRET" >/dev/null
+eventually 75 "a Secret created later makes its Trigger Ready" '[ "$(ready_reason nosecret)" = Ready ]'
+
 eventually 30 "the Trigger's status counts the deliveries by result" \
 	'[ "$(jp rtr/gh "{.status.deliveries.created}")" = $((1 + n201)) ] &&
 	 [ "$(jp rtr/gh "{.status.deliveries.duplicate}")" = 1 ] &&
