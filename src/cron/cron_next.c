@@ -166,7 +166,7 @@ int cron_next(const struct cron_expr *e, const struct cron_tz *tz, int64_t after
      * must progress: search again from a little, then a lot, later. */
     static const int64_t retry[] = {0, 60, 3600, 86400};
     for (size_t i = 0; i < sizeof retry / sizeof retry[0]; i++) {
-        int64_t t;
+        int64_t t = 0; /* gcc -O3 cannot see every path sets it */
         int r = next_once(e, tz, after + retry[i], &t);
         if (r < 0)
             return r;
@@ -183,7 +183,7 @@ int cron_next(const struct cron_expr *e, const struct cron_tz *tz, int64_t after
 static bool latest(const struct cron_expr *e, const struct cron_tz *tz, int64_t from, int64_t now,
                    int64_t *slot)
 {
-    int64_t t;
+    int64_t t = 0; /* gcc -O3 cannot see every path sets it */
     if (from >= now || cron_next(e, tz, from, &t) < 0 || t > now)
         return false;
     int64_t lo = from, hi = now; /* next(lo) <= now < next(hi) */
@@ -204,7 +204,7 @@ int cron_due(const struct cron_expr *e, const struct cron_tz *tz, int64_t earlie
     if (!in_range(earliest) || !in_range(now))
         return -EINVAL;
 
-    int64_t t;
+    int64_t t = 0; /* gcc -O3 cannot see every path sets it */
     int r = cron_next(e, tz, now > earliest ? now : earliest, &t);
     if (r == 0) {
         out->has_next = true;
