@@ -136,6 +136,10 @@ int plan_job_done(const struct plan_job *j);      /* Complete or Failed: pods go
 int plan_pod_running(const struct plan_pod *p);   /* not Succeeded/Failed */
 /* Builds c->job_uids (freed by plan_run). */
 void plan_job_uids(struct ctx *c);
+/* How many Jobs and pods carry the run's label without being its children
+ * (a controller ownerReference to the run, or to one of its Jobs); msg
+ * names the first few, for the ForeignChildren condition. */
+size_t plan_foreign_children(const struct ctx *c, char *msg, size_t len);
 /* The pod's Job is one this run created. */
 int plan_pod_ours(const struct ctx *c, const struct plan_pod *p);
 /* The observed Job of this run with that uid, or NULL. */

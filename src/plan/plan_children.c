@@ -114,6 +114,38 @@ int plan_pod_ours(const struct ctx *c, const struct plan_pod *p)
     return 0;
 }
 
+/* Appends ", KIND NAME" to msg (up to FOREIGN_NAMED names). */
+#define FOREIGN_NAMED 5
+static void name_one(char *msg, size_t len, size_t *n, const char *kind, const char *name)
+{
+    size_t at = strlen(msg);
+    if (*n < FOREIGN_NAMED && at < len)
+        snprintf(msg + at, len - at, "%s%s %s", *n ? ", " : "", kind, name);
+    (*n)++;
+}
+
+size_t plan_foreign_children(const struct ctx *c, char *msg, size_t len)
+{
+    size_t n = 0;
+    msg[0] = '\0';
+    for (size_t i = 0; i < c->in->n_jobs; i++)
+        if (strcmp(c->in->jobs[i].controller_uid, c->uid) != 0)
+            name_one(msg, len, &n, "Job", c->in->jobs[i].name);
+    for (size_t i = 0; i < c->in->n_pods; i++)
+        if (!plan_pod_ours(c, &c->in->pods[i]))
+            name_one(msg, len, &n, "pod", c->in->pods[i].name);
+    if (n == 0)
+        return 0;
+    size_t at = strlen(msg);
+    if (at < len)
+        snprintf(msg + at, len - at,
+                 "%s %s this run's label but %s not its %s (no controller ownerReference to "
+                 "this run, or to a Job of it): Runbook leaves %s alone",
+                 n > FOREIGN_NAMED ? " and others" : "", n == 1 ? "carries" : "carry",
+                 n == 1 ? "is" : "are", n == 1 ? "child" : "children", n == 1 ? "it" : "them");
+    return n;
+}
+
 const struct plan_job *plan_job_by_uid(const struct ctx *c, const char *uid)
 {
     for (size_t i = 0; uid[0] && i < c->in->n_jobs; i++) {

@@ -156,6 +156,16 @@ static void add_conditions(struct ctx *c, struct json_object *st, const struct d
     else if (kj_cond_find(old, "TeardownStuck"))
         kj_cond_add(arr, old, "TeardownStuck", "False", "NoPodStuck", "no pod is stuck terminating",
                     c->generation, c->now);
+    /* Label-only children are refused (never deleted, waited for or
+     * counted); the condition says which, while they exist. */
+    char foreign[600];
+    if (plan_foreign_children(c, foreign, sizeof foreign))
+        kj_cond_add(arr, old, "ForeignChildren", "True", "NotOwned", foreign, c->generation,
+                    c->now);
+    else if (kj_cond_find(old, "ForeignChildren"))
+        kj_cond_add(arr, old, "ForeignChildren", "False", "NoneSeen",
+                    "no Job or pod carries this run's label without being its child", c->generation,
+                    c->now);
     kj_put(st, "conditions", arr);
 }
 
@@ -204,6 +214,12 @@ void plan_status_commit(struct ctx *c, struct draft *d)
     const char *was = kj_get_str(was_stuck, "status");
     if (d->stuck && !(was && strcmp(was, "True") == 0))
         plan_event(c->out, 1, "TeardownStuck", NULL, "%s", d->stuck_message);
+    /* An Event when the refusal starts, not on every write. */
+    struct json_object *fc_new = kj_cond_find(kj_get(st, "conditions"), "ForeignChildren");
+    struct json_object *fc_old = kj_cond_find(kj_get(c->status, "conditions"), "ForeignChildren");
+    const char *fn = kj_get_str(fc_new, "status"), *fo = kj_get_str(fc_old, "status");
+    if (fn && strcmp(fn, "True") == 0 && !(fo && strcmp(fo, "True") == 0))
+        plan_event(c->out, 1, "ForeignChildrenIgnored", NULL, "%s", kj_get_str(fc_new, "message"));
     plan_status_patch(c->out, c->name, c->rv, c->status, st);
     if (d->phase != c->old_phase)
         plan_event(c->out, d->phase == PLAN_FAILING || d->phase == PLAN_FAILED,

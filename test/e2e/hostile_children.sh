@@ -91,6 +91,12 @@ stray_pod=$(kget pod -l job-name=stray -o 'jsonpath={.items[0].metadata.name}')
 sleep 2 # let the operator see them all
 check "r: attempts of a still 1 (no foreign pod counted)" 'field_is wfr/r "{.status.steps[0].attempts}" 1'
 check "r: its own Jobs only, one per started step" '[ "$(kget jobs -l runbook.dev/run=r -o name | grep -c "^job.batch/r-")" = 2 ]'
+eventually 30 "r: the refusal is reported: ForeignChildren=True names the stray Job's pod and the claimer" \
+	'[ "$(cond_reason r ForeignChildren)" = NotOwned ] &&
+	 m=$(jp wfr/r "{.status.conditions[?(@.type==\"ForeignChildren\")].message}") &&
+	 [[ "$m" == *"pod $stray_pod"* ]] && [[ "$m" == *"pod claimer"* ]]'
+check "  with one Warning Event, ForeignChildrenIgnored" \
+	'[ "$(kubectl -n "$NS" get events.events.k8s.io --field-selector reason=ForeignChildrenIgnored,regarding.name=r -o name | grep -c .)" = 1 ]'
 
 # The run is cancelled: it tears its own Jobs down, runs its finally step
 # and ends Cancelled while the foreign pods still run: they are neither

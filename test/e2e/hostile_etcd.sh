@@ -59,13 +59,15 @@ check "utf8: raw bytes 0xff 0xfe in message and a step name (etcd)" \
 eventually 30 "utf8: message back to the run's own, step b back" \
 	'field_is wfr/utf8 "{.status.message}" "run is in progress" && step_is utf8 b Pending'
 
-# A phase that is not a string: read as no status at all, so the run is
-# started again from its Workflow; its Jobs are found by name and owner uid
-# (no second Job), and it goes on.
+# A phase that is not a string: the run has its snapshot, so it resumes
+# from it (never again from the live Workflow), with a StatusCorrected
+# Event; its Jobs are found by name and owner uid (no second Job).
 check "phase: status.phase 7 (etcd)" 'etcd_edit "$(key phase)" "obj[\"status\"][\"phase\"] = 7"'
 eventually 30 "phase: Running again, a Running on the same Job" \
 	'phase_is phase Running && step_is phase a Running && field_is wfr/phase "{.status.steps[0].job}" phase-a'
 check "phase: one Job for a" '[ "$(kget jobs -l runbook.dev/run=phase,runbook.dev/step=a -o name | grep -c .)" = 1 ]'
+eventually 20 "phase: a Warning Event StatusCorrected says what was corrected" \
+	'kubectl -n "$NS" get events.events.k8s.io --field-selector reason=StatusCorrected,regarding.name=phase -o jsonpath="{.items[*].note}" | grep -q "status.phase was 7"'
 
 # A finished run with broken conditions and a new generation: only
 # observedGeneration is written; the phase stays.

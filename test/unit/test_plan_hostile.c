@@ -246,6 +246,46 @@ static void test_phase_not_a_phase(void)
     world_free(&w);
 }
 
+/* A Job and a pod with the run's label that are not its children: left
+ * alone, and named in the ForeignChildren condition while they exist,
+ * with one Event when the refusal starts. */
+static void test_foreign_children_reported(void)
+{
+    struct world w;
+    two_running(&w);
+    struct plan_job *j = &w.jobs[w.n_jobs++];
+    memset(j, 0, sizeof *j);
+    snprintf(j->name, sizeof j->name, "r1-intruder");
+    snprintf(j->uid, sizeof j->uid, "uid-intruder-job");
+    snprintf(j->step, sizeof j->step, "a");
+    foreign_pod(&w, "lurker-x1", "lurker", "uid-lurker");
+    plan(&w);
+    CHECK(find_action(&w.plan, PLAN_DELETE_JOB, "r1-intruder") == NULL);
+    CHECK(find_action(&w.plan, PLAN_DELETE_POD, "lurker-x1") == NULL);
+    const struct plan_action *e = event(&w.plan, "ForeignChildrenIgnored");
+    CHECK(e && e->type[0] == 'W' && strstr(e->message, "Job r1-intruder") &&
+          strstr(e->message, "pod lurker-x1"));
+    apply(&w);
+    CHECK_STR(cond(&w, "ForeignChildren", "status"), "True");
+    CHECK_STR(cond(&w, "ForeignChildren", "reason"), "NotOwned");
+    CHECK_STR(phase(&w), "Running");
+    sim_ok(&w, "a");
+    plan(&w); /* a new status write: the refusal stands, no second Event */
+    CHECK(event(&w.plan, "ForeignChildrenIgnored") == NULL);
+    apply(&w);
+    CHECK_STR(cond(&w, "ForeignChildren", "status"), "True");
+    /* The intruders go. */
+    for (size_t i = 0; i < w.n_jobs; i++)
+        if (strcmp(w.jobs[i].name, "r1-intruder") == 0)
+            w.jobs[i] = w.jobs[--w.n_jobs];
+    for (size_t i = 0; i < w.n_pods; i++)
+        if (strcmp(w.pods[i].name, "lurker-x1") == 0)
+            w.pods[i] = w.pods[--w.n_pods];
+    settle(&w);
+    CHECK_STR(cond(&w, "ForeignChildren", "status"), "False");
+    world_free(&w);
+}
+
 int main(void)
 {
     RUN(test_wrong_types);
@@ -253,5 +293,6 @@ int main(void)
     RUN(test_foreign_job_name);
     RUN(test_terminal_by_hand);
     RUN(test_phase_not_a_phase);
+    RUN(test_foreign_children_reported);
     return check_finish();
 }
