@@ -91,6 +91,9 @@ void plan_event(struct plan *p, int warning, const char *reason, const char *rel
 void plan_requeue(struct plan *p, int64_t after_ms);
 
 /* plan_status.c */
+/* Sets st.conditions (Succeeded, Ready, Reconciling, Stalled, and
+ * TeardownStuck, ForeignChildren when they apply) for d's phase. */
+void plan_status_conditions(struct ctx *c, struct json_object *st, const struct draft *d);
 const char *plan_step_phase_name(enum step_phase p);
 enum step_phase plan_step_phase_parse(const char *s);
 int plan_step_terminal(enum step_phase p);

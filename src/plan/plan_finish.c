@@ -136,8 +136,53 @@ void plan_finished(struct ctx *c, enum plan_phase phase, int64_t completion_ms)
         plan_requeue(c->out, at - c->now);
 }
 
+/* A terminal phase someone wrote over a run that was not terminal: the
+ * phase stays (terminal phases never change), but once the run's Jobs and
+ * pods are gone the conditions that still say otherwise are made to agree
+ * with it, naming why. 1 when it wrote. */
+static int children_left(const struct ctx *c)
+{
+    for (size_t i = 0; i < c->in->n_jobs; i++)
+        if (strcmp(c->in->jobs[i].controller_uid, c->uid) == 0)
+            return 1;
+    for (size_t i = 0; i < c->in->n_pods; i++)
+        if (plan_pod_ours(c, &c->in->pods[i]))
+            return 1;
+    return 0;
+}
+
+static int conditions_follow_phase(struct ctx *c)
+{
+    /* Not while the run's children are still there: nothing the operator
+     * writes says "done" before they are gone, not even this. */
+    if (children_left(c))
+        return 0;
+    struct json_object *sc = kj_cond_find(kj_get(c->status, "conditions"), "Succeeded");
+    const char *have = kj_get_str(sc, "status");
+    const char *want = c->old_phase == PLAN_SUCCEEDED ? "True" : "False";
+    if (have && strcmp(have, want) == 0)
+        return 0;
+    struct draft d;
+    plan_draft_begin(&d, c->old_phase, "PhaseSetByHand",
+                     "status.phase was set to %s by another writer while the condition "
+                     "Succeeded said %s; the phase stays, the conditions follow it",
+                     plan_phase_name(c->old_phase), have ? have : "nothing");
+    struct json_object *st = kj_copy(c->status);
+    kj_put(st, "observedGeneration", kj_int(c->generation));
+    plan_status_conditions(c, st, &d);
+    if (!kj_get(st, "completionTime"))
+        kj_put_time(st, "completionTime", c->now);
+    plan_status_patch(c->out, c->name, c->rv, c->status, st);
+    plan_event(c->out, 1, "StatusCorrected", NULL, "%s", d.message);
+    return 1;
+}
+
 void plan_terminal(struct ctx *c)
 {
+    if (conditions_follow_phase(c)) {
+        plan_finished(c, c->old_phase, kj_get_time(c->status, "completionTime"));
+        return;
+    }
     /* Only observedGeneration can change now (say, a late spec.cancel). */
     struct json_object *og = kj_get(c->status, "observedGeneration");
     if (!og || json_object_get_int64(og) != c->generation) {

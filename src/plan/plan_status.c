@@ -135,7 +135,7 @@ void plan_status_patch(struct plan *p, const char *name, const char *rv, struct 
     a->body = body;
 }
 
-static void add_conditions(struct ctx *c, struct json_object *st, const struct draft *d)
+void plan_status_conditions(struct ctx *c, struct json_object *st, const struct draft *d)
 {
     struct json_object *old = kj_get(c->status, "conditions"), *arr = kj_arr();
     const char *succeeded = "Unknown", *ready = "False", *reconciling = "True", *stalled = "False";
@@ -181,7 +181,7 @@ void plan_status_commit(struct ctx *c, struct draft *d)
     struct json_object *st = kj_obj();
     kj_put(st, "phase", kj_str(plan_phase_name(d->phase)));
     kj_put(st, "observedGeneration", kj_int(c->generation));
-    add_conditions(c, st, d);
+    plan_status_conditions(c, st, d);
     kj_put_time(st, "startTime", d->start_ms);
     kj_put_time(st, "completionTime", d->completion_ms);
     kj_put(st, "message", kj_str(d->message));

@@ -63,6 +63,10 @@ if [ "${RUNBOOK_TEST_AS_ADMIN:-0}" != 1 ]; then
 		'python3 "$RB_SRC/test/recorder/recorder.py" deletes --audit "$RUNBOOK_CLUSTER_DIR/logs/audit.log" --namespace "$NS" --user "$RB_OPERATOR_USER" --resource jobs --name done-a | grep -q "^done-a [0-9.]* Foreground [0-9a-f-]\{36\}$"'
 fi
 check "done: no finally step ran (the run had ended)" '! exists job/done-fin'
+eventually 20 "done: once its Job is gone, the conditions follow the phase (Succeeded=True, PhaseSetByHand)" \
+	'[ "$(cond_reason done Succeeded)" = PhaseSetByHand ] &&
+	 [ "$(jp wfr/done "{.status.conditions[?(@.type==\"Succeeded\")].status}")" = True ] &&
+	 [ -n "$(jp wfr/done "{.status.completionTime}")" ]'
 
 # 2. status.steps removed: rebuilt from the run's own Job (found by name and
 # controller uid); no second Job.

@@ -187,8 +187,9 @@ static void test_foreign_job_name(void)
 }
 
 /* The phase set to Succeeded by hand while Jobs run: a terminal phase
- * never changes, so the run's Jobs are torn down (Foreground, by uid), and
- * a Warning Event names each one. */
+ * never changes, so the run's Jobs are torn down (Foreground, by uid), a
+ * Warning Event names each one, and the conditions, which still said
+ * Running, are made to agree with the phase (reason PhaseSetByHand), once. */
 static void test_terminal_by_hand(void)
 {
     struct world w;
@@ -199,7 +200,7 @@ static void test_terminal_by_hand(void)
     CHECK(find_action(&w.plan, PLAN_DELETE_JOB, "r1-a") != NULL);
     CHECK(find_action(&w.plan, PLAN_DELETE_JOB, "r1-b") != NULL);
     CHECK(find_action(&w.plan, PLAN_DELETE_POD, "intruder-x3") == NULL);
-    CHECK(find_action(&w.plan, PLAN_PATCH_STATUS, NULL) == NULL);
+    CHECK(find_action(&w.plan, PLAN_PATCH_STATUS, NULL) == NULL); /* not while they run */
     CHECK_INT(plan_count(&w.plan, PLAN_EVENT), 2);
     const struct plan_action *e = event(&w.plan, "StrayJobDeleted");
     CHECK(e && strstr(e->message, "ended Succeeded") && e->type[0] == 'W');
@@ -207,6 +208,28 @@ static void test_terminal_by_hand(void)
     plan(&w); /* deleting: nothing new, no second Event */
     CHECK(event(&w.plan, "StrayJobDeleted") == NULL);
     CHECK(find_action(&w.plan, PLAN_DELETE_JOB, NULL) == NULL);
+    CHECK(find_action(&w.plan, PLAN_PATCH_STATUS, NULL) == NULL);
+    CHECK_STR(phase(&w), "Succeeded");
+    /* The Jobs and their pods gone, the conditions follow the phase, once. */
+    for (size_t i = 0; i < w.n_jobs; i++)
+        if (strcmp(w.jobs[i].controller_uid, "uid-r1") == 0 || w.jobs[i].deleting)
+            w.jobs[i--] = w.jobs[--w.n_jobs];
+    for (size_t i = 0; i < w.n_pods; i++)
+        if (strcmp(w.pods[i].name, "intruder-x3") != 0)
+            w.pods[i--] = w.pods[--w.n_pods];
+        else
+            w.pods[i].phase = PLAN_POD_SUCCEEDED; /* not the run's; for the harness's busy() */
+    plan(&w);
+    e = event(&w.plan, "StatusCorrected");
+    CHECK(e && strstr(e->message, "set to Succeeded by another writer"));
+    apply(&w);
+    CHECK_STR(cond(&w, "Succeeded", "status"), "True");
+    CHECK_STR(cond(&w, "Succeeded", "reason"), "PhaseSetByHand");
+    CHECK_STR(cond(&w, "Reconciling", "status"), "False");
+    CHECK(at(status(&w), "completionTime") != NULL);
+    plan(&w);
+    CHECK(event(&w.plan, "StatusCorrected") == NULL);
+    CHECK(find_action(&w.plan, PLAN_PATCH_STATUS, NULL) == NULL);
     CHECK_STR(phase(&w), "Succeeded");
     world_free(&w);
 }
