@@ -63,7 +63,8 @@ static const struct option longopts[] = {
 const char *opts_usage(void)
 {
     return "Usage: runbook-operator [flags]\n"
-           "Runs the Runbook controller: Workflows, WorkflowRuns and Triggers (runbook.dev/v1alpha1).\n"
+           "Runs the Runbook controller: Workflows, WorkflowRuns and Triggers "
+           "(runbook.dev/v1alpha1).\n"
            "\n"
            "  --kubeconfig PATH     kubeconfig to use (default: $KUBECONFIG, the in-cluster\n"
            "                        service account, then ~/.kube/config)\n"
@@ -264,7 +265,7 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
     o->health_addr = ":8081";
     o->metrics_addr = ":8080";
     o->webhook_addr = ":8082";
-    o->webhook_max_body = 1024 * 1024;
+    o->webhook_max_body = (size_t)1024 * 1024;
     o->webhook_rate = 10;
     err[0] = '\0';
 

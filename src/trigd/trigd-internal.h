@@ -26,7 +26,7 @@
 /* Deliveries held while the API answers, at most: past these, 503. A
  * bound on memory whatever senders do (bodies are up to --webhook-max-body). */
 #define TRIGD_WAITING_MAX 512
-#define TRIGD_WAITING_MAX_BYTES (32u * 1024 * 1024)
+#define TRIGD_WAITING_MAX_BYTES ((size_t)32 * 1024 * 1024)
 
 /* The cached record of one Trigger (the informer's projection). */
 struct trigd_rec {
