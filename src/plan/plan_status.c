@@ -214,6 +214,16 @@ void plan_status_commit(struct ctx *c, struct draft *d)
     const char *was = kj_get_str(was_stuck, "status");
     if (d->stuck && !(was && strcmp(was, "True") == 0))
         plan_event(c->out, 1, "TeardownStuck", NULL, "%s", d->stuck_message);
+    /* The operator writes status.message and the Succeeded condition's
+     * message as one text: apart, another writer changed one of them. */
+    const char *old_msg = kj_get_str(c->status, "message");
+    const char *cond_msg =
+        kj_get_str(kj_cond_find(kj_get(c->status, "conditions"), "Succeeded"), "message");
+    if (old_msg && cond_msg && strcmp(old_msg, cond_msg) != 0)
+        plan_event(c->out, 1, "StatusCorrected", NULL,
+                   "status.message had been changed by another writer (%zu bytes); it is the "
+                   "run's own again",
+                   strlen(old_msg));
     /* An Event when the refusal starts, not on every write. */
     struct json_object *fc_new = kj_cond_find(kj_get(st, "conditions"), "ForeignChildren");
     struct json_object *fc_old = kj_cond_find(kj_get(c->status, "conditions"), "ForeignChildren");

@@ -92,6 +92,8 @@ python3 -c 'import json; print(json.dumps({"status": {"message": "M" * (1 << 20)
 check "big: 1 MiB status.message accepted by the API server" \
 	'kubectl -n "$NS" patch wfr big --subresource=status --type=merge --patch-file "$RB_TMP/big.json" >/dev/null'
 eventually 30 "big: message back to the run's own" 'field_is wfr/big "{.status.message}" "run is in progress"'
+eventually 10 "big: Warning StatusCorrected says the message was changed (1 MiB)" \
+	'event_of StatusCorrected big | grep "^Warning " | grep -q "status.message had been changed by another writer (1048576 bytes)"'
 
 # 5. invalid UTF-8, as raw bytes through curl: the API server stores
 # U+FFFD for them; the step entry with a broken name is dropped, the steps

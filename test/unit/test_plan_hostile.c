@@ -309,6 +309,31 @@ static void test_foreign_children_reported(void)
     world_free(&w);
 }
 
+/* status.message rewritten by someone else (1 MiB, say): the operator
+ * writes it and the Succeeded condition's message as one text, so the
+ * mismatch shows; the next write restores it, with one Event. */
+static void test_message_tampered(void)
+{
+    struct world w;
+    two_running(&w);
+    char *big = malloc(1 << 20);
+    CHECK(big != NULL);
+    memset(big, 'x', (1 << 20) - 1);
+    big[(1 << 20) - 1] = '\0';
+    tamper(&w, "message", json_object_new_string(big));
+    free(big);
+    plan(&w);
+    const struct plan_action *e = event(&w.plan, "StatusCorrected");
+    CHECK(e && strstr(e->message, "status.message had been changed") &&
+          strstr(e->message, "1048575 bytes"));
+    apply(&w);
+    CHECK(strlen(str_at(status(&w), "message")) < 2048);
+    sim_ok(&w, "a");
+    plan(&w);
+    CHECK(event(&w.plan, "StatusCorrected") == NULL); /* restored: no second Event */
+    world_free(&w);
+}
+
 int main(void)
 {
     RUN(test_wrong_types);
@@ -317,5 +342,6 @@ int main(void)
     RUN(test_terminal_by_hand);
     RUN(test_phase_not_a_phase);
     RUN(test_foreign_children_reported);
+    RUN(test_message_tampered);
     return check_finish();
 }
