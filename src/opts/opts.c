@@ -29,6 +29,7 @@ enum {
     O_WEBHOOK_TLS_KEY,
     O_WEBHOOK_MAX_BODY,
     O_WEBHOOK_RATE,
+    O_WEBHOOK_QPS,
     O_HELP,
     O_VERSION
 };
@@ -55,6 +56,7 @@ static const struct option longopts[] = {
     {"webhook-tls-key", required_argument, NULL, O_WEBHOOK_TLS_KEY},
     {"webhook-max-body", required_argument, NULL, O_WEBHOOK_MAX_BODY},
     {"webhook-rate", required_argument, NULL, O_WEBHOOK_RATE},
+    {"webhook-qps", required_argument, NULL, O_WEBHOOK_QPS},
     {"help", no_argument, NULL, O_HELP},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -91,6 +93,8 @@ const char *opts_usage(void)
            "                        serve the webhooks over TLS (PEM; reloaded on change)\n"
            "  --webhook-max-body SIZE  largest delivery body, e.g. 1Mi, 512Ki (default: 1Mi)\n"
            "  --webhook-rate N      deliveries per second per Trigger, burst 2N (default: 10)\n"
+           "  --webhook-qps N       the Triggers' API requests per second, all Triggers, burst\n"
+           "                        2N; apart from --qps (default: 200)\n"
            "  DUR is a number with a unit: 500ms, 15s, 1m.\n"
            "  --help, --version\n"
            "\n"
@@ -203,10 +207,13 @@ static int set(struct opts *o, int id, const char *name, const char *v, char *er
         break;
     }
     case O_WEBHOOK_RATE:
-        o->webhook_rate = strtod(v, &end);
-        if (!*v || *end || !(o->webhook_rate > 0) || o->webhook_rate > 1e6)
+    case O_WEBHOOK_QPS: {
+        double d = strtod(v, &end);
+        if (!*v || *end || !(d > 0) || d > 1e6)
             return fail(err, len, "%s: not a positive number: \"%s\"", name, v);
+        *(id == O_WEBHOOK_RATE ? &o->webhook_rate : &o->webhook_qps) = d;
         break;
+    }
     case O_KUBECONFIG:
         o->kubeconfig = v;
         break;
@@ -267,6 +274,7 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
     o->webhook_addr = ":8082";
     o->webhook_max_body = (size_t)1024 * 1024;
     o->webhook_rate = 10;
+    o->webhook_qps = 200;
     err[0] = '\0';
 
     /* The environment first, so flags override it. */

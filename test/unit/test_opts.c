@@ -146,6 +146,7 @@ static void test_webhook(void)
     CHECK_STR(o.webhook_addr, ":8082");
     CHECK_INT(o.webhook_max_body, 1024 * 1024);
     CHECK(o.webhook_rate == 10);
+    CHECK(o.webhook_qps == 200);
     CHECK(o.webhook_tls_cert == NULL && o.webhook_tls_key == NULL);
     const char *const b[] = {"op",         "--webhook-addr",    "127.0.0.1:0", "--webhook-max-body",
                              "512Ki",      "--webhook-rate",    "2.5",         "--webhook-tls-cert",
@@ -166,6 +167,11 @@ static void test_webhook(void)
     }
     const char *const e[] = {"op", "--webhook-rate", "0", NULL};
     CHECK(parse(&o, err, 3, e) < 0);
+    const char *const e2[] = {"op", "--webhook-qps", "500", NULL};
+    CHECK_INT(parse(&o, err, 3, e2), 0);
+    CHECK(o.webhook_qps == 500);
+    const char *const e3[] = {"op", "--webhook-qps", "-1", NULL};
+    CHECK(parse(&o, err, 3, e3) < 0);
     const char *const f[] = {"op", "--webhook-addr", "8082", NULL};
     CHECK(parse(&o, err, 3, f) < 0);
     const char *const g[] = {"op", "--webhook-max-body", "64Mi", "--webhook-addr", "0", NULL};
