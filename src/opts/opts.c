@@ -94,7 +94,7 @@ const char *opts_usage(void)
            "  --webhook-max-body SIZE  largest delivery body, e.g. 1Mi, 512Ki (default: 1Mi)\n"
            "  --webhook-rate N      deliveries per second per Trigger, burst 2N (default: 10)\n"
            "  --webhook-qps N       the Triggers' API requests per second, all Triggers, burst\n"
-           "                        2N; apart from --qps (default: 200)\n"
+           "                        2N; apart from --qps (default: 1000)\n"
            "  DUR is a number with a unit: 500ms, 15s, 1m.\n"
            "  --help, --version\n"
            "\n"
@@ -274,7 +274,7 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
     o->webhook_addr = ":8082";
     o->webhook_max_body = (size_t)1024 * 1024;
     o->webhook_rate = 10;
-    o->webhook_qps = 200;
+    o->webhook_qps = 1000;
     err[0] = '\0';
 
     /* The environment first, so flags override it. */

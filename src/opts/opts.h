@@ -30,7 +30,7 @@ struct opts {
     const char *webhook_tls_cert, *webhook_tls_key; /* both or neither */
     size_t webhook_max_body;                        /* bytes; default 1 MiB */
     double webhook_rate;                            /* deliveries/s per Trigger; default 10 */
-    double webhook_qps; /* the Triggers' API client, requests/s; default 200 */
+    double webhook_qps; /* the Triggers' API client, requests/s; default 1000 */
     int help, version;
 };
 

@@ -146,7 +146,7 @@ static void test_webhook(void)
     CHECK_STR(o.webhook_addr, ":8082");
     CHECK_INT(o.webhook_max_body, 1024 * 1024);
     CHECK(o.webhook_rate == 10);
-    CHECK(o.webhook_qps == 200);
+    CHECK(o.webhook_qps == 1000);
     CHECK(o.webhook_tls_cert == NULL && o.webhook_tls_key == NULL);
     const char *const b[] = {"op",         "--webhook-addr",    "127.0.0.1:0", "--webhook-max-body",
                              "512Ki",      "--webhook-rate",    "2.5",         "--webhook-tls-cert",
