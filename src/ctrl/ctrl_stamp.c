@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "ctrl/ctrl-internal.h"
+#include "kjson/kjson.h"
 
 struct stamp {
     uint64_t v;
@@ -105,7 +106,5 @@ void ctrl_hist_observe(struct ctrl_hist *h, double seconds)
 
 int64_t ctrl_wall_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return kj_now_ms();
 }

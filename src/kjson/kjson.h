@@ -93,4 +93,8 @@ int kj_time_parse(const char *s, int64_t *ms);
 /* metav1.Time: seconds, UTC, 'Z'. */
 void kj_time_format(int64_t ms, char out[32]);
 
+/* The wall clock in ms since the epoch: what Kubernetes timestamps are
+ * compared with. */
+int64_t kj_now_ms(void);
+
 #endif

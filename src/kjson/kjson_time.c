@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Howard Hinnant's days_from_civil: days since 1970-01-01. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -90,4 +91,11 @@ void kj_time_format(int64_t ms, char out[32])
     unsigned yy = y < 0 ? 0 : y > 9999 ? 9999 : (unsigned)y, sod = (unsigned)rem % 86400;
     snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ", yy % 10000, m % 13, d % 32, sod / 3600 % 24,
              sod / 60 % 60, sod % 60);
+}
+
+int64_t kj_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kjson/kjson.h"
 #include "log/log.h"
@@ -16,13 +15,6 @@
 
 #define RECHECK_MS 60000 /* re-plan at least this often (the wall clock may jump) */
 #define RETRY_MS 5000    /* after a failed create */
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The test clock maps real time r to ref + (r - ref) * speed. */
 static int64_t virt_s(const struct trigd *t, int64_t real_ms)
@@ -35,12 +27,12 @@ static int64_t virt_s(const struct trigd *t, int64_t real_ms)
 
 int64_t trigd_now_s(const struct trigd *t)
 {
-    return virt_s(t, wall_ms());
+    return virt_s(t, kj_now_ms());
 }
 
 int64_t trigd_wall_s(void)
 {
-    return wall_ms() / 1000;
+    return kj_now_ms() / 1000;
 }
 
 static void on_tick(uv_timer_t *timer);
