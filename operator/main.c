@@ -91,8 +91,11 @@ static int on_metrics(void *ud, const struct http_request *q, struct http_respon
     metrics_buf_reset(&a->mbuf);
     int rc = metrics_render_operator(&a->mbuf, &cs, mi, n, &ks, ctrl_leading(a->ctrl),
                                      metrics_process_read(&pr) == 0 ? &pr : NULL);
+    struct kube_stats hks;
+    if (a->hook_kc)
+        kube_client_stats(a->hook_kc, &hks);
     if (rc == 0)
-        rc = metrics_render_triggers(&a->mbuf, a->trigd);
+        rc = metrics_render_triggers(&a->mbuf, a->trigd, a->hook_kc ? &hks : NULL);
     if (rc == 0)
         rc = http_response_set_type(r, METRICS_CONTENT_TYPE);
     return rc < 0 ? rc : http_response_append(r, a->mbuf.data, a->mbuf.len);

@@ -218,7 +218,8 @@ static void delivery_sample(void *ud, const char *ns, const char *name, enum tri
                        "result", trigd_result_name(r), NULL);
 }
 
-int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t)
+int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t,
+                            const struct kube_stats *ks)
 {
     if (!t)
         return b->err;
@@ -227,6 +228,10 @@ int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t)
     metrics_family(b, "runbook_trigger_deliveries_total", METRICS_COUNTER,
                    "Webhook deliveries this replica answered, by Trigger and result.");
     trigd_foreach_counter(t, delivery_sample, b);
+    counter(b, "runbook_trigger_unknown_requests_total",
+            "Requests to the webhook listener naming no Trigger (404s; one series, so a "
+            "scanner cannot make new ones).",
+            st.unknown);
     metrics_family(b, "runbook_trigger_scheduled_runs_total", METRICS_COUNTER,
                    "Runs created by schedules (this replica, as leader).");
     metrics_sample_u64(b, "runbook_trigger_scheduled_runs_total", st.scheduled, NULL);
@@ -236,5 +241,18 @@ int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t)
     gauge(b, "runbook_trigger_schedule_lag_seconds",
           "The last scheduled run: its creation time minus its slot's time.", st.schedule_lag_s);
     gauge(b, "runbook_triggers", "Triggers cached.", (double)st.triggers);
+    if (ks) {
+        /* The Triggers' own client (--webhook-qps): its waits are not in
+         * runbook_api_*, which is the controller's client. */
+        uint64_t sent = 0;
+        for (int v = 0; v < KUBE_VERB_MAX; v++)
+            sent += ks->requests[v];
+        counter(b, "runbook_trigger_api_requests_total",
+                "API attempts of the Triggers' client (run creates, Secret reads, status).", sent);
+        metrics_family(b, "runbook_trigger_api_ratelimit_wait_seconds_total", METRICS_COUNTER,
+                       "Time the Triggers' requests waited for --webhook-qps tokens.");
+        metrics_sample(b, "runbook_trigger_api_ratelimit_wait_seconds_total",
+                       (double)ks->ratelimit_wait_ms / 1000.0, NULL);
+    }
     return b->err;
 }

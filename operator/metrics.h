@@ -38,8 +38,10 @@ int metrics_render_operator(struct metrics_buf *b, const struct ctrl_stats *cs,
                             const struct metrics_process *proc);
 
 /* The Trigger runtime's families (appending): deliveries by Trigger and
- * result, schedule counters and lag. t NULL renders nothing. */
+ * result, schedule counters and lag, and its own API client's requests and
+ * rate-limit waits (ks, may be NULL). t NULL renders nothing. */
 struct trigd;
-int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t);
+int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t,
+                            const struct kube_stats *ks);
 
 #endif

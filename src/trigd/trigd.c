@@ -140,6 +140,8 @@ void trigd_count(struct trigd *t, struct trigd_tr *tr, enum trigd_result r)
     t->stats.deliveries[r]++;
     if (tr)
         tr->counts[r]++;
+    else
+        t->stats.unknown++;
 }
 
 void trigd_foreach_counter(const struct trigd *t,

@@ -82,11 +82,12 @@ const char *trigd_result_name(enum trigd_result r); /* "created", ... */
 
 struct trigd_stats {
     uint64_t deliveries[TRIGD_RESULT_MAX]; /* by result, all Triggers */
-    uint64_t scheduled;                    /* runs created by schedules (201) */
-    uint64_t schedule_duplicates;          /* slots found already fired (409) */
-    uint64_t schedule_missed;              /* slots past startingDeadlineSeconds */
-    double schedule_lag_s;                 /* the last slot: creation - slot time */
-    uint64_t triggers;                     /* cached */
+    uint64_t unknown;   /* requests naming no Trigger (or a bad path): not labelled by name */
+    uint64_t scheduled; /* runs created by schedules (201) */
+    uint64_t schedule_duplicates; /* slots found already fired (409) */
+    uint64_t schedule_missed;     /* slots past startingDeadlineSeconds */
+    double schedule_lag_s;        /* the last slot: creation - slot time */
+    uint64_t triggers;            /* cached */
     uint64_t status_writes, status_conflicts;
 };
 
