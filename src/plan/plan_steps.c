@@ -155,6 +155,11 @@ static void count_attempts(const struct ctx *c, struct step *s)
     int pods = (int)plan_pods_of(c, s->job_uid);
     if (pods > n)
         n = pods;
+    /* A Job that succeeded or failed ran a pod, whatever its counters say
+     * yet: SuccessCriteriaMet can come before status.succeeded is counted,
+     * and the pod may already have left the cache. */
+    if (j && n < 1 && (plan_job_succeeded(j) || plan_job_failed(j)))
+        n = 1;
     if (n > s->attempts)
         s->attempts = n;
 }

@@ -158,6 +158,28 @@ static void test_broken_snapshot(void)
     world_free(&w);
 }
 
+/* attempts is "pods started for the step" (docs/api.md): a step whose Job
+ * succeeded ran at least one, even when the plan sees SuccessCriteriaMet
+ * before status.succeeded is counted and the pod already left the cache
+ * (issue 14: succeeded steps showed attempts 0). */
+static void test_attempts_of_a_quick_success(void)
+{
+    struct world w;
+    world_init(&w, SPEC3, NULL);
+    settle(&w); /* the Jobs of a and b exist; no pod seen yet */
+    struct plan_job *j = job_of(&w, "a");
+    CHECK(j != NULL && w.n_pods == 0);
+    if (!j)
+        return;
+    j->active = j->succeeded = 0; /* counters not caught up, the pod never seen */
+    j->success_criteria_met = 1;
+    j->completion_ms = w.now;
+    settle(&w);
+    CHECK_STR(step_phase(&w, "a"), "Succeeded");
+    CHECK_INT(json_object_get_int(at(step_status(&w, "a"), "attempts")), 1);
+    world_free(&w);
+}
+
 int main(void)
 {
     RUN(test_ttl);
@@ -165,5 +187,6 @@ int main(void)
     RUN(test_terminal_generation);
     RUN(test_sweep);
     RUN(test_broken_snapshot);
+    RUN(test_attempts_of_a_quick_success);
     return check_finish();
 }
