@@ -5,7 +5,9 @@
 # their probes, one holds the Lease, runs work, the leader's pod deleted or
 # the Deployment restarted mid-run hands over without a duplicate Job, the
 # containers really run as 65532 with a read-only root and no capability
-# (read from the host's /proc), and /metrics answers through the Service.
+# (read from the host's /proc), /metrics answers through the Service, and
+# a Trigger works in the pod (a time zone from the image, its Secret through
+# the manifests' RBAC, a delivery through the runbook-webhooks Service).
 # Serial: the host operator of the other tests is stopped meanwhile (two
 # controllers must not share the cluster).
 . "$(dirname "$0")/../lib.sh"
@@ -77,6 +79,51 @@ done
 svc=$(in_sys get service runbook-operator-metrics -o jsonpath='{.spec.clusterIP}')
 eventually 30 "/metrics answers through the Service ($svc:8080)" \
 	'curl -fsS --max-time 2 "http://$svc:8080/metrics" | grep -q "^runbook_"'
+
+# --- a Trigger, through the deployed operator -----------------------------------
+# Its schedule's time zone is read from the image's /usr/share/zoneinfo, its
+# Secret through the manifests' RBAC (get by name), and a signed delivery
+# reaches a replica through the runbook-webhooks Service (kube-proxy).
+hook_secret=deployed-$RANDOM
+kubectl apply -f - >/dev/null <<Y
+apiVersion: v1
+kind: Secret
+metadata: {name: hook, namespace: $NS}
+stringData: {token: "$hook_secret"}
+---
+apiVersion: runbook.dev/v1alpha1
+kind: Workflow
+metadata: {name: hooked, namespace: $NS}
+spec:
+  params: [{name: id}]
+  steps: [{name: a, image: busybox, command: ["true"]}]
+---
+apiVersion: runbook.dev/v1alpha1
+kind: Trigger
+metadata: {name: madrid, namespace: $NS}
+spec:
+  workflowRef: {name: hooked}
+  webhook:
+    secretRef: {name: hook, key: token}
+    params: [{name: id, pointer: /id}]
+  schedule: {cron: "0 3 * * *", timeZone: Europe/Madrid, suspend: true}
+Y
+eventually 60 "the deployed operator finds Europe/Madrid in its image and the Secret through its RBAC (Ready)" \
+	'[ "$(jp rtr/madrid "{.status.conditions[?(@.type==\"Ready\")].reason}")" = Suspended ] &&
+	 [ -n "$(jp rtr/madrid "{.status.nextScheduleTime}")" ]'
+hsvc=$(in_sys get service runbook-webhooks -o jsonpath='{.spec.clusterIP}')
+hook_post() {
+	local b='{"id":"via-service"}' ts sig
+	ts=$(date +%s)
+	sig=$(printf '%s' "$ts.$b" | openssl dgst -sha256 -hmac "$hook_secret" | sed 's/.* //')
+	curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X POST "http://$hsvc/hooks/$NS/madrid" \
+		-H 'Content-Type: application/json' -H 'Idempotency-Key: via-service' \
+		-H "X-Runbook-Timestamp: $ts" -H "X-Runbook-Signature: sha256=$sig" --data-binary "$b"
+}
+eventually 30 "a signed delivery through the Service ($hsvc:80) creates a run (201, or 200 on a retry)" \
+	'c=$(hook_post) && { [ "$c" = 201 ] || [ "$c" = 200 ]; }'
+eventually 60 "  which runs on the cluster" \
+	'[ "$(kget wfr -l runbook.dev/trigger=madrid -o jsonpath="{.items[0].status.phase}")" = Succeeded ]'
 
 # --- work -----------------------------------------------------------------------
 sib='trap "log got TERM; exit 0" TERM; log started; while :; do sleep 0.1; done'
