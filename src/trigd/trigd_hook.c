@@ -15,6 +15,15 @@
 #include "log/log.h"
 #include "trigd/trigd-internal.h"
 
+/* Said to a sender not yet authenticated: no Secret name, no reason (the
+ * Trigger's Ready condition and the log have them). */
+#define SECRET_UNAVAILABLE                                                                         \
+    "the webhook secret cannot be read now (the Trigger's Ready condition says why); retry"
+
+/* One answer for "none of that name" and "no webhook in it": an unknown
+ * sender learns nothing of which Triggers exist. */
+#define NO_SUCH_TRIGGER "no such Trigger with a webhook"
+
 /* A delivery waiting for the API server (a Secret read, then the create).
  * Owns copies of everything it needs from the request. */
 struct trigd_dlv {
@@ -240,14 +249,13 @@ static void on_secret(void *ud)
     const struct trigd_rec *rec = trigd_rec_get(t, x->ns, x->name);
     if (t->closing || !rec || !rec->spec)
         finish(x, t->closing ? 503 : 404, t->closing ? "ShuttingDown" : "NotFound",
-               t->closing ? "the operator is shutting down; retry" : "no such Trigger", NULL, NULL);
+               t->closing ? "the operator is shutting down; retry" : NO_SUCH_TRIGGER, NULL, NULL);
     else if (!x->d)
         dlv_free(x); /* the sender left meanwhile */
     else if (!trigd_secret_cached(t, x->ns, rec->spec->hook.secret_name, rec->spec->hook.secret_key,
                                   &val, &len, &why) ||
              !val)
-        finish(x, 503, "SecretUnavailable", why ? why : "the webhook secret cannot be read", NULL,
-               NULL);
+        finish(x, 503, "SecretUnavailable", SECRET_UNAVAILABLE, NULL, NULL);
     else if (judge(x, rec, val, len) != 0)
         finish(x, x->v.code, x->v.reason, x->v.message, NULL,
                x->v.code == 202 ? x->v.skipped : NULL);
@@ -312,22 +320,21 @@ static int on_hook(void *ud, const struct http_request *req, struct http_respons
         return answer(t, resp, NULL, NULL, 404, "NotFound",
                       "the path must be /hooks/<namespace>/<trigger>", NULL, NULL, NULL);
     if (t->ns && strcmp(t->ns, ns) != 0)
-        return answer(t, resp, NULL, NULL, 404, "NotFound", "no such Trigger", NULL, NULL, NULL);
+        return answer(t, resp, NULL, NULL, 404, "NotFound", NO_SUCH_TRIGGER, NULL, NULL, NULL);
     if (t->closing || !inf_synced(t->inf))
         return answer(t, resp, NULL, NULL, 503, "NotReady",
                       "the operator is starting or stopping; retry", NULL, NULL, NULL);
     const struct trigd_rec *rec = trigd_rec_get(t, ns, name);
     if (!rec)
-        return answer(t, resp, NULL, NULL, 404, "NotFound", "no such Trigger", NULL, NULL, NULL);
-    if (!rec->spec) {
-        char msg[600];
-        snprintf(msg, sizeof msg, "the Trigger is invalid (%s): %s; retry once fixed",
-                 rec->err_reason, rec->err);
-        return answer(t, resp, ns, name, 503, "TriggerInvalid", msg, NULL, NULL, NULL);
-    }
+        return answer(t, resp, NULL, NULL, 404, "NotFound", NO_SUCH_TRIGGER, NULL, NULL, NULL);
+    /* The sender is not authenticated yet: what is wrong is told in the
+     * Trigger's Ready condition, to those who may read it, not here. */
+    if (!rec->spec)
+        return answer(t, resp, ns, name, 503, "TriggerInvalid",
+                      "the Trigger is not valid (its Ready condition says why); retry once fixed",
+                      NULL, NULL, NULL);
     if (!rec->spec->has_webhook)
-        return answer(t, resp, ns, name, 404, "NotFound", "this Trigger has no webhook", NULL, NULL,
-                      NULL);
+        return answer(t, resp, ns, name, 404, "NotFound", NO_SUCH_TRIGGER, NULL, NULL, NULL);
     struct trigd_dlv *x = dlv_new(t, req, ns, name);
     if (!x)
         return answer(t, resp, ns, name, 503, "Busy",
@@ -339,7 +346,8 @@ static int on_hook(void *ud, const struct http_request *req, struct http_respons
                             &len, &why)) {
         if (!val) {
             dlv_free(x);
-            return answer(t, resp, ns, name, 503, "SecretUnavailable", why, NULL, NULL, NULL);
+            return answer(t, resp, ns, name, 503, "SecretUnavailable", SECRET_UNAVAILABLE, NULL,
+                          NULL, NULL);
         }
         /* Judged now; only a create makes the answer wait. */
         int code = judge(x, rec, val, len);
