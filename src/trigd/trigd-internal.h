@@ -57,6 +57,11 @@ struct trigd_tr {
     char last_id[TRIG_DELIVERY_LEN], last_result[32], last_run[64];
     int last_code;
     int64_t last_ms, fired_ms; /* the last delivery; the last run created */
+    /* Results this replica has to report (lastResult, lastFired), and how
+     * many of them the write in flight carries. A replica writes those
+     * fields only when it has something new: two replicas each putting
+     * back their own last result would answer each other's writes forever. */
+    unsigned news, news_sending;
     /* schedules */
     int64_t fired_slot;  /* the last slot created or found created; -1 */
     int64_t next_s;      /* the next slot, for status.nextScheduleTime; -1 */

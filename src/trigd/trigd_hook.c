@@ -106,6 +106,7 @@ static int answer(struct trigd *t, struct http_response *resp, const char *ns, c
         tr->delta[r]++;
         snprintf(tr->last_id, sizeof tr->last_id, "%s", delivery ? delivery : "");
         snprintf(tr->last_result, sizeof tr->last_result, "%s", reason);
+        tr->news++;
         snprintf(tr->last_run, sizeof tr->last_run, "%s", run ? run : "");
         tr->last_code = code;
         tr->last_ms = trigd_wall_s() * 1000;

@@ -80,6 +80,7 @@ static void on_fired(void *ud, const struct kube_result *r)
             tr->fired_slot = f->slot;
             if (r->http_status == 201)
                 tr->fired_ms = trigd_now_s(t) * 1000;
+            tr->news++;
             snprintf(tr->last_result, sizeof tr->last_result, "%s",
                      r->http_status == 201 ? "Scheduled" : "ScheduledDuplicate");
             trigd_status_dirty(t, tr);

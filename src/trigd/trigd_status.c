@@ -126,6 +126,7 @@ static void on_patched(void *ud, const struct kube_result *r)
             t->stats.status_writes++;
             for (int i = 0; i < TRIGD_RESULT_MAX; i++)
                 tr->delta[i] -= tr->sending[i];
+            tr->news -= tr->news_sending;
         } else if (r->http_status == 404) {
             lh_table_delete(t->trs, key); /* the Trigger is gone */
             tr = NULL;
@@ -190,11 +191,12 @@ static void flush_one(struct trigd *t, struct trigd_tr *tr)
             n++;
         }
     }
-    if (tr->fired_ms / 1000 > 0 && !same_time(cur, "lastFired", tr->fired_ms / 1000)) {
+    tr->news_sending = tr->news;
+    if (tr->news && tr->fired_ms / 1000 > 0 && !same_time(cur, "lastFired", tr->fired_ms / 1000)) {
         put_time(st, "lastFired", tr->fired_ms / 1000);
         n++;
     }
-    if (tr->last_result[0] && !same_str(cur, "lastResult", tr->last_result)) {
+    if (tr->news && tr->last_result[0] && !same_str(cur, "lastResult", tr->last_result)) {
         kj_put(st, "lastResult", kj_str(tr->last_result));
         n++;
     }
@@ -221,6 +223,7 @@ static void flush_one(struct trigd *t, struct trigd_tr *tr)
         n++;
     }
     if (n == 0) {
+        tr->news -= tr->news_sending; /* already what the object says */
         json_object_put(st);
         return;
     }
@@ -247,6 +250,7 @@ static void flush_one(struct trigd *t, struct trigd_tr *tr)
             tr->flushing = 0;
             tr->dirty = 1;
             memset(tr->sending, 0, sizeof tr->sending);
+            tr->news_sending = 0;
             free(f);
         }
     } else
