@@ -3,6 +3,7 @@
  * filters, params, delivery ids and run names. */
 #include "check.h"
 #include "trigger/trigger.h"
+#include "trigger_spec_of.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -15,20 +16,6 @@
 #define NOW 1795600800 /* 2026-11-25T10:00:00Z */
 #define SECRET "It's a Secret to Everybody"
 #define UID "0b5c7e52-3f1a-4c2e-9d7e-5a1b2c3d4e5f"
-
-static struct trig_spec *spec_of(const char *json)
-{
-    struct json_object *o = json_tokener_parse(json);
-    struct trig_spec *s = NULL;
-    struct trig_error err;
-    int r = trig_spec_parse(o, &s, &err);
-    json_object_put(o);
-    if (r < 0) {
-        fprintf(stderr, "spec: %s\n", err.message);
-        abort();
-    }
-    return s;
-}
 
 static struct trig_spec *hook_spec(const char *sig, const char *rest)
 {

@@ -2,23 +2,10 @@
  * JSON answers of the webhook. */
 #include "check.h"
 #include "trigger/trigger.h"
+#include "trigger_spec_of.h"
 
 #include <errno.h>
 #include <stdlib.h>
-
-static struct trig_spec *spec_of(const char *json)
-{
-    struct json_object *o = json_tokener_parse(json);
-    struct trig_spec *s = NULL;
-    struct trig_error err;
-    int r = trig_spec_parse(o, &s, &err);
-    json_object_put(o);
-    if (r < 0) {
-        fprintf(stderr, "spec: %s\n", err.message);
-        abort();
-    }
-    return s;
-}
 
 #define SPEC                                                                                       \
     "{\"metadata\":{\"name\":\"gh\"},\"spec\":{\"workflowRef\":{\"name\":\"build\"},"              \
