@@ -107,6 +107,14 @@ static void render_ctrl(struct metrics_buf *b, const struct ctrl_stats *cs)
     counter(b, "runbook_pods_deleted_total",
             "Live pods of torn-down Jobs deleted directly, not left to the garbage collector.",
             cs->pods_deleted);
+    counter(b, "runbook_pod_lists_total",
+            "Consistent LISTs of a run's pods made before trusting the pod cache (a torn-down "
+            "run going terminal, or starting its finally steps).",
+            cs->pod_lists);
+    counter(b, "runbook_pod_lists_unseen_total",
+            "Of those, the LISTs that found a running pod of the run the pod watch had not "
+            "delivered yet.",
+            cs->pod_lists_unseen);
     counter(b, "runbook_status_writes_total", "Status patches written.", cs->status_writes);
     counter(b, "runbook_status_coalesced_total",
             "Status patches held back to share a later write (at most one a second per run).",

@@ -249,11 +249,27 @@ int ctrl_memo_ended(struct ctrl_memo *m, const char *ns, const char *run, const 
 /* A copy of them for plan_input.ended (free it); 0 or -ENOMEM. */
 int ctrl_memo_get_ended(struct ctrl_memo *m, const char *ns, const char *run,
                         struct plan_pod **ended, size_t *n);
+/* The answer of a LIST_PODS (pods: malloc'ed, owned by the memo from now
+ * on, also on error), replacing an earlier one. 0 or -ENOMEM. */
+int ctrl_memo_listed(struct ctrl_memo *m, const char *ns, const char *run, struct plan_pod *pods,
+                     size_t n);
+/* 1 and the answer (the caller's to free) if there is one, which the memo
+ * forgets; else 0. */
+int ctrl_memo_take_listed(struct ctrl_memo *m, const char *ns, const char *run,
+                          struct plan_pod **pods, size_t *n);
 /* Drops what the run's status (borrowed; may be NULL) now records. */
 void ctrl_memo_settle(struct ctrl_memo *m, const char *ns, const char *run,
                       struct json_object *status);
 void ctrl_memo_forget(struct ctrl_memo *m, const char *ns, const char *run);
 size_t ctrl_memo_runs(const struct ctrl_memo *m);
+
+/* ctrl_listed.c: sends the LIST_PODS action a of run ns/run; done(ud,
+ * rc, unseen) follows exactly once from the loop when 0 is returned: rc 0
+ * and the answer in the memo, unseen 1 when it holds a running pod the pod
+ * cache lacks; or rc < 0 (-EIO: the server's error, logged). < 0: not
+ * sent, no callback. */
+int ctrl_list_pods(struct ctrl *c, const char *ns, const char *run, const struct plan_action *a,
+                   void (*done)(void *ud, int rc, int unseen), void *ud);
 
 /* ctrl_exec.c: the deleted overlay. */
 void ctrl_deleted_forget(struct ctrl *c, const char *job_uid);

@@ -26,13 +26,15 @@
 
 struct json_object;
 struct kube_client;
+struct kube_list_opts;
 struct kube_patch_opts;
 struct kube_resource;
 struct kube_result;
 struct ctrl;
 
-/* How the executor sends its writes (and the one read it makes, the GET
- * after a 409 on create). Each behaves as the kube_* verb of that name:
+/* How the executor sends its writes (and the two reads it makes: the GET
+ * after a 409 on create, and the consistent LIST of a run's pods a plan
+ * asks for before it trusts the pod cache). Each behaves as the kube_* verb of that name:
  * 0 and cb exactly once later from the loop, or < 0 and no cb. The unit
  * tests put a recorder here to see exactly what the API server would be
  * sent; NULL in ctrl_options: the kube client. */
@@ -48,6 +50,9 @@ struct ctrl_writer {
                   void *cb_ud);
     int (*get)(void *ud, const struct kube_resource *res, const char *ns, const char *name,
                void (*cb)(void *, const struct kube_result *), void *cb_ud);
+    int (*list)(void *ud, const struct kube_resource *res, const char *ns,
+                const struct kube_list_opts *opts, void (*cb)(void *, const struct kube_result *),
+                void *cb_ud);
     void *ud;
 };
 
@@ -82,6 +87,7 @@ struct ctrl_stats {
     uint64_t skipped_stale;    /* reconciles deferred until the cache caught up */
     uint64_t jobs_created, jobs_deleted, status_writes, events, runs_cancelled, runs_deleted;
     uint64_t pods_deleted;                  /* live pods of torn-down Jobs deleted directly */
+    uint64_t pod_lists, pod_lists_unseen;   /* LIST_PODS answered; with pods the cache lacked */
     uint64_t status_coalesced;              /* status patches held back to share a later write */
     uint64_t events_dropped;                /* Events not sent: their queue was full, or closed */
     uint64_t steps_succeeded, steps_failed; /* from step-end events */

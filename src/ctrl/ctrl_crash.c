@@ -121,6 +121,15 @@ static int c_get(void *ud, const struct kube_resource *res, const char *ns, cons
     return x->inner.get(x->inner.ud, res, ns, name, cb, cb_ud);
 }
 
+/* Reads are not crash points: a crash before or after one is a crash
+ * before the next write, or after the previous. */
+static int c_list(void *ud, const struct kube_resource *res, const char *ns,
+                  const struct kube_list_opts *opts, kube_cb cb, void *cb_ud)
+{
+    struct ctrl_crash *x = ud;
+    return x->inner.list(x->inner.ud, res, ns, opts, cb, cb_ud);
+}
+
 /* Counts one applied watch event and dies when it is the chosen one. */
 static void count_event(struct crash_inf *ci, const char *kind, const void *rec)
 {
@@ -235,7 +244,7 @@ int ctrl_crash_wrap(struct ctrl_writer *w, struct ctrl_crash **out)
         return -e;
     }
     x->inner = *w;
-    *w = (struct ctrl_writer){c_create, c_patch, c_delete, c_get, x};
+    *w = (struct ctrl_writer){c_create, c_patch, c_delete, c_get, c_list, x};
     *out = x;
     log_kv(LOGL_WARN, "crash hook armed (test build)", "at", at ? at : "", "log", path ? path : "",
            NULL);

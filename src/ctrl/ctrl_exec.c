@@ -37,6 +37,7 @@ struct rec {
     size_t pending;
     int failed;   /* a write failed: back off */
     int conflict; /* 409 on our status: re-plan at once */
+    int recheck;  /* a LIST found pods the cache lacks: look again soon */
     int status_ok;
     int events_sent;
     size_t dels_out; /* DELETE_JOBs not answered yet */
@@ -114,6 +115,7 @@ struct gather {
     size_t n_ended;
     struct plan_refusal *refusals;
     size_t n_refusals;
+    int listed; /* pods include a LIST_PODS answer */
     int oom;
 };
 
@@ -157,6 +159,35 @@ static void gather_pods(struct ctrl *c, const char *ns, const char *run, struct 
     }
 }
 
+/* The run's LIST_PODS answer, if one waits: its pods the cache lacks
+ * join the cached ones (a pod in both is as the cache shows it). */
+static void gather_listed(struct ctrl *c, const char *ns, const char *run, struct gather *g)
+{
+    struct plan_pod *listed;
+    size_t n;
+    if (!ctrl_memo_take_listed(c->memo, ns, run, &listed, &n))
+        return;
+    size_t cached = g->n_pods;
+    for (size_t i = 0; i < n && !g->oom; i++) {
+        int known = 0;
+        for (size_t k = 0; k < cached && !known; k++)
+            known = strcmp(g->pods[k].uid, listed[i].uid) == 0;
+        if (known)
+            continue;
+        g->pods = grow(g->pods, &g->cap_pods, g->n_pods, sizeof *g->pods, &g->oom);
+        if (g->oom)
+            break;
+        struct plan_pod *pp = &g->pods[g->n_pods++];
+        *pp = listed[i];
+        if (!pp->deleting && deleted_pending(c, pp->uid)) {
+            pp->deleting = 1;
+            pp->deletion_deadline_ms = ctrl_wall_ms();
+        }
+    }
+    g->listed = !g->oom;
+    free(listed);
+}
+
 /* Jobs whose controller is a run of this name: this run's, and those of
  * an earlier run of the same name still being collected (the plan waits
  * for those rather than meet their name in a 409). */
@@ -180,6 +211,8 @@ static void gather(struct ctrl *c, const char *ns, const char *self, const char 
         ctrl_memo_seen(c->memo, ns, self, pj->name, pj->uid);
     }
     gather_pods(c, ns, self, g);
+    if (!g->oom)
+        gather_listed(c, ns, self, g);
     if (g->oom)
         return;
     if (ctrl_memo_get(c->memo, ns, self, uv_now(c->loop), &g->created, &g->n_created, &g->refusals,
@@ -247,6 +280,8 @@ static void rec_finish(struct rec *r)
             wq_add(c->q, key);
         else if (r->plan.requeue_after_ms > 0)
             wq_add_after(c->q, key, (uint64_t)r->plan.requeue_after_ms, now);
+        if (r->recheck)
+            wq_add_after(c->q, key, CTRL_STALE_RECHECK_MS, now);
     }
     plan_release(&r->plan);
     free(r);
@@ -497,11 +532,29 @@ static void write_cb(void *ud, const struct kube_result *res)
         else if (!is_status(res, 404) && !is_status(res, 409))
             write_failed(r, a, res); /* 409: the uid says another run took the name */
         break;
+    case PLAN_LIST_PODS: /* answered through list_done */
     case PLAN_EVENT:
         break;
     }
     free(o);
     send_events(r);
+    op_done(r);
+}
+
+/* The plan's LIST_PODS answered: the next plan takes the answer, at once.
+ * If it held running pods the pod cache lacks (its watch lags), the plan
+ * after that one would see the cache alone again: look again after
+ * CTRL_STALE_RECHECK_MS even if no watch event comes. */
+static void list_done(void *ud, int rc, int unseen)
+{
+    struct op *o = ud;
+    struct rec *r = o->r;
+    if (rc < 0)
+        r->failed = 1;
+    else
+        r->conflict = 1;
+    r->recheck |= unseen;
+    free(o);
     op_done(r);
 }
 
@@ -544,6 +597,9 @@ static int start_write(struct rec *r, size_t i)
         break;
     case PLAN_DELETE_RUN:
         rc = c->w.delete(c->w.ud, &KUBE_WORKFLOWRUNS, r->ns, a->name, a->body, write_cb, o);
+        break;
+    case PLAN_LIST_PODS:
+        rc = ctrl_list_pods(c, r->ns, r->name, a, list_done, o);
         break;
     case PLAN_EVENT:
         break;
@@ -669,7 +725,8 @@ static int plan_for(struct ctrl *c, struct rec *r)
                                 .ended = g.ended,
                                 .n_ended = g.n_ended,
                                 .refusals = g.refusals,
-                                .n_refusals = g.n_refusals};
+                                .n_refusals = g.n_refusals,
+                                .pods_listed = g.listed};
         rc = plan_run(&in, &r->plan);
     }
     json_object_put(run);

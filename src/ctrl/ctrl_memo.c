@@ -17,7 +17,10 @@
  * container ended (a torn-down sibling, killed or not) may go before a
  * reconcile saw its exit code, and the step's status would never say how
  * it ended. Kept until the status records that step's exit code, or the
- * step Succeeded, or the run is terminal; at most MEMO_ENDED_MAX a run. */
+ * step Succeeded, or the run is terminal; at most MEMO_ENDED_MAX a run.
+ *
+ * And the answer of the run's last LIST_PODS (ctrl_listed.c), until the
+ * next plan of the run takes it: an answer vouches for one decision. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,9 @@ struct memo {
     size_t n_ref;
     struct plan_pod *ended;
     size_t n_ended;
+    struct plan_pod *listed; /* the answer of a LIST_PODS, until a plan takes it */
+    size_t n_listed;
+    int has_listed;
     char key[]; /* "ns/run": the table's key */
 };
 
@@ -57,6 +63,7 @@ static void memo_free(struct lh_entry *e)
     free(m->made);
     free(m->ref);
     free(m->ended);
+    free(m->listed);
     free(m);
 }
 
@@ -111,7 +118,7 @@ static struct memo *get(struct ctrl_memo *m, const char *ns, const char *run)
 
 static void drop_if_empty(struct ctrl_memo *m, struct memo *x)
 {
-    if (!x->n_made && !x->n_ref && !x->n_ended)
+    if (!x->n_made && !x->n_ref && !x->n_ended && !x->has_listed)
         ctrl_lh_delete(m->t, x->key, &m->dels); /* frees x */
 }
 
@@ -258,6 +265,38 @@ int ctrl_memo_get_ended(struct ctrl_memo *m, const char *ns, const char *run,
     memcpy(*ended, x->ended, x->n_ended * sizeof **ended);
     *n = x->n_ended;
     return 0;
+}
+
+int ctrl_memo_listed(struct ctrl_memo *m, const char *ns, const char *run, struct plan_pod *pods,
+                     size_t n)
+{
+    struct memo *x = get(m, ns, run);
+    if (!x) {
+        free(pods);
+        return -ENOMEM;
+    }
+    free(x->listed);
+    x->listed = pods;
+    x->n_listed = n;
+    x->has_listed = 1;
+    return 0;
+}
+
+int ctrl_memo_take_listed(struct ctrl_memo *m, const char *ns, const char *run,
+                          struct plan_pod **pods, size_t *n)
+{
+    struct memo *x = find(m, ns, run);
+    *pods = NULL;
+    *n = 0;
+    if (!x || !x->has_listed)
+        return 0;
+    *pods = x->listed;
+    *n = x->n_listed;
+    x->listed = NULL;
+    x->n_listed = 0;
+    x->has_listed = 0;
+    drop_if_empty(m, x);
+    return 1;
 }
 
 /* status.steps[] entry of that step name, or NULL. */

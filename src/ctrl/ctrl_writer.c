@@ -28,7 +28,13 @@ static int k_get(void *ud, const struct kube_resource *res, const char *ns, cons
     return kube_get(ud, res, ns, name, cb, cb_ud);
 }
 
-const struct ctrl_writer ctrl_kube_writer = {k_create, k_patch, k_delete, k_get, NULL};
+static int k_list(void *ud, const struct kube_resource *res, const char *ns,
+                  const struct kube_list_opts *opts, kube_cb cb, void *cb_ud)
+{
+    return kube_list(ud, res, ns, opts, cb, cb_ud);
+}
+
+const struct ctrl_writer ctrl_kube_writer = {k_create, k_patch, k_delete, k_get, k_list, NULL};
 
 int ctrl_writer_send_event(void *ud, const char *ns, struct json_object *ev, kube_cb cb,
                            void *cb_ud)

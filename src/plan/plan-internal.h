@@ -157,6 +157,13 @@ size_t plan_pods_of(const struct ctx *c, const char *job_uid);
  * deleted, or deleted by a DELETE_JOB already in c->out. Call after the
  * plan's DELETE_JOBs are added. */
 void plan_delete_pods(struct ctx *c);
+/* A Job this run created (status.steps[].jobUID, an accepted create) is
+ * not in the Job cache: deleted, or gone by other means. */
+int plan_jobs_gone(const struct ctx *c);
+/* 1 if the caches can be trusted to show every pod of the run: `need` is
+ * 0 (no Job of the run went without the Job controller's last word), or
+ * input.pods_listed. Else 0, and a LIST_PODS is in c->out (once). */
+int plan_pods_listed(struct ctx *c, int need);
 /* DELETE_JOB: Foreground, preconditions.uid. */
 void plan_delete_job(struct ctx *c, const char *name, const char *uid, const char *step);
 

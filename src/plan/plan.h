@@ -50,6 +50,17 @@
  *  - spec.cancel is latched into status.cancelRequested. A cancel before
  *    any main step's Job was created ends the run Cancelled at once, with
  *    every step Skipped, finally steps included.
+ *  - the caches lag the API server, and the pod watch may lag the Job
+ *    watch: a pod that another controller made for a Job just before that
+ *    Job went (kube-controller-manager's Job controller working from a
+ *    stale cache while its garbage collector removes the Job) can be
+ *    missing from the pod cache when the Job cache already shows the Job
+ *    gone. So when a Job of the run is gone (torn down, deleted) and the
+ *    caches say its pods are gone too, the finally steps start, and the
+ *    terminal phase is written, only on a plan whose input.pods_listed
+ *    says a consistent LIST of the run's pods was merged in; otherwise
+ *    the plan asks for that LIST (LIST_PODS) instead. Runs whose Jobs all
+ *    ended by the Job controller's word (Complete, Failed) need none.
  *  - pods still present 30 s after their deletion deadline during
  *    teardown: TeardownStuck=True naming them; the phase stays -ing.
  *  - terminal: DELETE_RUN after ttlSecondsAfterFinished; history limits
@@ -59,7 +70,7 @@
  * The writes of one plan are independent: any subset may be lost (crash,
  * 409) or land in any order, and the next plan repairs it. They are listed
  * PATCH_STATUS, DELETE_JOB..., DELETE_POD..., CREATE_JOB..., CANCEL_RUN..., DELETE_RUN...,
- * then EVENT...; send events only after the status write succeeded (or
+ * LIST_PODS (at most one), then EVENT...; send events only after the status write succeeded (or
  * when the plan has none).
  *
  * Ownership: the input is borrowed and never modified. Each action owns
@@ -206,6 +217,14 @@ struct plan_input {
      * read only for how a step ended (exit code, reason), never as live. */
     const struct plan_pod *ended;
     size_t n_ended;
+    /* pods includes the answer of a consistent LIST of the pods labelled
+     * with the run (no resourceVersion: read from etcd at its current
+     * revision), sent after this run's previous plan asked for it
+     * (LIST_PODS). Every pod of the run that existed when that LIST was
+     * served is in pods, whatever the pod watch has delivered. The
+     * executor sets it for one plan only: the answer vouches for the past,
+     * so each new decision that needs it asks again. */
+    int pods_listed;
 };
 
 enum plan_kind {
@@ -215,6 +234,7 @@ enum plan_kind {
     PLAN_CREATE_JOB,
     PLAN_CANCEL_RUN,
     PLAN_DELETE_RUN,
+    PLAN_LIST_PODS,
     PLAN_EVENT,
 };
 const char *plan_kind_name(enum plan_kind k);
@@ -240,6 +260,11 @@ const char *plan_kind_name(enum plan_kind k);
  *                for run `name` (the uid makes it conditional).
  *  DELETE_RUN    DeleteOptions: propagationPolicy Background,
  *                preconditions.uid. 404 counts as done.
+ *  LIST_PODS     a read, not a write: {"labelSelector": "runbook.dev/run=
+ *                <label>"}, the list options of a consistent LIST of pods
+ *                in the run's namespace (no resourceVersion). Its answer
+ *                comes back through plan_input.pods_listed; a failed LIST
+ *                is retried with the run's backoff.
  *  EVENT         no body: type, reason, message; regarding the run,
  *                related Job `name` if not empty. Best effort. */
 struct plan_action {

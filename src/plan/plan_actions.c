@@ -33,7 +33,7 @@ int plan_phase_terminal(enum plan_phase p)
 const char *plan_kind_name(enum plan_kind k)
 {
     static const char *const names[] = {"PATCH_STATUS", "DELETE_JOB", "DELETE_POD", "CREATE_JOB",
-                                        "CANCEL_RUN",   "DELETE_RUN", "EVENT"};
+                                        "CANCEL_RUN",   "DELETE_RUN", "LIST_PODS",  "EVENT"};
     return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 

@@ -146,6 +146,35 @@ size_t plan_foreign_children(const struct ctx *c, char *msg, size_t len)
     return n;
 }
 
+int plan_jobs_gone(const struct ctx *c)
+{
+    if (c->n_status_uids)
+        return 1;
+    for (size_t i = 0; i < c->in->n_created; i++)
+        if (!plan_job_by_uid(c, c->in->created[i].uid))
+            return 1;
+    return 0;
+}
+
+int plan_pods_listed(struct ctx *c, int need)
+{
+    if (!need || c->in->pods_listed)
+        return 1;
+    for (size_t i = 0; i < c->out->n; i++)
+        if (c->out->actions[i].kind == PLAN_LIST_PODS)
+            return 0;
+    char label[WF_NAME_LEN];
+    if (wf_label_value(c->name, label) < 0)
+        return 0; /* cannot be: run names fit; and then nothing is confirmed */
+    struct plan_action *a = plan_add(c->out, PLAN_LIST_PODS);
+    snprintf(a->name, sizeof a->name, "%s", c->name);
+    char sel[sizeof KJ_LABEL_RUN + WF_NAME_LEN + 1];
+    snprintf(sel, sizeof sel, "%s=%s", KJ_LABEL_RUN, label);
+    a->body = kj_obj();
+    kj_put(a->body, "labelSelector", kj_str(sel));
+    return 0;
+}
+
 const struct plan_job *plan_job_by_uid(const struct ctx *c, const char *uid)
 {
     for (size_t i = 0; uid[0] && i < c->in->n_jobs; i++) {

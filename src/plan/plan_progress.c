@@ -295,6 +295,26 @@ static int quiet(const struct run *r, size_t lo, size_t hi)
     return 1;
 }
 
+/* A step in [lo, hi) whose Job is gone: deleted before or after it
+ * finished. The Job controller may have made a pod for it that the pod
+ * cache has not shown yet (plan.h): see plan_pods_listed. */
+static int gone(const struct run *r, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++)
+        if (r->steps[i].job_uid[0] && !r->steps[i].job)
+            return 1;
+    return 0;
+}
+
+/* A step in [lo, hi) has had a Job, or is terminal. */
+static int started(const struct run *r, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++)
+        if (r->steps[i].job_uid[0] || plan_step_terminal(r->steps[i].phase))
+            return 1;
+    return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -430,7 +450,7 @@ static void fill_draft(struct run *r, struct draft *d, int all_done)
 static void broken_snapshot(struct ctx *c, const char *why)
 {
     struct draft d;
-    int busy = plan_sweep(c);
+    int busy = plan_sweep(c) || !plan_pods_listed(c, plan_jobs_gone(c));
     plan_draft_begin(&d, busy ? PLAN_FAILING : PLAN_FAILED, R_INVALID,
                      "status.workflowSpec cannot be used: %s", why);
     d.start_ms = kj_get_time(c->status, "startTime");
@@ -511,6 +531,9 @@ void plan_progress(struct ctx *c)
         int stray_busy = strays(&r, r.trigger != CAUSE_NONE || all_terminal);
         plan_delete_pods(c);
         int main_quiet = quiet(&r, 0, n_main) && !stray_busy;
+        /* The finally steps start from a LIST when a main step's Job is gone */
+        if (main_quiet && !started(&r, n_main, r.n) && !plan_pods_listed(c, gone(&r, 0, n_main)))
+            main_quiet = 0;
         if (main_quiet && r.trigger == CAUSE_CANCELLED && nothing_started(&r))
             skip_finally(&r);
         else if (main_quiet)
@@ -518,7 +541,8 @@ void plan_progress(struct ctx *c)
         /* A finally step failing first is a cause too (it may just have). */
         if (r.cause == CAUSE_NONE)
             decide_cause(&r);
-        int all_done = main_quiet && quiet(&r, n_main, r.n);
+        int all_done =
+            main_quiet && quiet(&r, n_main, r.n) && plan_pods_listed(c, gone(&r, 0, r.n));
 
         struct draft d;
         plan_draft_init(&d);

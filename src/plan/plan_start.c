@@ -99,7 +99,7 @@ static void start(struct ctx *c, const struct wf_spec *spec, const struct wf_par
 static int busy_children(struct ctx *c)
 {
     if (!plan_sweep(c))
-        return 0;
+        return !plan_pods_listed(c, plan_jobs_gone(c));
     plan_requeue(c->out, PLAN_RECHECK_MS); /* their watch events wake us sooner */
     return 1;
 }

@@ -4,14 +4,14 @@
  *   {"run": WorkflowRun, "workflow": Workflow, "jobs": [Job], "pods": [Pod],
  *    "siblings": [WorkflowRun], "created": [{"name","uid","seen"}],
  *    "refusals": [{"step","permanent","code","reason","message","first_ms","count"}],
- *    "ended": [Pod], "now": ms}
+ *    "ended": [Pod], "now": ms, "pods_listed": bool}
  *
  * Jobs, pods and siblings go through plan_job_from_json, plan_pod_from_json
  * and plan_sibling_from_json, and are gathered as src/ctrl/ctrl_exec.c
  * gathers them (see gather_input). The run, its status and every record are
  * what anyone with write access to the namespace can shape, so the plan
  * must keep its promises (src/plan/plan.h) for ANY of them. Each plan is
- * checked (check_plan, properties P1-P9 below), computed twice (P10: the
+ * checked (check_plan, properties P1-P9 and P11 below), computed twice (P10: the
  * same input gives the same plan), then applied the way the API server
  * would (status merged, deletes marked, creates remembered as accepted)
  * and planned again (check_second). A broken promise aborts, so libFuzzer
@@ -215,6 +215,7 @@ static void gather_input(struct input *x, struct json_object *doc)
         f->count = (uint32_t)json_object_get_int(kj_get(o, "count"));
     }
     x->in.now_ms = clamp_ms(kj_get(doc, "now"), T0);
+    x->in.pods_listed = json_object_get_boolean(kj_get(doc, "pods_listed")) != 0;
 }
 
 /* ---- what the plan must count as the run's ---------------------------------- */
@@ -506,6 +507,12 @@ static void check_plan(const struct plan_input *in, const struct plan *p, int rc
         case PLAN_DELETE_RUN: /* P8 */
             check_delete_run(in, a, old_phase, new_phase);
             break;
+        case PLAN_LIST_PODS: /* P11: asked for only when not given, of the run's label */
+            REQUIRE(!in->pods_listed);
+            REQUIRE(plan_count(p, PLAN_LIST_PODS) == 1);
+            REQUIRE(kj_get_str(a->body, "labelSelector") &&
+                    strncmp(kj_get_str(a->body, "labelSelector"), "runbook.dev/run=", 16) == 0);
+            break;
         case PLAN_EVENT:
             REQUIRE(str_eq(a->type, "Normal") || str_eq(a->type, "Warning"));
             REQUIRE(a->reason[0] != '\0');
@@ -634,6 +641,8 @@ static void check_second(struct input *x, const struct plan *first)
         wire(x);
     }
     apply_plan(x, first);
+    /* A LIST answered: the fuzzed pods are the whole truth. One plan only. */
+    x->in.pods_listed = plan_count(first, PLAN_LIST_PODS) > 0;
     struct plan second;
     plan_init(&second);
     plan_checked(&x->in, &second);

@@ -19,7 +19,7 @@
 /* --- the recording writer -------------------------------------------------- */
 
 struct req {
-    char verb[8]; /* create, patch, delete, get */
+    char verb[8]; /* create, patch, delete, get, list (name: the label selector) */
     const struct kube_resource *res;
     char name[PLAN_OBJ_LEN];
     struct json_object *body; /* own reference */
@@ -84,7 +84,16 @@ static int w_get(void *ud, const struct kube_resource *res, const char *ns, cons
     return record("get", res, name, NULL, cb, cb_ud);
 }
 
-static const struct ctrl_writer recorder = {w_create, w_patch, w_delete, w_get, NULL};
+static int w_list(void *ud, const struct kube_resource *res, const char *ns,
+                  const struct kube_list_opts *opts, kube_cb cb, void *cb_ud)
+{
+    (void)ud;
+    (void)ns;
+    CHECK(opts->resource_version == NULL); /* a consistent read */
+    return record("list", res, opts->label_selector, NULL, cb, cb_ud);
+}
+
+static const struct ctrl_writer recorder = {w_create, w_patch, w_delete, w_get, w_list, NULL};
 
 /* The first unanswered request of that verb, resource and name (NULL: any). */
 static struct req *pending(const char *verb, const char *resource, const char *name)
@@ -133,9 +142,12 @@ static void answer(struct req *r, long code, const char *reason, struct json_obj
 
 static void answer_all(void)
 {
+    struct json_object *none = kube_json_parse("{\"items\":[]}", 12);
     for (size_t i = 0; i < n_reqs; i++)
         if (!reqs[i].answered)
-            answer(&reqs[i], strcmp(reqs[i].verb, "create") == 0 ? 201 : 200, NULL, NULL);
+            answer(&reqs[i], strcmp(reqs[i].verb, "create") == 0 ? 201 : 200, NULL,
+                   strcmp(reqs[i].verb, "list") == 0 ? none : NULL);
+    json_object_put(none);
 }
 
 /* --- the cluster's side: objects fed as watch events ---------------------- */
@@ -471,6 +483,113 @@ static void test_orphan(void)
     teardown_all();
 }
 
+/* Runs the loop (answering nothing) until a request of that verb,
+ * resource and name is pending, for at most ms. */
+static struct req *await(const char *verb, const char *resource, const char *name, uint64_t ms)
+{
+    uv_timer_t t;
+    int fired = 0;
+    uv_timer_init(&loop, &t);
+    t.data = &fired;
+    uv_timer_start(&t, on_timer, ms, 0);
+    while (!fired && !pending(verb, resource, name))
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&t, NULL);
+    spin();
+    return pending(verb, resource, name);
+}
+
+static int str_is(const char *a, const char *b)
+{
+    return a && strcmp(a, b) == 0;
+}
+
+static void answer_list(struct req *l)
+{
+    struct json_object *none = J("{\"items\":[]}");
+    answer(l, 200, NULL, none);
+    json_object_put(none);
+}
+
+/* Lets the status patches land and answers LISTs with no pod, for at most
+ * ms, until the run's status says phase; returns how many LISTs were
+ * answered before, 0 if the phase never came. */
+static int until_phase(const char *phase, uint64_t ms)
+{
+    uv_timer_t t;
+    int fired = 0, lists = 0;
+    uv_timer_init(&loop, &t);
+    t.data = &fired;
+    uv_timer_start(&t, on_timer, ms, 0);
+    while (!fired && !str_is(kj_path_str(run, "status", "phase", NULL), phase)) {
+        struct req *r = pending("list", "pods", NULL);
+        if (r) {
+            answer_list(r);
+            lists++;
+        } else if (pending("status", "workflowruns", "r1")) {
+            status_lands();
+        } else {
+            uv_run(&loop, UV_RUN_ONCE);
+        }
+    }
+    uv_close((uv_handle_t *)&t, NULL);
+    spin();
+    return str_is(kj_path_str(run, "status", "phase", NULL), phase) ? lists : 0;
+}
+
+/* The pod watch lags the Job watch: the run's Jobs are gone and the pod
+ * cache is empty, but the Job controller made a pod the watch has not
+ * delivered (plan.h, ctrl_listed.c). Neither the finally step nor the
+ * terminal phase comes before a consistent LIST of the run's pods says
+ * none runs; the pod that LIST finds is deleted and waited for. */
+static void test_pod_watch_lags(void)
+{
+    setup();
+    kj_put(kj_get(run, "spec"), "cancel", kj_bool(1));
+    feed(CTRL_INF_RUNS, "MODIFIED", run);
+    status_lands(); /* Cancelling */
+    answer_all();   /* the Jobs' and pods' DELETEs */
+    for (size_t i = 0; i < 3; i++) {
+        feed(CTRL_INF_PODS, "DELETED", pods[i]);
+        feed(CTRL_INF_JOBS, "DELETED", jobs[i]);
+    }
+    struct req *l = await("list", "pods", "runbook.dev/run=r1", 100);
+    CHECK(l != NULL);
+    CHECK_INT(count("create", "jobs", "r1-fin"), 0);
+    /* The LIST finds a pod of step b's Job that the watch never showed. */
+    struct json_object *stale = pod_of(jobs[1]);
+    kj_put(kj_get(stale, "metadata"), "name", kj_str("r1-b-stale"));
+    kj_put(kj_get(stale, "metadata"), "uid", kj_str("pod-stale"));
+    struct json_object *list = kj_obj(), *items = kj_arr();
+    kj_push(items, stale);
+    kj_put(list, "items", items);
+    if (l)
+        answer(l, 200, NULL, list);
+    json_object_put(list);
+    CHECK_INT(c->stats.pod_lists_unseen, 1);
+    struct req *pd = pending("delete", "pods", "r1-b-stale");
+    CHECK(pd != NULL);
+    CHECK_STR(pd ? kj_path_str(pd->body, "preconditions", "uid", NULL) : NULL, "pod-stale");
+    CHECK_INT(count("create", "jobs", "r1-fin"), 0);
+    CHECK_STR(kj_path_str(run, "status", "phase", NULL), "Cancelling");
+    if (pd)
+        answer(pd, 200, NULL, NULL);
+    /* No watch event comes (the watch still lags): the executor looks
+     * again by itself, and this LIST finds nothing. */
+    l = await("list", "pods", "runbook.dev/run=r1", 3000);
+    CHECK(l != NULL);
+    if (l)
+        answer_list(l);
+    CHECK_INT(count("create", "jobs", "r1-fin"), 1);
+    struct json_object *fin = job_lands("r1-fin");
+    kj_put(fin, "status",
+           J("{\"succeeded\":1,\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}"));
+    feed(CTRL_INF_JOBS, "MODIFIED", fin);
+    /* finally done: Cancelled only after one more LIST */
+    CHECK_INT(until_phase("Cancelled", 3000), 1);
+    teardown_all();
+}
+
 /* Creates the API server refuses: 422 fails the step (JobRejected) at
  * once; 409 with a Job that is not the run's: JobConflict after a GET. */
 static void test_refused_creates(void)
@@ -532,6 +651,7 @@ int main(void)
     RUN(test_lost_write);
     RUN(test_orphan);
     RUN(test_refused_creates);
+    RUN(test_pod_watch_lags);
     int closed = 0;
     kube_client_close(the_kc, on_closed, &closed);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -95,6 +95,7 @@ struct world {
     struct plan applied; /* the last applied plan */
     struct json_object *applied_status;
     int events;
+    int listed; /* a LIST_PODS was answered: the next plan's pods_listed */
 };
 
 HARNESS void world_init(struct world *w, const char *spec, const char *run_spec)
@@ -280,6 +281,8 @@ HARNESS void plan(struct world *w)
     struct plan_input in = {w->run,       w->workflow, w->jobs,       w->n_jobs, w->pods,
                             w->n_pods,    w->sibs,     w->n_sibs,     w->now,    w->created,
                             w->n_created, w->refusals, w->n_refusals, w->ended,  w->n_ended};
+    in.pods_listed = w->listed; /* the world's pods are the truth: a LIST sees them all */
+    w->listed = 0;
     CHECK_INT(plan_run(&in, &w->plan), 0);
     check_plan(w);
 }
@@ -356,6 +359,10 @@ static void apply_action(struct world *w, const struct plan_action *a)
         for (size_t i = 0; i < w->n_sibs; i++)
             if (strcmp(w->sibs[i].name, a->name) == 0)
                 w->sibs[i].deleting = 1;
+        break;
+    case PLAN_LIST_PODS:
+        CHECK_STR(str_at(a->body, "labelSelector"), "runbook.dev/run=r1");
+        w->listed = 1;
         break;
     case PLAN_EVENT:
         w->events++;

@@ -127,6 +127,65 @@ static void test_gc_race(void)
     world_free(&w);
 }
 
+/* The same race, but the pod watch has not shown the late pod at all
+ * when the Jobs are seen gone (the soak, issue 10): from the caches alone
+ * the run looks quiet. The finally step and the terminal phase wait for a
+ * consistent LIST of the run's pods (LIST_PODS); the pod it finds is
+ * deleted and waited for; a run whose Jobs all ended on their own needs
+ * no LIST. */
+static void test_pod_watch_lags(void)
+{
+    struct world w;
+    two_running(&w);
+    struct plan_pod late = *pod_of(&w, "b");
+    w.pods[1] = w.pods[--w.n_pods];
+    sim_cancel(&w, 1);
+    settle(&w);
+    sim_gone(&w);
+    /* The caches say: no Job, no pod. */
+    plan(&w);
+    CHECK_INT(plan_count(&w.plan, PLAN_LIST_PODS), 1);
+    CHECK(find_action(&w.plan, PLAN_CREATE_JOB, "r1-fin") == NULL);
+    const struct plan_action *l = find_action(&w.plan, PLAN_LIST_PODS, "r1");
+    CHECK_STR(l ? str_at(l->body, "labelSelector") : NULL, "runbook.dev/run=r1");
+    plan_release(&w.plan);
+    /* The LIST's answer holds the late pod: deleted, waited for. */
+    w.pods[w.n_pods++] = late;
+    w.listed = 1;
+    plan(&w);
+    CHECK(find_action(&w.plan, PLAN_DELETE_POD, late.name) != NULL);
+    CHECK(find_action(&w.plan, PLAN_CREATE_JOB, "r1-fin") == NULL);
+    CHECK_INT(plan_count(&w.plan, PLAN_LIST_PODS), 0);
+    apply(&w);
+    CHECK_STR(phase(&w), "Cancelling");
+    /* It is gone; the next LIST says so: finally starts. */
+    w.n_pods = 0;
+    settle(&w);
+    CHECK(job_of(&w, "fin") != NULL);
+    sim_ok(&w, "fin");
+    /* Terminal only from a plan given a LIST's answer. */
+    plan(&w);
+    CHECK_INT(plan_count(&w.plan, PLAN_LIST_PODS), 1);
+    const struct plan_action *st = find_action(&w.plan, PLAN_PATCH_STATUS, NULL);
+    CHECK(!st || !str_at(st->body, "status.completionTime"));
+    apply(&w);
+    settle(&w);
+    CHECK_STR(phase(&w), "Cancelled");
+    world_free(&w);
+
+    /* Every Job ended by the Job controller's word: no LIST at all. */
+    world_init(&w, SPEC3, NULL);
+    for (int i = 0; i < 8 && strcmp(phase(&w), "Succeeded") != 0; i++) {
+        settle(&w);
+        CHECK_INT(plan_count(&w.applied, PLAN_LIST_PODS), 0);
+        for (size_t k = 0; k < w.n_jobs; k++)
+            if (!w.jobs[k].complete)
+                sim_ok(&w, w.jobs[k].step);
+    }
+    CHECK_STR(phase(&w), "Succeeded");
+    world_free(&w);
+}
+
 /* A pod with the run's label whose Job was never this run's is neither
  * deleted nor waited for. */
 static void test_foreign_pod(void)
@@ -457,6 +516,7 @@ int main(void)
 {
     RUN(test_orphaned_pod);
     RUN(test_gc_race);
+    RUN(test_pod_watch_lags);
     RUN(test_foreign_pod);
     RUN(test_deleted_before_status);
     RUN(test_unconfirmed_create);
