@@ -23,6 +23,7 @@ import (
 //	{"target":"watch","drop_after_events":3,"drop_count":1}
 //	{"target":"list","status":{"code":429,"retry_after":2,"count":1}}
 //	{"watches":"hold"}
+//	{"resource":"pods","watches":"hold"}
 type Faults struct {
 	// Which requests the body, status and delay faults apply to: "watch"
 	// (the default), "list", "get", "write" or "all".
@@ -52,6 +53,12 @@ type Faults struct {
 	// connection without an answer, "hold" keep them waiting until the mode
 	// changes, then forward them.
 	Watches string `json:"watches,omitempty"`
+	// When set, every fault above (the target faults and Watches) applies
+	// only to requests for this resource: the collection segment of the
+	// path, e.g. "pods" for /api/v1/pods and /api/v1/namespaces/NS/pods/x,
+	// "jobs" for /apis/batch/v1/namespaces/NS/jobs. Other requests are
+	// forwarded untouched.
+	Resource string `json:"resource,omitempty"`
 }
 
 type Rechunk struct {
@@ -77,6 +84,9 @@ type Entry struct {
 	Status int    `json:"status"` // 0 when no answer was sent
 	Fault  string `json:"fault,omitempty"`
 	Bytes  int64  `json:"bytes"`
+	// The collection the path names ("pods", "jobs", ...; "" for
+	// discovery and other non-resource paths).
+	Resource string `json:"resource,omitempty"`
 }
 
 type proxy struct {
@@ -90,6 +100,7 @@ type proxy struct {
 	dropN     int // drops left (when DropCount > 0)
 	injectN   int // injections left (when InjectCount > 0)
 	holdCh    chan struct{}
+	heldNow   int // watches waiting in a hold right now
 	watches   map[int]*watchReg
 	entries   []*Entry
 	counters  map[string]int
@@ -118,14 +129,12 @@ func kind(r *http.Request) string {
 	if w := q.Get("watch"); w == "1" || w == "true" {
 		return "watch"
 	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	var rest []string
-	switch {
-	case len(parts) >= 2 && parts[0] == "api":
-		rest = parts[2:]
-	case len(parts) >= 3 && parts[0] == "apis":
-		rest = parts[3:]
-	default:
+	if parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/"); (len(parts) >= 3 && parts[0] == "api" && parts[2] == "watch") ||
+		(len(parts) >= 4 && parts[0] == "apis" && parts[3] == "watch") {
+		return "watch" // the deprecated /api/v1/watch/... form
+	}
+	rest, ok := apiRest(r.URL.Path)
+	if !ok {
 		return "get"
 	}
 	if len(rest) >= 1 && rest[0] == "namespaces" {
@@ -140,6 +149,44 @@ func kind(r *http.Request) string {
 	return "get"
 }
 
+// apiRest is what follows /api/VERSION or /apis/GROUP/VERSION in path
+// (without the deprecated "watch" segment); ok is false for other paths.
+func apiRest(path string) (rest []string, ok bool) {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(parts) >= 2 && parts[0] == "api":
+		rest = parts[2:]
+	case len(parts) >= 3 && parts[0] == "apis":
+		rest = parts[3:]
+	default:
+		return nil, false
+	}
+	if len(rest) >= 1 && rest[0] == "watch" {
+		rest = rest[1:]
+	}
+	return rest, true
+}
+
+// resourceOf is the collection a request is for: "pods" for
+// /api/v1/pods, /api/v1/namespaces/NS/pods and .../pods/NAME/status;
+// "namespaces" for /api/v1/namespaces[/NS[/status|/finalize]]; "" for
+// discovery and other non-resource paths.
+func resourceOf(path string) string {
+	rest, ok := apiRest(path)
+	if !ok || len(rest) == 0 {
+		return ""
+	}
+	if rest[0] == "namespaces" && len(rest) >= 3 {
+		switch {
+		case len(rest) == 3 && (rest[2] == "status" || rest[2] == "finalize"):
+			return "namespaces"
+		default:
+			return rest[2]
+		}
+	}
+	return rest[0]
+}
+
 func (p *proxy) matches(k string) bool {
 	t := p.f.Target
 	if t == "" {
@@ -148,11 +195,17 @@ func (p *proxy) matches(k string) bool {
 	return t == "all" || t == k
 }
 
+// forResource: the faults apply to a request for resource res.
+func (p *proxy) forResource(res string) bool {
+	return p.f.Resource == "" || p.f.Resource == res
+}
+
 // bodyFault is what one response gets, decided when it arrives.
 // watchReg is a watch in flight, for kill-watches.
 type watchReg struct {
-	cancel context.CancelFunc
-	bf     *bodyFault
+	cancel   context.CancelFunc
+	bf       *bodyFault
+	resource string
 }
 
 type bodyFault struct {
@@ -175,14 +228,16 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k := kind(r)
+	res := resourceOf(r.URL.Path)
 	e := &Entry{TimeMS: time.Now().UnixMilli(), Kind: k, Method: r.Method, Path: r.URL.Path,
-		Query: r.URL.RawQuery}
+		Query: r.URL.RawQuery, Resource: res}
 
 	p.mu.Lock()
 	e.Seq = len(p.entries) + 1
 	p.entries = append(p.entries, e)
 	p.counters["requests_"+k]++
-	match := p.matches(k)
+	ours := p.forResource(res) // every fault below is for this resource only
+	match := ours && p.matches(k)
 	var status *StatusFault
 	if match && p.f.Status != nil && (p.f.Status.Count == 0 || p.statusN > 0) {
 		s := *p.f.Status
@@ -196,7 +251,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delay = p.f.DelayMS
 	}
 	watchMode := ""
-	if k == "watch" {
+	if k == "watch" && ours {
 		watchMode = p.f.Watches
 	}
 	hold := p.holdCh
@@ -230,9 +285,17 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler) // closes the connection, no answer
 	case "hold":
 		p.mark(e, "held", 0)
+		p.mu.Lock()
+		p.heldNow++
+		p.mu.Unlock()
 		select {
 		case <-hold:
 		case <-r.Context().Done():
+		}
+		p.mu.Lock()
+		p.heldNow--
+		p.mu.Unlock()
+		if r.Context().Err() != nil {
 			return
 		}
 	}
@@ -268,7 +331,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		id := p.nextWatch
 		p.nextWatch++
-		p.watches[id] = &watchReg{cancel, bf}
+		p.watches[id] = &watchReg{cancel, bf, res}
 		p.mu.Unlock()
 		defer func() {
 			p.mu.Lock()
@@ -292,11 +355,16 @@ func (p *proxy) mark(e *Entry, fault string, status int) {
 	e.Fault = fault
 }
 
-func (p *proxy) killWatches() int {
+// killWatches cuts the watches in flight: all of them, or (resource not "")
+// only those for that resource. Held watches are not in flight yet.
+func (p *proxy) killWatches(resource string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := 0
 	for id, w := range p.watches {
+		if resource != "" && w.resource != resource {
+			continue
+		}
 		w.bf.killed.Store(true)
 		w.cancel()
 		delete(p.watches, id)
@@ -463,7 +531,8 @@ func (p *proxy) control(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/__fault" && r.Method == http.MethodGet:
 		p.mu.Lock()
-		out := map[string]any{"faults": p.f, "counters": p.counters, "watches_open": len(p.watches)}
+		out := map[string]any{"faults": p.f, "counters": p.counters, "watches_open": len(p.watches),
+			"watches_held": p.heldNow}
 		json.NewEncoder(w).Encode(out)
 		p.mu.Unlock()
 	case r.URL.Path == "/__fault" && r.Method == http.MethodPost:
@@ -481,7 +550,7 @@ func (p *proxy) control(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.mu.Lock()
-		if p.f.Watches == "hold" && f.Watches != "hold" {
+		if p.f.Watches == "hold" && (f.Watches != "hold" || f.Resource != p.f.Resource) {
 			close(p.holdCh) // release the held watches
 			p.holdCh = make(chan struct{})
 		}
@@ -494,7 +563,7 @@ func (p *proxy) control(w http.ResponseWriter, r *http.Request) {
 		log.Printf("faults: %+v", f)
 		w.Write([]byte("{}\n"))
 	case r.URL.Path == "/__fault/kill-watches" && r.Method == http.MethodPost:
-		fmt.Fprintf(w, "{\"killed\":%d}\n", p.killWatches())
+		fmt.Fprintf(w, "{\"killed\":%d}\n", p.killWatches(r.URL.Query().Get("resource")))
 	case r.URL.Path == "/__fault/log" && r.Method == http.MethodGet:
 		p.mu.Lock()
 		json.NewEncoder(w).Encode(p.entries)

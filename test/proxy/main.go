@@ -5,7 +5,7 @@
 //
 //	GET  /__fault              current faults and counters (JSON)
 //	POST /__fault              replace the faults (JSON body, see Faults)
-//	POST /__fault/kill-watches cut every watch in flight
+//	POST /__fault/kill-watches cut every watch in flight (?resource=pods: only those)
 //	GET  /__fault/log          requests seen so far (JSON array)
 //
 // Usage:
@@ -152,7 +152,7 @@ func main() {
 		<-sig
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		p.killWatches()
+		p.killWatches("")
 		srv.Shutdown(ctx)
 	}()
 	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
