@@ -1657,9 +1657,10 @@ static pid_t operator_spawn(const char *logpath)
         mp = free_port();
     snprintf(a12, sizeof a12, "127.0.0.1:%d", hp);
     snprintf(a14, sizeof a14, "127.0.0.1:%d", mp);
-    char a15[] = "--webhook-addr", a16[] = "127.0.0.1:0";
-    char *argv[] = {a0, a1,  a2,  a3,  a4,  a5,  qps, a7,  burst,
-                    a9, a10, a11, a12, a13, a14, a15, a16, NULL};
+    char a15[] = "--webhook-addr", a16[] = "127.0.0.1:0", a17[] = "--ui-addr",
+         a18[] = "127.0.0.1:0";
+    char *argv[] = {a0,  a1,  a2,  a3,  a4,  a5,  qps, a7,  burst, a9,
+                    a10, a11, a12, a13, a14, a15, a16, a17, a18,   NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);

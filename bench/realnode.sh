@@ -26,7 +26,7 @@ export KUBECONFIG=$dir/kubeconfig
 kubectl apply --server-side -f crds/ >/dev/null
 kubectl wait --for=condition=Established crd --all --timeout=60s >/dev/null
 setsid build/release/runbook-operator --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 \
-	--metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 >"$dir/logs/operator.log" 2>&1 </dev/null &
+	--metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 >"$dir/logs/operator.log" 2>&1 </dev/null &
 echo $! >"$dir/operator.pid"
 echo "realnode.sh: $(nproc) cores, $(date -u +%Y-%m-%d), kubelet $(. "$dir/env" && "$RUNBOOK_CLUSTER_BIN/kubelet" --version)"
 python3 bench/realnode.py teardown "$@"

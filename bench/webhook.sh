@@ -154,7 +154,7 @@ start_operator() {
 	wp=$(free_port)
 	"$bin/runbook-operator" --kubeconfig "$KUBECONFIG" --qps "$qps" --burst $((2 * qps)) \
 		--health-addr "127.0.0.1:$hp" --metrics-addr 0 \
-		--webhook-addr "127.0.0.1:$wp" --webhook-rate 100000 \
+		--webhook-addr "127.0.0.1:$wp" --ui-addr 0 --webhook-rate 100000 \
 		>>"$oplog" 2>&1 </dev/null &
 	op_pid=$!
 	hook=http://127.0.0.1:$wp

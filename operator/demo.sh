@@ -33,7 +33,7 @@ if [ -f "$dir/operator.pid" ] && kill -0 "$(cat "$dir/operator.pid")" 2>/dev/nul
 	kill "$(cat "$dir/operator.pid")"
 	sleep 1
 fi
-setsid "$op" --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 \
+setsid "$op" --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 \
 	>"$dir/logs/operator.log" 2>&1 </dev/null &
 echo $! >"$dir/operator.pid"
 echo "demo: operator running (pid $(cat "$dir/operator.pid"), log $dir/logs/operator.log)"

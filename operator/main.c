@@ -25,6 +25,7 @@
 #include "operator/metrics.h"
 #include "opts/opts.h"
 #include "trigd/trigd.h"
+#include "ui/ui.h"
 
 /* The loop's context: everything the daemon owns. */
 struct app {
@@ -36,6 +37,7 @@ struct app {
     struct kube_client *hook_kc;  /* the Triggers': short timeouts, own queue */
     struct ctrl *ctrl;
     struct trigd *trigd;
+    struct ui *ui; /* the web UI, or NULL (--ui-addr "") */
     struct lease *lease;
     int lease_started;
     struct http_server *health, *metrics;
@@ -97,6 +99,8 @@ static int on_metrics(void *ud, const struct http_request *q, struct http_respon
     if (rc == 0)
         rc = metrics_render_triggers(&a->mbuf, a->trigd, a->hook_kc ? &hks : NULL);
     if (rc == 0)
+        rc = metrics_render_ui(&a->mbuf, a->ui);
+    if (rc == 0)
         rc = http_response_set_type(r, METRICS_CONTENT_TYPE);
     return rc < 0 ? rc : http_response_append(r, a->mbuf.data, a->mbuf.len);
 }
@@ -131,6 +135,9 @@ static void close_all(struct app *a)
     if (a->metrics)
         http_server_close(a->metrics, NULL, NULL);
     a->health = a->metrics = NULL;
+    if (a->ui)
+        ui_close(a->ui, NULL, NULL); /* frees itself once its sessions' requests end */
+    a->ui = NULL;
     if (a->trigd)
         trigd_close(a->trigd, NULL, NULL); /* frees itself once its requests end */
     a->trigd = NULL;
@@ -221,6 +228,25 @@ static void trigger_event(void *ud, const char *ns, const char *name, const char
                           const char *type, const char *reason, const char *message)
 {
     ctrl_trigger_event(ud, ns, name, uid, type, reason, message);
+}
+
+/* The web UI on every replica (reads come from each one's caches). */
+static int start_ui(struct app *a, const struct kcfg *cfg, const struct opts *o)
+{
+    if (!enabled(o->ui_addr))
+        return 0;
+    struct ui_options uo = {.addr = o->ui_addr,
+                            .tls_cert = o->ui_tls_cert,
+                            .tls_key = o->ui_tls_key,
+                            .cfg = cfg,
+                            .user_agent = "runbook-ui/" RUNBOOK_VERSION};
+    int r = ui_new(&a->loop, a->ctrl, &uo, &a->ui);
+    if (r < 0)
+        fprintf(stderr, "runbook-operator: cannot start the web UI on %s: %s\n", o->ui_addr,
+                strerror(-r));
+    else
+        log_kv(LOGL_INFO, "web UI listening", "addr", o->ui_addr, NULL);
+    return r;
 }
 
 /* The Trigger runtime: its informer on every replica, the webhook listener
@@ -377,6 +403,8 @@ int main(int argc, char **argv)
         r = listen_on(&a, o.metrics_addr, metrics_routes, 1, &a.metrics);
     if (r == 0)
         r = start_triggers(&a, cfg, &o, host);
+    if (r == 0)
+        r = start_ui(&a, cfg, &o);
     if (r < 0)
         return 2;
 

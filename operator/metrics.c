@@ -13,6 +13,7 @@
 #include "kube/kube.h"
 #include "plan/plan.h"
 #include "trigd/trigd.h"
+#include "ui/ui.h"
 
 #ifndef RUNBOOK_VERSION
 #define RUNBOOK_VERSION "unknown"
@@ -262,5 +263,34 @@ int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t,
         metrics_sample(b, "runbook_trigger_api_ratelimit_wait_seconds_total",
                        (double)ks->ratelimit_wait_ms / 1000.0, NULL);
     }
+    return b->err;
+}
+
+int metrics_render_ui(struct metrics_buf *b, const struct ui *u)
+{
+    if (!u)
+        return b->err;
+    struct ui_stats st;
+    ui_get_stats(u, &st);
+    counter(b, "runbook_ui_sessions_total", "WebSocket sessions the web UI opened.", st.sessions);
+    gauge(b, "runbook_ui_websocket_clients", "Web UI WebSockets open now.",
+          (double)st.sessions_open);
+    counter(b, "runbook_ui_signins_total", "Web UI sign-ins the API server accepted.", st.signins);
+    counter(b, "runbook_ui_signins_failed_total",
+            "Web UI sign-ins refused (the token did not authenticate).", st.signins_failed);
+    metrics_family(b, "runbook_ui_writes_total", METRICS_COUNTER,
+                   "Writes (cancel) sent with a person's token, by result: ok, refused (4xx "
+                   "from the API server: RBAC, admission), failed.");
+    metrics_sample_u64(b, "runbook_ui_writes_total", st.writes_ok, "result", "ok", NULL);
+    metrics_sample_u64(b, "runbook_ui_writes_total", st.writes_refused, "result", "refused", NULL);
+    metrics_sample_u64(b, "runbook_ui_writes_total", st.writes_failed, "result", "failed", NULL);
+    counter(b, "runbook_ui_messages_received_total", "WebSocket messages from browsers.",
+            st.messages_in);
+    counter(b, "runbook_ui_messages_sent_total", "WebSocket messages to browsers.",
+            st.messages_out);
+    counter(b, "runbook_ui_bad_messages_total", "Browser messages refused as malformed.",
+            st.bad_messages);
+    counter(b, "runbook_ui_slow_clients_closed_total",
+            "WebSockets closed because the browser did not read what was sent.", st.slow_closed);
     return b->err;
 }

@@ -44,4 +44,9 @@ struct trigd;
 int metrics_render_triggers(struct metrics_buf *b, const struct trigd *t,
                             const struct kube_stats *ks);
 
+/* The web UI's: sessions, sign-ins, the people's writes by result,
+ * messages. u NULL (the UI is off) renders nothing. */
+struct ui;
+int metrics_render_ui(struct metrics_buf *b, const struct ui *u);
+
 #endif

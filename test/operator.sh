@@ -56,12 +56,12 @@ start() {
 	done
 	alive && return 0
 	# Loopback ports of our own, recorded for the tests that scrape them.
-	read -r hp mp wp < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(3)]
+	read -r hp mp wp up < <(python3 -c 'import socket
+s=[socket.socket() for _ in range(4)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
-	printf 'OPERATOR_HEALTH=http://127.0.0.1:%s\nOPERATOR_METRICS=http://127.0.0.1:%s\nOPERATOR_WEBHOOK=http://127.0.0.1:%s\n' \
-		"$hp" "$mp" "$wp" >"$dir/operator.env"
+	printf 'OPERATOR_HEALTH=http://127.0.0.1:%s\nOPERATOR_METRICS=http://127.0.0.1:%s\nOPERATOR_WEBHOOK=http://127.0.0.1:%s\nOPERATOR_UI=http://127.0.0.1:%s\n' \
+		"$hp" "$mp" "$wp" "$up" >"$dir/operator.env"
 	local kc=$KUBECONFIG
 	[ "${RUNBOOK_TEST_AS_ADMIN:-0}" = 1 ] || kc=$(sa_kubeconfig)
 	echo "--- start $(date -u +%FT%TZ) as $(basename "$kc") $*" >>"$log"
@@ -72,7 +72,7 @@ print(*[x.getsockname()[1] for x in s])')
 		'"$@" & echo $! >"$0.pid"; wait $!; echo $? >"$0.exit"' "${pidf%.pid}" \
 		"$bindir/runbook-operator" \
 		--kubeconfig "$kc" --log-level "${RUNBOOK_TEST_LOG_LEVEL:-info}" \
-		--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr "127.0.0.1:$wp" "$@" \
+		--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr "127.0.0.1:$wp" --ui-addr "127.0.0.1:$up" "$@" \
 		>>"$log" 2>&1 </dev/null &
 	for _ in $(seq 1 50); do [ -s "$pidf" ] && break; sleep 0.1; done
 	sleep 0.5

@@ -134,6 +134,8 @@ struct ctrl {
     struct ctrl_ev_lane *events;
     int events_closed;
     struct ctrl_stats stats;
+    ctrl_run_fn run_observer; /* the UI's (ctrl_observe_runs), or NULL */
+    void *run_observer_ud;
 };
 
 /* ctrl_index.c: owner -> the names of its children. */

@@ -274,6 +274,40 @@ struct json_object *ctrl_workflow(const struct ctrl *c, const char *ns, const ch
     return o ? o->obj : NULL;
 }
 
+void ctrl_observe_runs(struct ctrl *c, ctrl_run_fn fn, void *ud)
+{
+    c->run_observer = fn;
+    c->run_observer_ud = ud;
+}
+
+struct runs_each {
+    ctrl_run_fn fn;
+    void *ud;
+};
+
+static int run_each(void *ud, const void *rec)
+{
+    const struct runs_each *e = ud;
+    const struct ctrl_run *r = rec;
+    e->fn(e->ud, inf_rec_namespace(rec), inf_rec_name(rec), r->json, r->len);
+    return 0;
+}
+
+void ctrl_runs_each(const struct ctrl *c, ctrl_run_fn fn, void *ud)
+{
+    struct runs_each e = {fn, ud};
+    (void)inf_foreach(c->inf[CTRL_INF_RUNS], run_each, &e);
+}
+
+int ctrl_run_get(const struct ctrl *c, const char *ns, const char *name, ctrl_run_fn fn, void *ud)
+{
+    const struct ctrl_run *r = inf_get(c->inf[CTRL_INF_RUNS], ns, name);
+    if (!r)
+        return 0;
+    fn(ud, ns, name, r->json, r->len);
+    return 1;
+}
+
 void ctrl_trigger_event(struct ctrl *c, const char *ns, const char *name, const char *uid,
                         const char *type, const char *reason, const char *message)
 {

@@ -125,6 +125,20 @@ void ctrl_trigger_event(struct ctrl *c, const char *ns, const char *name, const 
                         const char *type, const char *reason, const char *message);
 void ctrl_get_stats(const struct ctrl *c, struct ctrl_stats *out);
 
+/* The runs as the cache holds them, for the web UI (src/ui), which serves
+ * reads from these caches and never from the API server. json is the run
+ * (less managedFields) as len bytes of JSON text, not NUL-terminated,
+ * borrowed for the call; NULL when the run was deleted. */
+typedef void (*ctrl_run_fn)(void *ud, const char *ns, const char *name, const char *json,
+                            size_t len);
+/* fn is called after every change of the WorkflowRun cache (one observer;
+ * NULL removes it). Not called for a relist that changed nothing. */
+void ctrl_observe_runs(struct ctrl *c, ctrl_run_fn fn, void *ud);
+/* Calls fn for every cached run, in no particular order. */
+void ctrl_runs_each(const struct ctrl *c, ctrl_run_fn fn, void *ud);
+/* The cached run ns/name through fn (once), or 0 without a call if none. */
+int ctrl_run_get(const struct ctrl *c, const char *ns, const char *name, ctrl_run_fn fn, void *ud);
+
 /* Per-informer counters, for /metrics: i in [0, ctrl_informer_count()). */
 struct inf_stats;
 size_t ctrl_informer_count(void);

@@ -73,6 +73,15 @@ static void run_label(const void *rec, char out[WF_NAME_LEN])
         out[0] = '\0';
 }
 
+/* The UI's observer (ctrl_observe_runs), after the indexes are current. */
+static void observe(struct ctrl *c, const void *rec)
+{
+    const struct ctrl_run *r = rec;
+    if (c->run_observer)
+        c->run_observer(c->run_observer_ud, inf_rec_namespace(rec), inf_rec_name(rec), r->json,
+                        r->len);
+}
+
 static void run_added(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
@@ -82,6 +91,7 @@ static void run_added(void *ud, const void *rec)
     index_add(c->runs_by_wf, rec, r->workflow);
     index_add(c->runs_by_label, rec, label);
     ctrl_enqueue(c, 'r', inf_rec_namespace(rec), inf_rec_name(rec));
+    observe(c, rec);
 }
 
 static void run_updated(void *ud, const void *old_rec, const void *new_rec)
@@ -90,6 +100,7 @@ static void run_updated(void *ud, const void *old_rec, const void *new_rec)
     const struct ctrl_run *o = old_rec, *n = new_rec;
     index_move(c->runs_by_wf, old_rec, o->workflow, new_rec, n->workflow);
     ctrl_enqueue(c, 'r', inf_rec_namespace(new_rec), inf_rec_name(new_rec));
+    observe(c, new_rec);
     enum plan_phase op = o->sib.phase, np = n->sib.phase;
     if (op == np || !plan_phase_terminal(np))
         return;
@@ -111,6 +122,8 @@ static void run_deleted(void *ud, const void *rec)
     ctrl_idx_del(c->runs_by_label, inf_rec_namespace(rec), label, inf_rec_name(rec));
     ctrl_memo_forget(c->memo, inf_rec_namespace(rec), inf_rec_name(rec));
     ctrl_enqueue(c, 'r', inf_rec_namespace(rec), inf_rec_name(rec));
+    if (c->run_observer)
+        c->run_observer(c->run_observer_ud, inf_rec_namespace(rec), inf_rec_name(rec), NULL, 0);
     wake_runs_of(c, inf_rec_namespace(rec), r->workflow);
 }
 

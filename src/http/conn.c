@@ -370,6 +370,53 @@ static void allow_header(char *out, size_t n, unsigned m)
             len += (size_t)snprintf(out + len, n - len, "%s%s", len ? ", " : "", methods[i].name);
 }
 
+/* Copies the request line and headers lws parsed into c (reset). path
+ * NULL: the request line's own. -1 on ENOMEM or a method not in methods[]. */
+static int conn_fill(struct http_conn *c, struct lws *wsi, const char *path)
+{
+    enum lws_token_indexes tok = WSI_TOKEN_GET_URI;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0] && !c->method; i++) {
+        if (lws_hdr_total_length(wsi, methods[i].tok) > 0) {
+            c->method = methods[i].method;
+            c->method_name = methods[i].name;
+            tok = methods[i].tok;
+        }
+    }
+    c->path = path ? strdup(path) : header_dup(wsi, tok);
+    c->query = query_dup(wsi);
+    c->content_type = header_dup(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    if (!c->method || !c->path || !c->query || !c->content_type)
+        return -1;
+    return http_headers_capture(c, wsi) < 0 ? -1 : 0;
+}
+
+struct http_conn *http_conn_upgrade_begin(struct http_server *s, struct lws *wsi,
+                                          struct http_pss *pss)
+{
+    /* Not expected: lws rebinds the protocol (HTTP_DROP_PROTOCOL) after
+     * each answer, and a connection upgrades only between requests. */
+    if (pss && pss->conn) {
+        conn_free(s, pss->conn);
+        pss->conn = NULL;
+    }
+    struct http_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->srv = s;
+    c->wsi = wsi;
+    if (conn_fill(c, wsi, NULL) < 0) {
+        http_conn_upgrade_end(c);
+        return NULL;
+    }
+    return c;
+}
+
+void http_conn_upgrade_end(struct http_conn *c)
+{
+    conn_reset(c);
+    free(c);
+}
+
 static int on_request(struct http_server *s, struct lws *wsi, struct http_pss *pss,
                       const char *path)
 {
@@ -379,19 +426,7 @@ static int on_request(struct http_server *s, struct lws *wsi, struct http_pss *p
     if (!c)
         return -1;
     conn_reset(c);
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0] && !c->method; i++) {
-        if (lws_hdr_total_length(wsi, methods[i].tok) > 0) {
-            c->method = methods[i].method;
-            c->method_name = methods[i].name;
-        }
-    }
-    c->path = strdup(path ? path : "/");
-    c->query = query_dup(wsi);
-    c->content_type = header_dup(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
-    if (!c->method || !c->path || !c->query || !c->content_type)
-        return -1;
-
-    if (http_headers_capture(c, wsi) < 0)
+    if (conn_fill(c, wsi, path ? path : "/") < 0)
         return -1;
 
     int te, has_clen;
@@ -410,6 +445,15 @@ static int on_request(struct http_server *s, struct lws *wsi, struct http_pss *p
         return 0;
     }
     c->route = find_route(s, c->path);
+    if (!c->route && http_ws_find_route(s, c->path)) {
+        /* A WebSocket endpoint asked for without the upgrade (RFC 9110
+         * 15.5.22: say which protocol to upgrade to). */
+        respond_text(c, 426, "upgrade required: this is a websocket endpoint\n");
+        static const char upgrade[] = "upgrade: websocket\r\nconnection: upgrade\r\n";
+        c->resp_hdrs = strdup(upgrade);
+        c->resp_hdrs_len = c->resp_hdrs ? sizeof upgrade - 1 : 0;
+        return 0;
+    }
     if (!c->route) {
         respond_text(c, 404, "not found\n");
         return 0;
@@ -620,7 +664,21 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return on_writeable(wsi, c);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return -1; /* no websockets here */
+        /* pss is NULL here on a connection's first request: lws 4.1
+         * allocates the session data when it binds the protocol later. */
+        return s ? http_ws_upgrade(s, wsi, pss, in) : -1;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* Every protocol of the vhost has this callback: the WebSocket
+         * ones differ only by name (see ws.c). */
+        if (!s)
+            return reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION ? -1 : 0;
+        return http_ws_callback(s, wsi, reason, in, len);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (c && s) {

@@ -118,6 +118,45 @@ struct http_pss {
     struct http_conn *conn;
 };
 
+/* --- ws.c: WebSocket connections ------------------------------------------- */
+
+enum http_ws_state {
+    HTTP_WS_PENDING = 0, /* on_open accepted; lws is finishing the handshake */
+    HTTP_WS_OPEN,        /* lws said ESTABLISHED */
+    HTTP_WS_GONE,        /* on_close is running */
+};
+
+/* One queued message: LWS_PRE bytes of headroom, then the text. Frames
+ * are written from inside it (see ws.c), so it is never copied again. */
+struct http_ws_msg {
+    struct http_ws_msg *next;
+    size_t len, off; /* text bytes; bytes handed to lws so far */
+    unsigned char buf[];
+};
+
+/* Lives from the upgrade check (CONFIRM_UPGRADE) to on_close; the wsi
+ * points back at it through lws's opaque user data, which survives the
+ * protocol change the upgrade makes (the per-session data does not). */
+struct http_ws {
+    struct http_ws *prev, *next; /* the server's list, once accepted */
+    struct http_server *srv;
+    const struct http_ws_route *route;
+    const struct lws_protocols *pcol; /* the one lws must bind (checked) */
+    struct lws *wsi;                  /* NULL once detached */
+    enum http_ws_state state;
+    void *data; /* the app's */
+    struct http_ws_msg *head, *tail;
+    size_t queued; /* text bytes not yet handed to lws */
+    char *rx;      /* the incoming message so far, NUL-terminated */
+    size_t rx_len, rx_cap;
+    int close_code;
+    unsigned char close_reason[123];
+    size_t close_reason_len;
+    unsigned close_req : 1;   /* http_ws_close was called */
+    unsigned close_sent : 1;  /* a close is in lws's hands (ours or a failure's) */
+    unsigned peer_closed : 1; /* the peer sent its close; lws answers it */
+};
+
 struct http_server {
     uv_loop_t *loop;
     uv_idle_t idle;          /* drives the close; its close callback frees the server */
@@ -140,6 +179,14 @@ struct http_server {
     size_t n_lws_handles;
     struct http_conn *conns; /* requests in progress */
     size_t n_conns;
+    /* WebSockets (ws.c) */
+    struct http_ws_route *ws_routes;
+    size_t n_ws_routes;
+    size_t ws_max_message, ws_max_queue;
+    struct lws_protocols *protocols; /* the vhost's: "http", one per subprotocol, {0} */
+    lws_retry_bo_t ws_retry;         /* the vhost keeps a pointer to it */
+    struct http_ws *ws_list;         /* accepted, not yet closed */
+    size_t n_ws;
 };
 
 /* tls.c */
@@ -154,8 +201,33 @@ void http_tls_set_ctx(struct http_server *s, void *ssl_ctx);
 /* Stops watching (the timer frees its state once closed); idempotent. */
 void http_tls_free(struct http_server *s);
 
+/* ws.c */
+/* Checks and copies the ws routes and options, and builds s->protocols
+ * (every server has one: "http" alone when it has no ws routes). 0,
+ * -EINVAL or -ENOMEM; what it allocated is freed by http_ws_free_setup. */
+int http_ws_setup(struct http_server *s, const struct http_server_opts *o);
+void http_ws_free_setup(struct http_server *s);
+/* The vhost's protocols and, with ws routes, its idle (ping) policy. */
+void http_ws_vhost_info(const struct http_server *s, struct lws_context_creation_info *info);
+/* The ws route taking path, or NULL. */
+const struct http_ws_route *http_ws_find_route(const struct http_server *s, const char *path);
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: returns what the callback returns. */
+int http_ws_upgrade(struct http_server *s, struct lws *wsi, struct http_pss *pss, const char *up);
+/* The callbacks of an upgraded connection (and WSI_DESTROY, for every wsi). */
+int http_ws_callback(struct http_server *s, struct lws *wsi, enum lws_callback_reasons reason,
+                     void *in, size_t len);
+/* Closes every WebSocket: a close frame first when say_bye (the wsi
+ * still exist), then on_close; the server is closing. */
+void http_ws_close_all(struct http_server *s, int say_bye);
+
 /* conn.c */
 extern const struct lws_protocols http_protocols[];
+/* An upgrade request's line and headers, in a state of its own (not on
+ * the server's list, so not in flight) for on_open's http_request; any
+ * state pss still had from an earlier request is dropped. NULL: ENOMEM. */
+struct http_conn *http_conn_upgrade_begin(struct http_server *s, struct lws *wsi,
+                                          struct http_pss *pss);
+void http_conn_upgrade_end(struct http_conn *c);
 /* Calls on_gone for every deferred request not completed yet (when the
  * server starts closing). */
 void http_conns_gone_all(struct http_server *s);

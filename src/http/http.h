@@ -1,5 +1,6 @@
-/* http - a small HTTP/1.1 server (probes, /metrics, webhooks) on the
- * caller's libuv loop, built on libwebsockets (4.1, as Debian ships it).
+/* http - a small HTTP/1.1 server (probes, /metrics, webhooks, and
+ * WebSockets for the UI) on the caller's libuv loop, built on
+ * libwebsockets (4.1, as Debian ships it).
  *
  *   static const struct http_route routes[] = {
  *       {"/healthz", HTTP_GET, on_healthz},
@@ -26,7 +27,8 @@
  * decoded size for chunked bodies), 400 for a malformed chunked body or
  * one with both Content-Length and Transfer-Encoding, 501 for a transfer
  * coding other than chunked, 411 for a chunked body on a method lws does
- * not read bodies for (GET, DELETE, ...), 500 when a handler returns < 0.
+ * not read bodies for (GET, DELETE, ...), 500 when a handler returns < 0,
+ * 426 for a WebSocket path asked for without the upgrade (see WebSockets).
  * HEAD is served wherever GET is: the GET handler runs and only the
  * headers are sent. Request bodies sent chunked are decoded here (lws 4.1
  * hands them over raw, at most 100 MiB of them); such a connection is
@@ -201,6 +203,117 @@ struct http_response *http_deferred_response(struct http_deferred *d);
  * (0 is returned and on_gone is not called). */
 int http_deferred_complete(struct http_deferred *d);
 
+/* --- WebSockets ----------------------------------------------------------------
+ *
+ * RFC 6455 text messages on the same server (and port) as the HTTP routes,
+ * for a browser page that wants updates pushed to it:
+ *
+ *   static const struct http_ws_route ws_routes[] = {
+ *       {"/ws", "runbook.v1", on_open, on_message, on_close},
+ *   };
+ *   struct http_server_opts o = {.ws_routes = ws_routes, .n_ws_routes = 1};
+ *
+ * The upgrade. A GET with "Upgrade: websocket" to a ws route's path is
+ * checked here first (Connection: upgrade, Host, a well-formed
+ * Sec-WebSocket-Key, the subprotocol) and refused with 400, or 426 naming
+ * version 13 for another Sec-WebSocket-Version, before on_open sees it;
+ * then on_open decides. An upgrade to any other path gets 404 (a server
+ * without ws routes drops it unanswered, as before they existed). A
+ * refused upgrade is answered with a text body and the connection closed.
+ * A request without the upgrade to a ws path that no HTTP route takes
+ * gets 426 Upgrade Required.
+ *
+ * Subprotocol: a route that names one is only reached by a client that
+ * offers it (Sec-WebSocket-Protocol), and the handshake answers with it
+ * (browsers fail a connection that does not get the one they asked for
+ * echoed). A client offering several gets the first one this server knows,
+ * as lws picks it; when that is not the route's, the upgrade is refused.
+ * A route without one refuses a client that asks for any.
+ *
+ * Browsers send cookies and make no CORS check on an upgrade, so any page
+ * the user visits can open a socket here with the user's credentials:
+ * on_open should check the Origin header (cross-site WebSocket hijacking)
+ * before it trusts a cookie.
+ *
+ * Incoming: text messages, fragments joined, checked as UTF-8 by lws (a
+ * close with 1007 otherwise), at most ws_max_message bytes (a close with
+ * 1009 "message too big", refused as soon as a frame header announces
+ * more); a binary message closes with 1003. Idle: the server pings a
+ * connection ws_ping_s seconds after its last pong and drops it (no close
+ * frame) when the pong has not come another ws_ping_s later; browsers
+ * answer pings by themselves.
+ *
+ * Outgoing: http_ws_send queues a copy; messages go in order, each as
+ * frames of at most 16 KiB (4 KiB on a route without subprotocol), which
+ * WebSocket APIs join, written as the socket takes them. A peer that reads
+ * too slowly makes the queue reach ws_max_queue and http_ws_send refuse;
+ * the app then closes it (1008, 1013) so that one stalled tab does not
+ * hold memory without bound.
+ *
+ * Lifetime: a struct http_ws is valid from on_open (once it returns 0)
+ * until on_close returns. on_close comes exactly once for each, from the
+ * loop, never from inside an http_ call the app made: after the peer
+ * closed or went away, after http_ws_close, after a close for what the
+ * peer sent, or when the server closes (http_server_close: each socket is
+ * sent a close frame 1001 "going away" where it takes it, then on_close
+ * runs, all before the server's closed). No on_message comes once
+ * http_ws_close or http_server_close was called. */
+
+#define HTTP_WS_MAX_MESSAGE (64 * 1024)
+#define HTTP_WS_MAX_QUEUE (4 * 1024 * 1024)
+
+/* One WebSocket connection, owned by the server. */
+struct http_ws;
+
+/* ud is the server's (as for HTTP handlers). */
+struct http_ws_route {
+    const char *path;        /* exact request path, e.g. "/ws"; must outlive the server */
+    const char *subprotocol; /* the Sec-WebSocket-Protocol the client must offer (a token,
+                              * e.g. "runbook.v1", not "http"); must outlive the server;
+                              * NULL: the client must offer none */
+    /* The upgrade request, every check above passed: its headers are
+     * readable with http_request_header (origin, host, authorization,
+     * cookie...) during the call, req->path and req->query as for a
+     * handler, no body. Returns 0 to accept, or an HTTP status (400..599,
+     * e.g. 401, 403, 503; anything else is taken as 500) to refuse: that
+     * status with a short text body, and ws is freed when on_open returns,
+     * without on_close. May call http_ws_set_data (and http_ws_close); must
+     * not call http_ws_send (not open yet: -ENOTCONN). */
+    int (*on_open)(void *ud, struct http_ws *ws, const struct http_request *req);
+    /* One complete text message, fragments joined, NUL-terminated (not
+     * counted in len), borrowed for the call. May call any http_ws_* on
+     * any connection, and http_server_close. */
+    void (*on_message)(void *ud, struct http_ws *ws, const char *data, size_t len);
+    /* The connection is gone; ws is invalid once this returns (http_ws_send
+     * on it from here returns -EPIPE). The app frees what it set with
+     * http_ws_set_data. */
+    void (*on_close)(void *ud, struct http_ws *ws);
+};
+
+/* Queues one text message (copied; text needs no NUL), sent after the
+ * ones before it. 0; -ENOBUFS when the bytes waiting would pass
+ * ws_max_queue (nothing is queued: the app should close the slow client);
+ * -ENOMEM; -EPIPE once the connection is closing (http_ws_close, a close
+ * from the peer or for what it sent, http_server_close) and from on_close;
+ * -ENOTCONN from on_open; -EINVAL for a NULL ws, or a NULL text with a
+ * length. */
+int http_ws_send(struct http_ws *ws, const char *text, size_t len);
+
+/* Sends a close frame once what is queued has been sent, then closes:
+ * on_close follows from the loop, when the peer has answered the close
+ * or 5 s later. code: 1000..1003, 1007..1014 or 3000..4999 (anything else,
+ * which RFC 6455 reserves, sends 1000); reason: NULL or UTF-8, cut to 123
+ * bytes (the frame's limit) before a character, not inside one.
+ * Idempotent: the first call's code and reason stay. */
+void http_ws_close(struct http_ws *ws, int code, const char *reason);
+
+/* The app's pointer for this connection (NULL until set). */
+void http_ws_set_data(struct http_ws *ws, void *data);
+void *http_ws_data(const struct http_ws *ws);
+
+/* Bytes queued and not yet handed to the socket (a slow reader's backlog). */
+size_t http_ws_queued(const struct http_ws *ws);
+
 /* --- servers ---------------------------------------------------------------- */
 
 struct http_server_opts {
@@ -212,6 +325,15 @@ struct http_server_opts {
     const char *tls_cert, *tls_key;     /* both or neither: PEM files (the cert file
                                          * may hold the chain); copied */
     unsigned tls_reload_ms;             /* how often to look for a new pair; 0: 5000 */
+    /* WebSockets (see above); all zero: none. */
+    const struct http_ws_route *ws_routes; /* copied; their strings are not */
+    size_t n_ws_routes;
+    size_t ws_max_message; /* incoming message limit; 0: HTTP_WS_MAX_MESSAGE;
+                            * at most 1 GiB */
+    size_t ws_max_queue;   /* bytes waiting to be sent per connection before
+                            * http_ws_send refuses; 0: HTTP_WS_MAX_QUEUE; at
+                            * most 1 GiB */
+    unsigned ws_ping_s;    /* idle ping interval; 0: 30; at most 32767 */
 };
 
 /* Starts listening on addr:
@@ -222,7 +344,8 @@ struct http_server_opts {
  * Port 0 picks a free port (see http_server_port). routes (copied; their
  * path strings are not) are matched in order; ud is passed to handlers.
  * opts may be NULL (every default); it is not kept.
- * Errors: -EINVAL (bad addr, routes or opts), -EADDRINUSE, -EACCES,
+ * Errors: -EINVAL (bad addr, routes, ws routes or opts; two ws routes on
+ * one path), -EADDRINUSE, -EACCES,
  * -EADDRNOTAVAIL (from binding), -ENOENT (a TLS file is missing), -ENOMEM,
  * -EIO (lws refused otherwise, e.g. a TLS pair that does not load).
  * On failure nothing is left for the caller to free, but lws may have put
@@ -243,6 +366,10 @@ int http_server_port(const struct http_server *s);
  * (for tests: 0 once clients are done means no per-request state was left
  * behind). */
 size_t http_server_requests_in_flight(const struct http_server *s);
+
+/* WebSocket connections accepted (on_open returned 0) and not yet closed
+ * (on_close not yet called), for metrics and tests. */
+size_t http_server_ws_count(const struct http_server *s);
 
 /* Starts closing: the listening socket and every connection are closed
  * (responses not yet sent are dropped), no handler runs after this returns,

@@ -245,6 +245,7 @@ static void on_idle_closed(uv_handle_t *h)
     for (size_t i = 0; i < s->n_capture; i++)
         free(s->capture[i]);
     free(s->capture);
+    http_ws_free_setup(s);
     free(s);
     if (closed)
         closed(closed_ud);
@@ -257,8 +258,10 @@ static void on_idle(uv_idle_t *h)
         s->state = HTTP_SRV_DRAINING;
         s->close_started_ms = uv_now(s->loop);
         /* The app hears now, before lws drops the connections, and with
-         * every handle still valid for it to look at. */
+         * every handle still valid for it to look at; the WebSockets get
+         * their close frame while their sockets are still there. */
         http_conns_gone_all(s);
+        http_ws_close_all(s, 1);
         if (s->ctx)
             lws_context_destroy(s->ctx); /* phase 1: close every wsi */
         return;
@@ -281,6 +284,7 @@ static void on_idle(uv_idle_t *h)
         log_kv(LOGL_ERROR, "http server: lws context not freed by the second destroy", NULL);
         s->ctx = NULL;
     }
+    http_ws_close_all(s, 0); /* none expected: each went with its wsi */
     http_conns_free_all(s);
     uv_idle_stop(&s->idle);
     uv_close((uv_handle_t *)&s->idle, on_idle_closed);
@@ -330,6 +334,10 @@ static struct lws_context *create_context(struct http_server *s, unsigned max_he
     info.fd_limit_per_thread = HTTP_FD_LIMIT;
     if (s->tls)
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    /* Text messages must be UTF-8 (RFC 6455 8.1); lws checks them, and
+     * their fragments, as they arrive, and closes with 1007. */
+    if (s->n_ws_routes)
+        info.options |= LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.max_http_header_data = (unsigned short)max_header_bytes;
     return lws_create_context(&info);
 }
@@ -340,7 +348,7 @@ static int create_vhost(struct http_server *s, const struct http_addr *a)
     memset(&info, 0, sizeof info);
     info.vhost_name = "runbook";
     info.server_string = "runbook";
-    info.protocols = http_protocols;
+    http_ws_vhost_info(s, &info);
     info.port = a->port;
     info.iface = a->host[0] ? a->host : NULL;
     /* With IPv6 on, lws binds an IPv4 literal to every interface. */
@@ -413,6 +421,7 @@ static void free_unstarted(struct http_server *s)
         free(s->capture[i]);
     free(s->capture);
     free(s->routes);
+    http_ws_free_setup(s);
     free(s);
 }
 
@@ -442,6 +451,8 @@ int http_server_new_opts(uv_loop_t *loop, const char *addr, const struct http_ro
     s->ud = ud;
     s->max_body = o->max_body ? o->max_body : (size_t)HTTP_MAX_BODY;
     int err = copy_routes(s, routes, n_routes);
+    if (err == 0)
+        err = http_ws_setup(s, o);
     if (err == 0)
         err = set_capture(s, o->capture_headers);
     if (err == 0 && o->tls_cert)

@@ -30,6 +30,9 @@ enum {
     O_WEBHOOK_MAX_BODY,
     O_WEBHOOK_RATE,
     O_WEBHOOK_QPS,
+    O_UI_ADDR,
+    O_UI_TLS_CERT,
+    O_UI_TLS_KEY,
     O_HELP,
     O_VERSION
 };
@@ -57,6 +60,9 @@ static const struct option longopts[] = {
     {"webhook-max-body", required_argument, NULL, O_WEBHOOK_MAX_BODY},
     {"webhook-rate", required_argument, NULL, O_WEBHOOK_RATE},
     {"webhook-qps", required_argument, NULL, O_WEBHOOK_QPS},
+    {"ui-addr", required_argument, NULL, O_UI_ADDR},
+    {"ui-tls-cert", required_argument, NULL, O_UI_TLS_CERT},
+    {"ui-tls-key", required_argument, NULL, O_UI_TLS_KEY},
     {"help", no_argument, NULL, O_HELP},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -95,6 +101,10 @@ const char *opts_usage(void)
            "  --webhook-rate N      deliveries per second per Trigger, burst 2N (default: 10)\n"
            "  --webhook-qps N       the Triggers' API requests per second, all Triggers, burst\n"
            "                        2N; apart from --qps (default: 1000)\n"
+           "  --ui-addr ADDR        the web UI on [HOST]:PORT (default: :8083; \"\" or \"0\"\n"
+           "                        disables)\n"
+           "  --ui-tls-cert FILE, --ui-tls-key FILE\n"
+           "                        serve the UI over TLS (PEM; reloaded on change)\n"
            "  DUR is a number with a unit: 500ms, 15s, 1m.\n"
            "  --help, --version\n"
            "\n"
@@ -188,6 +198,17 @@ static int set(struct opts *o, int id, const char *name, const char *v, char *er
             return fail(err, len, "%s: not [HOST]:PORT or 0: \"%s\"", name, v);
         o->webhook_addr = v;
         break;
+    case O_UI_ADDR:
+        if (*v && !valid_addr(v))
+            return fail(err, len, "%s: not [HOST]:PORT, \"\" or 0: \"%s\"", name, v);
+        o->ui_addr = v;
+        break;
+    case O_UI_TLS_CERT:
+    case O_UI_TLS_KEY:
+        if (!*v)
+            return fail(err, len, "%s: empty", name);
+        *(id == O_UI_TLS_CERT ? &o->ui_tls_cert : &o->ui_tls_key) = v;
+        break;
     case O_WEBHOOK_TLS_CERT:
     case O_WEBHOOK_TLS_KEY:
         if (!*v)
@@ -275,6 +296,7 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
     o->webhook_max_body = (size_t)1024 * 1024;
     o->webhook_rate = 10;
     o->webhook_qps = 1000;
+    o->ui_addr = ":8083";
     err[0] = '\0';
 
     /* The environment first, so flags override it. */
@@ -321,6 +343,8 @@ int opts_parse(int argc, char **argv, struct opts *o, char *err, size_t errlen)
         return fail(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
     if (!o->webhook_tls_cert != !o->webhook_tls_key)
         return fail(err, errlen, "--webhook-tls-cert and --webhook-tls-key go together");
+    if (!o->ui_tls_cert != !o->ui_tls_key)
+        return fail(err, errlen, "--ui-tls-cert and --ui-tls-key go together");
     /* client-go's rule: the leader must give up before others may take over. */
     if (o->leader_elect && !(o->lease_duration_ms > o->renew_deadline_ms &&
                              o->renew_deadline_ms * 10 > o->retry_period_ms * 12))

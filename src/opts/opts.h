@@ -30,7 +30,9 @@ struct opts {
     const char *webhook_tls_cert, *webhook_tls_key; /* both or neither */
     size_t webhook_max_body;                        /* bytes; default 1 MiB */
     double webhook_rate;                            /* deliveries/s per Trigger; default 10 */
-    double webhook_qps; /* the Triggers' API client, requests/s; default 1000 */
+    double webhook_qps;                   /* the Triggers' API client, requests/s; default 1000 */
+    const char *ui_addr;                  /* the web UI; default ":8083"; "" or "0" disables */
+    const char *ui_tls_cert, *ui_tls_key; /* both or neither */
     int help, version;
 };
 

@@ -167,7 +167,7 @@ class Point:
         log.flush()
         self.op = subprocess.Popen([os.path.join(self.a.bindir, "runbook-operator"), "--kubeconfig", self.op_kc,
                                     "--namespace", self.ns, "--health-addr", "127.0.0.1:0",
-                                    "--metrics-addr", "127.0.0.1:0", "--webhook-addr", "127.0.0.1:0"],
+                                    "--metrics-addr", "127.0.0.1:0", "--webhook-addr", "127.0.0.1:0", "--ui-addr", "127.0.0.1:0"],
                                    env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
 

@@ -76,7 +76,7 @@ bad=$(mktemp)
 sed "s#server: https://127.0.0.1:[0-9]*#server: https://127.0.0.1:1#" "$KUBECONFIG" >"$bad"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$RUNBOOK_OPERATOR_DIR/runbook-operator" --kubeconfig "$bad" --health-addr "127.0.0.1:$port" \
-	--metrics-addr 0 --webhook-addr 0 >/dev/null 2>&1 &
+	--metrics-addr 0 --webhook-addr 0 --ui-addr 0 >/dev/null 2>&1 &
 pid=$!
 eventually 10 "unsynced operator: /healthz 200" '[ "$(code "http://127.0.0.1:$port/healthz")" = 200 ]'
 check "unsynced operator: /readyz 503" '[ "$(code "http://127.0.0.1:$port/readyz")" = 503 ]'

@@ -16,7 +16,7 @@ replica() { # N: starts replica N with leader election, lease in NS
 	ASAN_OPTIONS=detect_leaks=1 setsid "$RUNBOOK_OPERATOR_DIR/runbook-operator" \
 		--kubeconfig "$KUBECONFIG" --leader-elect --leader-elect-namespace "$NS" \
 		--leader-elect-lease-duration 4s --leader-elect-renew-deadline 3s \
-		--leader-elect-retry-period 500ms --health-addr "127.0.0.1:${ports[$1]}" --metrics-addr 0 --webhook-addr 0 \
+		--leader-elect-retry-period 500ms --health-addr "127.0.0.1:${ports[$1]}" --metrics-addr 0 --webhook-addr 0 --ui-addr 0 \
 		>"$log/replica-$1.log" 2>&1 </dev/null &
 	pids[$1]=$!
 }

@@ -82,7 +82,7 @@ sed "s#server: https://127.0.0.1:[0-9]*#server: $proxy_url#" "$KUBECONFIG" >"$pk
 check "the fault proxy answers" 'fault >/dev/null'
 : >"$olog"
 ASAN_OPTIONS=detect_leaks=1 setsid "$RUNBOOK_OPERATOR_DIR/runbook-operator" --kubeconfig "$pkc" \
-	--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr 127.0.0.1:0 \
+	--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 \
 	>>"$olog" 2>&1 </dev/null &
 pid=$!
 eventually 60 "our operator (through the proxy, no election) is ready" '[ "$(code /readyz)" = 200 ]'

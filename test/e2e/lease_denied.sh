@@ -7,7 +7,7 @@
 kc=$RUNBOOK_CLUSTER_DIR/operator.kubeconfig # test/operator.sh's ServiceAccount
 log=$RB_TMP/op.log
 ASAN_OPTIONS=detect_leaks=1 "$RUNBOOK_OPERATOR_DIR/runbook-operator" --kubeconfig "$kc" --namespace "$NS" \
-	--health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 --leader-elect \
+	--health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 --leader-elect \
 	--leader-elect-namespace "$NS" --leader-elect-lease-name denied --leader-elect-retry-period 300ms \
 	>"$log" 2>&1 </dev/null &
 pid=$!

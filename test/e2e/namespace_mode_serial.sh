@@ -23,7 +23,7 @@ kc=$RB_TMP/ns.kubeconfig
 start() { # ARGS...: the operator as the namespaced ServiceAccount
 	: >"$log"
 	ASAN_OPTIONS=detect_leaks=1 setsid "$RUNBOOK_OPERATOR_DIR/runbook-operator" --kubeconfig "$kc" \
-		--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr 127.0.0.1:0 "$@" >>"$log" 2>&1 </dev/null &
+		--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 "$@" >>"$log" 2>&1 </dev/null &
 	pid=$!
 }
 stop() { # SIGTERM; rc: its exit status (124: still running after 10 s, killed)

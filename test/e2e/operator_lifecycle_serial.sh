@@ -26,7 +26,7 @@ start() {
 	mport[$name]=$(free_port)
 	: >"$logdir/lc-$name.log" # now, not in the background: no old log is read as new
 	ASAN_OPTIONS=detect_leaks=1 setsid "$RUNBOOK_OPERATOR_DIR/runbook-operator" --kubeconfig "$kc" \
-		--health-addr "127.0.0.1:${hport[$name]}" --metrics-addr "127.0.0.1:${mport[$name]}" --webhook-addr 127.0.0.1:0 "$@" \
+		--health-addr "127.0.0.1:${hport[$name]}" --metrics-addr "127.0.0.1:${mport[$name]}" --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 "$@" \
 		>>"$logdir/lc-$name.log" 2>&1 </dev/null &
 	pids[$name]=$!
 }

@@ -106,7 +106,7 @@ printf 'apiVersion: runbook.dev/v1alpha1\nkind: Workflow\nmetadata: {name: one, 
 
 : >"$log"
 ASAN_OPTIONS=detect_leaks=1 setsid "$RUNBOOK_OPERATOR_DIR/runbook-operator" --kubeconfig "$RB_TMP/kubeconfig" \
-	--namespace "$NS" --health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr 127.0.0.1:0 >>"$log" 2>&1 </dev/null &
+	--namespace "$NS" --health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 >>"$log" 2>&1 </dev/null &
 pid=$!
 eventually 30 "the operator (tokenFile: token A) is ready" '[ "$(code /readyz)" = 200 ]'
 ms_now() { echo $(($(date +%s%N) / 1000000)); }

@@ -34,7 +34,7 @@ replica() { # N [FLAGS...]
 		--kubeconfig "$KUBECONFIG" --leader-elect --leader-elect-namespace "$NS" \
 		--leader-elect-lease-duration 2s --leader-elect-renew-deadline 1500ms \
 		--leader-elect-retry-period 250ms --health-addr "127.0.0.1:${hports[$n]}" --metrics-addr 0 \
-		--webhook-addr "127.0.0.1:${wports[$n]}" "$@" >>"$log/trigger-replica-$n.log" 2>&1 </dev/null &
+		--webhook-addr "127.0.0.1:${wports[$n]}" --ui-addr 0 "$@" >>"$log/trigger-replica-$n.log" 2>&1 </dev/null &
 	pids[$n]=$!
 }
 ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:${hports[$1]}/readyz")" = 200 ]; }

@@ -200,7 +200,7 @@ class Replica:
             self.proc = subprocess.Popen(
                 [self.s.binary, "--kubeconfig", self.kc, "--leader-elect", "--leader-elect-lease-name", LEASE_NAME,
                  "--health-addr", f"127.0.0.1:{self.hport}", "--metrics-addr", f"127.0.0.1:{self.mport}",
-                 "--webhook-addr", "127.0.0.1:0"],
+                 "--webhook-addr", "127.0.0.1:0", "--ui-addr", "127.0.0.1:0"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
             log.close()
             self.expect_exit = False

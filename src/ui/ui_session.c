@@ -1,0 +1,725 @@
+/* ui_session.c - one browser tab: its WebSocket, the person behind it,
+ * what that person may see and do, and the run changes sent to it.
+ *
+ * A session signs in with a bearer token (the first message, or the
+ * upgrade request's Authorization header from an auth proxy). The token is
+ * only ever used in a kube client of the session's own, built from the
+ * operator's server and CA (struct ui.base) and nothing else, so a person
+ * can never borrow the operator's rights: the API server authenticates the
+ * person and RBAC decides. Sign-in is a SelfSubjectReview (who is this),
+ * then SelfSubjectAccessReviews: may they list workflowruns everywhere,
+ * else in which namespace of the cached runs. Answers are asked again every
+ * auth_ttl (ui_refresh_all) and when a run shows up in a namespace not yet
+ * asked about.
+ *
+ * Lifetime: the session lives from the WebSocket's open until both the
+ * socket is closed and its client has called back closed (which comes
+ * after every callback of its requests, each with -ECANCELED if cut): a
+ * request's callback may therefore always read its session, and checks
+ * s->ws before answering. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrl/ctrl.h"
+#include "kjson/kjson.h"
+#include "kube/kube.h"
+#include "log/log.h"
+#include "ui/ui-internal.h"
+
+static const struct kube_resource SSR = {"authentication.k8s.io", "v1", "selfsubjectreviews", 0};
+static const struct kube_resource SSAR = {"authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+                                          0};
+
+enum { PERM_ASKING = -1, PERM_NO = 0, PERM_YES = 1 };
+
+/* What the person may do in one namespace ("" : every namespace). */
+struct perm {
+    char ns[64];
+    signed char list, patch; /* PERM_*; PERM_ASKING also before the first ask */
+};
+
+enum state { SS_NEW = 0, SS_AUTH, SS_READY };
+
+struct ui_session {
+    struct ui *u;
+    struct ui_session *prev, *next;
+    struct http_ws *ws; /* NULL once the socket is gone */
+    enum state state;
+    char *token; /* wiped on free */
+    struct kube_client *kc;
+    char user[256];
+    struct perm *perms;
+    size_t n_perms;
+    unsigned pending_checks; /* access reviews sign-in waits for */
+    int want_runs;
+    int want_run;
+    char run_ns[64], run_name[254];
+};
+
+/* One request of a person's client in flight. */
+struct req {
+    struct ui_session *s;
+    char verb[8]; /* access reviews: "list" or "patch" */
+    char ns[64];
+    char name[254];
+    int64_t id;
+};
+
+static void wipe_free(char *p)
+{
+    if (!p)
+        return;
+    volatile char *v = p;
+    while (*v)
+        *v++ = '\0';
+    free(p);
+}
+
+/* --- sending ----------------------------------------------------------------- */
+
+static void send_json(struct ui_session *s, struct json_object *o)
+{
+    size_t len = 0;
+    const char *txt = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
+    if (!s->ws || !txt)
+        return;
+    int rc = http_ws_send(s->ws, txt, len);
+    if (rc == 0) {
+        s->u->st.messages_out++;
+    } else if (rc == -ENOBUFS) {
+        /* It does not read what it is sent: a tab left in the background
+         * on a busy cluster. Closing bounds the memory it costs; the page
+         * reconnects and starts from a fresh list. */
+        s->u->st.slow_closed++;
+        http_ws_close(s->ws, 1013, "too slow to read");
+    }
+}
+
+static void send_put(struct ui_session *s, struct json_object *o)
+{
+    send_json(s, o);
+    json_object_put(o);
+}
+
+static struct json_object *msg(const char *type)
+{
+    struct json_object *o = kj_obj();
+    kj_put(o, "type", kj_str(type));
+    return o;
+}
+
+static void send_error(struct ui_session *s, const char *text)
+{
+    struct json_object *o = msg("error");
+    kj_put(o, "message", kj_str(text));
+    send_put(s, o);
+}
+
+/* --- what the person may do ------------------------------------------------------ */
+
+static struct perm *perm_of(struct ui_session *s, const char *ns)
+{
+    for (size_t i = 0; i < s->n_perms; i++)
+        if (strcmp(s->perms[i].ns, ns) == 0)
+            return &s->perms[i];
+    return NULL;
+}
+
+static struct perm *perm_add(struct ui_session *s, const char *ns)
+{
+    struct perm *p = perm_of(s, ns);
+    if (p)
+        return p;
+    p = realloc(s->perms, (s->n_perms + 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    s->perms = p;
+    p = &s->perms[s->n_perms++];
+    snprintf(p->ns, sizeof p->ns, "%s", ns);
+    p->list = p->patch = PERM_ASKING;
+    return p;
+}
+
+static int visible(struct ui_session *s, const char *ns)
+{
+    struct perm *all = perm_of(s, ""), *p = perm_of(s, ns);
+    return (all && all->list == PERM_YES) || (p && p->list == PERM_YES);
+}
+
+static int can_patch(struct ui_session *s, const char *ns)
+{
+    struct perm *p = perm_of(s, ns);
+    return p && p->patch == PERM_YES;
+}
+
+static void ask(struct ui_session *s, const char *verb, const char *ns);
+
+/* --- runs as the person sees them ------------------------------------------------ */
+
+struct collect {
+    struct ui_session *s;
+    const char *only_ns; /* NULL: every visible namespace */
+    struct json_object *items;
+    struct json_object **runs; /* for sorting */
+    size_t n, cap;
+    int oom;
+};
+
+static void collect_one(void *ud, const char *ns, const char *name, const char *json, size_t len)
+{
+    (void)name;
+    struct collect *c = ud;
+    if (c->oom || !visible(c->s, ns) || (c->only_ns && strcmp(ns, c->only_ns) != 0))
+        return;
+    struct json_object *run = kube_json_parse(json, len);
+    if (!run)
+        return;
+    if (c->n == c->cap) {
+        size_t ncap = c->cap ? 2 * c->cap : 64;
+        struct json_object **p = realloc(c->runs, ncap * sizeof(struct json_object *));
+        if (!p) {
+            c->oom = 1;
+            json_object_put(run);
+            return;
+        }
+        c->runs = p;
+        c->cap = ncap;
+    }
+    c->runs[c->n++] = ui_run_summary(run);
+    json_object_put(run);
+}
+
+/* Newest first: RFC 3339 times in UTC sort as strings; names break ties. */
+static int newest_first(const void *pa, const void *pb)
+{
+    struct json_object *a = *(struct json_object *const *)pa, *b = *(struct json_object *const *)pb;
+    const char *ca = kj_get_str(a, "created"), *cb = kj_get_str(b, "created");
+    int c = strcmp(cb ? cb : "", ca ? ca : "");
+    if (c)
+        return c;
+    const char *na = kj_get_str(a, "name"), *nb = kj_get_str(b, "name");
+    return strcmp(na ? na : "", nb ? nb : "");
+}
+
+static void send_runs(struct ui_session *s)
+{
+    struct collect c = {.s = s};
+    ctrl_runs_each(s->u->ctrl, collect_one, &c);
+    if (c.n) /* runs is NULL then, which qsort may not take */
+        qsort(c.runs, c.n, sizeof(struct json_object *), newest_first);
+    struct json_object *o = msg("runs"), *items = kj_arr();
+    for (size_t i = 0; i < c.n; i++)
+        kj_push(items, c.runs[i]);
+    free(c.runs);
+    kj_put(o, "items", items);
+    send_put(s, o);
+}
+
+/* The runs of one namespace that just became visible, one message each. */
+static void send_runs_of(struct ui_session *s, const char *ns)
+{
+    struct collect c = {.s = s, .only_ns = ns};
+    ctrl_runs_each(s->u->ctrl, collect_one, &c);
+    for (size_t i = 0; i < c.n; i++) {
+        struct json_object *o = msg("run");
+        kj_put(o, "item", c.runs[i]);
+        send_put(s, o);
+    }
+    free(c.runs);
+}
+
+static void send_gone(struct ui_session *s)
+{
+    struct json_object *o = msg("run_detail");
+    kj_put(o, "namespace", kj_str(s->run_ns));
+    kj_put(o, "name", kj_str(s->run_name));
+    kj_put(o, "gone", kj_bool(1));
+    send_put(s, o);
+}
+
+static void detail_of(void *ud, const char *ns, const char *name, const char *json, size_t len)
+{
+    (void)name;
+    struct ui_session *s = ud;
+    struct json_object *run = kube_json_parse(json, len);
+    if (!run)
+        return;
+    struct json_object *o = msg("run_detail");
+    kj_put(o, "item", ui_run_detail(run, can_patch(s, ns)));
+    json_object_put(run);
+    send_put(s, o);
+}
+
+/* The watched run's page, as far as the person may see it: a run in a
+ * namespace they may not list is "gone" (its existence is not told). */
+static void send_detail(struct ui_session *s)
+{
+    struct perm *p = perm_of(s, s->run_ns);
+    if (!visible(s, s->run_ns) && p && p->list == PERM_ASKING)
+        return; /* the answer sends it */
+    if (!visible(s, s->run_ns) || !ctrl_run_get(s->u->ctrl, s->run_ns, s->run_name, detail_of, s))
+        send_gone(s);
+}
+
+/* The run page: may the person see that namespace, and patch there? */
+static void watch_run(struct ui_session *s)
+{
+    struct perm *p = perm_of(s, s->run_ns);
+    if (!visible(s, s->run_ns) && (!p || p->list == PERM_ASKING))
+        ask(s, "list", s->run_ns);
+    if (!p || p->patch == PERM_ASKING)
+        ask(s, "patch", s->run_ns);
+    send_detail(s);
+}
+
+static void ready(struct ui_session *s)
+{
+    s->state = SS_READY;
+    s->u->st.signins++;
+    struct json_object *o = msg("hello"), *nss = kj_arr();
+    kj_put(o, "user", kj_str(s->user));
+    for (size_t i = 0; i < s->n_perms; i++)
+        if (s->perms[i].ns[0] && s->perms[i].list == PERM_YES)
+            kj_push(nss, kj_str(s->perms[i].ns));
+    kj_put(o, "namespaces", nss);
+    kj_put(o, "allNamespaces", kj_bool(visible(s, "")));
+    kj_put(o, "anonymous", kj_bool(0));
+    send_put(s, o);
+    if (s->want_runs)
+        send_runs(s);
+    if (s->want_run)
+        watch_run(s);
+}
+
+/* An access review answered (or not: then it counts as no). */
+static void perm_set(struct ui_session *s, const char *verb, const char *ns, int allowed)
+{
+    struct perm *p = perm_add(s, ns);
+    if (!p)
+        return;
+    signed char *v = strcmp(verb, "list") == 0 ? &p->list : &p->patch;
+    int changed = *v != (allowed ? PERM_YES : PERM_NO);
+    *v = allowed ? PERM_YES : PERM_NO;
+    if (s->state == SS_AUTH) {
+        if (--s->pending_checks == 0)
+            ready(s);
+        return;
+    }
+    if (s->state != SS_READY || !changed)
+        return;
+    int list = strcmp(verb, "list") == 0;
+    if (list && s->want_runs && (ns[0] == '\0' || !allowed))
+        send_runs(s); /* a namespace went away, or all of them changed */
+    else if (list && s->want_runs)
+        send_runs_of(s, ns);
+    if (s->want_run && (ns[0] == '\0' || strcmp(ns, s->run_ns) == 0))
+        send_detail(s);
+}
+
+static struct req *req_new(struct ui_session *s, const char *verb, const char *ns)
+{
+    struct req *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->s = s;
+    snprintf(q->verb, sizeof q->verb, "%s", verb ? verb : "");
+    snprintf(q->ns, sizeof q->ns, "%s", ns ? ns : "");
+    return q;
+}
+
+static void ask_cb(void *ud, const struct kube_result *r)
+{
+    struct req *q = ud;
+    struct ui_session *s = q->s;
+    if (s->ws) {
+        int allowed = r->err == 0 && r->http_status / 100 == 2 &&
+                      kj_get_bool(kj_get(r->body, "status"), "allowed");
+        if (r->err || r->http_status / 100 != 2)
+            log_kv(LOGL_WARN, "ui: access review failed", "user", s->user, "namespace",
+                   q->ns[0] ? q->ns : NULL, "error",
+                   r->status.message[0] ? r->status.message : strerror(-r->err), NULL);
+        perm_set(s, q->verb, q->ns, allowed);
+    }
+    free(q);
+}
+
+/* SelfSubjectAccessReview, with the person's token: may they `verb`
+ * workflowruns in ns ("" : in every namespace)? */
+static void ask(struct ui_session *s, const char *verb, const char *ns)
+{
+    struct perm *p = perm_add(s, ns);
+    struct req *q = p ? req_new(s, verb, ns) : NULL;
+    struct json_object *body = kj_obj(), *spec = kj_obj(), *ra = kj_obj();
+    kj_put(body, "apiVersion", kj_str("authorization.k8s.io/v1"));
+    kj_put(body, "kind", kj_str("SelfSubjectAccessReview"));
+    kj_put(ra, "group", kj_str("runbook.dev"));
+    kj_put(ra, "resource", kj_str("workflowruns"));
+    kj_put(ra, "verb", kj_str(verb));
+    if (ns[0])
+        kj_put(ra, "namespace", kj_str(ns));
+    kj_put(spec, "resourceAttributes", ra);
+    kj_put(body, "spec", spec);
+    if (s->state == SS_AUTH)
+        s->pending_checks++;
+    if (!q || kube_create(s->kc, &SSAR, NULL, body, ask_cb, q) < 0) {
+        free(q);
+        if (s->state == SS_AUTH)
+            s->pending_checks--;
+    }
+    json_object_put(body);
+}
+
+struct ns_set {
+    struct ui_session *s;
+};
+
+static void ask_ns(void *ud, const char *ns, const char *name, const char *json, size_t len)
+{
+    (void)name;
+    (void)json;
+    (void)len;
+    struct ui_session *s = ((struct ns_set *)ud)->s;
+    if (!perm_of(s, ns))
+        ask(s, "list", ns);
+}
+
+static void auth_failed(struct ui_session *s, const char *why)
+{
+    s->u->st.signins_failed++;
+    struct json_object *o = msg("auth_failed");
+    kj_put(o, "message", kj_str(why));
+    send_put(s, o);
+    if (s->ws)
+        http_ws_close(s->ws, UI_CLOSE_AUTH, "sign-in refused");
+}
+
+static void list_all_cb(void *ud, const struct kube_result *r)
+{
+    struct req *q = ud;
+    struct ui_session *s = q->s;
+    free(q);
+    if (!s->ws)
+        return;
+    int allowed = r->err == 0 && r->http_status / 100 == 2 &&
+                  kj_get_bool(kj_get(r->body, "status"), "allowed");
+    struct perm *all = perm_add(s, "");
+    if (all)
+        all->list = allowed ? PERM_YES : PERM_NO;
+    if (!allowed) {
+        /* Namespace by namespace, those that hold runs now; a run in a
+         * namespace not asked about yet asks when it shows up. */
+        struct ns_set set = {s};
+        s->pending_checks++; /* held while the asks go out */
+        ctrl_runs_each(s->u->ctrl, ask_ns, &set);
+        if (--s->pending_checks > 0)
+            return;
+    }
+    ready(s);
+}
+
+static void whoami_cb(void *ud, const struct kube_result *r)
+{
+    struct req *q = ud;
+    struct ui_session *s = q->s;
+    free(q);
+    if (!s->ws)
+        return;
+    if (r->err || r->http_status / 100 != 2) {
+        char why[640];
+        if (r->http_status == 401)
+            snprintf(why, sizeof why,
+                     "the API server did not accept this token (401 Unauthorized)");
+        else
+            snprintf(why, sizeof why, "sign-in failed: %s",
+                     r->status.message[0] ? r->status.message : strerror(-r->err));
+        auth_failed(s, why);
+        return;
+    }
+    const char *user = kj_path_str(r->body, "status", "userInfo", "username", NULL);
+    snprintf(s->user, sizeof s->user, "%s", user ? user : "");
+    struct json_object *body = kj_obj(), *spec = kj_obj(), *ra = kj_obj();
+    kj_put(body, "apiVersion", kj_str("authorization.k8s.io/v1"));
+    kj_put(body, "kind", kj_str("SelfSubjectAccessReview"));
+    kj_put(ra, "group", kj_str("runbook.dev"));
+    kj_put(ra, "resource", kj_str("workflowruns"));
+    kj_put(ra, "verb", kj_str("list"));
+    kj_put(spec, "resourceAttributes", ra);
+    kj_put(body, "spec", spec);
+    struct req *n = req_new(s, "list", "");
+    if (!n || kube_create(s->kc, &SSAR, NULL, body, list_all_cb, n) < 0) {
+        free(n);
+        auth_failed(s, "sign-in failed: out of memory");
+    }
+    json_object_put(body);
+}
+
+/* The person's client: the operator's server and CA, their token. */
+static int start_auth(struct ui_session *s)
+{
+    struct ui *u = s->u;
+    struct kcfg cfg = u->base;
+    cfg.token = s->token;
+    struct kube_options ko = {.qps = 5,
+                              .burst = 20,
+                              .timeout_ms = u->api_timeout_ms,
+                              .max_tries = 2,
+                              .user_agent = u->user_agent,
+                              .max_host_connections = 4};
+    int rc = kube_client_new(u->loop, &cfg, &ko, &s->kc);
+    /* The client keeps its own copy: ours goes at once. */
+    wipe_free(s->token);
+    s->token = NULL;
+    if (rc < 0)
+        return rc;
+    s->state = SS_AUTH;
+    struct json_object *body = kj_obj();
+    kj_put(body, "apiVersion", kj_str("authentication.k8s.io/v1"));
+    kj_put(body, "kind", kj_str("SelfSubjectReview"));
+    struct req *q = req_new(s, NULL, NULL);
+    rc = q ? kube_create(s->kc, &SSR, NULL, body, whoami_cb, q) : -ENOMEM;
+    if (rc < 0)
+        free(q);
+    json_object_put(body);
+    return rc;
+}
+
+/* --- cancel, with the person's token --------------------------------------------- */
+
+static void cancel_cb(void *ud, const struct kube_result *r)
+{
+    struct req *q = ud;
+    struct ui_session *s = q->s;
+    if (s->ws) {
+        struct json_object *o = msg("result");
+        kj_put(o, "id", kj_int(q->id));
+        int ok = r->err == 0 && r->http_status / 100 == 2;
+        kj_put(o, "ok", kj_bool(ok));
+        if (ok) {
+            s->u->st.writes_ok++;
+        } else {
+            if (r->http_status >= 400 && r->http_status < 500)
+                s->u->st.writes_refused++;
+            else
+                s->u->st.writes_failed++;
+            kj_put(o, "code", kj_int(r->http_status));
+            /* The API server's own words: RBAC's "forbidden: User ... cannot patch". */
+            kj_put(o, "message",
+                   kj_str(r->status.message[0] ? r->status.message : strerror(-r->err)));
+        }
+        send_put(s, o);
+        log_kv(LOGL_INFO, "ui: cancel", "user", s->user, "namespace", q->ns, "run", q->name,
+               "result", ok ? "ok" : "refused", NULL);
+    }
+    free(q);
+}
+
+static void cancel(struct ui_session *s, const struct ui_msg *m)
+{
+    static const char patch[] = "{\"spec\":{\"cancel\":true}}";
+    struct req *q = req_new(s, NULL, m->ns);
+    int rc = -ENOMEM;
+    if (q) {
+        snprintf(q->name, sizeof q->name, "%s", m->name);
+        q->id = m->id;
+        rc = kube_patch(s->kc, &KUBE_WORKFLOWRUNS, m->ns, m->name, patch, sizeof patch - 1, NULL,
+                        cancel_cb, q);
+    }
+    if (rc < 0) {
+        free(q);
+        struct json_object *o = msg("result");
+        kj_put(o, "id", kj_int(m->id));
+        kj_put(o, "ok", kj_bool(0));
+        kj_put(o, "code", kj_int(0));
+        kj_put(o, "message", kj_str(strerror(-rc)));
+        send_put(s, o);
+    }
+}
+
+/* --- the WebSocket route ------------------------------------------------------------ */
+
+/* A browser always sends Origin on a WebSocket; it must be this very
+ * server (Host), or a page elsewhere could drive a signed-in person's
+ * socket (cross-site WebSocket hijacking with an auth proxy's header).
+ * Clients that are not browsers send none. */
+static int origin_ok(const struct http_request *req)
+{
+    const char *origin = http_request_header(req, "origin");
+    const char *host = http_request_header(req, "host");
+    if (!origin)
+        return 1;
+    const char *sep = strstr(origin, "://");
+    return host && sep && strcmp(sep + 3, host) == 0;
+}
+
+static void session_free(struct ui_session *s)
+{
+    struct ui *u = s->u;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        u->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    u->n_sessions--;
+    wipe_free(s->token);
+    free(s->perms);
+    free(s);
+    ui_maybe_done(u);
+}
+
+int ui_ws_open(void *ud, struct http_ws *ws, const struct http_request *req)
+{
+    struct ui *u = ud;
+    if (u->closing)
+        return 503;
+    if (!origin_ok(req))
+        return 403;
+    struct ui_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return 503;
+    s->u = u;
+    s->ws = ws;
+    s->next = u->sessions;
+    if (s->next)
+        s->next->prev = s;
+    u->sessions = s;
+    u->n_sessions++;
+    u->st.sessions++;
+    http_ws_set_data(ws, s);
+    /* An auth proxy in front (oauth2-proxy) puts the person's token here. */
+    const char *auth = http_request_header(req, "authorization");
+    if (auth && strncmp(auth, "Bearer ", 7) == 0 && ui_token_ok(auth + 7)) {
+        s->token = strdup(auth + 7);
+        if (!s->token || start_auth(s) < 0)
+            s->state = SS_NEW; /* the page may still send a token of its own */
+    }
+    return 0;
+}
+
+void ui_ws_message(void *ud, struct http_ws *ws, const char *data, size_t len)
+{
+    struct ui *u = ud;
+    struct ui_session *s = http_ws_data(ws);
+    struct ui_msg m;
+    char err[128];
+    u->st.messages_in++;
+    if (!s)
+        return;
+    if (ui_msg_parse(data, len, &m, err, sizeof err) < 0) {
+        u->st.bad_messages++;
+        send_error(s, err);
+        return;
+    }
+    switch (m.type) {
+    case UI_MSG_AUTH:
+        if (s->state != SS_NEW) {
+            send_error(s, "already signed in: open a new connection to change the token");
+            break;
+        }
+        s->token = m.token;
+        m.token = NULL;
+        if (start_auth(s) < 0)
+            auth_failed(s, "sign-in failed: cannot reach the API server");
+        break;
+    case UI_MSG_WATCH_RUNS:
+        s->want_runs = 1;
+        if (s->state == SS_READY)
+            send_runs(s);
+        break;
+    case UI_MSG_WATCH_RUN:
+        s->want_run = 1;
+        snprintf(s->run_ns, sizeof s->run_ns, "%s", m.ns);
+        snprintf(s->run_name, sizeof s->run_name, "%s", m.name);
+        if (s->state == SS_READY)
+            watch_run(s);
+        break;
+    case UI_MSG_CANCEL:
+        if (s->state != SS_READY) {
+            struct json_object *o = msg("result");
+            kj_put(o, "id", kj_int(m.id));
+            kj_put(o, "ok", kj_bool(0));
+            kj_put(o, "code", kj_int(401));
+            kj_put(o, "message", kj_str("sign in first"));
+            send_put(s, o);
+            break;
+        }
+        cancel(s, &m);
+        break;
+    case UI_MSG_NONE:
+        break;
+    }
+    ui_msg_clear(&m);
+}
+
+static void kc_closed(void *ud)
+{
+    session_free(ud);
+}
+
+void ui_ws_close(void *ud, struct http_ws *ws)
+{
+    (void)ud;
+    struct ui_session *s = http_ws_data(ws);
+    if (!s)
+        return;
+    s->ws = NULL;
+    if (s->kc)
+        kube_client_close(s->kc, kc_closed, s); /* its callbacks first, then kc_closed */
+    else
+        session_free(s);
+}
+
+/* --- run changes, to every session that shows them ------------------------------------ */
+
+void ui_run_changed(void *ud, const char *ns, const char *name, const char *json, size_t len)
+{
+    struct ui *u = ud;
+    struct json_object *run = NULL, *summary = NULL;
+    for (struct ui_session *s = u->sessions; s; s = s->next) {
+        if (!s->ws || s->state != SS_READY)
+            continue;
+        if (s->want_runs && !visible(s, ns) && !perm_of(s, ns) && json)
+            ask(s, "list", ns); /* a namespace not asked about yet */
+        if (s->want_runs && visible(s, ns)) {
+            if (!json) {
+                struct json_object *o = msg("run_deleted");
+                kj_put(o, "namespace", kj_str(ns));
+                kj_put(o, "name", kj_str(name));
+                send_put(s, o);
+            } else {
+                if (!run)
+                    run = kube_json_parse(json, len);
+                if (run && !summary)
+                    summary = ui_run_summary(run);
+                if (summary) {
+                    struct json_object *o = msg("run");
+                    kj_put(o, "item", json_object_get(summary));
+                    send_put(s, o);
+                }
+            }
+        }
+        if (s->want_run && strcmp(s->run_ns, ns) == 0 && strcmp(s->run_name, name) == 0)
+            send_detail(s);
+    }
+    json_object_put(summary);
+    json_object_put(run);
+}
+
+/* Access answers go stale (a RoleBinding removed): asked again. */
+void ui_refresh_all(struct ui *u)
+{
+    for (struct ui_session *s = u->sessions; s; s = s->next) {
+        if (!s->ws || s->state != SS_READY)
+            continue;
+        size_t n = s->n_perms;
+        for (size_t i = 0; i < n && i < s->n_perms; i++) {
+            char ns[64];
+            snprintf(ns, sizeof ns, "%s", s->perms[i].ns);
+            ask(s, "list", ns);
+            if (ns[0])
+                ask(s, "patch", ns);
+        }
+    }
+}

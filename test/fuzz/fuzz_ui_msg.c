@@ -1,0 +1,100 @@
+/* Fuzz target: the web UI's WebSocket messages (ui_msg_parse), and the
+ * same bytes, when they are JSON, as a WorkflowRun turned into the runs
+ * list's summary and the run page's detail (ui_run_summary/_detail).
+ *
+ * A browser message and a run are both written by people the operator
+ * does not trust (any tab that reached the socket; anyone who may write a
+ * run's status). Invariants abort:
+ *  - parse gives 0 with a known type, or -EINVAL with a reason and
+ *    nothing owned (the struct is zeroed);
+ *  - an accepted auth holds a token that may go into a header (1..16 KiB,
+ *    no space or control character); an accepted watch_run or cancel
+ *    names a namespace and run that are DNS names;
+ *  - the summary and detail are JSON objects that serialize, whose
+ *    "phase" is a string, and whose steps each have a name and a phase;
+ *  - canCancel is never true for a terminal run. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kjson/kjson.h"
+#include "kube/kube.h"
+#include "ui/ui-internal.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define REQUIRE(c)                                                                                 \
+    do {                                                                                           \
+        if (!(c)) {                                                                                \
+            fprintf(stderr, "fuzz_ui_msg: %s:%d: %s\n", __FILE__, __LINE__, #c);                   \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+static int dns(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+              s[i] == '.'))
+            return 0;
+    return 1;
+}
+
+static void check_message(const char *p, size_t n)
+{
+    struct ui_msg m;
+    char err[128] = "";
+    int rc = ui_msg_parse(p, n, &m, err, sizeof err);
+    REQUIRE(rc == 0 || rc == -EINVAL || rc == -ENOMEM);
+    if (rc < 0) {
+        REQUIRE(rc == -ENOMEM || err[0]);
+        REQUIRE(m.type == UI_MSG_NONE && m.token == NULL);
+        return;
+    }
+    REQUIRE(m.type >= UI_MSG_AUTH && m.type <= UI_MSG_CANCEL);
+    if (m.type == UI_MSG_AUTH)
+        REQUIRE(m.token && ui_token_ok(m.token));
+    else
+        REQUIRE(m.token == NULL);
+    if (m.type == UI_MSG_WATCH_RUN || m.type == UI_MSG_CANCEL)
+        REQUIRE(dns(m.ns) && dns(m.name));
+    ui_msg_clear(&m);
+}
+
+static void check_run(const char *p, size_t n)
+{
+    struct json_object *run = kube_json_parse(p, n);
+    if (!run)
+        return;
+    struct json_object *s = ui_run_summary(run);
+    REQUIRE(json_object_is_type(s, json_type_object));
+    REQUIRE(json_object_is_type(kj_get(s, "phase"), json_type_string));
+    REQUIRE(json_object_to_json_string(s));
+    for (int can = 0; can <= 1; can++) {
+        struct json_object *d = ui_run_detail(run, can);
+        REQUIRE(json_object_to_json_string(d));
+        struct json_object *steps = kj_get(d, "steps");
+        REQUIRE(json_object_is_type(steps, json_type_array));
+        for (size_t i = 0; i < json_object_array_length(steps); i++) {
+            struct json_object *e = json_object_array_get_idx(steps, i);
+            REQUIRE(kj_get_str(e, "name") && kj_get_str(e, "phase"));
+        }
+        if (ui_run_terminal(run) || !can)
+            REQUIRE(!kj_get_bool(d, "canCancel"));
+        json_object_put(d);
+    }
+    json_object_put(s);
+    json_object_put(run);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    check_message((const char *)data, size);
+    check_run((const char *)data, size);
+    return 0;
+}

@@ -1,0 +1,151 @@
+/* The web UI's protocol, pure (src/ui/ui_msg.c): browser messages parsed
+ * or refused with a reason, and runs turned into what the page draws. */
+#include "check.h"
+#include "kjson/kjson.h"
+#include "kube/kube.h"
+#include "ui/ui-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(const char *s, struct ui_msg *m, char *err)
+{
+    return ui_msg_parse(s, strlen(s), m, err, 128);
+}
+
+static void test_parse(void)
+{
+    struct ui_msg m;
+    char err[128];
+    CHECK_INT(parse("{\"type\":\"auth\",\"token\":\"abc.def\"}", &m, err), 0);
+    CHECK_INT(m.type, UI_MSG_AUTH);
+    CHECK_STR(m.token, "abc.def");
+    ui_msg_clear(&m);
+    CHECK(m.token == NULL);
+    CHECK_INT(parse("{\"type\":\"watch_runs\"}", &m, err), 0);
+    CHECK_INT(m.type, UI_MSG_WATCH_RUNS);
+    CHECK_INT(parse("{\"type\":\"watch_run\",\"namespace\":\"ci\",\"name\":\"b-1.x\"}", &m, err),
+              0);
+    CHECK_STR(m.ns, "ci");
+    CHECK_STR(m.name, "b-1.x");
+    CHECK_INT(
+        parse("{\"type\":\"cancel\",\"namespace\":\"ci\",\"name\":\"r\",\"id\":9007199254740993}",
+              &m, err),
+        0);
+    CHECK_INT(m.id, 9007199254740993LL);
+
+    /* Refused, each with its reason, nothing kept. */
+    struct {
+        const char *in, *why;
+    } bad[] = {
+        {"", "message is not JSON"},
+        {"[1]", "message has no \"type\""},
+        {"{\"type\":7}", "message has no \"type\""},
+        {"{\"type\":\"rm -rf\"}", "unknown message type"},
+        {"{\"type\":\"auth\"}", "auth needs a \"token\""},
+        {"{\"type\":\"auth\",\"token\":\"a b\"}", "auth needs a \"token\""},
+        {"{\"type\":\"auth\",\"token\":\"a\\r\\nX-Evil: 1\"}", "auth needs a \"token\""},
+        {"{\"type\":\"watch_run\",\"namespace\":\"ci\"}", "\"namespace\" and \"name\""},
+        {"{\"type\":\"watch_run\",\"namespace\":\"CI\",\"name\":\"r\"}",
+         "\"namespace\" and \"name\""},
+        {"{\"type\":\"watch_run\",\"namespace\":\"ci\",\"name\":\"../../x\"}", "\"namespace\" and"},
+        {"{\"type\":\"cancel\",\"namespace\":\"ci\",\"name\":\"r\"}", "cancel needs a numeric"},
+        {"{\"type\":\"cancel\",\"namespace\":\"ci\",\"name\":\"r\",\"id\":\"1\"}", "cancel needs"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = parse(bad[i].in, &m, err);
+        CHECK_INT(rc, -EINVAL);
+        if (strncmp(err, bad[i].why, strlen(bad[i].why)) != 0)
+            fprintf(stderr, "input %s: reason %s\n", bad[i].in, err);
+        CHECK(strncmp(err, bad[i].why, strlen(bad[i].why)) == 0);
+        CHECK(m.token == NULL && m.type == UI_MSG_NONE);
+    }
+    /* A token at the limit passes; one byte more does not. */
+    char *big = malloc(UI_TOKEN_MAX + 64);
+    static const char head[] = "{\"type\":\"auth\",\"token\":\"";
+    memcpy(big, head, sizeof head - 1); /* 24 bytes, completed below */
+    memset(big + 24, 'a', UI_TOKEN_MAX);
+    memcpy(big + 24 + UI_TOKEN_MAX, "\"}", 3);
+    CHECK_INT(parse(big, &m, err), 0);
+    ui_msg_clear(&m);
+    memset(big + 24, 'a', UI_TOKEN_MAX + 1);
+    memcpy(big + 24 + UI_TOKEN_MAX + 1, "\"}", 3);
+    CHECK_INT(parse(big, &m, err), -EINVAL);
+    free(big);
+}
+
+static const char *RUN =
+    "{\"metadata\":{\"name\":\"r\",\"namespace\":\"ci\",\"uid\":\"u1\",\"creationTimestamp\":"
+    "\"2026-12-07T16:00:00Z\",\"labels\":{\"runbook.dev/trigger\":\"gh\"}},\"spec\":{"
+    "\"workflowRef\":{\"name\":\"wf\"}},\"status\":{\"phase\":\"Running\",\"progress\":\"1/4\","
+    "\"currentStep\":\"b\",\"startTime\":\"2026-12-07T16:00:01Z\",\"resolvedParams\":[{\"name\":"
+    "\"p\",\"value\":\"<img src=x onerror=alert(1)>\"}],\"conditions\":[{\"type\":\"Succeeded\","
+    "\"status\":\"Unknown\",\"reason\":\"Running\",\"message\":\"run is in progress\"}],"
+    "\"workflowSpec\":{\"steps\":[{\"name\":\"a\"},{\"name\":\"b\",\"dependsOn\":[\"a\",3]},"
+    "{\"name\":\"c\",\"dependsOn\":[\"a\"]}],\"finally\":[{\"name\":\"f\"}]},\"steps\":[{\"name\":"
+    "\"a\",\"phase\":\"Succeeded\",\"job\":\"r-a\",\"attempts\":1,\"exitCode\":0},{\"name\":\"b\","
+    "\"phase\":\"Running\",\"attempts\":2}]}}";
+
+static void test_summary_detail(void)
+{
+    struct json_object *run = kube_json_parse(RUN, strlen(RUN));
+    CHECK(run != NULL);
+    struct json_object *s = ui_run_summary(run);
+    CHECK_STR(kj_get_str(s, "namespace"), "ci");
+    CHECK_STR(kj_get_str(s, "workflow"), "wf");
+    CHECK_STR(kj_get_str(s, "phase"), "Running");
+    CHECK_STR(kj_get_str(s, "progress"), "1/4");
+    CHECK_STR(kj_get_str(s, "currentStep"), "b");
+    CHECK_STR(kj_get_str(s, "created"), "2026-12-07T16:00:00Z");
+    CHECK_STR(kj_get_str(s, "trigger"), "gh");
+    CHECK(kj_get(s, "completed") == NULL);
+    CHECK(!kj_get_bool(s, "cancelRequested"));
+    json_object_put(s);
+
+    struct json_object *d = ui_run_detail(run, 1);
+    CHECK(kj_get_bool(d, "canCancel"));
+    /* Strings go as they are: the page renders them as text. */
+    CHECK_STR(kj_get_str(kj_get(d, "params"), "p"), "<img src=x onerror=alert(1)>");
+    CHECK_STR(kj_get_str(d, "reason"), "Running");
+    struct json_object *steps = kj_get(d, "steps");
+    CHECK_INT(json_object_array_length(steps), 4);
+    const char *names[] = {"a", "b", "c", "f"},
+               *phases[] = {"Succeeded", "Running", "Pending", "Pending"};
+    for (size_t i = 0; i < 4; i++) {
+        struct json_object *e = json_object_array_get_idx(steps, i);
+        CHECK_STR(kj_get_str(e, "name"), names[i]);
+        CHECK_STR(kj_get_str(e, "phase"), phases[i]);
+        CHECK_INT(kj_get_bool(e, "finally"), i == 3);
+    }
+    struct json_object *b = json_object_array_get_idx(steps, 1);
+    CHECK_INT(json_object_array_length(kj_get(b, "dependsOn")), 1); /* the 3 is not a name */
+    CHECK_INT(kj_get_i32(b, "attempts"), 2);
+    CHECK_INT(kj_get_i32(json_object_array_get_idx(steps, 0), "exitCode"), 0);
+    CHECK(kj_get(json_object_array_get_idx(steps, 0), "exitCode") != NULL);
+    json_object_put(d);
+
+    /* Terminal: no cancel, whatever the rights. */
+    json_object_object_add(kj_get(run, "status"), "phase", json_object_new_string("Cancelled"));
+    d = ui_run_detail(run, 1);
+    CHECK(!kj_get_bool(d, "canCancel"));
+    json_object_put(d);
+    json_object_put(run);
+
+    /* Nothing there at all: still an object the page can read. */
+    run = kube_json_parse("{}", 2);
+    s = ui_run_summary(run);
+    CHECK_STR(kj_get_str(s, "phase"), "");
+    json_object_put(s);
+    d = ui_run_detail(run, 0);
+    CHECK_INT(json_object_array_length(kj_get(d, "steps")), 0);
+    json_object_put(d);
+    json_object_put(run);
+}
+
+int main(void)
+{
+    test_parse();
+    test_summary_detail();
+    return check_finish();
+}

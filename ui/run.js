@@ -1,0 +1,229 @@
+// One run (#/runs/NS/NAME): phase, failure, DAG, steps, params, events and
+// the Cancel button with its confirmation dialog. Built once per run shown,
+// then updated in place from run_detail messages.
+import { h, s, setText, setPhase, phaseLabel } from './dom.js';
+import { fmtDuration, fmtTime, duration, runDuration, isTicking, TERMINAL } from './format.js';
+import { renderDag, updateDag } from './dagview.js';
+
+export function createRunView(conn) {
+  let cur = null; // {ns, name}
+  let detail = null;
+  let visible = false;
+
+  const title = h('h1', { id: 'run-title' });
+  const phase = h('span', { class: 'phase phase-Unknown', id: 'run-phase' });
+  const cancelTag = h('span', { class: 'tag', id: 'cancel-requested', text: 'cancel requested', hidden: true });
+  const cancelBtn = h('button', { type: 'button', id: 'cancel', class: 'danger', text: 'Cancel run', disabled: true });
+  const notice = h('p', { id: 'notice', class: 'notice', role: 'status', hidden: true });
+  const gone = h('p', { id: 'run-gone', class: 'empty', hidden: true });
+  const fields = {};
+  const field = (key, label) => {
+    fields[key] = h('dd', { dataset: { field: key } });
+    return [h('dt', { text: label }), fields[key]];
+  };
+  const summary = h('dl', { class: 'summary' },
+    field('workflow', 'Workflow'), field('trigger', 'Trigger'), field('progress', 'Progress'), field('current', 'Current step'),
+    field('created', 'Created'), field('started', 'Started'), field('completed', 'Completed'), field('duration', 'Duration'));
+  const reason = h('span', { class: 'reason', id: 'run-reason' });
+  const message = h('span', { class: 'message', id: 'run-message' });
+  const outcome = h('div', { class: 'outcome', id: 'run-outcome' }, reason, message);
+  const failure = h('div', { class: 'failure', id: 'failed-step', hidden: true });
+  const svg = s('svg', { id: 'dag', class: 'dag', xmlns: 'http://www.w3.org/2000/svg' });
+  const stepsBody = h('tbody', { id: 'steps-body' });
+  const paramsBody = h('tbody', { id: 'params-body' });
+  const noParams = h('p', { class: 'muted', text: 'No parameters.' });
+  const eventsList = h('ol', { class: 'events', id: 'events' });
+  const noEvents = h('p', { class: 'muted', text: 'No events.' });
+
+  const yes = h('button', { type: 'button', id: 'confirm-yes', class: 'danger', text: 'Cancel the run' });
+  const no = h('button', { type: 'button', id: 'confirm-no', text: 'Keep it running' });
+  const confirmText = h('p', { id: 'confirm-text' });
+  const dialog = h('dialog', { id: 'confirm', 'aria-labelledby': 'confirm-title' },
+    h('h2', { id: 'confirm-title', text: 'Cancel this run?' }),
+    confirmText,
+    h('p', { class: 'muted', text: 'Running steps are stopped; finally steps still run. A cancel cannot be undone.' }),
+    h('div', { class: 'buttons' }, no, yes));
+
+  const body = h('div', { id: 'run-body' },
+    h('div', { class: 'run-head' }, phase, cancelTag, cancelBtn),
+    notice, outcome, failure, summary,
+    h('section', { class: 'panel' }, h('h2', { text: 'Steps' }), h('div', { class: 'dag-wrap' }, svg),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'steps' },
+        h('thead', {}, h('tr', {}, ...['Step', 'Phase', 'Attempts', 'Started', 'Duration', 'Exit code', 'Reason', 'Message', 'Job']
+          .map((t) => h('th', { scope: 'col', text: t })))),
+        stepsBody))),
+    h('section', { class: 'panel' }, h('h2', { text: 'Parameters' }), noParams,
+      h('table', { class: 'params', id: 'params' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Name' }), h('th', { scope: 'col', text: 'Value' }))), paramsBody)),
+    h('section', { class: 'panel' }, h('h2', { text: 'Events' }), noEvents, eventsList));
+
+  const el = h('section', { class: 'view run-view', id: 'run-view', hidden: true },
+    h('p', { class: 'back' }, h('a', { href: '#/', id: 'back', text: '← Back to runs' })),
+    title, gone, body, dialog);
+
+  const showNotice = (text, kind) => {
+    notice.hidden = !text;
+    notice.className = `notice ${kind || ''}`;
+    setText(notice, text);
+  };
+
+  cancelBtn.addEventListener('click', () => {
+    if (!cur || cancelBtn.disabled) return;
+    setText(confirmText, `${cur.ns}/${cur.name} will be cancelled.`);
+    showNotice('');
+    dialog.showModal();
+    no.focus();
+  });
+  no.addEventListener('click', () => dialog.close('no'));
+  yes.addEventListener('click', async () => {
+    dialog.close('yes');
+    if (!cur) return;
+    const { ns, name } = cur;
+    cancelBtn.disabled = true;
+    showNotice('Cancelling…', 'info');
+    const res = await conn.cancel(ns, name);
+    if (!cur || cur.ns !== ns || cur.name !== name) return;
+    if (res.ok) {
+      showNotice('Cancel requested. The operator is stopping the run.', 'info');
+    } else {
+      const code = res.code ? ` (HTTP ${res.code})` : '';
+      showNotice(`Cancel refused${code}: ${res.message || 'no reason given'}`, 'error');
+      cancelBtn.disabled = !(detail && detail.canCancel);
+    }
+  });
+
+  function stepRow(st, now) {
+    const d = duration(st.started, st.completed, now);
+    return h('tr', { dataset: { step: st.name }, class: st.finally ? 'finally' : undefined },
+      h('td', { class: 'name' }, st.name, st.finally ? h('span', { class: 'tag', text: 'finally' }) : null),
+      h('td', {}, h('span', { class: `phase phase-${st.phase || 'Pending'}`, text: st.phase || 'Pending' })),
+      h('td', { class: 'num', text: st.attempts ?? '' }),
+      h('td', { text: fmtTime(st.started), title: st.started || undefined }),
+      h('td', { class: 'num duration', text: fmtDuration(d) }),
+      h('td', { class: 'num', text: st.exitCode ?? '' }),
+      h('td', { text: st.reason || '' }),
+      h('td', { class: 'message', text: st.message || '' }),
+      h('td', { class: 'job', text: st.job || '' }));
+  }
+
+  function selectStep(name) {
+    for (const tr of stepsBody.children) tr.classList.toggle('selected', tr.dataset.step === name);
+    const tr = [...stepsBody.children].find((t) => t.dataset.step === name);
+    if (tr) tr.scrollIntoView({ block: 'nearest' });
+  }
+
+  function render() {
+    const d = detail;
+    const now = Date.now();
+    setPhase(phase, d.phase || '');
+    el.dataset.phase = d.phase || '';
+    cancelBtn.disabled = !d.canCancel;
+    // "Cancel requested" has served its purpose once the run has ended.
+    if (TERMINAL.has(d.phase) && notice.classList.contains('info')) showNotice('');
+    cancelBtn.title = d.canCancel ? '' : d.cancelRequested ? 'A cancel was already requested.' : 'You may not cancel this run, or it has ended.';
+    setText(reason, d.reason || '');
+    setText(message, d.message || '');
+    outcome.hidden = !d.message && (!d.reason || d.reason === d.phase);
+    setText(fields.workflow, d.workflow || '');
+    setText(fields.trigger, d.trigger || '—');
+    setText(fields.progress, d.progress || '');
+    setText(fields.current, d.currentStep || '—');
+    for (const k of ['created', 'started', 'completed']) {
+      setText(fields[k], d[k] ? fmtTime(d[k]) : '—');
+      if (d[k]) fields[k].setAttribute('title', d[k]);
+    }
+    setText(fields.duration, fmtDuration(runDuration(d, now)) || '—');
+    cancelTag.hidden = !d.cancelRequested || d.phase === 'Cancelling' || d.phase === 'Cancelled';
+
+    const steps = Array.isArray(d.steps) ? d.steps : [];
+    const failed = steps.filter((st) => st.phase === 'Failed');
+    failure.hidden = !failed.length;
+    failure.replaceChildren(...failed.map((st) => h('p', {},
+      h('strong', { text: `Step ${st.name} failed` }),
+      st.exitCode !== undefined && st.exitCode !== null ? ` with exit code ${st.exitCode}` : '',
+      st.reason ? ` (${st.reason})` : '',
+      st.message ? ': ' : '', st.message ? h('span', { class: 'message', text: st.message }) : '')));
+    renderDag(svg, steps, selectStep);
+    const selected = [...stepsBody.children].find((t) => t.classList.contains('selected'));
+    stepsBody.replaceChildren(...steps.map((st) => stepRow(st, now)));
+    if (selected) selectStep(selected.dataset.step);
+
+    const params = d.params && typeof d.params === 'object' ? Object.entries(d.params) : [];
+    noParams.hidden = !!params.length;
+    paramsBody.parentElement.hidden = !params.length;
+    paramsBody.replaceChildren(...params.map(([k, v]) => h('tr', { dataset: { param: k } }, h('th', { scope: 'row', text: k }), h('td', { class: 'value', text: v }))));
+
+    const events = Array.isArray(d.events) ? d.events : [];
+    noEvents.hidden = !!events.length;
+    eventsList.replaceChildren(...events.map((ev) => h('li', { class: ev.type === 'Warning' ? 'warning' : undefined },
+      h('time', { text: fmtTime(ev.time), datetime: ev.time || undefined }),
+      h('span', { class: 'ev-type', text: ev.type || '' }),
+      h('span', { class: 'ev-reason', text: ev.reason || '' }),
+      h('span', { class: 'message', text: ev.message || '' }))));
+  }
+
+  function tick() {
+    if (!visible || !detail) return;
+    const now = Date.now();
+    if (isTicking(detail)) setText(fields.duration, fmtDuration(runDuration(detail, now)));
+    const steps = Array.isArray(detail.steps) ? detail.steps : [];
+    if (steps.some((st) => st.started && !st.completed)) {
+      updateDag(svg, steps, now);
+      for (const tr of stepsBody.children) {
+        const st = steps.find((x) => x.name === tr.dataset.step);
+        if (st && st.started && !st.completed) setText(tr.querySelector('.duration'), fmtDuration(duration(st.started, null, now)));
+      }
+    }
+  }
+  setInterval(tick, 1000);
+
+  return {
+    el,
+    open(ns, name) {
+      const same = cur && cur.ns === ns && cur.name === name;
+      visible = true;
+      el.hidden = false;
+      if (same) return;
+      cur = { ns, name };
+      detail = null;
+      if (dialog.open) dialog.close();
+      setText(title, `${ns} / ${name}`);
+      document.title = `${name} · Runbook`;
+      showNotice('');
+      gone.hidden = true;
+      body.hidden = true;
+      setText(gone, 'Loading…');
+      gone.hidden = false;
+      svg.replaceChildren();
+      conn.watchRun(ns, name);
+    },
+    close() {
+      visible = false;
+      el.hidden = true;
+      if (dialog.open) dialog.close();
+      cur = null;
+      detail = null;
+      conn.watchRun(null);
+    },
+    apply(msg) {
+      if (msg.type !== 'run_detail' || !cur) return;
+      const item = msg.item;
+      const ns = item ? item.namespace : msg.namespace;
+      const name = item ? item.name : msg.name;
+      if (ns !== cur.ns || name !== cur.name) return;
+      if (msg.gone || !item) {
+        detail = null;
+        body.hidden = true;
+        gone.hidden = false;
+        if (dialog.open) dialog.close();
+        setText(gone, 'This run does not exist (it was deleted, or you may not see it).');
+        el.dataset.phase = 'gone';
+        return;
+      }
+      detail = item;
+      gone.hidden = true;
+      body.hidden = false;
+      render();
+    },
+    phaseOf: () => (detail ? phaseLabel(detail.phase) : ''),
+  };
+}
