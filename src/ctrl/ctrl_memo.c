@@ -299,20 +299,6 @@ int ctrl_memo_take_listed(struct ctrl_memo *m, const char *ns, const char *run,
     return 1;
 }
 
-/* status.steps[] entry of that step name, or NULL. */
-static struct json_object *status_step(struct json_object *steps, const char *key,
-                                       const char *value)
-{
-    size_t n = json_object_is_type(steps, json_type_array) ? json_object_array_length(steps) : 0;
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *e = json_object_array_get_idx(steps, i), *v = NULL;
-        if (json_object_object_get_ex(e, key, &v) && json_object_is_type(v, json_type_string) &&
-            strcmp(json_object_get_string(v), value) == 0)
-            return e;
-    }
-    return NULL;
-}
-
 static int terminal_phase(const char *p)
 {
     return p && (strcmp(p, "Succeeded") == 0 || strcmp(p, "Failed") == 0 ||
@@ -338,7 +324,7 @@ static int ended_told(struct json_object *status, struct json_object *steps,
     if (run && (strcmp(run, "Succeeded") == 0 || strcmp(run, "Failed") == 0 ||
                 strcmp(run, "Cancelled") == 0))
         return 1;
-    struct json_object *e = status_step(steps, "jobUID", p->controller_uid), *v = NULL;
+    struct json_object *e = kj_find(steps, "jobUID", p->controller_uid), *v = NULL;
     const char *ph = phase_of(e);
     return e && (json_object_object_get_ex(e, "exitCode", &v) || (ph && !strcmp(ph, "Succeeded")));
 }
@@ -356,10 +342,10 @@ void ctrl_memo_settle(struct ctrl_memo *m, const char *ns, const char *run,
      * the Job cache has not shown yet, and without the record the step
      * would look deleted rather than not yet seen. */
     for (size_t i = x->n_made; i-- > 0;)
-        if (x->made[i].pc.seen && status_step(steps, "jobUID", x->made[i].pc.uid))
+        if (x->made[i].pc.seen && kj_find(steps, "jobUID", x->made[i].pc.uid))
             x->made[i] = x->made[--x->n_made];
     for (size_t i = x->n_ref; i-- > 0;)
-        if (terminal_step(status_step(steps, "name", x->ref[i].step)))
+        if (terminal_step(kj_find(steps, "name", x->ref[i].step)))
             x->ref[i] = x->ref[--x->n_ref];
     size_t o = 0; /* in order: the oldest is dropped first when full */
     for (size_t i = 0; i < x->n_ended; i++)

@@ -91,16 +91,21 @@ const char *kj_controller_ref(struct json_object *meta, const char *field)
     return NULL;
 }
 
-struct json_object *kj_cond_find(struct json_object *conds, const char *type)
+struct json_object *kj_find(struct json_object *arr, const char *key, const char *value)
 {
-    size_t n = json_object_is_type(conds, json_type_array) ? json_object_array_length(conds) : 0;
+    size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
     for (size_t i = 0; i < n; i++) {
-        struct json_object *c = json_object_array_get_idx(conds, i);
-        const char *t = kj_get_str(c, "type");
-        if (t && strcmp(t, type) == 0)
-            return c;
+        struct json_object *e = json_object_array_get_idx(arr, i);
+        const char *v = kj_get_str(e, key);
+        if (v && strcmp(v, value) == 0)
+            return e;
     }
     return NULL;
+}
+
+struct json_object *kj_cond_find(struct json_object *conds, const char *type)
+{
+    return kj_find(conds, "type", type);
 }
 
 /* --- building ------------------------------------------------------------- */

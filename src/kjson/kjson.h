@@ -57,6 +57,9 @@ const char *kj_label(struct json_object *meta, const char *key);
 /* A field ("uid", "name", "kind") of the ownerReference with controller:
  * true in meta, or NULL. */
 const char *kj_controller_ref(struct json_object *meta, const char *field);
+/* The first element of array arr (anything else: none) whose string
+ * member key is value, or NULL. */
+struct json_object *kj_find(struct json_object *arr, const char *key, const char *value);
 /* The condition of that type in a conditions array, or NULL. */
 struct json_object *kj_cond_find(struct json_object *conds, const char *type);
 

@@ -188,18 +188,6 @@ static struct json_object *params(struct json_object *status)
     return out;
 }
 
-static struct json_object *status_step(struct json_object *steps, const char *name)
-{
-    size_t n = json_object_is_type(steps, json_type_array) ? json_object_array_length(steps) : 0;
-    for (size_t i = 0; i < n; i++) {
-        struct json_object *e = json_object_array_get_idx(steps, i);
-        const char *sn = kj_get_str(e, "name");
-        if (sn && strcmp(sn, name) == 0)
-            return e;
-    }
-    return NULL;
-}
-
 /* The steps of the run's snapshot (main, then finally), each with its
  * dependsOn and what status.steps[] says of it. */
 static void add_steps(struct json_object *out, struct json_object *spec, const char *key,
@@ -222,7 +210,7 @@ static void add_steps(struct json_object *out, struct json_object *spec, const c
                 kj_push(deps, kj_str(json_object_get_string(v)));
         }
         kj_put(e, "dependsOn", deps);
-        struct json_object *s = status_step(st_steps, name), *v;
+        struct json_object *s = kj_find(st_steps, "name", name), *v;
         const char *phase = kj_get_str(s, "phase");
         kj_put(e, "phase", kj_str(phase ? phase : "Pending"));
         put_str(e, "job", kj_get_str(s, "job"));
