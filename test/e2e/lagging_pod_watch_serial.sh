@@ -24,6 +24,7 @@
 # Serial: the fixture's operator is stopped (it watches pods directly and
 # would act on the run); it is started again at the end.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/proxy.bash"
 : "${RUNBOOK_CLUSTER_DIR:?}" "${RUNBOOK_OPERATOR_DIR:?}"
 op() { "$RB_SRC/test/operator.sh" "$1" "$RUNBOOK_CLUSTER_DIR" "$RUNBOOK_OPERATOR_DIR"; }
 logdir=$RUNBOOK_CLUSTER_DIR/logs
@@ -31,7 +32,6 @@ pki=$RUNBOOK_CLUSTER_DIR/pki
 olog=$logdir/lag-operator.log
 HOLD=test.runbook.dev/hold
 pid=
-proxy_pid=
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 hp=$(free_port)
 mp=$(free_port)
@@ -43,7 +43,6 @@ metric() { # KEY (name{labels} as printed): its value; fails if the scrape fails
 	[ -n "$v" ] && echo "$v"
 }
 # fault [JSON]: GET /__fault, or POST the faults; fault_post PATH: POST /__fault/PATH.
-fault() { curl -sf --max-time 5 --cacert "$pki/ca.crt" "$proxy_url/__fault" ${1:+-X POST -d "$1"}; }
 fault_post() { curl -sf --max-time 5 --cacert "$pki/ca.crt" -X POST "$proxy_url/__fault/$1"; }
 # fault_field KEY: a number of GET /__fault (watches_held, watches_open).
 fault_field() { fault | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
@@ -71,15 +70,7 @@ trap cleanup EXIT
 op stop >/dev/null
 
 # --- the proxy, and an operator of our own through it --------------------------
-proxy_bin=$("$RB_SRC/test/proxy/build.sh") || { fail "cannot build test/proxy"; finish; exit 1; }
-"$proxy_bin" -cluster-dir "$RUNBOOK_CLUSTER_DIR" -port-file "$RB_TMP/proxy.port" -exit-with-parent \
-	>"$logdir/lag-proxy.log" 2>&1 &
-proxy_pid=$!
-for _ in $(seq 1 100); do [ -s "$RB_TMP/proxy.port" ] && break; sleep 0.1; done
-proxy_url=https://127.0.0.1:$(cat "$RB_TMP/proxy.port" 2>/dev/null)
-pkc=$RB_TMP/proxy.kubeconfig
-sed "s#server: https://127.0.0.1:[0-9]*#server: $proxy_url#" "$KUBECONFIG" >"$pkc"
-check "the fault proxy answers" 'fault >/dev/null'
+proxy_start lag
 : >"$olog"
 ASAN_OPTIONS=detect_leaks=1 setsid "$RUNBOOK_OPERATOR_DIR/runbook-operator" --kubeconfig "$pkc" \
 	--health-addr "127.0.0.1:$hp" --metrics-addr "127.0.0.1:$mp" --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 \

@@ -11,12 +11,12 @@
 # Serial: the fixture's operator is stopped (it would act on this test's runs
 # and take no part in the election) and started again at the end.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/proxy.bash"
 : "${RUNBOOK_CLUSTER_DIR:?}" "${RUNBOOK_OPERATOR_DIR:?}"
 op() { "$RB_SRC/test/operator.sh" "$1" "$RUNBOOK_CLUSTER_DIR" "$RUNBOOK_OPERATOR_DIR"; }
 logdir=$RUNBOOK_CLUSTER_DIR/logs
 pki=$RUNBOOK_CLUSTER_DIR/pki
 declare -A pids=() hport=() mport=()
-proxy_pid=
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # start NAME KUBECONFIG ARGS...: an operator of our own, log in logs/lc-NAME.log.
 start() {
@@ -59,7 +59,6 @@ wait_exit() {
 identity_of() { sed -n 's/.*msg="leader election on".*identity=\([^ ]*\).*/\1/p' "$logdir/lc-$1.log" | head -1; }
 holder() { kubectl -n "$NS" get lease "${1:-runbook-operator}" -o jsonpath='{.spec.holderIdentity}'; }
 no_sanitizer_report() { ! grep -qE "AddressSanitizer|LeakSanitizer|runtime error" "$logdir/lc-$1.log"; }
-fault() { curl -sf --max-time 5 --cacert "$pki/ca.crt" "$proxy_url/__fault" ${1:+-X POST -d "$1"}; }
 cleanup() {
 	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
@@ -102,15 +101,7 @@ check "a standby exits 0 on SIGTERM (rc=$rc, ${ms} ms)" '[ "$rc" = 0 ]'
 check "  no sanitizer report" 'no_sanitizer_report $S'
 
 # --- the fault proxy, for renewals that fail and writes that hang --------------
-proxy_bin=$("$RB_SRC/test/proxy/build.sh") || { fail "cannot build test/proxy"; finish; exit 1; }
-"$proxy_bin" -cluster-dir "$RUNBOOK_CLUSTER_DIR" -port-file "$RB_TMP/proxy.port" -exit-with-parent \
-	>"$logdir/lc-proxy.log" 2>&1 &
-proxy_pid=$!
-for _ in $(seq 1 100); do [ -s "$RB_TMP/proxy.port" ] && break; sleep 0.1; done
-proxy_url=https://127.0.0.1:$(cat "$RB_TMP/proxy.port" 2>/dev/null)
-pkc=$RB_TMP/proxy.kubeconfig
-sed "s#server: https://127.0.0.1:[0-9]*#server: $proxy_url#" "$KUBECONFIG" >"$pkc"
-check "the fault proxy answers" 'fault >/dev/null'
+proxy_start lc
 
 # --- lost leadership: renewals fail for the renew deadline -> exit 1 -----------
 start q "$pkc" "${le[@]}" --leader-elect-lease-name q
