@@ -172,9 +172,18 @@ export class Conn {
 
   // cancel(ns, name) -> Promise of the server's result message.
   cancel(ns, name) {
+    return this.request('cancel', ns, name);
+  }
+
+  // runAgain(ns, name) -> Promise of the result; ok results name the new run.
+  runAgain(ns, name) {
+    return this.request('run_again', ns, name);
+  }
+
+  request(type, ns, name) {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      if (!this.raw({ type: 'cancel', namespace: ns, name, id })) {
+      if (!this.raw({ type, namespace: ns, name, id })) {
         resolve({ type: 'result', id, ok: false, message: 'not connected to the operator; try again when the page is live' });
         return;
       }

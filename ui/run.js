@@ -1,7 +1,7 @@
 // One run (#/runs/NS/NAME): phase, failure, DAG, steps, params, events and
 // the Cancel button with its confirmation dialog. Built once per run shown,
 // then updated in place from run_detail messages.
-import { h, s, setText, setPhase, phaseLabel } from './dom.js';
+import { h, s, setText, setPhase, phaseLabel, runHref } from './dom.js';
 import { fmtDuration, fmtTime, duration, runDuration, isTicking, TERMINAL } from './format.js';
 import { renderDag, updateDag } from './dagview.js';
 
@@ -14,6 +14,7 @@ export function createRunView(conn) {
   const phase = h('span', { class: 'phase phase-Unknown', id: 'run-phase' });
   const cancelTag = h('span', { class: 'tag', id: 'cancel-requested', text: 'cancel requested', hidden: true });
   const cancelBtn = h('button', { type: 'button', id: 'cancel', class: 'danger', text: 'Cancel run', disabled: true });
+  const againBtn = h('button', { type: 'button', id: 'run-again', text: 'Run again' });
   const notice = h('p', { id: 'notice', class: 'notice', role: 'status', hidden: true });
   const gone = h('p', { id: 'run-gone', class: 'empty', hidden: true });
   const fields = {};
@@ -45,7 +46,7 @@ export function createRunView(conn) {
     h('div', { class: 'buttons' }, no, yes));
 
   const body = h('div', { id: 'run-body' },
-    h('div', { class: 'run-head' }, phase, cancelTag, cancelBtn),
+    h('div', { class: 'run-head' }, phase, cancelTag, againBtn, cancelBtn),
     notice, outcome, failure, summary,
     h('section', { class: 'panel' }, h('h2', { text: 'Steps' }), h('div', { class: 'dag-wrap' }, svg),
       h('div', { class: 'table-wrap' }, h('table', { class: 'steps' },
@@ -88,6 +89,25 @@ export function createRunView(conn) {
       const code = res.code ? ` (HTTP ${res.code})` : '';
       showNotice(`Cancel refused${code}: ${res.message || 'no reason given'}`, 'error');
       cancelBtn.disabled = !(detail && detail.canCancel);
+    }
+  });
+
+  // A new run with the same Workflow and params, created with the person's
+  // own token: the API server decides, and its refusal is shown as is.
+  againBtn.addEventListener('click', async () => {
+    if (!cur) return;
+    const { ns, name } = cur;
+    againBtn.disabled = true;
+    showNotice('Starting a new run…', 'info');
+    const res = await conn.runAgain(ns, name);
+    againBtn.disabled = false;
+    if (!cur || cur.ns !== ns || cur.name !== name) return;
+    if (res.ok && res.name) {
+      showNotice('');
+      location.hash = runHref(ns, res.name);
+    } else {
+      const code = res.code ? ` (HTTP ${res.code})` : '';
+      showNotice(`Run again refused${code}: ${res.message || 'no reason given'}`, 'error');
     }
   });
 

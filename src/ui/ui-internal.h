@@ -22,7 +22,8 @@ enum ui_msg_type {
     UI_MSG_AUTH,
     UI_MSG_WATCH_RUNS,
     UI_MSG_WATCH_RUN,
-    UI_MSG_CANCEL
+    UI_MSG_CANCEL,
+    UI_MSG_RUN_AGAIN
 };
 
 struct ui_msg {
@@ -30,7 +31,7 @@ struct ui_msg {
     char *token; /* AUTH: owned, wiped by ui_msg_clear */
     char ns[64];
     char name[254];
-    int64_t id; /* CANCEL */
+    int64_t id; /* CANCEL, RUN_AGAIN */
 };
 
 /* Parses one client message. 0, or -EINVAL with a one-line reason in err
@@ -46,6 +47,10 @@ struct json_object *ui_run_summary(struct json_object *run);
  * canCancel (can_cancel and not terminal); new object. */
 struct json_object *ui_run_detail(struct json_object *run, int can_cancel);
 int ui_run_terminal(struct json_object *run);
+/* A new WorkflowRun like run (its spec, less cancel: the same Workflow and
+ * params), named <name>-<random> by the API server, labelled
+ * runbook.dev/rerun-of; NULL if run has no name or spec. New object. */
+struct json_object *ui_run_again(struct json_object *run);
 
 /* --- ui.c and ui_session.c ---------------------------------------------------- */
 
@@ -64,7 +69,8 @@ struct ui {
     struct ui_session *sessions; /* doubly linked */
     size_t n_sessions;           /* open or still closing their client */
     uv_timer_t refresh;          /* access reviews go stale: asked again */
-    int closing, srv_closed, timer_closed;
+    uv_timer_t tick;             /* Events LISTs that fell due */
+    int closing, srv_closed, timers_closed;
     void (*closed)(void *ud);
     void *closed_ud;
     struct ui_stats st;
@@ -82,6 +88,8 @@ void ui_ws_message(void *ud, struct http_ws *ws, const char *data, size_t len);
 void ui_ws_close(void *ud, struct http_ws *ws);
 void ui_run_changed(void *ud, const char *ns, const char *name, const char *json, size_t len);
 void ui_refresh_all(struct ui *u);
+/* Sends the Events LISTs that fell due (every second). */
+void ui_events_tick(struct ui *u);
 /* A session's client closed: it is freed, and u too when it was the last
  * thing ui_close waited for. */
 void ui_maybe_done(struct ui *u);

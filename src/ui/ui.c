@@ -64,6 +64,11 @@ static void on_refresh(uv_timer_t *t)
     ui_refresh_all(t->data);
 }
 
+static void on_tick(uv_timer_t *t)
+{
+    ui_events_tick(t->data);
+}
+
 static void ui_free(struct ui *u)
 {
     free_base(&u->base);
@@ -105,6 +110,10 @@ int ui_new(uv_loop_t *loop, struct ctrl *ctrl, const struct ui_options *o, struc
     u->refresh.data = u;
     uv_timer_start(&u->refresh, on_refresh, u->auth_ttl_ms, u->auth_ttl_ms);
     uv_unref((uv_handle_t *)&u->refresh); /* never what keeps the loop alive */
+    uv_timer_init(loop, &u->tick);
+    u->tick.data = u;
+    uv_timer_start(&u->tick, on_tick, 1000, 1000);
+    uv_unref((uv_handle_t *)&u->tick);
     ctrl_observe_runs(ctrl, ui_run_changed, u);
     *out = u;
     return 0;
@@ -123,7 +132,7 @@ void ui_get_stats(const struct ui *u, struct ui_stats *out)
 
 void ui_maybe_done(struct ui *u)
 {
-    if (!u->closing || !u->srv_closed || !u->timer_closed || u->n_sessions)
+    if (!u->closing || !u->srv_closed || u->timers_closed < 2 || u->n_sessions)
         return;
     void (*closed)(void *) = u->closed;
     void *ud = u->closed_ud;
@@ -142,7 +151,7 @@ static void srv_closed(void *ud)
 static void timer_closed(uv_handle_t *h)
 {
     struct ui *u = h->data;
-    u->timer_closed = 1;
+    u->timers_closed++;
     ui_maybe_done(u);
 }
 
@@ -155,6 +164,7 @@ void ui_close(struct ui *u, void (*closed)(void *ud), void *ud)
     u->closed_ud = ud;
     ctrl_observe_runs(u->ctrl, NULL, NULL);
     uv_close((uv_handle_t *)&u->refresh, timer_closed);
+    uv_close((uv_handle_t *)&u->tick, timer_closed);
     /* Every WebSocket's on_close follows: each session closes its client,
      * and is freed once that client has called back. */
     http_server_close(u->srv, srv_closed, u);

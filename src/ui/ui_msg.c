@@ -14,15 +14,14 @@
 #include "kjson/kjson.h"
 #include "kube/kube.h"
 #include "ui/ui-internal.h"
+#include "wf/wf.h"
 
 static const struct {
     const char *name;
     enum ui_msg_type type;
 } types[] = {
-    {"auth", UI_MSG_AUTH},
-    {"watch_runs", UI_MSG_WATCH_RUNS},
-    {"watch_run", UI_MSG_WATCH_RUN},
-    {"cancel", UI_MSG_CANCEL},
+    {"auth", UI_MSG_AUTH},     {"watch_runs", UI_MSG_WATCH_RUNS}, {"watch_run", UI_MSG_WATCH_RUN},
+    {"cancel", UI_MSG_CANCEL}, {"run_again", UI_MSG_RUN_AGAIN},
 };
 
 /* A DNS-1123 subdomain-ish name: what a namespace or run name can be. A
@@ -101,7 +100,7 @@ int ui_msg_parse(const char *data, size_t len, struct ui_msg *m, char *err, size
             rc = -ENOMEM;
         goto out;
     }
-    if (m->type == UI_MSG_WATCH_RUN || m->type == UI_MSG_CANCEL) {
+    if (m->type == UI_MSG_WATCH_RUN || m->type == UI_MSG_CANCEL || m->type == UI_MSG_RUN_AGAIN) {
         const char *ns = kj_get_str(o, "namespace"), *name = kj_get_str(o, "name");
         if (!ns || !name || !name_ok(ns, 63) || !name_ok(name, 253)) {
             rc = fail(err, errcap, "\"namespace\" and \"name\" must name a run");
@@ -110,10 +109,12 @@ int ui_msg_parse(const char *data, size_t len, struct ui_msg *m, char *err, size
         snprintf(m->ns, sizeof m->ns, "%s", ns);
         snprintf(m->name, sizeof m->name, "%s", name);
     }
-    if (m->type == UI_MSG_CANCEL) {
+    if (m->type == UI_MSG_CANCEL || m->type == UI_MSG_RUN_AGAIN) {
         struct json_object *id = kj_get(o, "id");
         if (!id || !json_object_is_type(id, json_type_int)) {
-            rc = fail(err, errcap, "cancel needs a numeric \"id\"");
+            rc = fail(err, errcap,
+                      m->type == UI_MSG_CANCEL ? "cancel needs a numeric \"id\""
+                                               : "run_again needs a numeric \"id\"");
             goto out;
         }
         m->id = json_object_get_int64(id);
@@ -240,4 +241,26 @@ struct json_object *ui_run_detail(struct json_object *run, int can_cancel)
     kj_put(d, "steps", steps);
     kj_put(d, "events", kj_arr());
     return d;
+}
+
+struct json_object *ui_run_again(struct json_object *run)
+{
+    struct json_object *meta = kj_get(run, "metadata"), *spec = kj_get(run, "spec");
+    const char *name = kj_get_str(meta, "name");
+    if (!name || !json_object_is_type(spec, json_type_object))
+        return NULL;
+    struct json_object *o = kj_obj(), *m = kj_obj(), *labels = kj_obj(), *sp = kj_copy(spec);
+    char gen[300];
+    snprintf(gen, sizeof gen, "%s-", name);
+    kj_put(o, "apiVersion", kj_str("runbook.dev/v1alpha1"));
+    kj_put(o, "kind", kj_str("WorkflowRun"));
+    kj_put(m, "generateName", kj_str(gen));
+    char label[WF_NAME_LEN];
+    if (wf_label_value(name, label) == 0) /* long names are hashed to fit */
+        kj_put(labels, "runbook.dev/rerun-of", kj_str(label));
+    kj_put(m, "labels", labels);
+    kj_put(o, "metadata", m);
+    json_object_object_del(sp, "cancel"); /* a run again is not cancelled */
+    kj_put(o, "spec", sp);
+    return o;
 }

@@ -32,6 +32,17 @@ static const struct kube_resource SSR = {"authentication.k8s.io", "v1", "selfsub
 static const struct kube_resource SSAR = {"authorization.k8s.io", "v1", "selfsubjectaccessreviews",
                                           0};
 
+/* Core v1 Events: the field selector on involvedObject works on both
+ * kinds of Event the cluster stores (events.k8s.io ones too). */
+static const struct kube_resource CORE_EVENTS = {"", "v1", "events", 1};
+
+/* A run page's Events come from a LIST with the person's token (RBAC
+ * decides whether they may read them), at most once per this interval
+ * while the run changes: an open page must not turn every status write
+ * into a LIST. */
+#define EVENTS_EVERY_MS 5000
+#define EVENTS_MAX 50
+
 enum { PERM_ASKING = -1, PERM_NO = 0, PERM_YES = 1 };
 
 /* What the person may do in one namespace ("" : every namespace). */
@@ -56,6 +67,11 @@ struct ui_session {
     int want_runs;
     int want_run;
     char run_ns[64], run_name[254];
+    /* The watched run's Events as last listed (owned), when, and whether
+     * a LIST is out or another is due. */
+    struct json_object *events;
+    uint64_t events_at;
+    int events_out, events_due;
 };
 
 /* One request of a person's client in flight. */
@@ -75,6 +91,17 @@ static void wipe_free(char *p)
     while (*v)
         *v++ = '\0';
     free(p);
+}
+
+static struct req *req_new(struct ui_session *s, const char *verb, const char *ns)
+{
+    struct req *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->s = s;
+    snprintf(q->verb, sizeof q->verb, "%s", verb ? verb : "");
+    snprintf(q->ns, sizeof q->ns, "%s", ns ? ns : "");
+    return q;
 }
 
 /* --- sending ----------------------------------------------------------------- */
@@ -246,8 +273,10 @@ static void detail_of(void *ud, const char *ns, const char *name, const char *js
     struct json_object *run = kube_json_parse(json, len);
     if (!run)
         return;
-    struct json_object *o = msg("run_detail");
-    kj_put(o, "item", ui_run_detail(run, can_patch(s, ns)));
+    struct json_object *o = msg("run_detail"), *d = ui_run_detail(run, can_patch(s, ns));
+    if (s->events)
+        kj_put(d, "events", json_object_get(s->events));
+    kj_put(o, "item", d);
     json_object_put(run);
     send_put(s, o);
 }
@@ -263,10 +292,129 @@ static void send_detail(struct ui_session *s)
         send_gone(s);
 }
 
+/* An Event as the page shows it; NULL for one not about uid. */
+static struct json_object *event_item(struct json_object *ev, const char *uid)
+{
+    const char *about = kj_path_str(ev, "involvedObject", "uid", NULL);
+    if (!about || !uid || strcmp(about, uid) != 0)
+        return NULL;
+    struct json_object *e = kj_obj();
+    const char *t = kj_get_str(ev, "eventTime");
+    if (!t)
+        t = kj_get_str(ev, "lastTimestamp");
+    if (!t)
+        t = kj_path_str(ev, "metadata", "creationTimestamp", NULL);
+    kj_put(e, "type", kj_str(kj_get_str(ev, "type") ? kj_get_str(ev, "type") : ""));
+    kj_put(e, "reason", kj_str(kj_get_str(ev, "reason") ? kj_get_str(ev, "reason") : ""));
+    kj_put(e, "message", kj_str(kj_get_str(ev, "message") ? kj_get_str(ev, "message") : ""));
+    if (t)
+        kj_put(e, "time", kj_str(t));
+    return e;
+}
+
+static int oldest_first(const void *pa, const void *pb)
+{
+    struct json_object *a = *(struct json_object *const *)pa, *b = *(struct json_object *const *)pb;
+    const char *ta = kj_get_str(a, "time"), *tb = kj_get_str(b, "time");
+    return strcmp(ta ? ta : "", tb ? tb : "");
+}
+
+struct uid_of {
+    char uid[64];
+};
+
+static void uid_of(void *ud, const char *ns, const char *name, const char *json, size_t len)
+{
+    (void)ns;
+    (void)name;
+    struct json_object *run = kube_json_parse(json, len);
+    snprintf(((struct uid_of *)ud)->uid, sizeof((struct uid_of *)ud)->uid, "%s",
+             kj_path_str(run, "metadata", "uid", NULL) ? kj_path_str(run, "metadata", "uid", NULL)
+                                                       : "");
+    json_object_put(run);
+}
+
+static void fetch_events(struct ui_session *s);
+
+static void events_cb(void *ud, const struct kube_result *r)
+{
+    struct req *q = ud;
+    struct ui_session *s = q->s;
+    s->events_out = 0;
+    if (s->ws && s->want_run && strcmp(q->ns, s->run_ns) == 0 &&
+        strcmp(q->name, s->run_name) == 0 && r->err == 0 && r->http_status == 200) {
+        struct uid_of u = {{0}};
+        (void)ctrl_run_get(s->u->ctrl, q->ns, q->name, uid_of, &u);
+        struct json_object *items = kj_get(r->body, "items");
+        size_t n =
+            json_object_is_type(items, json_type_array) ? json_object_array_length(items) : 0;
+        struct json_object **all = n ? calloc(n, sizeof(struct json_object *)) : NULL;
+        size_t k = 0;
+        for (size_t i = 0; all && i < n; i++) {
+            struct json_object *e = event_item(json_object_array_get_idx(items, i), u.uid);
+            if (e)
+                all[k++] = e;
+        }
+        if (k)
+            qsort(all, k, sizeof(struct json_object *), oldest_first);
+        struct json_object *arr = kj_arr();
+        for (size_t i = 0; i < k; i++) {
+            if (i + EVENTS_MAX >= k)
+                kj_push(arr, all[i]);
+            else
+                json_object_put(all[i]);
+        }
+        free(all);
+        json_object_put(s->events);
+        s->events = arr;
+        send_detail(s);
+    }
+    /* A person who may not list Events sees none; nothing else changes. */
+    free(q);
+    if (s->ws && s->events_due)
+        fetch_events(s);
+}
+
+/* Lists the watched run's Events with the person's token, now if the
+ * last LIST is old enough, else marks one due (ui_events_tick). */
+static void fetch_events(struct ui_session *s)
+{
+    uint64_t now = uv_now(s->u->loop);
+    if (!s->want_run || s->state != SS_READY || !s->kc)
+        return;
+    if (s->events_out || (s->events_at && now < s->events_at + EVENTS_EVERY_MS)) {
+        s->events_due = 1;
+        return;
+    }
+    char sel[400];
+    snprintf(sel, sizeof sel, "involvedObject.kind=WorkflowRun,involvedObject.name=%s",
+             s->run_name);
+    struct kube_list_opts lo = {.field_selector = sel};
+    struct req *q = req_new(s, NULL, s->run_ns);
+    if (!q)
+        return;
+    snprintf(q->name, sizeof q->name, "%s", s->run_name);
+    s->events_due = 0;
+    s->events_at = now;
+    if (kube_list(s->kc, &CORE_EVENTS, s->run_ns, &lo, events_cb, q) < 0) {
+        free(q);
+        return;
+    }
+    s->events_out = 1;
+}
+
+void ui_events_tick(struct ui *u)
+{
+    for (struct ui_session *s = u->sessions; s; s = s->next)
+        if (s->ws && s->events_due && !s->events_out)
+            fetch_events(s);
+}
+
 /* The run page: may the person see that namespace, and patch there? */
 static void watch_run(struct ui_session *s)
 {
     struct perm *p = perm_of(s, s->run_ns);
+    fetch_events(s);
     if (!visible(s, s->run_ns) && (!p || p->list == PERM_ASKING))
         ask(s, "list", s->run_ns);
     if (!p || p->patch == PERM_ASKING)
@@ -316,17 +464,6 @@ static void perm_set(struct ui_session *s, const char *verb, const char *ns, int
         send_runs_of(s, ns);
     if (s->want_run && (ns[0] == '\0' || strcmp(ns, s->run_ns) == 0))
         send_detail(s);
-}
-
-static struct req *req_new(struct ui_session *s, const char *verb, const char *ns)
-{
-    struct req *q = calloc(1, sizeof *q);
-    if (!q)
-        return NULL;
-    q->s = s;
-    snprintf(q->verb, sizeof q->verb, "%s", verb ? verb : "");
-    snprintf(q->ns, sizeof q->ns, "%s", ns ? ns : "");
-    return q;
 }
 
 static void ask_cb(void *ud, const struct kube_result *r)
@@ -537,6 +674,80 @@ static void cancel(struct ui_session *s, const struct ui_msg *m)
     }
 }
 
+/* --- run again, with the person's token -------------------------------------------- */
+
+static void result(struct ui_session *s, int64_t id, const struct kube_result *r, const char *what)
+{
+    struct json_object *o = msg("result");
+    kj_put(o, "id", kj_int(id));
+    int ok = r->err == 0 && r->http_status / 100 == 2;
+    kj_put(o, "ok", kj_bool(ok));
+    if (ok) {
+        s->u->st.writes_ok++;
+        const char *name = kj_path_str(r->body, "metadata", "name", NULL);
+        if (name)
+            kj_put(o, "name", kj_str(name));
+    } else {
+        if (r->http_status >= 400 && r->http_status < 500)
+            s->u->st.writes_refused++;
+        else
+            s->u->st.writes_failed++;
+        kj_put(o, "code", kj_int(r->http_status));
+        kj_put(o, "message", kj_str(r->status.message[0] ? r->status.message : strerror(-r->err)));
+    }
+    send_put(s, o);
+    log_kv(LOGL_INFO, what, "user", s->user, "result", ok ? "ok" : "refused", NULL);
+}
+
+static void again_cb(void *ud, const struct kube_result *r)
+{
+    struct req *q = ud;
+    if (q->s->ws)
+        result(q->s, q->id, r, "ui: run again");
+    free(q);
+}
+
+struct again {
+    struct ui_session *s;
+    const struct ui_msg *m;
+    int rc;
+};
+
+static void again_of(void *ud, const char *ns, const char *name, const char *json, size_t len)
+{
+    (void)name;
+    struct again *a = ud;
+    struct json_object *run = kube_json_parse(json, len), *body = run ? ui_run_again(run) : NULL;
+    struct req *q = body ? req_new(a->s, NULL, ns) : NULL;
+    a->rc = -ENOMEM;
+    if (q) {
+        q->id = a->m->id;
+        a->rc = kube_create(a->s->kc, &KUBE_WORKFLOWRUNS, ns, body, again_cb, q);
+        if (a->rc < 0)
+            free(q);
+    }
+    json_object_put(body);
+    json_object_put(run);
+}
+
+/* A new run like this one, created with the person's token: RBAC decides
+ * whether they may create runs (and so run pods) there. A run the person
+ * may not see is "not found", as on its page. */
+static void run_again(struct ui_session *s, const struct ui_msg *m)
+{
+    struct again a = {s, m, -ENOENT};
+    if (visible(s, m->ns))
+        (void)ctrl_run_get(s->u->ctrl, m->ns, m->name, again_of, &a);
+    if (a.rc < 0) {
+        struct json_object *o = msg("result");
+        kj_put(o, "id", kj_int(m->id));
+        kj_put(o, "ok", kj_bool(0));
+        kj_put(o, "code", kj_int(a.rc == -ENOENT ? 404 : 0));
+        kj_put(o, "message", kj_str(a.rc == -ENOENT ? "no such run" : strerror(-a.rc)));
+        send_put(s, o);
+    }
+}
+
 /* --- the WebSocket route ------------------------------------------------------------ */
 
 /* A browser always sends Origin on a WebSocket; it must be this very
@@ -565,6 +776,7 @@ static void session_free(struct ui_session *s)
     u->n_sessions--;
     wipe_free(s->token);
     free(s->perms);
+    json_object_put(s->events);
     free(s);
     ui_maybe_done(u);
 }
@@ -632,9 +844,13 @@ void ui_ws_message(void *ud, struct http_ws *ws, const char *data, size_t len)
         s->want_run = 1;
         snprintf(s->run_ns, sizeof s->run_ns, "%s", m.ns);
         snprintf(s->run_name, sizeof s->run_name, "%s", m.name);
+        json_object_put(s->events); /* another run's */
+        s->events = NULL;
+        s->events_at = 0;
         if (s->state == SS_READY)
             watch_run(s);
         break;
+    case UI_MSG_RUN_AGAIN:
     case UI_MSG_CANCEL:
         if (s->state != SS_READY) {
             struct json_object *o = msg("result");
@@ -645,7 +861,10 @@ void ui_ws_message(void *ud, struct http_ws *ws, const char *data, size_t len)
             send_put(s, o);
             break;
         }
-        cancel(s, &m);
+        if (m.type == UI_MSG_CANCEL)
+            cancel(s, &m);
+        else
+            run_again(s, &m);
         break;
     case UI_MSG_NONE:
         break;
@@ -700,8 +919,10 @@ void ui_run_changed(void *ud, const char *ns, const char *name, const char *json
                 }
             }
         }
-        if (s->want_run && strcmp(s->run_ns, ns) == 0 && strcmp(s->run_name, name) == 0)
+        if (s->want_run && strcmp(s->run_ns, ns) == 0 && strcmp(s->run_name, name) == 0) {
             send_detail(s);
+            fetch_events(s); /* a change of the run often comes with an Event */
+        }
     }
     json_object_put(summary);
     json_object_put(run);

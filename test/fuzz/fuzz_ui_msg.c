@@ -12,7 +12,8 @@
  *    names a namespace and run that are DNS names;
  *  - the summary and detail are JSON objects that serialize, whose
  *    "phase" is a string, and whose steps each have a name and a phase;
- *  - canCancel is never true for a terminal run. */
+ *  - canCancel is never true for a terminal run;
+ *  - run again is a generateName'd run with the spec but never its cancel. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,12 +57,12 @@ static void check_message(const char *p, size_t n)
         REQUIRE(m.type == UI_MSG_NONE && m.token == NULL);
         return;
     }
-    REQUIRE(m.type >= UI_MSG_AUTH && m.type <= UI_MSG_CANCEL);
+    REQUIRE(m.type >= UI_MSG_AUTH && m.type <= UI_MSG_RUN_AGAIN);
     if (m.type == UI_MSG_AUTH)
         REQUIRE(m.token && ui_token_ok(m.token));
     else
         REQUIRE(m.token == NULL);
-    if (m.type == UI_MSG_WATCH_RUN || m.type == UI_MSG_CANCEL)
+    if (m.type == UI_MSG_WATCH_RUN || m.type == UI_MSG_CANCEL || m.type == UI_MSG_RUN_AGAIN)
         REQUIRE(dns(m.ns) && dns(m.name));
     ui_msg_clear(&m);
 }
@@ -89,6 +90,13 @@ static void check_run(const char *p, size_t n)
         json_object_put(d);
     }
     json_object_put(s);
+    struct json_object *again = ui_run_again(run);
+    if (again) {
+        REQUIRE(kj_path_str(again, "metadata", "generateName", NULL));
+        REQUIRE(!kj_get(kj_get(again, "spec"), "cancel"));
+        REQUIRE(json_object_to_json_string(again));
+    }
+    json_object_put(again);
     json_object_put(run);
 }
 

@@ -9,8 +9,8 @@
 #    and found through NODE_PATH (nothing is written into the tree; npm ci
 #    never downloads a browser: playwright-core has none).
 # 2. The people: a fresh namespace NS with ServiceAccounts "writer" (may
-#    get/list/watch/patch workflowruns, get/list workflows, list events) and
-#    "reader" (the same without patch), a token each (kubectl create token),
+#    get/list/watch/patch/create workflowruns, get/list workflows, list events) and
+#    "reader" (the same without patch and create), a token each (kubectl create token),
 #    and a second namespace NS_OTHER neither may list. Both are deleted at
 #    the end.
 # 3. node --test FILE, with RB_UI_URL (OPERATOR_UI from the fixture's
@@ -100,7 +100,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: runbook-ui-writer, namespace: $NS}
 rules:
-- {apiGroups: [runbook.dev], resources: [workflowruns], verbs: [get, list, watch, patch]}
+- {apiGroups: [runbook.dev], resources: [workflowruns], verbs: [get, list, watch, patch, create]}
 - {apiGroups: [runbook.dev], resources: [workflows], verbs: [get, list]}
 - {apiGroups: ["", events.k8s.io], resources: [events], verbs: [list]}
 ---

@@ -143,9 +143,59 @@ static void test_summary_detail(void)
     json_object_put(run);
 }
 
+/* Run again: the same spec (Workflow, params), never the cancel; named by
+ * the API server after the old run; labelled with it (hashed when long). */
+static void test_run_again(void)
+{
+    struct ui_msg m;
+    char err[128];
+    CHECK_INT(
+        parse("{\"type\":\"run_again\",\"namespace\":\"ci\",\"name\":\"r\",\"id\":3}", &m, err), 0);
+    CHECK_INT(m.type, UI_MSG_RUN_AGAIN);
+    CHECK_INT(m.id, 3);
+    CHECK_INT(parse("{\"type\":\"run_again\",\"namespace\":\"ci\",\"name\":\"r\"}", &m, err),
+              -EINVAL);
+    CHECK_STR(err, "run_again needs a numeric \"id\"");
+
+    const char *src = "{\"metadata\":{\"name\":\"build-1\",\"namespace\":\"ci\",\"uid\":\"u\","
+                      "\"labels\":{\"x\":\"y\"}},\"spec\":{\"workflowRef\":{\"name\":\"wf\"},"
+                      "\"params\":[{\"name\":\"p\",\"value\":\"v\"}],\"cancel\":true},"
+                      "\"status\":{\"phase\":\"Cancelled\"}}";
+    struct json_object *run = kube_json_parse(src, strlen(src));
+    struct json_object *o = ui_run_again(run);
+    CHECK_STR(kj_path_str(o, "metadata", "generateName", NULL), "build-1-");
+    CHECK(kj_path(o, "metadata", "name", NULL) == NULL);
+    CHECK(kj_path(o, "metadata", "uid", NULL) == NULL);
+    CHECK_STR(kj_path_str(o, "metadata", "labels", "runbook.dev/rerun-of", NULL), "build-1");
+    CHECK(kj_path(o, "metadata", "labels", "x", NULL) == NULL);
+    CHECK_STR(kj_path_str(o, "spec", "workflowRef", "name", NULL), "wf");
+    CHECK(kj_get(kj_get(o, "spec"), "cancel") == NULL);
+    CHECK(kj_get(o, "status") == NULL);
+    CHECK_STR(kj_get_str(json_object_array_get_idx(kj_path(o, "spec", "params", NULL), 0), "value"),
+              "v");
+    json_object_put(o);
+    json_object_put(run);
+
+    /* A name too long for a label value: the label is its hashed form. */
+    char name[200], doc[512];
+    memset(name, 'a', 150);
+    name[150] = '\0';
+    snprintf(doc, sizeof doc, "{\"metadata\":{\"name\":\"%s\"},\"spec\":{}}", name);
+    run = kube_json_parse(doc, strlen(doc));
+    o = ui_run_again(run);
+    const char *l = kj_path_str(o, "metadata", "labels", "runbook.dev/rerun-of", NULL);
+    CHECK(l && strlen(l) <= 63);
+    json_object_put(o);
+    json_object_put(run);
+    run = kube_json_parse("{\"metadata\":{}}", 14);
+    CHECK(ui_run_again(run) == NULL);
+    json_object_put(run);
+}
+
 int main(void)
 {
     test_parse();
     test_summary_detail();
+    test_run_again();
     return check_finish();
 }
