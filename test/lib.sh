@@ -263,6 +263,7 @@ need_real_node() {
 		if [ "${CI:-}" = true ]; then
 			fail "the test cluster has no real node (test/cluster/up.sh said why)"
 			finish
+			exit 1 # finish only returns its status
 		fi
 		echo "# skipped: the test cluster has no real node (RUNBOOK_REAL_NODE=auto found this machine unable)"
 		exit 77
