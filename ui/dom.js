@@ -36,7 +36,10 @@ export function setText(el, value) {
 
 // phaseClass(phase): the CSS class of a phase ("" is a run the controller
 // has not seen yet).
-export const phaseClass = (phase) => `phase-${phase || 'Unknown'}`;
+// A phase is anyone's to write into a status: only a plain word becomes a
+// class (classList.add throws on spaces, and one bad run must not break the
+// list for everyone); anything else is drawn as Unknown.
+export const phaseClass = (phase) => `phase-${typeof phase === 'string' && /^[A-Za-z]+$/.test(phase) ? phase : 'Unknown'}`;
 export const phaseLabel = (phase) => phase || 'New';
 
 // setPhase(el, phase): replaces el's phase-* class and its text.

@@ -1,7 +1,7 @@
 // One run (#/runs/NS/NAME): phase, failure, DAG, steps, params, events and
 // the Cancel button with its confirmation dialog. Built once per run shown,
 // then updated in place from run_detail messages.
-import { h, s, setText, setPhase, phaseLabel, runHref } from './dom.js';
+import { h, s, setText, setPhase, phaseLabel, phaseClass, runHref } from './dom.js';
 import { fmtDuration, fmtTime, duration, runDuration, isTicking, TERMINAL } from './format.js';
 import { renderDag, updateDag } from './dagview.js';
 
@@ -115,7 +115,7 @@ export function createRunView(conn) {
     const d = duration(st.started, st.completed, now);
     return h('tr', { dataset: { step: st.name }, class: st.finally ? 'finally' : undefined },
       h('td', { class: 'name' }, st.name, st.finally ? h('span', { class: 'tag', text: 'finally' }) : null),
-      h('td', {}, h('span', { class: `phase phase-${st.phase || 'Pending'}`, text: st.phase || 'Pending' })),
+      h('td', {}, h('span', { class: `phase ${phaseClass(st.phase || 'Pending')}`, text: st.phase || 'Pending' })),
       h('td', { class: 'num', text: st.attempts ?? '' }),
       h('td', { text: fmtTime(st.started), title: st.started || undefined }),
       h('td', { class: 'num duration', text: fmtDuration(d) }),

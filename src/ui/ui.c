@@ -99,7 +99,10 @@ int ui_new(uv_loop_t *loop, struct ctrl *ctrl, const struct ui_options *o, struc
                                   .tls_key = o->tls_key,
                                   .ws_routes = ws_routes,
                                   .n_ws_routes = sizeof ws_routes / sizeof ws_routes[0],
-                                  .ws_max_message = (size_t)64 * 1024};
+                                  .ws_max_message = (size_t)64 * 1024,
+                                  /* an auth proxy's Authorization header: OIDC
+                                   * tokens with many groups run to 16 KiB */
+                                  .max_header_bytes = 32768};
     rc = http_server_new_opts(loop, o->addr, routes, sizeof routes / sizeof routes[0], u, &so,
                               &u->srv);
     if (rc < 0) {

@@ -98,6 +98,13 @@ int ui_msg_parse(const char *data, size_t len, struct ui_msg *m, char *err, size
         }
         if (!(m->token = strdup(tok)))
             rc = -ENOMEM;
+        /* json-c's copy would be freed as it is: wiped first (through a
+         * union: the buffer is the parsed object's own, writable). */
+        union {
+            const char *c;
+            char *m;
+        } w = {tok};
+        explicit_bzero(w.m, strlen(tok));
         goto out;
     }
     if (m->type == UI_MSG_WATCH_RUN || m->type == UI_MSG_CANCEL || m->type == UI_MSG_RUN_AGAIN) {

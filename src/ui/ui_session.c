@@ -43,12 +43,21 @@ static const struct kube_resource CORE_EVENTS = {"", "v1", "events", 1};
 #define EVENTS_EVERY_MS 5000
 #define EVENTS_MAX 50
 
+/* What one session may hold, so that a signed-in tab (any valid token
+ * will do) cannot grow the operator's memory or its queue of requests:
+ * namespaces asked about, requests of the person's client in flight. */
+#define PERMS_MAX 256
+#define REQS_MAX 32
+/* A tab that has not signed in by then is closed (it holds a slot). */
+#define SIGNIN_WITHIN_MS 120000
+
 enum { PERM_ASKING = -1, PERM_NO = 0, PERM_YES = 1 };
 
 /* What the person may do in one namespace ("" : every namespace). */
 struct perm {
     char ns[64];
-    signed char list, patch; /* PERM_*; PERM_ASKING also before the first ask */
+    signed char list, patch;    /* PERM_*; PERM_ASKING also before the first ask */
+    uint64_t list_at, patch_at; /* uv_now() of the answers: old ones count as no */
 };
 
 enum state { SS_NEW = 0, SS_AUTH, SS_READY };
@@ -72,6 +81,9 @@ struct ui_session {
     struct json_object *events;
     uint64_t events_at;
     int events_out, events_due;
+    unsigned out;       /* requests in flight (REQS_MAX) */
+    uint64_t opened_at; /* uv_now() of the upgrade */
+    uint64_t runs_at;   /* the last full runs list */
 };
 
 /* One request of a person's client in flight. */
@@ -93,15 +105,25 @@ static void wipe_free(char *p)
     free(p);
 }
 
+/* NULL past REQS_MAX in flight: the caller answers as on a failed send. */
 static struct req *req_new(struct ui_session *s, const char *verb, const char *ns)
 {
-    struct req *q = calloc(1, sizeof *q);
+    struct req *q = s->out < REQS_MAX ? calloc(1, sizeof *q) : NULL;
     if (!q)
         return NULL;
+    s->out++;
     q->s = s;
     snprintf(q->verb, sizeof q->verb, "%s", verb ? verb : "");
     snprintf(q->ns, sizeof q->ns, "%s", ns ? ns : "");
     return q;
+}
+
+static void req_free(struct req *q)
+{
+    if (!q)
+        return;
+    q->s->out--;
+    free(q);
 }
 
 /* --- sending ----------------------------------------------------------------- */
@@ -159,6 +181,8 @@ static struct perm *perm_add(struct ui_session *s, const char *ns)
     struct perm *p = perm_of(s, ns);
     if (p)
         return p;
+    if (s->n_perms >= PERMS_MAX)
+        return NULL; /* then nothing more is asked: unknown counts as no */
     p = realloc(s->perms, (s->n_perms + 1) * sizeof *p);
     if (!p)
         return NULL;
@@ -166,19 +190,28 @@ static struct perm *perm_add(struct ui_session *s, const char *ns)
     p = &s->perms[s->n_perms++];
     snprintf(p->ns, sizeof p->ns, "%s", ns);
     p->list = p->patch = PERM_ASKING;
+    p->list_at = p->patch_at = 0;
     return p;
+}
+
+/* A yes is trusted for two refresh periods: if the re-asks do not come
+ * back (the API server is down), access fails closed. */
+static int fresh_yes(const struct ui_session *s, signed char v, uint64_t at)
+{
+    return v == PERM_YES && uv_now(s->u->loop) <= at + 2 * (uint64_t)s->u->auth_ttl_ms;
 }
 
 static int visible(struct ui_session *s, const char *ns)
 {
     struct perm *all = perm_of(s, ""), *p = perm_of(s, ns);
-    return (all && all->list == PERM_YES) || (p && p->list == PERM_YES);
+    return (all && fresh_yes(s, all->list, all->list_at)) ||
+           (p && fresh_yes(s, p->list, p->list_at));
 }
 
 static int can_patch(struct ui_session *s, const char *ns)
 {
     struct perm *p = perm_of(s, ns);
-    return p && p->patch == PERM_YES;
+    return p && fresh_yes(s, p->patch, p->patch_at);
 }
 
 static void ask(struct ui_session *s, const char *verb, const char *ns);
@@ -233,6 +266,7 @@ static int newest_first(const void *pa, const void *pb)
 static void send_runs(struct ui_session *s)
 {
     struct collect c = {.s = s};
+    s->runs_at = uv_now(s->u->loop);
     ctrl_runs_each(s->u->ctrl, collect_one, &c);
     if (c.n) /* runs is NULL then, which qsort may not take */
         qsort(c.runs, c.n, sizeof(struct json_object *), newest_first);
@@ -370,7 +404,7 @@ static void events_cb(void *ud, const struct kube_result *r)
         send_detail(s);
     }
     /* A person who may not list Events sees none; nothing else changes. */
-    free(q);
+    req_free(q);
     if (s->ws && s->events_due)
         fetch_events(s);
 }
@@ -397,7 +431,7 @@ static void fetch_events(struct ui_session *s)
     s->events_due = 0;
     s->events_at = now;
     if (kube_list(s->kc, &CORE_EVENTS, s->run_ns, &lo, events_cb, q) < 0) {
-        free(q);
+        req_free(q);
         return;
     }
     s->events_out = 1;
@@ -405,15 +439,32 @@ static void fetch_events(struct ui_session *s)
 
 void ui_events_tick(struct ui *u)
 {
-    for (struct ui_session *s = u->sessions; s; s = s->next)
+    uint64_t now = uv_now(u->loop);
+    for (struct ui_session *s = u->sessions; s; s = s->next) {
         if (s->ws && s->events_due && !s->events_out)
             fetch_events(s);
+        if (s->ws && s->state == SS_NEW && now > s->opened_at + SIGNIN_WITHIN_MS)
+            http_ws_close(s->ws, UI_CLOSE_AUTH, "no sign-in"); /* the page reconnects */
+    }
 }
 
 /* The run page: may the person see that namespace, and patch there? */
+static void exists(void *ud, const char *ns, const char *name, const char *json, size_t len)
+{
+    (void)ud;
+    (void)ns;
+    (void)name;
+    (void)json;
+    (void)len;
+}
+
 static void watch_run(struct ui_session *s)
 {
     struct perm *p = perm_of(s, s->run_ns);
+    if (!ctrl_run_get(s->u->ctrl, s->run_ns, s->run_name, exists, NULL)) {
+        send_gone(s); /* nothing to ask the API server about */
+        return;
+    }
     fetch_events(s);
     if (!visible(s, s->run_ns) && (!p || p->list == PERM_ASKING))
         ask(s, "list", s->run_ns);
@@ -441,15 +492,31 @@ static void ready(struct ui_session *s)
         watch_run(s);
 }
 
+struct ns_set {
+    struct ui_session *s;
+};
+
+static void ask_ns(void *ud, const char *ns, const char *name, const char *json, size_t len)
+{
+    (void)name;
+    (void)json;
+    (void)len;
+    struct ui_session *s = ((struct ns_set *)ud)->s;
+    if (!perm_of(s, ns))
+        ask(s, "list", ns);
+}
+
 /* An access review answered (or not: then it counts as no). */
 static void perm_set(struct ui_session *s, const char *verb, const char *ns, int allowed)
 {
     struct perm *p = perm_add(s, ns);
     if (!p)
         return;
-    signed char *v = strcmp(verb, "list") == 0 ? &p->list : &p->patch;
+    int list = strcmp(verb, "list") == 0;
+    signed char *v = list ? &p->list : &p->patch;
     int changed = *v != (allowed ? PERM_YES : PERM_NO);
     *v = allowed ? PERM_YES : PERM_NO;
+    *(list ? &p->list_at : &p->patch_at) = uv_now(s->u->loop);
     if (s->state == SS_AUTH) {
         if (--s->pending_checks == 0)
             ready(s);
@@ -457,7 +524,11 @@ static void perm_set(struct ui_session *s, const char *verb, const char *ns, int
     }
     if (s->state != SS_READY || !changed)
         return;
-    int list = strcmp(verb, "list") == 0;
+    if (list && ns[0] == '\0' && !allowed) {
+        /* No longer everywhere: namespace by namespace, as at sign-in. */
+        struct ns_set set = {s};
+        ctrl_runs_each(s->u->ctrl, ask_ns, &set);
+    }
     if (list && s->want_runs && (ns[0] == '\0' || !allowed))
         send_runs(s); /* a namespace went away, or all of them changed */
     else if (list && s->want_runs)
@@ -479,7 +550,7 @@ static void ask_cb(void *ud, const struct kube_result *r)
                    r->status.message[0] ? r->status.message : strerror(-r->err), NULL);
         perm_set(s, q->verb, q->ns, allowed);
     }
-    free(q);
+    req_free(q);
 }
 
 /* SelfSubjectAccessReview, with the person's token: may they `verb`
@@ -501,25 +572,11 @@ static void ask(struct ui_session *s, const char *verb, const char *ns)
     if (s->state == SS_AUTH)
         s->pending_checks++;
     if (!q || kube_create(s->kc, &SSAR, NULL, body, ask_cb, q) < 0) {
-        free(q);
+        req_free(q);
         if (s->state == SS_AUTH)
             s->pending_checks--;
     }
     json_object_put(body);
-}
-
-struct ns_set {
-    struct ui_session *s;
-};
-
-static void ask_ns(void *ud, const char *ns, const char *name, const char *json, size_t len)
-{
-    (void)name;
-    (void)json;
-    (void)len;
-    struct ui_session *s = ((struct ns_set *)ud)->s;
-    if (!perm_of(s, ns))
-        ask(s, "list", ns);
 }
 
 static void auth_failed(struct ui_session *s, const char *why)
@@ -536,7 +593,7 @@ static void list_all_cb(void *ud, const struct kube_result *r)
 {
     struct req *q = ud;
     struct ui_session *s = q->s;
-    free(q);
+    req_free(q);
     if (!s->ws)
         return;
     int allowed = r->err == 0 && r->http_status / 100 == 2 &&
@@ -560,7 +617,7 @@ static void whoami_cb(void *ud, const struct kube_result *r)
 {
     struct req *q = ud;
     struct ui_session *s = q->s;
-    free(q);
+    req_free(q);
     if (!s->ws)
         return;
     if (r->err || r->http_status / 100 != 2) {
@@ -617,7 +674,7 @@ static int start_auth(struct ui_session *s)
     struct req *q = req_new(s, NULL, NULL);
     rc = q ? kube_create(s->kc, &SSR, NULL, body, whoami_cb, q) : -ENOMEM;
     if (rc < 0)
-        free(q);
+        req_free(q);
     json_object_put(body);
     return rc;
 }
@@ -649,7 +706,7 @@ static void cancel_cb(void *ud, const struct kube_result *r)
         log_kv(LOGL_INFO, "ui: cancel", "user", s->user, "namespace", q->ns, "run", q->name,
                "result", ok ? "ok" : "refused", NULL);
     }
-    free(q);
+    req_free(q);
 }
 
 static void cancel(struct ui_session *s, const struct ui_msg *m)
@@ -664,7 +721,7 @@ static void cancel(struct ui_session *s, const struct ui_msg *m)
                         cancel_cb, q);
     }
     if (rc < 0) {
-        free(q);
+        req_free(q);
         struct json_object *o = msg("result");
         kj_put(o, "id", kj_int(m->id));
         kj_put(o, "ok", kj_bool(0));
@@ -704,7 +761,7 @@ static void again_cb(void *ud, const struct kube_result *r)
     struct req *q = ud;
     if (q->s->ws)
         result(q->s, q->id, r, "ui: run again");
-    free(q);
+    req_free(q);
 }
 
 struct again {
@@ -724,7 +781,7 @@ static void again_of(void *ud, const char *ns, const char *name, const char *jso
         q->id = a->m->id;
         a->rc = kube_create(a->s->kc, &KUBE_WORKFLOWRUNS, ns, body, again_cb, q);
         if (a->rc < 0)
-            free(q);
+            req_free(q);
     }
     json_object_put(body);
     json_object_put(run);
@@ -799,6 +856,7 @@ int ui_ws_open(void *ud, struct http_ws *ws, const struct http_request *req)
     u->sessions = s;
     u->n_sessions++;
     u->st.sessions++;
+    s->opened_at = uv_now(u->loop);
     http_ws_set_data(ws, s);
     /* An auth proxy in front (oauth2-proxy) puts the person's token here. */
     const char *auth = http_request_header(req, "authorization");
@@ -826,7 +884,7 @@ void ui_ws_message(void *ud, struct http_ws *ws, const char *data, size_t len)
     }
     switch (m.type) {
     case UI_MSG_AUTH:
-        if (s->state != SS_NEW) {
+        if (s->state != SS_NEW || s->kc) {
             send_error(s, "already signed in: open a new connection to change the token");
             break;
         }
@@ -837,16 +895,16 @@ void ui_ws_message(void *ud, struct http_ws *ws, const char *data, size_t len)
         break;
     case UI_MSG_WATCH_RUNS:
         s->want_runs = 1;
-        if (s->state == SS_READY)
+        /* A full list costs a parse of every visible run: one a second. */
+        if (s->state == SS_READY && (!s->runs_at || uv_now(u->loop) >= s->runs_at + 1000))
             send_runs(s);
         break;
     case UI_MSG_WATCH_RUN:
         s->want_run = 1;
         snprintf(s->run_ns, sizeof s->run_ns, "%s", m.ns);
         snprintf(s->run_name, sizeof s->run_name, "%s", m.name);
-        json_object_put(s->events); /* another run's */
+        json_object_put(s->events); /* another run's; the 5 s spacing spans runs */
         s->events = NULL;
-        s->events_at = 0;
         if (s->state == SS_READY)
             watch_run(s);
         break;
@@ -919,9 +977,15 @@ void ui_run_changed(void *ud, const char *ns, const char *name, const char *json
                 }
             }
         }
+        /* Nothing about a run in a namespace the person may not list, not
+         * even that it changed: its page says "gone" once, whatever comes. */
         if (s->want_run && strcmp(s->run_ns, ns) == 0 && strcmp(s->run_name, name) == 0) {
-            send_detail(s);
-            fetch_events(s); /* a change of the run often comes with an Event */
+            if (visible(s, ns)) {
+                send_detail(s);
+                fetch_events(s); /* a change of the run often comes with an Event */
+            } else if (json && !perm_of(s, ns)) {
+                watch_run(s); /* it exists now: ask about its namespace */
+            }
         }
     }
     json_object_put(summary);
@@ -932,7 +996,9 @@ void ui_run_changed(void *ud, const char *ns, const char *name, const char *json
 void ui_refresh_all(struct ui *u)
 {
     for (struct ui_session *s = u->sessions; s; s = s->next) {
-        if (!s->ws || s->state != SS_READY)
+        /* One round at a time: with the last one still out (many
+         * namespaces, a slow API server) the queue would only grow. */
+        if (!s->ws || s->state != SS_READY || s->out)
             continue;
         size_t n = s->n_perms;
         for (size_t i = 0; i < n && i < s->n_perms; i++) {
