@@ -553,12 +553,12 @@ static void ask_cb(void *ud, const struct kube_result *r)
     req_free(q);
 }
 
-/* SelfSubjectAccessReview, with the person's token: may they `verb`
- * workflowruns in ns ("" : in every namespace)? */
-static void ask(struct ui_session *s, const char *verb, const char *ns)
+/* Sends a SelfSubjectAccessReview with the person's token: may they
+ * `verb` workflowruns in ns ("" : in every namespace)? cb gets a struct
+ * req. 0 or < 0 (nothing sent). */
+static int send_review(struct ui_session *s, const char *verb, const char *ns, kube_cb cb)
 {
-    struct perm *p = perm_add(s, ns);
-    struct req *q = p ? req_new(s, verb, ns) : NULL;
+    struct req *q = req_new(s, verb, ns);
     struct json_object *body = kj_obj(), *spec = kj_obj(), *ra = kj_obj();
     kj_put(body, "apiVersion", kj_str("authorization.k8s.io/v1"));
     kj_put(body, "kind", kj_str("SelfSubjectAccessReview"));
@@ -569,14 +569,21 @@ static void ask(struct ui_session *s, const char *verb, const char *ns)
         kj_put(ra, "namespace", kj_str(ns));
     kj_put(spec, "resourceAttributes", ra);
     kj_put(body, "spec", spec);
+    int rc = q ? kube_create(s->kc, &SSAR, NULL, body, cb, q) : -ENOMEM;
+    if (rc < 0)
+        req_free(q);
+    json_object_put(body);
+    return rc;
+}
+
+static void ask(struct ui_session *s, const char *verb, const char *ns)
+{
+    if (!perm_add(s, ns))
+        return; /* PERMS_MAX: not asked, so not allowed */
     if (s->state == SS_AUTH)
         s->pending_checks++;
-    if (!q || kube_create(s->kc, &SSAR, NULL, body, ask_cb, q) < 0) {
-        req_free(q);
-        if (s->state == SS_AUTH)
-            s->pending_checks--;
-    }
-    json_object_put(body);
+    if (send_review(s, verb, ns, ask_cb) < 0 && s->state == SS_AUTH)
+        s->pending_checks--;
 }
 
 static void auth_failed(struct ui_session *s, const char *why)
@@ -599,8 +606,10 @@ static void list_all_cb(void *ud, const struct kube_result *r)
     int allowed = r->err == 0 && r->http_status / 100 == 2 &&
                   kj_get_bool(kj_get(r->body, "status"), "allowed");
     struct perm *all = perm_add(s, "");
-    if (all)
+    if (all) {
         all->list = allowed ? PERM_YES : PERM_NO;
+        all->list_at = uv_now(s->u->loop);
+    }
     if (!allowed) {
         /* Namespace by namespace, those that hold runs now; a run in a
          * namespace not asked about yet asks when it shows up. */
@@ -633,20 +642,8 @@ static void whoami_cb(void *ud, const struct kube_result *r)
     }
     const char *user = kj_path_str(r->body, "status", "userInfo", "username", NULL);
     snprintf(s->user, sizeof s->user, "%s", user ? user : "");
-    struct json_object *body = kj_obj(), *spec = kj_obj(), *ra = kj_obj();
-    kj_put(body, "apiVersion", kj_str("authorization.k8s.io/v1"));
-    kj_put(body, "kind", kj_str("SelfSubjectAccessReview"));
-    kj_put(ra, "group", kj_str("runbook.dev"));
-    kj_put(ra, "resource", kj_str("workflowruns"));
-    kj_put(ra, "verb", kj_str("list"));
-    kj_put(spec, "resourceAttributes", ra);
-    kj_put(body, "spec", spec);
-    struct req *n = req_new(s, "list", "");
-    if (!n || kube_create(s->kc, &SSAR, NULL, body, list_all_cb, n) < 0) {
-        free(n);
+    if (send_review(s, "list", "", list_all_cb) < 0)
         auth_failed(s, "sign-in failed: out of memory");
-    }
-    json_object_put(body);
 }
 
 /* The person's client: the operator's server and CA, their token. */

@@ -21,6 +21,7 @@ export const env = {
   get nsOther() { return need('RB_NS_OTHER'); },
   get writer() { return need('RB_TOKEN_WRITER'); },
   get reader() { return need('RB_TOKEN_READER'); },
+  get viewer() { return need('RB_TOKEN_VIEWER'); }, // lists workflowruns everywhere
   get writerUser() { return `system:serviceaccount:${need('RB_NS')}:writer`; },
   get readerUser() { return `system:serviceaccount:${need('RB_NS')}:reader`; },
   out: process.env.RB_TMP || '/tmp',

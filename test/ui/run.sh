@@ -81,6 +81,7 @@ NS_OTHER=$NS-other
 export RB_NS=$NS RB_NS_OTHER=$NS_OTHER
 cleanup() {
 	kubectl delete namespace "$NS" "$NS_OTHER" --wait=false >/dev/null 2>&1 || true
+	kubectl delete clusterrolebinding,clusterrole "$NS-viewer" --wait=false >/dev/null 2>&1 || true
 	rm -rf "$RB_TMP"
 }
 trap cleanup EXIT
@@ -124,9 +125,29 @@ metadata: {name: runbook-ui-reader, namespace: $NS}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: runbook-ui-reader}
 subjects: [{kind: ServiceAccount, name: reader, namespace: $NS}]
 Y
+# "viewer": may list workflowruns in every namespace (a ClusterRole), the
+# UI's all-namespaces path.
+kubectl apply -f - >/dev/null <<Y
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: viewer, namespace: $NS}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: $NS-viewer}
+rules:
+- {apiGroups: [runbook.dev], resources: [workflowruns], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: $NS-viewer}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: $NS-viewer}
+subjects: [{kind: ServiceAccount, name: viewer, namespace: $NS}]
+Y
 RB_TOKEN_WRITER=$(kubectl -n "$NS" create token writer --duration=1h)
 RB_TOKEN_READER=$(kubectl -n "$NS" create token reader --duration=1h)
-export RB_TOKEN_WRITER RB_TOKEN_READER
+RB_TOKEN_VIEWER=$(kubectl -n "$NS" create token viewer --duration=1h)
+export RB_TOKEN_WRITER RB_TOKEN_READER RB_TOKEN_VIEWER
 # Step pods need their namespace's default ServiceAccount (made by the
 # controller manager's token controller).
 for _ in $(seq 1 100); do

@@ -3,6 +3,7 @@
 //      phase goes Running -> Succeeded on screen without a reload; runs
 //      created and deleted after the page loaded come and go the same way;
 //   e. the runs of a namespace the person may not list are not shown;
+//   a token that may list runs everywhere (a ClusterRole) sees both;
 //   and the list at 1,000 runs: first paint under 1 s, and a change to one
 //   run touches only that run's row (the operator's `runs` message is
 //   swapped in the browser for 1,000 made-up runs: Playwright's
@@ -114,6 +115,22 @@ test('e. runs of a namespace the token may not list are not shown', { timeout: 1
       assert.ok(!(await page.textContent('#run-view')).includes('secret'), 'its step name is not shown');
     });
   }
+});
+
+test('a token that may list workflowruns in every namespace sees both namespaces, live', { timeout: 120000 }, async () => {
+  await withPage(browser, 'runs-viewer', async (page) => {
+    await signIn(page, env.viewer);
+    await page.waitForSelector(row(ns, 'quick-1'));
+    await page.waitForSelector(row(other, 'hidden-1'));
+    // And changes keep coming: a run created now appears.
+    apply(runYaml(other, 'late-1', 'hidden'));
+    await page.waitForSelector(row(other, 'late-1'), { timeout: 30000 });
+    kubectl('-n', other, 'delete', 'wfr', 'late-1', '--wait=false');
+    await page.waitForSelector(row(other, 'late-1'), { state: 'detached', timeout: 30000 });
+    // Its page is shown too.
+    await page.goto(`${env.url}/#/runs/${other}/hidden-1`);
+    await page.waitForSelector('#dag g.node[data-step=secret]', { timeout: 30000 });
+  });
 });
 
 test('a. 1,000 runs: first paint under 1 s; a change to one run re-renders only its row', { timeout: 120000 }, async () => {
