@@ -676,32 +676,47 @@ static int start_auth(struct ui_session *s)
     return rc;
 }
 
-/* --- cancel, with the person's token --------------------------------------------- */
+/* --- cancel and run again, with the person's token --------------------------------- */
 
-static void cancel_cb(void *ud, const struct kube_result *r)
+/* The answer to a write: {"type":"result","id","ok"} and, refused, the
+ * API server's code and its own words ("forbidden: User ... cannot
+ * patch"); created, the new object's name. */
+static void send_result(struct ui_session *s, int64_t id, long code, const char *message,
+                        const char *name)
+{
+    struct json_object *o = msg("result");
+    kj_put(o, "id", kj_int(id));
+    kj_put(o, "ok", kj_bool(message == NULL));
+    if (message) {
+        kj_put(o, "code", kj_int(code));
+        kj_put(o, "message", kj_str(message));
+    } else if (name) {
+        kj_put(o, "name", kj_str(name));
+    }
+    send_put(s, o);
+}
+
+/* A write answered: counted, told, logged. q->verb is "cancel" or "again". */
+static void write_cb(void *ud, const struct kube_result *r)
 {
     struct req *q = ud;
     struct ui_session *s = q->s;
     if (s->ws) {
-        struct json_object *o = msg("result");
-        kj_put(o, "id", kj_int(q->id));
         int ok = r->err == 0 && r->http_status / 100 == 2;
-        kj_put(o, "ok", kj_bool(ok));
-        if (ok) {
+        if (ok)
             s->u->st.writes_ok++;
-        } else {
-            if (r->http_status >= 400 && r->http_status < 500)
-                s->u->st.writes_refused++;
-            else
-                s->u->st.writes_failed++;
-            kj_put(o, "code", kj_int(r->http_status));
-            /* The API server's own words: RBAC's "forbidden: User ... cannot patch". */
-            kj_put(o, "message",
-                   kj_str(r->status.message[0] ? r->status.message : strerror(-r->err)));
-        }
-        send_put(s, o);
-        log_kv(LOGL_INFO, "ui: cancel", "user", s->user, "namespace", q->ns, "run", q->name,
-               "result", ok ? "ok" : "refused", NULL);
+        else if (r->http_status >= 400 && r->http_status < 500)
+            s->u->st.writes_refused++;
+        else
+            s->u->st.writes_failed++;
+        int created = strcmp(q->verb, "again") == 0;
+        send_result(s, q->id, r->http_status,
+                    ok                     ? NULL
+                    : r->status.message[0] ? r->status.message
+                                           : strerror(-r->err),
+                    created ? kj_path_str(r->body, "metadata", "name", NULL) : NULL);
+        log_kv(LOGL_INFO, created ? "ui: run again" : "ui: cancel", "user", s->user, "namespace",
+               q->ns, "run", q->name, "result", ok ? "ok" : "refused", NULL);
     }
     req_free(q);
 }
@@ -709,56 +724,18 @@ static void cancel_cb(void *ud, const struct kube_result *r)
 static void cancel(struct ui_session *s, const struct ui_msg *m)
 {
     static const char patch[] = "{\"spec\":{\"cancel\":true}}";
-    struct req *q = req_new(s, NULL, m->ns);
+    struct req *q = req_new(s, "cancel", m->ns);
     int rc = -ENOMEM;
     if (q) {
         snprintf(q->name, sizeof q->name, "%s", m->name);
         q->id = m->id;
         rc = kube_patch(s->kc, &KUBE_WORKFLOWRUNS, m->ns, m->name, patch, sizeof patch - 1, NULL,
-                        cancel_cb, q);
+                        write_cb, q);
     }
     if (rc < 0) {
         req_free(q);
-        struct json_object *o = msg("result");
-        kj_put(o, "id", kj_int(m->id));
-        kj_put(o, "ok", kj_bool(0));
-        kj_put(o, "code", kj_int(0));
-        kj_put(o, "message", kj_str(strerror(-rc)));
-        send_put(s, o);
+        send_result(s, m->id, 0, strerror(-rc), NULL);
     }
-}
-
-/* --- run again, with the person's token -------------------------------------------- */
-
-static void result(struct ui_session *s, int64_t id, const struct kube_result *r, const char *what)
-{
-    struct json_object *o = msg("result");
-    kj_put(o, "id", kj_int(id));
-    int ok = r->err == 0 && r->http_status / 100 == 2;
-    kj_put(o, "ok", kj_bool(ok));
-    if (ok) {
-        s->u->st.writes_ok++;
-        const char *name = kj_path_str(r->body, "metadata", "name", NULL);
-        if (name)
-            kj_put(o, "name", kj_str(name));
-    } else {
-        if (r->http_status >= 400 && r->http_status < 500)
-            s->u->st.writes_refused++;
-        else
-            s->u->st.writes_failed++;
-        kj_put(o, "code", kj_int(r->http_status));
-        kj_put(o, "message", kj_str(r->status.message[0] ? r->status.message : strerror(-r->err)));
-    }
-    send_put(s, o);
-    log_kv(LOGL_INFO, what, "user", s->user, "result", ok ? "ok" : "refused", NULL);
-}
-
-static void again_cb(void *ud, const struct kube_result *r)
-{
-    struct req *q = ud;
-    if (q->s->ws)
-        result(q->s, q->id, r, "ui: run again");
-    req_free(q);
 }
 
 struct again {
@@ -772,11 +749,12 @@ static void again_of(void *ud, const char *ns, const char *name, const char *jso
     (void)name;
     struct again *a = ud;
     struct json_object *run = kube_json_parse(json, len), *body = run ? ui_run_again(run) : NULL;
-    struct req *q = body ? req_new(a->s, NULL, ns) : NULL;
+    struct req *q = body ? req_new(a->s, "again", ns) : NULL;
     a->rc = -ENOMEM;
     if (q) {
+        snprintf(q->name, sizeof q->name, "%s", a->m->name);
         q->id = a->m->id;
-        a->rc = kube_create(a->s->kc, &KUBE_WORKFLOWRUNS, ns, body, again_cb, q);
+        a->rc = kube_create(a->s->kc, &KUBE_WORKFLOWRUNS, ns, body, write_cb, q);
         if (a->rc < 0)
             req_free(q);
     }
@@ -792,14 +770,9 @@ static void run_again(struct ui_session *s, const struct ui_msg *m)
     struct again a = {s, m, -ENOENT};
     if (visible(s, m->ns))
         (void)ctrl_run_get(s->u->ctrl, m->ns, m->name, again_of, &a);
-    if (a.rc < 0) {
-        struct json_object *o = msg("result");
-        kj_put(o, "id", kj_int(m->id));
-        kj_put(o, "ok", kj_bool(0));
-        kj_put(o, "code", kj_int(a.rc == -ENOENT ? 404 : 0));
-        kj_put(o, "message", kj_str(a.rc == -ENOENT ? "no such run" : strerror(-a.rc)));
-        send_put(s, o);
-    }
+    if (a.rc < 0)
+        send_result(s, m->id, a.rc == -ENOENT ? 404 : 0,
+                    a.rc == -ENOENT ? "no such run" : strerror(-a.rc), NULL);
 }
 
 /* --- the WebSocket route ------------------------------------------------------------ */
@@ -908,12 +881,7 @@ void ui_ws_message(void *ud, struct http_ws *ws, const char *data, size_t len)
     case UI_MSG_RUN_AGAIN:
     case UI_MSG_CANCEL:
         if (s->state != SS_READY) {
-            struct json_object *o = msg("result");
-            kj_put(o, "id", kj_int(m.id));
-            kj_put(o, "ok", kj_bool(0));
-            kj_put(o, "code", kj_int(401));
-            kj_put(o, "message", kj_str("sign in first"));
-            send_put(s, o);
+            send_result(s, m.id, 401, "sign in first", NULL);
             break;
         }
         if (m.type == UI_MSG_CANCEL)
