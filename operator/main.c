@@ -239,13 +239,16 @@ static int start_ui(struct app *a, const struct kcfg *cfg, const struct opts *o)
                             .tls_cert = o->ui_tls_cert,
                             .tls_key = o->ui_tls_key,
                             .cfg = cfg,
-                            .user_agent = "runbook-ui/" RUNBOOK_VERSION};
+                            .user_agent = "runbook-ui/" RUNBOOK_VERSION,
+                            .trigd = a->trigd,
+                            .anonymous_read = o->ui_anonymous_read};
     int r = ui_new(&a->loop, a->ctrl, &uo, &a->ui);
     if (r < 0)
         fprintf(stderr, "runbook-operator: cannot start the web UI on %s: %s\n", o->ui_addr,
                 strerror(-r));
     else
-        log_kv(LOGL_INFO, "web UI listening", "addr", o->ui_addr, NULL);
+        log_kv(LOGL_INFO, "web UI listening", "addr", o->ui_addr, "anonymous_read",
+               o->ui_anonymous_read ? "true" : "false", NULL);
     return r;
 }
 

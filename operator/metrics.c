@@ -292,5 +292,7 @@ int metrics_render_ui(struct metrics_buf *b, const struct ui *u)
             st.bad_messages);
     counter(b, "runbook_ui_slow_clients_closed_total",
             "WebSockets closed because the browser did not read what was sent.", st.slow_closed);
+    counter(b, "runbook_ui_log_streams_total",
+            "Step logs streamed to browsers with the person's token.", st.log_streams);
     return b->err;
 }

@@ -63,6 +63,7 @@ struct ctrl_pod {
     unsigned deleting : 1, terminated : 1;
     int32_t exit_code;
     int64_t deletion_deadline_ms, finished_ms;
+    int64_t created_ms; /* which attempt is the newest (the UI's logs) */
 };
 
 /* ctrl_records.c */
@@ -136,6 +137,8 @@ struct ctrl {
     struct ctrl_stats stats;
     ctrl_run_fn run_observer; /* the UI's (ctrl_observe_runs), or NULL */
     void *run_observer_ud;
+    ctrl_obj_fn wf_observer; /* the UI's (ctrl_observe_workflows), or NULL */
+    void *wf_observer_ud;
 };
 
 /* ctrl_index.c: owner -> the names of its children. */

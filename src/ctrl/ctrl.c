@@ -8,6 +8,7 @@
 #include "ctrl/ctrl-internal.h"
 #include "kube/kube.h"
 #include "log/log.h"
+#include "wf/wf.h"
 
 /* The Event lane's pace (ctrl_events.c): enough for a few runs a second
  * in steady state, and a burst takes at most this share of the API
@@ -305,6 +306,58 @@ int ctrl_run_get(const struct ctrl *c, const char *ns, const char *name, ctrl_ru
     if (!r)
         return 0;
     fn(ud, ns, name, r->json, r->len);
+    return 1;
+}
+
+void ctrl_observe_workflows(struct ctrl *c, ctrl_obj_fn fn, void *ud)
+{
+    c->wf_observer = fn;
+    c->wf_observer_ud = ud;
+}
+
+struct objs_each {
+    ctrl_obj_fn fn;
+    void *ud;
+};
+
+static int obj_each(void *ud, const void *rec)
+{
+    const struct objs_each *e = ud;
+    e->fn(e->ud, inf_rec_namespace(rec), inf_rec_name(rec), ((const struct ctrl_obj *)rec)->obj);
+    return 0;
+}
+
+void ctrl_workflows_each(const struct ctrl *c, ctrl_obj_fn fn, void *ud)
+{
+    struct objs_each e = {fn, ud};
+    (void)inf_foreach(c->inf[CTRL_INF_WORKFLOWS], obj_each, &e);
+}
+
+int ctrl_step_pod(const struct ctrl *c, const char *ns, const char *run, const char *job, char *pod,
+                  size_t cap)
+{
+    char label[WF_NAME_LEN];
+    if (wf_label_value(run, label) < 0)
+        return 0;
+    size_t len;
+    const char *names = ctrl_idx_get(c->pods_by_run, ns, label, &len);
+    const struct ctrl_pod *best = NULL;
+    const char *best_name = NULL;
+    CTRL_IDX_FOREACH(name, names, len)
+    {
+        const struct ctrl_pod *p = inf_get(c->inf[CTRL_INF_PODS], ns, name);
+        if (!p || strcmp(ctrl_pod_job(p), job) != 0)
+            continue;
+        /* A running attempt beats a finished one; then the newest. */
+        int live = !p->terminated, best_live = best && !best->terminated;
+        if (!best || live > best_live || (live == best_live && p->created_ms > best->created_ms)) {
+            best = p;
+            best_name = name;
+        }
+    }
+    if (!best)
+        return 0;
+    snprintf(pod, cap, "%s", best_name);
     return 1;
 }
 

@@ -139,6 +139,19 @@ void ctrl_runs_each(const struct ctrl *c, ctrl_run_fn fn, void *ud);
 /* The cached run ns/name through fn (once), or 0 without a call if none. */
 int ctrl_run_get(const struct ctrl *c, const char *ns, const char *name, ctrl_run_fn fn, void *ud);
 
+/* The Workflows as the cache holds them (the object less managedFields,
+ * borrowed for the call; NULL when the Workflow was deleted), for the UI. */
+typedef void (*ctrl_obj_fn)(void *ud, const char *ns, const char *name, struct json_object *obj);
+/* fn is called after every change of the Workflow cache (one observer;
+ * NULL removes it). */
+void ctrl_observe_workflows(struct ctrl *c, ctrl_obj_fn fn, void *ud);
+void ctrl_workflows_each(const struct ctrl *c, ctrl_obj_fn fn, void *ud);
+/* The pod a step's logs come from: of the pods of Job `job` that carry the
+ * label of run ns/run, the newest that has not finished, else the newest
+ * (name into pod). 1 when there is one, else 0. */
+int ctrl_step_pod(const struct ctrl *c, const char *ns, const char *run, const char *job, char *pod,
+                  size_t cap);
+
 /* Per-informer counters, for /metrics: i in [0, ctrl_informer_count()). */
 struct inf_stats;
 size_t ctrl_informer_count(void);

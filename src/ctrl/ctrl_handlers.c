@@ -32,6 +32,9 @@ static void wf_changed(void *ud, const void *rec)
     struct ctrl *c = ud;
     ctrl_enqueue(c, 'w', inf_rec_namespace(rec), inf_rec_name(rec));
     wake_runs_of(c, inf_rec_namespace(rec), inf_rec_name(rec));
+    if (c->wf_observer)
+        c->wf_observer(c->wf_observer_ud, inf_rec_namespace(rec), inf_rec_name(rec),
+                       ((const struct ctrl_obj *)rec)->obj);
 }
 
 static void wf_updated(void *ud, const void *old_rec, const void *new_rec)
@@ -44,6 +47,8 @@ static void wf_deleted(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
     wake_runs_of(c, inf_rec_namespace(rec), inf_rec_name(rec));
+    if (c->wf_observer)
+        c->wf_observer(c->wf_observer_ud, inf_rec_namespace(rec), inf_rec_name(rec), NULL);
 }
 
 static void index_add(struct ctrl_idx *x, const void *rec, const char *owner)

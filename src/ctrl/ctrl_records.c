@@ -209,6 +209,7 @@ static int pod_project(struct json_object *obj, void *record)
     r->exit_code = p.exit_code;
     r->deletion_deadline_ms = p.deletion_deadline_ms;
     r->finished_ms = p.finished_ms;
+    (void)kj_time_parse(kj_path_str(obj, "metadata", "creationTimestamp", NULL), &r->created_ms);
     return 0;
 }
 

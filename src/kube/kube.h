@@ -236,10 +236,35 @@ int kube_watch(struct kube_client *c, const struct kube_resource *res, const cha
                const struct kube_watch_opts *opts, kube_chunk_cb chunk, kube_cb end, void *ud,
                struct kube_stream **out);
 
-/* Stops a watch; no chunk is delivered after this returns and end is called
- * once, later, with -ECANCELED (unless it had already been scheduled with
- * another outcome). Idempotent until end has run. Safe inside chunk. */
+/* Stops a watch (or a kube_pod_log stream); no chunk is delivered after
+ * this returns and end is called once, later, with -ECANCELED (unless it
+ * had already been scheduled with another outcome). Idempotent until end
+ * has run. Safe inside chunk. */
 void kube_watch_cancel(struct kube_stream *s);
+
+/* A pod's log: GET pods/{pod}/log, streamed like a watch. chunk gets the
+ * raw bytes as they arrive, split anywhere (any encoding, not JSON: a
+ * multi-byte character may straddle two calls; see src/ui/ui_utf8.h). end
+ * is called once as for kube_watch: err 0 and http_status 200 when the
+ * server ended the stream (the whole log sent, or a followed container
+ * finished); err 0 and a 4xx/5xx with r->status decoded when refused (400
+ * "container ... is waiting to start", 403, 404); err < 0 as for a watch.
+ * Cancel with kube_watch_cancel(*out). As a watch: no token bucket, no
+ * retry (but the one after a 401 with a token file), and counted as a
+ * watch in kube_stats; no total timeout (TCP keepalive guards the
+ * connection): the caller cancels. -EINVAL: a missing ns or pod, an empty
+ * container, negative numbers, chunk or end NULL. */
+struct kube_log_opts {
+    const char *container; /* container=; NULL: the pod's only container */
+    int follow;            /* follow=true: keep streaming until the container ends */
+    long tail_lines;       /* tailLines=; 0: not sent (the whole log) */
+    long limit_bytes;      /* limitBytes=; 0: not sent */
+    int timestamps;        /* timestamps=true: an RFC 3339 time before each line */
+    int previous;          /* previous=true: the last terminated instance's log */
+};
+int kube_pod_log(struct kube_client *c, const char *ns, const char *pod,
+                 const struct kube_log_opts *opts, kube_chunk_cb chunk, kube_cb end, void *ud,
+                 struct kube_stream **out);
 
 /* Parses one JSON document of len bytes as the client parses responses
  * (nesting depth capped, trailing garbage refused); NULL if it is not one.

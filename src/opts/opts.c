@@ -33,6 +33,7 @@ enum {
     O_UI_ADDR,
     O_UI_TLS_CERT,
     O_UI_TLS_KEY,
+    O_UI_ANON,
     O_HELP,
     O_VERSION
 };
@@ -63,6 +64,7 @@ static const struct option longopts[] = {
     {"ui-addr", required_argument, NULL, O_UI_ADDR},
     {"ui-tls-cert", required_argument, NULL, O_UI_TLS_CERT},
     {"ui-tls-key", required_argument, NULL, O_UI_TLS_KEY},
+    {"ui-anonymous-read", optional_argument, NULL, O_UI_ANON},
     {"help", no_argument, NULL, O_HELP},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -105,6 +107,8 @@ const char *opts_usage(void)
            "                        disables)\n"
            "  --ui-tls-cert FILE, --ui-tls-key FILE\n"
            "                        serve the UI over TLS (PEM; reloaded on change)\n"
+           "  --ui-anonymous-read[=BOOL]  anyone who reaches the UI reads every run,\n"
+           "                        Workflow and Trigger (never writes; default: false)\n"
            "  DUR is a number with a unit: 500ms, 15s, 1m.\n"
            "  --help, --version\n"
            "\n"
@@ -202,6 +206,10 @@ static int set(struct opts *o, int id, const char *name, const char *v, char *er
         if (*v && !valid_addr(v))
             return fail(err, len, "%s: not [HOST]:PORT, \"\" or 0: \"%s\"", name, v);
         o->ui_addr = v;
+        break;
+    case O_UI_ANON:
+        if (parse_bool(v, &o->ui_anonymous_read) < 0)
+            return fail(err, len, "%s: not a boolean: \"%s\"", name, v);
         break;
     case O_UI_TLS_CERT:
     case O_UI_TLS_KEY:

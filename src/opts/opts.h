@@ -33,6 +33,7 @@ struct opts {
     double webhook_qps;                   /* the Triggers' API client, requests/s; default 1000 */
     const char *ui_addr;                  /* the web UI; default ":8083"; "" or "0" disables */
     const char *ui_tls_cert, *ui_tls_key; /* both or neither */
+    int ui_anonymous_read;                /* tabs without a token read (never write) */
     int help, version;
 };
 

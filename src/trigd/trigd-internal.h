@@ -90,6 +90,8 @@ struct trigd {
     void (*closed)(void *ud);
     void *closed_ud;
     struct trigd_stats stats;
+    trigd_obj_fn observer; /* the UI's, or NULL */
+    void *observer_ud;
     int64_t clock_ref_s; /* test builds: RUNBOOK_TEST_CLOCK */
     double clock_speed;
 };

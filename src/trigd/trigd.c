@@ -166,6 +166,9 @@ static void on_add(void *ud, const void *rec)
     trigd_status_dirty(t, trigd_tr_get(t, inf_rec_namespace(rec), inf_rec_name(rec),
                                        ((const struct trigd_rec *)rec)->uid));
     trigd_sched_kick(t);
+    if (t->observer)
+        t->observer(t->observer_ud, inf_rec_namespace(rec), inf_rec_name(rec),
+                    ((const struct trigd_rec *)rec)->obj);
 }
 
 static void on_update(void *ud, const void *old_rec, const void *new_rec)
@@ -183,6 +186,8 @@ static void on_delete(void *ud, const void *rec)
     if (lh_table_lookup_ex(t->trs, key, (void **)&tr) && !tr->flushing)
         lh_table_delete(t->trs, key);
     trigd_sched_kick(t);
+    if (t->observer)
+        t->observer(t->observer_ud, inf_rec_namespace(rec), inf_rec_name(rec), NULL);
 }
 
 static void on_synced(void *ud)
@@ -191,6 +196,31 @@ static void on_synced(void *ud)
 }
 
 static const struct inf_handlers handlers = {on_add, on_update, on_delete, on_synced};
+
+void trigd_observe(struct trigd *t, trigd_obj_fn fn, void *ud)
+{
+    t->observer = fn;
+    t->observer_ud = ud;
+}
+
+struct each {
+    trigd_obj_fn fn;
+    void *ud;
+};
+
+static int each_one(void *ud, const void *rec)
+{
+    const struct each *e = ud;
+    e->fn(e->ud, inf_rec_namespace(rec), inf_rec_name(rec), ((const struct trigd_rec *)rec)->obj);
+    return 0;
+}
+
+void trigd_each(const struct trigd *t, trigd_obj_fn fn, void *ud)
+{
+    struct each e = {fn, ud};
+    if (t->inf)
+        (void)inf_foreach(t->inf, each_one, &e);
+}
 
 /* --- lifecycle ----------------------------------------------------------------- */
 

@@ -100,6 +100,13 @@ int trigd_synced(const struct trigd *t);
 /* The listener's port (tests bind port 0); -ENOTCONN without one. */
 int trigd_port(const struct trigd *t);
 void trigd_get_stats(const struct trigd *t, struct trigd_stats *out);
+
+/* The Triggers as the informer holds them, for the web UI: obj is the
+ * Trigger less managedFields, borrowed for the call; NULL when deleted. */
+typedef void (*trigd_obj_fn)(void *ud, const char *ns, const char *name, struct json_object *obj);
+/* fn after every change of the cache (one observer; NULL removes it). */
+void trigd_observe(struct trigd *t, trigd_obj_fn fn, void *ud);
+void trigd_each(const struct trigd *t, trigd_obj_fn fn, void *ud);
 /* Per Trigger counters, for labelled metrics: fn(ns, name, result, n). */
 void trigd_foreach_counter(const struct trigd *t,
                            void (*fn)(void *ud, const char *ns, const char *name,

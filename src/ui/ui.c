@@ -1,13 +1,14 @@
 /* ui.c - the UI's listener and lifecycle: the routes (the page's files and
- * the WebSocket), the controller's run observer, the access re-check
- * timer, and the two-phase close (listener, sessions and their clients,
- * timer; then closed). */
+ * the WebSocket), the caches' observers (runs, Workflows, Triggers), the
+ * access re-check and tick timers, and the two-phase close (listener,
+ * sessions and their clients, timers; then closed). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctrl/ctrl.h"
 #include "log/log.h"
+#include "trigd/trigd.h"
 #include "ui/ui-internal.h"
 
 static const struct http_route routes[] = {
@@ -66,7 +67,9 @@ static void on_refresh(uv_timer_t *t)
 
 static void on_tick(uv_timer_t *t)
 {
+    ui_sessions_tick(t->data);
     ui_events_tick(t->data);
+    ui_logs_tick(t->data);
 }
 
 static void ui_free(struct ui *u)
@@ -86,6 +89,8 @@ int ui_new(uv_loop_t *loop, struct ctrl *ctrl, const struct ui_options *o, struc
         return -ENOMEM;
     u->loop = loop;
     u->ctrl = ctrl;
+    u->trigd = o->trigd;
+    u->anonymous_read = o->anonymous_read;
     u->auth_ttl_ms = (o->auth_ttl_s ? o->auth_ttl_s : 30) * 1000u;
     u->api_timeout_ms = o->api_timeout_ms > 0 ? o->api_timeout_ms : 10000;
     int rc = copy_base(&u->base, o->cfg);
@@ -118,6 +123,9 @@ int ui_new(uv_loop_t *loop, struct ctrl *ctrl, const struct ui_options *o, struc
     uv_timer_start(&u->tick, on_tick, 1000, 1000);
     uv_unref((uv_handle_t *)&u->tick);
     ctrl_observe_runs(ctrl, ui_run_changed, u);
+    ctrl_observe_workflows(ctrl, ui_workflow_changed, u);
+    if (u->trigd)
+        trigd_observe(u->trigd, ui_trigger_changed, u);
     *out = u;
     return 0;
 }
@@ -166,6 +174,9 @@ void ui_close(struct ui *u, void (*closed)(void *ud), void *ud)
     u->closed = closed;
     u->closed_ud = ud;
     ctrl_observe_runs(u->ctrl, NULL, NULL);
+    ctrl_observe_workflows(u->ctrl, NULL, NULL);
+    if (u->trigd)
+        trigd_observe(u->trigd, NULL, NULL);
     uv_close((uv_handle_t *)&u->refresh, timer_closed);
     uv_close((uv_handle_t *)&u->tick, timer_closed);
     /* Every WebSocket's on_close follows: each session closes its client,

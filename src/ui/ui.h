@@ -12,7 +12,8 @@
  * over the WebSocket, or put on the upgrade request by an auth proxy).
  * Reads come from the controller's caches, limited to the namespaces where
  * that token may list workflowruns (SelfSubjectAccessReview, asked with the
- * token; answers trusted for auth_ttl_s). Writes (cancel) go to the API
+ * token; answers trusted for auth_ttl_s), or, with anonymous_read, by
+ * anyone. Writes (cancel, run again, start) and log streams go to the API
  * server with the person's token and nothing else: a client of its own per
  * session, built from the operator's server address and CA only, so RBAC
  * decides and the audit log names the person.
@@ -28,6 +29,7 @@
 
 struct ctrl;
 struct kcfg;
+struct trigd;
 struct ui;
 
 struct ui_options {
@@ -39,6 +41,8 @@ struct ui_options {
     unsigned auth_ttl_s;    /* how long an access review is trusted; 0: 30 */
     long api_timeout_ms;    /* a person's API request; 0: 10000 */
     const char *user_agent; /* NULL: "runbook-ui" */
+    struct trigd *trigd;    /* the Triggers page's cache; NULL: no such page */
+    int anonymous_read;     /* a tab without a token reads everything, writes nothing */
 };
 
 struct ui_stats {
@@ -48,6 +52,7 @@ struct ui_stats {
     uint64_t writes_ok, writes_refused, writes_failed; /* refused: 4xx from the API server */
     uint64_t messages_in, messages_out, bad_messages;
     uint64_t slow_closed; /* closed because they did not read what was sent */
+    uint64_t log_streams; /* step logs opened with a person's token */
 };
 
 int ui_new(uv_loop_t *loop, struct ctrl *ctrl, const struct ui_options *o, struct ui **out);

@@ -57,13 +57,24 @@ static void check_message(const char *p, size_t n)
         REQUIRE(m.type == UI_MSG_NONE && m.token == NULL);
         return;
     }
-    REQUIRE(m.type >= UI_MSG_AUTH && m.type <= UI_MSG_RUN_AGAIN);
+    REQUIRE(m.type >= UI_MSG_AUTH && m.type <= UI_MSG_LOGS_STOP);
     if (m.type == UI_MSG_AUTH)
         REQUIRE(m.token && ui_token_ok(m.token));
     else
         REQUIRE(m.token == NULL);
-    if (m.type == UI_MSG_WATCH_RUN || m.type == UI_MSG_CANCEL || m.type == UI_MSG_RUN_AGAIN)
+    if (m.type == UI_MSG_WATCH_RUN || m.type == UI_MSG_CANCEL || m.type == UI_MSG_RUN_AGAIN ||
+        m.type == UI_MSG_WATCH_WORKFLOW || m.type == UI_MSG_START || m.type == UI_MSG_LOGS)
         REQUIRE(dns(m.ns) && dns(m.name));
+    if (m.type == UI_MSG_LOGS)
+        REQUIRE(m.step[0]);
+    REQUIRE((m.type == UI_MSG_START) == (m.params != NULL));
+    if (m.params) {
+        REQUIRE(json_object_object_length(m.params) <= UI_PARAMS_MAX);
+        json_object_object_foreach(m.params, k, v)
+        {
+            REQUIRE(k[0] && json_object_is_type(v, json_type_string));
+        }
+    }
     ui_msg_clear(&m);
 }
 
@@ -100,9 +111,51 @@ static void check_run(const char *p, size_t n)
     json_object_put(run);
 }
 
+/* The same bytes as a Workflow (its list entry, its page, a start with
+ * its own defaults as params) and as a Trigger. */
+static void check_workflow_trigger(const char *p, size_t n)
+{
+    struct json_object *o = kube_json_parse(p, n);
+    if (!o)
+        return;
+    struct json_object *s = ui_workflow_summary(o), *d = ui_workflow_detail(o, 1);
+    REQUIRE(json_object_to_json_string(s) && json_object_to_json_string(d));
+    REQUIRE(json_object_is_type(kj_get(d, "params"), json_type_array));
+    struct json_object *params = kj_obj();
+    struct json_object *decl = kj_path(o, "spec", "params", NULL);
+    size_t nd = json_object_is_type(decl, json_type_array) ? json_object_array_length(decl) : 0;
+    for (size_t i = 0; i < nd; i++) {
+        const char *name = kj_get_str(json_object_array_get_idx(decl, i), "name");
+        if (name)
+            kj_put(params, name, kj_str("v"));
+    }
+    char err[160] = "";
+    struct json_object *run = ui_start_run("ns", o, params, err, sizeof err);
+    if (run) {
+        /* Every param in the run is one the Workflow declares. */
+        struct json_object *ps = kj_path(run, "spec", "params", NULL);
+        size_t np = json_object_is_type(ps, json_type_array) ? json_object_array_length(ps) : 0;
+        for (size_t i = 0; i < np; i++)
+            REQUIRE(kj_find(decl, "name", kj_get_str(json_object_array_get_idx(ps, i), "name")));
+        REQUIRE(kj_path_str(run, "metadata", "generateName", NULL));
+    } else {
+        REQUIRE(err[0]);
+    }
+    json_object_put(run);
+    json_object_put(params);
+    json_object_put(s);
+    json_object_put(d);
+    struct json_object *t = ui_trigger_item(o);
+    REQUIRE(json_object_to_json_string(t));
+    REQUIRE(json_object_is_type(kj_get(t, "ready"), json_type_boolean));
+    json_object_put(t);
+    json_object_put(o);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_message((const char *)data, size);
     check_run((const char *)data, size);
+    check_workflow_trigger((const char *)data, size);
     return 0;
 }

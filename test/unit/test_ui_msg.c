@@ -34,6 +34,36 @@ static void test_parse(void)
               &m, err),
         0);
     CHECK_INT(m.id, 9007199254740993LL);
+    CHECK_INT(parse("{\"type\":\"start\",\"namespace\":\"ci\",\"workflow\":\"wf\",\"id\":3,"
+                    "\"params\":{\"env\":\"<b>prod</b>\",\"n\":\"\"}}",
+                    &m, err),
+              0);
+    CHECK_INT(m.type, UI_MSG_START);
+    CHECK_STR(m.name, "wf");
+    CHECK_STR(kj_get_str(m.params, "env"), "<b>prod</b>");
+    CHECK_STR(kj_get_str(m.params, "n"), "");
+    ui_msg_clear(&m);
+    CHECK(m.params == NULL);
+    CHECK_INT(
+        parse("{\"type\":\"start\",\"namespace\":\"ci\",\"workflow\":\"wf\",\"id\":3}", &m, err),
+        0);
+    CHECK(m.params && json_object_object_length(m.params) == 0);
+    ui_msg_clear(&m);
+    CHECK_INT(parse("{\"type\":\"logs\",\"namespace\":\"ci\",\"name\":\"r\",\"step\":\"build_1\"}",
+                    &m, err),
+              0);
+    CHECK_INT(m.type, UI_MSG_LOGS);
+    CHECK_STR(m.step, "build_1");
+    const char *simple[] = {"watch_workflows", "watch_triggers", "logs_stop"};
+    for (size_t i = 0; i < 3; i++) {
+        char doc[64];
+        snprintf(doc, sizeof doc, "{\"type\":\"%s\"}", simple[i]);
+        CHECK_INT(parse(doc, &m, err), 0);
+        CHECK(m.type != UI_MSG_NONE);
+    }
+    CHECK_INT(parse("{\"type\":\"watch_workflow\",\"namespace\":\"ci\",\"name\":\"wf\"}", &m, err),
+              0);
+    CHECK_INT(m.type, UI_MSG_WATCH_WORKFLOW);
 
     /* Refused, each with its reason, nothing kept. */
     struct {
@@ -50,8 +80,23 @@ static void test_parse(void)
         {"{\"type\":\"watch_run\",\"namespace\":\"CI\",\"name\":\"r\"}",
          "\"namespace\" and \"name\""},
         {"{\"type\":\"watch_run\",\"namespace\":\"ci\",\"name\":\"../../x\"}", "\"namespace\" and"},
-        {"{\"type\":\"cancel\",\"namespace\":\"ci\",\"name\":\"r\"}", "cancel needs a numeric"},
-        {"{\"type\":\"cancel\",\"namespace\":\"ci\",\"name\":\"r\",\"id\":\"1\"}", "cancel needs"},
+        {"{\"type\":\"cancel\",\"namespace\":\"ci\",\"name\":\"r\"}", "a write needs a numeric"},
+        {"{\"type\":\"cancel\",\"namespace\":\"ci\",\"name\":\"r\",\"id\":\"1\"}", "a write needs"},
+        {"{\"type\":\"start\",\"namespace\":\"ci\",\"name\":\"wf\",\"id\":1}",
+         "\"namespace\" and \"workflow\""},
+        {"{\"type\":\"start\",\"namespace\":\"ci\",\"workflow\":\"wf\"}", "a write needs"},
+        {"{\"type\":\"start\",\"namespace\":\"ci\",\"workflow\":\"wf\",\"id\":1,\"params\":[]}",
+         "\"params\" must be an object"},
+        {"{\"type\":\"start\",\"namespace\":\"ci\",\"workflow\":\"wf\",\"id\":1,\"params\":{\"a\":"
+         "1}}",
+         "a param must be"},
+        {"{\"type\":\"start\",\"namespace\":\"ci\",\"workflow\":\"wf\",\"id\":1,\"params\":{\"a "
+         "b\":\"\"}}",
+         "a param must be"},
+        {"{\"type\":\"watch_workflow\",\"namespace\":\"ci\"}",
+         "\"namespace\" and \"name\" must name a Workflow"},
+        {"{\"type\":\"logs\",\"namespace\":\"ci\",\"name\":\"r\"}", "logs needs a \"step\""},
+        {"{\"type\":\"logs\",\"namespace\":\"ci\",\"name\":\"r\",\"step\":\"a/b\"}", "logs needs"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = parse(bad[i].in, &m, err);
@@ -133,7 +178,7 @@ static void test_summary_detail(void)
     json_object_put(run);
 
     /* Nothing there at all: still an object the page can read. */
-    run = kube_json_parse("{}", 2);
+    run = kube_json_parse("{}", strlen("{}"));
     s = ui_run_summary(run);
     CHECK_STR(kj_get_str(s, "phase"), "");
     json_object_put(s);
@@ -155,7 +200,7 @@ static void test_run_again(void)
     CHECK_INT(m.id, 3);
     CHECK_INT(parse("{\"type\":\"run_again\",\"namespace\":\"ci\",\"name\":\"r\"}", &m, err),
               -EINVAL);
-    CHECK_STR(err, "run_again needs a numeric \"id\"");
+    CHECK_STR(err, "a write needs a numeric \"id\"");
 
     const char *src = "{\"metadata\":{\"name\":\"build-1\",\"namespace\":\"ci\",\"uid\":\"u\","
                       "\"labels\":{\"x\":\"y\"}},\"spec\":{\"workflowRef\":{\"name\":\"wf\"},"
@@ -187,9 +232,86 @@ static void test_run_again(void)
     CHECK(l && strlen(l) <= 63);
     json_object_put(o);
     json_object_put(run);
-    run = kube_json_parse("{\"metadata\":{}}", 14);
+    run = kube_json_parse("{\"metadata\":{}}", strlen("{\"metadata\":{}}"));
     CHECK(ui_run_again(run) == NULL);
     json_object_put(run);
+}
+
+static const char *WF =
+    "{\"metadata\":{\"name\":\"deploy\",\"namespace\":\"ci\",\"uid\":\"w1\","
+    "\"creationTimestamp\":\"2026-12-07T10:00:00Z\"},\"spec\":{\"params\":[{\"name\":\"env\","
+    "\"description\":\"<i>where</i>\"},{\"name\":\"tag\",\"default\":\"latest\"}],\"steps\":[{"
+    "\"name\":\"a\",\"image\":\"busybox\"},{\"name\":\"b\",\"dependsOn\":[\"a\"]}],"
+    "\"finally\":[{\"name\":\"f\"}]}}";
+
+static void test_workflow(void)
+{
+    struct json_object *wf = kube_json_parse(WF, strlen(WF));
+    struct json_object *s = ui_workflow_summary(wf);
+    CHECK_STR(kj_get_str(s, "name"), "deploy");
+    CHECK_INT(json_object_get_int(kj_get(s, "steps")), 2);
+    CHECK_INT(json_object_get_int(kj_get(s, "finally")), 1);
+    CHECK_INT(json_object_get_int(kj_get(s, "params")), 2);
+    json_object_put(s);
+    struct json_object *d = ui_workflow_detail(wf, 1);
+    CHECK(kj_get_bool(d, "canStart"));
+    CHECK_INT((int)json_object_array_length(kj_get(d, "steps")), 3);
+    CHECK_STR(kj_get_str(json_object_array_get_idx(kj_get(d, "params"), 0), "description"),
+              "<i>where</i>");
+    CHECK(kj_get(json_object_array_get_idx(kj_get(d, "params"), 0), "default") == NULL);
+    CHECK(kj_get_bool(json_object_array_get_idx(kj_get(d, "steps"), 2), "finally"));
+    json_object_put(d);
+
+    /* Start: declared params only, required ones given, defaults left out. */
+    char err[160];
+    struct json_object *p = kube_json_parse("{\"env\":\"prod\"}", strlen("{\"env\":\"prod\"}"));
+    struct json_object *run = ui_start_run("ci", wf, p, err, sizeof err);
+    CHECK(run != NULL);
+    CHECK_STR(kj_path_str(run, "metadata", "generateName", NULL), "deploy-");
+    CHECK_STR(kj_path_str(run, "metadata", "namespace", NULL), "ci");
+    CHECK_STR(kj_path_str(run, "spec", "workflowRef", "name", NULL), "deploy");
+    struct json_object *ps = kj_path(run, "spec", "params", NULL);
+    CHECK_INT((int)json_object_array_length(ps), 1);
+    CHECK_STR(kj_get_str(json_object_array_get_idx(ps, 0), "value"), "prod");
+    json_object_put(run);
+    json_object_put(p);
+    p = kube_json_parse("{\"tag\":\"v1\"}", strlen("{\"tag\":\"v1\"}"));
+    CHECK(ui_start_run("ci", wf, p, err, sizeof err) == NULL);
+    CHECK(strstr(err, "\"env\" is required") != NULL);
+    json_object_put(p);
+    p = kube_json_parse("{\"env\":\"x\",\"nope\":\"y\"}", strlen("{\"env\":\"x\",\"nope\":\"y\"}"));
+    CHECK(ui_start_run("ci", wf, p, err, sizeof err) == NULL);
+    CHECK(strstr(err, "declares no param \"nope\"") != NULL);
+    json_object_put(p);
+    json_object_put(wf);
+}
+
+static void test_trigger(void)
+{
+    static const char *TR =
+        "{\"metadata\":{\"name\":\"on-push\",\"namespace\":\"ci\"},\"spec\":{\"workflowRef\":{"
+        "\"name\":\"deploy\"},\"webhook\":{\"secretRef\":{\"name\":\"s\",\"key\":\"k\"}},"
+        "\"schedule\":{\"cron\":\"*/5 * * * *\",\"suspend\":true}},\"status\":{\"conditions\":[{"
+        "\"type\":\"Ready\",\"status\":\"True\",\"reason\":\"Ready\"}],\"lastDelivery\":{\"id\":"
+        "\"d1\",\"result\":\"created\",\"code\":201,\"run\":\"on-push-ab\"},\"deliveries\":{"
+        "\"created\":3,\"bad\":\"x\"},\"nextScheduleTime\":\"2026-12-07T10:05:00Z\"}}";
+    struct json_object *tr = kube_json_parse(TR, strlen(TR)), *t = ui_trigger_item(tr);
+    CHECK_STR(kj_get_str(t, "workflow"), "deploy");
+    CHECK(kj_get_bool(t, "webhook") && kj_get_bool(t, "suspend") && kj_get_bool(t, "ready"));
+    CHECK_STR(kj_get_str(t, "hookPath"), "/hooks/ci/on-push");
+    CHECK_STR(kj_get_str(t, "schedule"), "*/5 * * * *");
+    CHECK_INT(json_object_get_int(kj_path(t, "lastDelivery", "code", NULL)), 201);
+    CHECK_INT(json_object_get_int(kj_path(t, "deliveries", "created", NULL)), 3);
+    CHECK(kj_path(t, "deliveries", "bad", NULL) == NULL);
+    CHECK_STR(kj_get_str(t, "nextScheduleTime"), "2026-12-07T10:05:00Z");
+    json_object_put(t);
+    json_object_put(tr);
+    /* Nothing present: still an item, not ready. */
+    tr = kube_json_parse("{}", strlen("{}"));
+    t = ui_trigger_item(tr);
+    CHECK(!kj_get_bool(t, "ready") && !kj_get_bool(t, "webhook"));
+    json_object_put(t);
+    json_object_put(tr);
 }
 
 int main(void)
@@ -197,5 +319,7 @@ int main(void)
     test_parse();
     test_summary_detail();
     test_run_again();
+    test_workflow();
+    test_trigger();
     return check_finish();
 }
