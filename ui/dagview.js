@@ -1,6 +1,6 @@
-// Draws a run's steps as inline SVG, built with createElementNS: one
-// <g class="node phase-X" data-step=NAME> (a <rect>, a <text>, a <title>)
-// per step, one <path class="edge" data-from data-to> per dependsOn edge,
+// Draws a run's (or a Workflow's) steps as inline SVG, built with
+// createElementNS: one <g class="node phase-X" data-step=NAME> (a <rect>, a
+// <text>, a <title>) per step (a Workflow's: class "node spec", no phase), one <path class="edge" data-from data-to> per dependsOn edge,
 // finally steps in a labelled group of their own. The layout is redone only
 // when the shape (names, dependsOn, finally) changes; otherwise only the
 // phases and texts are updated.
@@ -21,33 +21,53 @@ export function stepLine(st, now = Date.now()) {
   return parts.join(' · ');
 }
 
-// renderDag(svg, steps, onSelect): onSelect(name) when a node is clicked
-// (or activated with Enter/Space).
-export function renderDag(svg, steps, onSelect) {
+// renderDag(svg, steps, onSelect, opts): onSelect(name) when a node is
+// clicked (or activated with Enter/Space). opts.line(step): the node's
+// second line (default: phase, duration, attempts); opts.phases false: the
+// steps have no phase (a Workflow's spec).
+export function renderDag(svg, steps, onSelect, opts = {}) {
   const shape = shapeOf(steps);
   let st = state.get(svg);
   if (!st || st.shape !== shape) {
-    st = build(svg, steps, onSelect);
+    st = build(svg, steps, onSelect, opts.phases !== false);
     st.shape = shape;
+    st.selected = null;
     state.set(svg, st);
   }
+  st.line = opts.line || stepLine;
+  st.phases = opts.phases !== false;
   updateDag(svg, steps);
+}
+
+// selectNode(svg, name): marks one node selected (class "selected",
+// aria-pressed), the others not.
+export function selectNode(svg, name) {
+  const st = state.get(svg);
+  if (!st) return;
+  st.selected = name;
+  for (const [n, node] of st.nodes) {
+    const on = n === name;
+    if (node.g.classList.contains('selected') !== on) node.g.classList.toggle('selected', on);
+    if (node.g.getAttribute('aria-pressed') !== String(on)) node.g.setAttribute('aria-pressed', String(on));
+  }
 }
 
 // updateDag(svg, steps): phases and the ticking second line only.
 export function updateDag(svg, steps, now = Date.now()) {
   const st = state.get(svg);
   if (!st) return;
+  const line = st.line || stepLine;
   for (const step of steps) {
     const n = st.nodes.get(step.name);
     if (!n) continue;
-    setPhase(n.g, step.phase || 'Pending', false);
-    setText(n.line2, fit(stepLine(step, now), n.w, CHAR_W_SMALL));
-    setText(n.title, `${step.name}: ${stepLine(step, now)}`);
+    if (st.phases !== false) setPhase(n.g, step.phase || 'Pending', false);
+    const text = line(step, now);
+    setText(n.line2, fit(text, n.w, CHAR_W_SMALL));
+    setText(n.title, `${step.name}: ${text}`);
   }
 }
 
-function build(svg, steps, onSelect) {
+function build(svg, steps, onSelect, phases) {
   const lay = layout(steps);
   svg.replaceChildren();
   svg.setAttribute('viewBox', `0 0 ${lay.width} ${lay.height}`);
@@ -76,13 +96,13 @@ function build(svg, steps, onSelect) {
     const step = byName.get(n.name) || {};
     const title = s('title');
     const line2 = s('tspan', { x: n.x + 12, y: n.y + 34, class: 'sub' });
-    const g = s('g', { class: `node${n.finally ? ' finally' : ''}`, 'data-step': n.name, tabindex: '0', role: 'button' },
+    const g = s('g', { class: `node${n.finally ? ' finally' : ''}${phases ? '' : ' spec'}`, 'data-step': n.name, tabindex: '0', role: 'button', 'aria-pressed': 'false' },
       title,
       s('rect', { x: n.x, y: n.y, width: n.w, height: NODE_H, rx: 6 }),
       s('text', {},
         s('tspan', { x: n.x + 12, y: n.y + 18, class: 'name', text: fit(n.name, n.w, CHAR_W) }),
         line2));
-    setPhase(g, step.phase || 'Pending', false);
+    if (phases) setPhase(g, step.phase || 'Pending', false);
     if (onSelect) {
       g.addEventListener('click', () => onSelect(n.name));
       g.addEventListener('keydown', (ev) => {

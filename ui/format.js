@@ -50,3 +50,14 @@ export function runDuration(run, now = Date.now()) {
   return duration(run.started, run.completed, now);
 }
 export const isTicking = (run) => !!run.started && !run.completed && !TERMINAL.has(run.phase);
+
+// fmtAge(iso, now): how long ago, as kubectl says it: "45s", "12m", "3h", "5d".
+export function fmtAge(iso, now = Date.now()) {
+  const t = ms(iso);
+  if (Number.isNaN(t)) return '';
+  const s = Math.max(0, Math.floor((now - t) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}

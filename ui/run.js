@@ -1,27 +1,37 @@
-// One run (#/runs/NS/NAME): phase, failure, DAG, steps, params, events and
-// the Cancel button with its confirmation dialog. Built once per run shown,
-// then updated in place from run_detail messages.
+// One run (#/runs/NS/NAME): phase, failure, DAG, steps, the selected
+// step's logs (logs.js), params, events and the Cancel button with its
+// confirmation dialog. Built once per run shown, then updated in place from
+// run_detail messages.
 import { h, s, setText, setPhase, phaseLabel, phaseClass, runHref } from './dom.js';
 import { fmtDuration, fmtTime, duration, runDuration, isTicking, TERMINAL } from './format.js';
-import { renderDag, updateDag } from './dagview.js';
+import { renderDag, updateDag, selectNode } from './dagview.js';
+import { createLogPane } from './logs.js';
+import { notice, showNotice, placeNotice, refusal, SIGN_IN_TO_ACT } from './notice.js';
+import { workflowHref } from './workflows.js';
 
 export function createRunView(conn) {
   let cur = null; // {ns, name}
   let detail = null;
   let visible = false;
+  let selected = null; // the step whose logs are shown
+  let chosen = false; // selected by the person (not the default)
+  let againBusy = false;
+  const logs = createLogPane(conn);
+  const anonymous = () => !!(conn.hello && conn.hello.anonymous);
 
   const title = h('h1', { id: 'run-title' });
   const phase = h('span', { class: 'phase phase-Unknown', id: 'run-phase' });
   const cancelTag = h('span', { class: 'tag', id: 'cancel-requested', text: 'cancel requested', hidden: true });
   const cancelBtn = h('button', { type: 'button', id: 'cancel', class: 'danger', text: 'Cancel run', disabled: true });
   const againBtn = h('button', { type: 'button', id: 'run-again', text: 'Run again' });
-  const notice = h('p', { id: 'notice', class: 'notice', role: 'status', hidden: true });
+  const noticeSlot = h('div', { class: 'notice-slot' });
   const gone = h('p', { id: 'run-gone', class: 'empty', hidden: true });
   const fields = {};
   const field = (key, label) => {
     fields[key] = h('dd', { dataset: { field: key } });
     return [h('dt', { text: label }), fields[key]];
   };
+  const workflowLink = h('a');
   const summary = h('dl', { class: 'summary' },
     field('workflow', 'Workflow'), field('trigger', 'Trigger'), field('progress', 'Progress'), field('current', 'Current step'),
     field('created', 'Created'), field('started', 'Started'), field('completed', 'Completed'), field('duration', 'Duration'));
@@ -47,12 +57,13 @@ export function createRunView(conn) {
 
   const body = h('div', { id: 'run-body' },
     h('div', { class: 'run-head' }, phase, cancelTag, againBtn, cancelBtn),
-    notice, outcome, failure, summary,
+    noticeSlot, outcome, failure, summary,
     h('section', { class: 'panel' }, h('h2', { text: 'Steps' }), h('div', { class: 'dag-wrap' }, svg),
       h('div', { class: 'table-wrap' }, h('table', { class: 'steps' },
         h('thead', {}, h('tr', {}, ...['Step', 'Phase', 'Attempts', 'Started', 'Duration', 'Exit code', 'Reason', 'Message', 'Job']
           .map((t) => h('th', { scope: 'col', text: t })))),
         stepsBody))),
+    logs.el,
     h('section', { class: 'panel' }, h('h2', { text: 'Parameters' }), noParams,
       h('table', { class: 'params', id: 'params' }, h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Name' }), h('th', { scope: 'col', text: 'Value' }))), paramsBody)),
     h('section', { class: 'panel' }, h('h2', { text: 'Events' }), noEvents, eventsList));
@@ -60,12 +71,6 @@ export function createRunView(conn) {
   const el = h('section', { class: 'view run-view', id: 'run-view', hidden: true },
     h('p', { class: 'back' }, h('a', { href: '#/', id: 'back', text: '← Back to runs' })),
     title, gone, body, dialog);
-
-  const showNotice = (text, kind) => {
-    notice.hidden = !text;
-    notice.className = `notice ${kind || ''}`;
-    setText(notice, text);
-  };
 
   cancelBtn.addEventListener('click', () => {
     if (!cur || cancelBtn.disabled) return;
@@ -86,9 +91,8 @@ export function createRunView(conn) {
     if (res.ok) {
       showNotice('Cancel requested. The operator is stopping the run.', 'info');
     } else {
-      const code = res.code ? ` (HTTP ${res.code})` : '';
-      showNotice(`Cancel refused${code}: ${res.message || 'no reason given'}`, 'error');
-      cancelBtn.disabled = !(detail && detail.canCancel);
+      showNotice(refusal('Cancel', res), 'error');
+      cancelBtn.disabled = anonymous() || !(detail && detail.canCancel);
     }
   });
 
@@ -97,17 +101,18 @@ export function createRunView(conn) {
   againBtn.addEventListener('click', async () => {
     if (!cur) return;
     const { ns, name } = cur;
+    againBusy = true;
     againBtn.disabled = true;
     showNotice('Starting a new run…', 'info');
     const res = await conn.runAgain(ns, name);
-    againBtn.disabled = false;
+    againBusy = false;
+    againBtn.disabled = anonymous();
     if (!cur || cur.ns !== ns || cur.name !== name) return;
     if (res.ok && res.name) {
       showNotice('');
       location.hash = runHref(ns, res.name);
     } else {
-      const code = res.code ? ` (HTTP ${res.code})` : '';
-      showNotice(`Run again refused${code}: ${res.message || 'no reason given'}`, 'error');
+      showNotice(refusal('Run again', res), 'error');
     }
   });
 
@@ -125,10 +130,42 @@ export function createRunView(conn) {
       h('td', { class: 'job', text: st.job || '' }));
   }
 
+  // The selected step: marked in the DAG and the table, its logs below.
+  function markSelected() {
+    selectNode(svg, selected);
+    for (const tr of stepsBody.children) {
+      tr.classList.toggle('selected', tr.dataset.step === selected);
+      if (tr.dataset.step === selected) tr.setAttribute('aria-selected', 'true');
+      else tr.removeAttribute('aria-selected');
+    }
+  }
+  const stepOf = (name) => (detail && Array.isArray(detail.steps) ? detail.steps.find((st) => st.name === name) : undefined);
+  function select(name, byPerson) {
+    if (!cur) return;
+    if (byPerson) chosen = true;
+    selected = name;
+    markSelected();
+    logs.select(cur.ns, cur.name, name, stepOf(name));
+  }
   function selectStep(name) {
-    for (const tr of stepsBody.children) tr.classList.toggle('selected', tr.dataset.step === name);
+    select(name, true);
     const tr = [...stepsBody.children].find((t) => t.dataset.step === name);
     if (tr) tr.scrollIntoView({ block: 'nearest' });
+  }
+  stepsBody.addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr');
+    if (tr && tr.dataset.step) select(tr.dataset.step, true);
+  });
+  // Until the person picks one: the first failed step, else a running one.
+  function autoSelect(steps) {
+    if (chosen) return;
+    const failed = steps.find((st) => st.phase === 'Failed');
+    const cur_ = steps.find((st) => st.name === selected);
+    if (failed && (!cur_ || cur_.phase !== 'Failed')) select(failed.name, false);
+    else if (!cur_) {
+      const running = steps.find((st) => st.phase === 'Running');
+      if (running) select(running.name, false);
+    }
   }
 
   function render() {
@@ -136,14 +173,21 @@ export function createRunView(conn) {
     const now = Date.now();
     setPhase(phase, d.phase || '');
     el.dataset.phase = d.phase || '';
-    cancelBtn.disabled = !d.canCancel;
+    const anon = anonymous();
+    cancelBtn.disabled = anon || !d.canCancel;
     // "Cancel requested" has served its purpose once the run has ended.
     if (TERMINAL.has(d.phase) && notice.classList.contains('info')) showNotice('');
-    cancelBtn.title = d.canCancel ? '' : d.cancelRequested ? 'A cancel was already requested.' : 'You may not cancel this run, or it has ended.';
+    cancelBtn.title = anon ? SIGN_IN_TO_ACT : d.canCancel ? '' : d.cancelRequested ? 'A cancel was already requested.' : 'You may not cancel this run, or it has ended.';
+    againBtn.disabled = anon || againBusy;
+    againBtn.title = anon ? SIGN_IN_TO_ACT : '';
     setText(reason, d.reason || '');
     setText(message, d.message || '');
     outcome.hidden = !d.message && (!d.reason || d.reason === d.phase);
-    setText(fields.workflow, d.workflow || '');
+    if (d.workflow) {
+      setText(workflowLink, d.workflow);
+      workflowLink.setAttribute('href', workflowHref(d.namespace || cur.ns, d.workflow));
+      if (workflowLink.parentNode !== fields.workflow) fields.workflow.replaceChildren(workflowLink);
+    } else fields.workflow.replaceChildren();
     setText(fields.trigger, d.trigger || '—');
     setText(fields.progress, d.progress || '');
     setText(fields.current, d.currentStep || '—');
@@ -163,9 +207,11 @@ export function createRunView(conn) {
       st.reason ? ` (${st.reason})` : '',
       st.message ? ': ' : '', st.message ? h('span', { class: 'message', text: st.message }) : '')));
     renderDag(svg, steps, selectStep);
-    const selected = [...stepsBody.children].find((t) => t.classList.contains('selected'));
     stepsBody.replaceChildren(...steps.map((st) => stepRow(st, now)));
-    if (selected) selectStep(selected.dataset.step);
+    if (selected && !steps.some((st) => st.name === selected)) select(null, false);
+    markSelected();
+    autoSelect(steps);
+    if (selected) logs.update(stepOf(selected));
 
     const params = d.params && typeof d.params === 'object' ? Object.entries(d.params) : [];
     noParams.hidden = !!params.length;
@@ -203,12 +249,16 @@ export function createRunView(conn) {
       visible = true;
       el.hidden = false;
       if (same) return;
+      logs.stop();
       cur = { ns, name };
       detail = null;
+      selected = null;
+      chosen = false;
+      logs.select(ns, name, null);
       if (dialog.open) dialog.close();
       setText(title, `${ns} / ${name}`);
       document.title = `${name} · Runbook`;
-      showNotice('');
+      placeNotice(noticeSlot);
       gone.hidden = true;
       body.hidden = true;
       setText(gone, 'Loading…');
@@ -220,9 +270,18 @@ export function createRunView(conn) {
       visible = false;
       el.hidden = true;
       if (dialog.open) dialog.close();
+      if (cur) logs.stop();
       cur = null;
       detail = null;
       conn.watchRun(null);
+    },
+    // refresh(): the hello changed (signed in, or anonymous): the buttons.
+    refresh() {
+      if (detail && visible) render();
+      logs.signedIn();
+    },
+    applyLogs(msg) {
+      if (cur) logs.apply(msg);
     },
     apply(msg) {
       if (msg.type !== 'run_detail' || !cur) return;
@@ -232,6 +291,7 @@ export function createRunView(conn) {
       if (ns !== cur.ns || name !== cur.name) return;
       if (msg.gone || !item) {
         detail = null;
+        if (selected) select(null, false);
         body.hidden = true;
         gone.hidden = false;
         if (dialog.open) dialog.close();

@@ -4,6 +4,7 @@
 // only when its run changed. Renders are batched to one per frame.
 import { h, setText, setPhase, runHref } from './dom.js';
 import { fmtDuration, fmtTime, runDuration, isTicking } from './format.js';
+import { workflowHref } from './workflows.js';
 
 export const PAGE = 50;
 const FILTERS = [
@@ -66,15 +67,17 @@ export function createRunsView() {
     const cells = {};
     const td = (name, cls) => (cells[name] = h('td', { class: `c-${name}${cls ? ` ${cls}` : ''}` }));
     const link = h('a');
+    const wfLink = h('a');
     const phase = h('span', { class: 'phase' });
     const bar = h('progress', { max: '1', value: '0' });
     const prog = h('span', { class: 'progress-text' });
     const tr = h('tr', { dataset: { key } },
       td('namespace'), td('workflow'), td('name'), td('phase'), td('progress'), td('current'), td('started'), td('duration', 'num'), td('trigger'));
     cells.name.append(link);
+    cells.workflow.append(wfLink);
     cells.phase.append(phase);
     cells.progress.append(bar, prog);
-    const row = { tr, cells, link, phase, bar, prog, shown: {} };
+    const row = { tr, cells, link, wfLink, phase, bar, prog, shown: {} };
     rows.set(key, row);
     return row;
   }
@@ -88,7 +91,11 @@ export function createRunsView() {
       }
     };
     put('namespace', r.namespace, (v) => setText(row.cells.namespace, v));
-    put('workflow', r.workflow || '', (v) => setText(row.cells.workflow, v));
+    put('workflow', r.workflow || '', (v) => {
+      setText(row.wfLink, v);
+      if (v) row.wfLink.setAttribute('href', workflowHref(r.namespace, v));
+      else row.wfLink.removeAttribute('href');
+    });
     put('name', r.name, (v) => {
       setText(row.link, v);
       row.link.setAttribute('href', runHref(r.namespace, r.name));
@@ -231,6 +238,10 @@ export function createRunsView() {
     },
     get(ns, name) {
       return runs.get(keyOf(ns, name));
+    },
+    // items(): every run summary held (for the Workflow page's recent runs).
+    items() {
+      return runs.values();
     },
   };
 }

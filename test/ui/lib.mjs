@@ -22,6 +22,8 @@ export const env = {
   get writer() { return need('RB_TOKEN_WRITER'); },
   get reader() { return need('RB_TOKEN_READER'); },
   get viewer() { return need('RB_TOKEN_VIEWER'); }, // lists workflowruns everywhere
+  get webhook() { return need('RB_WEBHOOK_URL').replace(/\/$/, ''); }, // the operator's --webhook-addr
+  realNode: process.env.RB_REAL_NODE || '', // the cluster's real node (test/cluster/node.sh), or ""
   get writerUser() { return `system:serviceaccount:${need('RB_NS')}:writer`; },
   get readerUser() { return `system:serviceaccount:${need('RB_NS')}:reader`; },
   out: process.env.RB_TMP || '/tmp',
@@ -174,4 +176,23 @@ metadata: {name: ${name}, namespace: ${ns}}
 spec:
   workflowRef: {name: ${workflow}}${p}
 `;
+}
+
+// needRealNode(t): whether the cluster has a real node (test/lib.sh's
+// need_real_node): without one the test is skipped, except under CI=true
+// where that is a failure (CI must not pass without these tests).
+export function needRealNode(t) {
+  if (env.realNode) return true;
+  if (process.env.CI === 'true') throw new Error('the test cluster has no real node (test/cluster/up.sh said why)');
+  t.skip('the test cluster has no real node (RUNBOOK_REAL_NODE=auto found this machine unable)');
+  return false;
+}
+
+// realStep(name, script, extra): a step (extra: more fields, e.g. "dependsOn: [a]") (YAML flow mapping, for steps: or
+// finally:) running script in busybox sh on the real node, as test/lib.sh's
+// real_step does (without its /out volume).
+export function realStep(name, script, extra = '') {
+  return `  - {name: ${name}, image: "runbook.test/busybox:1", command: [sh, -c, ${JSON.stringify(script)}], ${extra ? `${extra.replace(/,\s*$/, '')},` : ''}
+     podTemplate: {spec: {nodeSelector: {runbook.dev/real-node: "true"},
+       tolerations: [{key: runbook.dev/real-node, operator: Exists, effect: NoSchedule}]}}}`;
 }

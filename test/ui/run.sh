@@ -9,16 +9,22 @@
 #    and found through NODE_PATH (nothing is written into the tree; npm ci
 #    never downloads a browser: playwright-core has none).
 # 2. The people: a fresh namespace NS with ServiceAccounts "writer" (may
-#    get/list/watch/patch/create workflowruns, get/list workflows, list events) and
-#    "reader" (the same without patch and create), a token each (kubectl create token),
-#    and a second namespace NS_OTHER neither may list. Both are deleted at
-#    the end.
+#    get/list/watch/patch/create workflowruns, get/list/watch workflows,
+#    list/watch triggers, list events, get pods/log) and "reader" (the same
+#    without patch and create), a token each (kubectl create token), and a
+#    second namespace NS_OTHER neither may list. Both are deleted at the end.
 # 3. node --test FILE, with RB_UI_URL (OPERATOR_UI from the fixture's
-#    operator.env, or RB_UI_URL as given), RB_NS, RB_NS_OTHER,
-#    RB_TOKEN_WRITER, RB_TOKEN_READER and RB_TMP (screenshots) in its
-#    environment. Screenshots (of every failing test, and of the moments
-#    worth a look) go to RB_UI_SHOTS/<file> (default:
-#    $RUNBOOK_CLUSTER_DIR/ui-shots/<file>, else /tmp/runbook-ui-shots/<file>).
+#    operator.env, or RB_UI_URL as given), RB_WEBHOOK_URL (OPERATOR_WEBHOOK),
+#    RB_REAL_NODE (REAL_NODE from $RUNBOOK_CLUSTER_DIR/env: "" without a
+#    real node), RB_NS, RB_NS_OTHER, RB_TOKEN_WRITER, RB_TOKEN_READER and
+#    RB_TMP (screenshots) in its environment. Screenshots (of every failing
+#    test, and of the moments worth a look) go to RB_UI_SHOTS/<file>
+#    (default: $RUNBOOK_CLUSTER_DIR/ui-shots/<file>, else
+#    /tmp/runbook-ui-shots/<file>).
+#
+# A FILE named *.mock.test.mjs needs the browser only: it serves ui/ from
+# the tree itself and plays the operator's side of the socket
+# (test/ui/mock.mjs), so step 2 and the cluster are skipped (no KUBECONFIG).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 file=${1:?usage: test/ui/run.sh FILE.test.mjs}
@@ -51,29 +57,49 @@ export NODE_PATH=$cache/node_modules
 # A file of pure tests (no browser, no cluster) runs as it is.
 case $file in *.unit.mjs) exec node --test "$file" ;; esac
 
-# --- the browser, the operator, the cluster -------------------------------------
+# --- the browser -----------------------------------------------------------------
 chromium=${RB_CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || { echo "run.sh: $chromium is missing (Debian's chromium package, .ci/deps.sh)" >&2; exit 1; }
 export RB_CHROMIUM=$chromium
-: "${KUBECONFIG:?KUBECONFIG must point at the test cluster}"
-export KUBECONFIG
-if [ -z "${RB_UI_URL:-}" ]; then
-	for envf in "${RUNBOOK_CLUSTER_DIR:-}/operator.env" "${RUNBOOK_OPERATOR_DIR:-}/operator.env"; do
-		[ -f "$envf" ] || continue
-		RB_UI_URL=$(sed -n 's/^OPERATOR_UI=//p' "$envf")
-		[ -n "$RB_UI_URL" ] && break
-	done
-fi
-[ -n "${RB_UI_URL:-}" ] || { echo "run.sh: no OPERATOR_UI in \$RUNBOOK_CLUSTER_DIR/operator.env, and RB_UI_URL is not set" >&2; exit 1; }
-export RB_UI_URL
-
-RB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/runbook-ui.XXXXXX")
-export RB_TMP
 name=$(basename "$file" .test.mjs | tr '_.' '--' | cut -c1-30)
 # Screenshots kept for a person: one folder per test file, emptied first so
 # that none is left from an earlier run.
 shots=${RB_UI_SHOTS:-${RUNBOOK_CLUSTER_DIR:+$RUNBOOK_CLUSTER_DIR/ui-shots}}
 export RB_KEEP_DIR=${shots:-/tmp/runbook-ui-shots}/$name
+
+# A file against the stand-in operator (test/ui/mock.mjs): no cluster.
+case $file in *.mock.test.mjs)
+	RB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/runbook-ui.XXXXXX")
+	export RB_TMP
+	trap 'rm -rf "$RB_TMP"' EXIT
+	rm -rf "$RB_KEEP_DIR"
+	mkdir -p "$RB_KEEP_DIR"
+	echo "# $(basename "$file"): ui/ from the tree, the operator played by test/ui/mock.mjs"
+	set +e
+	node --test --test-reporter=spec --test-concurrency=1 "$file"
+	exit $?
+	;;
+esac
+
+# --- the operator, the cluster -----------------------------------------------------
+: "${KUBECONFIG:?KUBECONFIG must point at the test cluster}"
+export KUBECONFIG
+for envf in "${RUNBOOK_CLUSTER_DIR:-}/operator.env" "${RUNBOOK_OPERATOR_DIR:-}/operator.env"; do
+	[ -f "$envf" ] || continue
+	[ -n "${RB_UI_URL:-}" ] || RB_UI_URL=$(sed -n 's/^OPERATOR_UI=//p' "$envf")
+	[ -n "${RB_WEBHOOK_URL:-}" ] || RB_WEBHOOK_URL=$(sed -n 's/^OPERATOR_WEBHOOK=//p' "$envf")
+done
+[ -n "${RB_UI_URL:-}" ] || { echo "run.sh: no OPERATOR_UI in \$RUNBOOK_CLUSTER_DIR/operator.env, and RB_UI_URL is not set" >&2; exit 1; }
+export RB_UI_URL RB_WEBHOOK_URL=${RB_WEBHOOK_URL:-}
+# The real node, as test/lib.sh's need_real_node finds it.
+RB_REAL_NODE=
+if [ -n "${RUNBOOK_CLUSTER_DIR:-}" ] && [ -f "$RUNBOOK_CLUSTER_DIR/env" ]; then
+	RB_REAL_NODE=$(REAL_NODE= && . "$RUNBOOK_CLUSTER_DIR/env" >/dev/null 2>&1 && printf '%s' "${REAL_NODE:-}") || RB_REAL_NODE=
+fi
+export RB_REAL_NODE
+
+RB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/runbook-ui.XXXXXX")
+export RB_TMP
 rm -rf "$RB_KEEP_DIR"
 mkdir -p "$RB_KEEP_DIR"
 NS=rb-ui-$name-$RANDOM
@@ -102,16 +128,20 @@ kind: Role
 metadata: {name: runbook-ui-writer, namespace: $NS}
 rules:
 - {apiGroups: [runbook.dev], resources: [workflowruns], verbs: [get, list, watch, patch, create]}
-- {apiGroups: [runbook.dev], resources: [workflows], verbs: [get, list]}
+- {apiGroups: [runbook.dev], resources: [workflows], verbs: [get, list, watch]}
+- {apiGroups: [runbook.dev], resources: [triggers], verbs: [get, list, watch]}
 - {apiGroups: ["", events.k8s.io], resources: [events], verbs: [list]}
+- {apiGroups: [""], resources: [pods/log], verbs: [get]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: runbook-ui-reader, namespace: $NS}
 rules:
 - {apiGroups: [runbook.dev], resources: [workflowruns], verbs: [get, list, watch]}
-- {apiGroups: [runbook.dev], resources: [workflows], verbs: [get, list]}
+- {apiGroups: [runbook.dev], resources: [workflows], verbs: [get, list, watch]}
+- {apiGroups: [runbook.dev], resources: [triggers], verbs: [get, list, watch]}
 - {apiGroups: ["", events.k8s.io], resources: [events], verbs: [list]}
+- {apiGroups: [""], resources: [pods/log], verbs: [get]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
