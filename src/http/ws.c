@@ -510,7 +510,11 @@ static int on_receive(struct http_ws *ws, struct lws *wsi, const char *in, size_
     size_t n = ws->rx_len;
     ws->rx_len = 0;
     ws->route->on_message(s->ud, ws, ws->rx, n);
-    /* ws is still valid: on_close never runs inside a callback for it. */
+    /* A message may carry a bearer token (the UI's sign-in): not left in
+     * the buffer for the next message to half-overwrite, or in freed
+     * memory. ws is still valid: on_close never runs inside a callback
+     * for it. */
+    explicit_bzero(ws->rx, n);
     if (ws->rx_cap > HTTP_WS_RX_KEEP) {
         free(ws->rx);
         ws->rx = NULL;

@@ -39,13 +39,22 @@ struct kube_req *kube_req_new(struct kube_client *c, enum kube_verb verb, size_t
     return r;
 }
 
+/* Frees a request's header list, the Authorization line wiped first: a
+ * person's token (the web UI's clients) is not left in freed memory. */
+static void headers_free(struct curl_slist *h)
+{
+    for (struct curl_slist *p = h; p; p = p->next)
+        explicit_bzero(p->data, strlen(p->data));
+    curl_slist_free_all(h);
+}
+
 void kube_req_free(struct kube_req *r)
 {
     if (!r)
         return;
     if (r->easy)
         curl_easy_cleanup(r->easy);
-    curl_slist_free_all(r->headers);
+    headers_free(r->headers);
     kube_buf_free(&r->resp);
     free(r->url);
     free(r->body);
@@ -241,10 +250,10 @@ static int build_headers(struct kube_req *r)
         kube_buf_free(&auth);
     }
     if (!ok) {
-        curl_slist_free_all(h);
+        headers_free(h);
         return -ENOMEM;
     }
-    curl_slist_free_all(r->headers);
+    headers_free(r->headers);
     r->headers = h;
     curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, h);
     return 0;
