@@ -38,7 +38,7 @@ static void collect_one(void *ud, const char *ns, const char *name, struct json_
         return;
     if (c->n == c->cap) {
         size_t ncap = c->cap ? 2 * c->cap : 32;
-        struct json_object **p = realloc(c->items, ncap * sizeof *p);
+        struct json_object **p = realloc(c->items, ncap * sizeof(struct json_object *));
         if (!p)
             return; /* the list is short by one; the next change resends */
         c->items = p;
@@ -77,7 +77,7 @@ static void send_list(struct ui_session *s, const struct kind *k, const char *on
         return;
     }
     if (c.n)
-        qsort(c.items, c.n, sizeof *c.items, by_name);
+        qsort(c.items, c.n, sizeof(struct json_object *), by_name);
     struct json_object *o = ui_msg_new(k->list), *arr = kj_arr();
     for (size_t i = 0; i < c.n; i++)
         kj_push(arr, c.items[i]);
