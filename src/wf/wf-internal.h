@@ -20,5 +20,12 @@ char *wf_xstrdup(const char *s);
 int wf_graph_check(struct wf_spec *s, struct wf_error *err);
 /* UnknownParameter check of every $(params.X) in command/args/env. */
 int wf_params_check(const struct wf_spec *s, struct wf_error *err);
+/* Checks a step's podFailurePolicy (NULL: none) the way the Job API does
+ * (wf_policy.c) and, when it passes, sets *ret to a new object holding
+ * the policy as the Job gets it (the caller owns it; NULL without one).
+ * 0, or -EINVAL with *err filled (InvalidSpec). */
+int wf_pod_failure_policy(const char *step, struct json_object *pfp,
+                          struct json_object *pod_template, struct json_object **ret,
+                          struct wf_error *err);
 
 #endif

@@ -6,7 +6,8 @@
  *
  * Ownership: a struct wf_spec holds one reference to the spec json it was
  * parsed from, and every `const char *` / `struct json_object *` inside it
- * borrows from that json. The caller must not modify the json while the
+ * borrows from that json, except wf_step.pod_failure_policy, which the
+ * spec owns. The caller must not modify the json while the
  * spec lives. Out of memory aborts (project rule); every other error is a
  * negative errno.
  *
@@ -77,6 +78,10 @@ struct wf_step {
     size_t n_deps;
     int retries;               /* Job backoffLimit */
     long long timeout_seconds; /* 0: none */
+    /* The Job's spec.podFailurePolicy, checked and rebuilt from the
+     * step's (exit codes sorted, condition status defaulted), or NULL.
+     * Owned by the spec, not borrowed. */
+    struct json_object *pod_failure_policy;
 };
 
 struct wf_spec {
@@ -165,7 +170,8 @@ struct wf_run_ref {
  * wf_job_name, our labels on the Job and its pod template (podTemplate
  * labels are kept except app.kubernetes.io/instance), a controller
  * ownerReference to the run, backoffLimit = retries, activeDeadlineSeconds
- * = timeoutSeconds, podReplacementPolicy Failed, restartPolicy Never, the
+ * = timeoutSeconds, podFailurePolicy (when the step has one),
+ * podReplacementPolicy Failed, restartPolicy Never, the
  * Workflow's terminationGracePeriodSeconds and one container "step" with
  * command/args/env substituted. *ret is new; the caller owns it.
  * 0, -ENOENT (a parameter missing from p), -ENAMETOOLONG, -EINVAL. */

@@ -213,6 +213,9 @@ int wf_job_build(const struct wf_spec *s, size_t step, const struct wf_params *p
     kj_put(spec, "backoffLimit", kj_int(st->retries));
     if (st->timeout_seconds > 0)
         kj_put(spec, "activeDeadlineSeconds", kj_int(st->timeout_seconds));
+    /* Needs restartPolicy Never and podReplacementPolicy Failed: both set. */
+    if (st->pod_failure_policy)
+        kj_put(spec, "podFailurePolicy", copy(st->pod_failure_policy));
     /* No replacement pod until the failed one is gone: no overlap. */
     kj_put(spec, "podReplacementPolicy", kj_str("Failed"));
     kj_put(spec, "template", pod_template(s, st, container, lwf, lrun));

@@ -209,7 +209,8 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
                        name);
     st->retries = (int)retries;
     st->timeout_seconds = timeout;
-    return 0;
+    return wf_pod_failure_policy(name, kj_get(o, "podFailurePolicy"), st->pod_template,
+                                 &st->pod_failure_policy, err);
 }
 
 static int parse_params(struct wf_spec *s, struct json_object *params, struct wf_error *err)
@@ -351,8 +352,10 @@ void wf_spec_free(struct wf_spec *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_steps; i++)
+    for (size_t i = 0; i < s->n_steps; i++) {
         free(s->steps[i].deps);
+        json_object_put(s->steps[i].pod_failure_policy);
+    }
     free(s->steps);
     free(s->params);
     free(s->order);

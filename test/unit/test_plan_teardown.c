@@ -284,6 +284,79 @@ static void test_step_timeout_reason(void)
     world_free(&w);
 }
 
+/* A step whose Job fails by its podFailurePolicy (FailJob on exit code
+ * 42, retries left): the Job controller sets FailureTarget, then Failed,
+ * with reason PodFailurePolicy, and no second pod is made. That is a
+ * failed step like any other: teardown at FailureTarget, one attempt,
+ * the exit code once the pod's end is seen. The Job carries the policy. */
+static void test_pod_failure_policy_fails_step(void)
+{
+    struct world w;
+    world_init(&w,
+               "{'steps':[{'name':'a','image':'x','retries':3,'podFailurePolicy':{'rules':["
+               "{'action':'FailJob','onExitCodes':{'containerName':'step','operator':'In',"
+               "'values':[42]}}]}},{'name':'b','image':'x'}]}",
+               NULL);
+    plan(&w);
+    apply(&w); /* Running */
+    plan(&w);
+    const struct plan_action *c = find_action(&w.plan, PLAN_CREATE_JOB, "r1-a");
+    CHECK(c != NULL);
+    CHECK_INT(json_object_get_int(at(c ? c->body : NULL, "spec.backoffLimit")), 3);
+    CHECK_STR(str_at(c ? c->body : NULL, "spec.podFailurePolicy.rules.0.action"), "FailJob");
+    CHECK_INT(json_object_get_int(
+                  at(c ? c->body : NULL, "spec.podFailurePolicy.rules.0.onExitCodes.values.0")),
+              42);
+    c = find_action(&w.plan, PLAN_CREATE_JOB, "r1-b");
+    CHECK(c != NULL && at(c->body, "spec.podFailurePolicy") == NULL);
+    apply(&w);
+    settle(&w);
+    sim_running(&w, "a");
+    sim_running(&w, "b");
+    settle(&w);
+    /* the Job's FailureTarget reaches the cache before the pod's end */
+    struct plan_job *j = job_of(&w, "a");
+    j->active = 0;
+    j->failed_pods = 1;
+    j->failure_target = 1;
+    snprintf(j->reason, sizeof j->reason, "PodFailurePolicy");
+    snprintf(j->message, sizeof j->message,
+             "Container step for pod ci/r1-a-p1 failed with exit code 42 matching FailJob rule "
+             "at index 0");
+    settle(&w);
+    CHECK_STR(step_phase(&w, "a"), "Failed");
+    CHECK_STR(str_at(step_status(&w, "a"), "reason"), "PodFailurePolicy");
+    CHECK_INT(json_object_get_int(at(step_status(&w, "a"), "attempts")), 1);
+    CHECK_STR(phase(&w), "Failing");
+    CHECK_STR(cond(&w, "Succeeded", "reason"), "StepFailed");
+    CHECK_STR(str_at(status(&w), "message"),
+              "step \"a\" failed: PodFailurePolicy: Container step for pod ci/r1-a-p1 failed with "
+              "exit code 42 matching FailJob rule at index 0");
+    CHECK_STR(step_phase(&w, "b"), "Cancelled");
+    CHECK(job_of(&w, "b")->deleting);
+    /* the pod's end: the exit code is filled in, still one attempt */
+    struct plan_pod *p = pod_of(&w, "a");
+    p->phase = PLAN_POD_FAILED;
+    p->terminated = 1;
+    p->exit_code = 42;
+    snprintf(p->reason, sizeof p->reason, "Error");
+    p->finished_ms = w.now;
+    j->failed = 1;
+    j->completion_ms = w.now;
+    settle(&w);
+    CHECK_INT(json_object_get_int(at(step_status(&w, "a"), "exitCode")), 42);
+    CHECK_INT(json_object_get_int(at(step_status(&w, "a"), "attempts")), 1);
+    CHECK_STR(step_phase(&w, "a"), "Failed");
+    /* b's pod and Job go: the run is Failed */
+    pod_of(&w, "b")->phase = PLAN_POD_FAILED;
+    sim_gone(&w);
+    settle(&w);
+    CHECK_STR(phase(&w), "Failed");
+    CHECK_STR(cond(&w, "Succeeded", "reason"), "StepFailed");
+    CHECK_INT(json_object_get_int(at(step_status(&w, "a"), "attempts")), 1);
+    world_free(&w);
+}
+
 static void test_deadline_requeue(void)
 {
     struct world w;
@@ -443,6 +516,7 @@ int main(void)
     RUN(test_foreign_job);
     RUN(test_late_pod_details);
     RUN(test_step_timeout_reason);
+    RUN(test_pod_failure_policy_fails_step);
     RUN(test_deadline_requeue);
     RUN(test_merge_patch_nulls);
     RUN(test_waits_for_pods);

@@ -171,6 +171,102 @@ static const struct bad bad_specs[] = {
      "duplicate parameter name \"t\""},
     {"{'params':[{'name':'t','default':1}],'steps':[{'name':'a','image':'x'}]}", "InvalidSpec",
      "parameter \"t\": default must be a string"},
+/* podFailurePolicy: the Job API's rules, checked before any Job is made */
+#define PFP(x) "{'steps':[{'name':'a','image':'x','podFailurePolicy':" x "}]}"
+#define PFP_RULE(x) PFP("{'rules':[" x "]}")
+    {PFP("[]"), "InvalidSpec",
+     "step \"a\": podFailurePolicy must be an object with a list of rules"},
+    {PFP("{}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy must be an object with a list of rules"},
+    {PFP("{'rules':{}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy must be an object with a list of rules"},
+    {PFP_RULE("3"), "InvalidSpec", "step \"a\": podFailurePolicy.rules[0] must be an object"},
+    {PFP_RULE("{'action':'FailIndex','onExitCodes':{'operator':'In','values':[42]}}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].action FailIndex needs an Indexed Job, and a step's "
+     "Job is not indexed: use FailJob"},
+    {PFP_RULE("{'action':'Retry','onExitCodes':{'operator':'In','values':[42]}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].action must be FailJob, Ignore or Count, not "
+     "\"Retry\""},
+    {PFP_RULE("{'onExitCodes':{'operator':'In','values':[42]}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].action must be FailJob, Ignore or Count, not \"\""},
+    {PFP_RULE("{'action':'Count'}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0] needs exactly one of onExitCodes and onPodConditions"},
+    {PFP_RULE("{'action':'Ignore','onExitCodes':{'operator':'In','values':[1]},"
+              "'onPodConditions':[{'type':'DisruptionTarget'}]}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0] needs exactly one of onExitCodes and onPodConditions"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':[42]}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes must be an object"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'Equals','values':[42]}}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.operator must be In or NotIn, not "
+     "\"Equals\""},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'values':[42]}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.operator must be In or NotIn, not \"\""},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'In','values':[]}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.values must list 1 to 255 exit codes"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'In'}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.values must list 1 to 255 exit codes"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'In','values':[1,256]}}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.values[1] must be an exit code from 0 to "
+     "255"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'NotIn','values':[-1]}}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.values[0] must be an exit code from 0 to "
+     "255"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'In','values':['42']}}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.values[0] must be an exit code from 0 to "
+     "255"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'In','values':[1.5]}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.values[0] must be an exit code from 0 to "
+     "255"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'In','values':[1,0]}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.values must not contain 0 with operator "
+     "In (exit code 0 is success)"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'operator':'NotIn','values':[3,1,3]}}"),
+     "InvalidSpec", "step \"a\": podFailurePolicy.rules[0].onExitCodes.values lists 3 twice"},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'containerName':'main','operator':'In',"
+              "'values':[42]}}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.containerName must be \"step\" (the "
+     "step's container) or the name of one of its podTemplate.spec.initContainers, not \"main\""},
+    {PFP_RULE("{'action':'FailJob','onExitCodes':{'containerName':7,'operator':'In',"
+              "'values':[42]}}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onExitCodes.containerName must be a string"},
+    {PFP_RULE("{'action':'Ignore','onPodConditions':[]}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onPodConditions must list 1 to 20 conditions"},
+    {PFP_RULE("{'action':'Ignore','onPodConditions':{'type':'DisruptionTarget'}}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onPodConditions must list 1 to 20 conditions"},
+    {PFP_RULE("{'action':'Ignore','onPodConditions':[{'status':'True'}]}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onPodConditions[0].type must be a pod condition type "
+     "such as DisruptionTarget"},
+    {PFP_RULE("{'action':'Ignore','onPodConditions':[{'type':'Ready'},{'type':'Not ready'}]}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onPodConditions[1].type must be a pod condition type "
+     "such as DisruptionTarget"},
+    {PFP_RULE("{'action':'Ignore','onPodConditions':[{'type':'Example.com/x'}]}"), "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onPodConditions[0].type must be a pod condition type "
+     "such as DisruptionTarget"},
+    {PFP_RULE("{'action':'Ignore','onPodConditions':[{'type':'DisruptionTarget','status':'Yes'}]}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[0].onPodConditions[0].status must be True, False or "
+     "Unknown, not \"Yes\""},
+    {PFP("{'rules':[{'action':'Count','onPodConditions':[{'type':'DisruptionTarget'}]},"
+         "{'action':'FailJob','onExitCodes':{'operator':'In','values':[0]}}]}"),
+     "InvalidSpec",
+     "step \"a\": podFailurePolicy.rules[1].onExitCodes.values must not contain 0 with operator "
+     "In (exit code 0 is success)"},
+    {"{'steps':[{'name':'a','image':'x'}],'finally':[{'name':'f','image':'x','podFailurePolicy':"
+     "{'rules':[{'action':'FailIndex','onPodConditions':[{'type':'DisruptionTarget'}]}]}}]}",
+     "InvalidSpec",
+     "step \"f\": podFailurePolicy.rules[0].action FailIndex needs an Indexed Job, and a step's "
+     "Job is not indexed: use FailJob"},
+#undef PFP_RULE
+#undef PFP
     /* DuplicateStepName, within and across the two lists */
     {"{'steps':[{'name':'a','image':'x'},{'name':'b','image':'x'},{'name':'a','image':'y'}]}",
      "DuplicateStepName", "duplicate step name \"a\""},
@@ -284,6 +380,130 @@ static void test_too_many_steps(void)
     }
     CHECK_INT(wf_spec_parse(spec, &s, &err), 0);
     CHECK_INT(s->order[WF_STEPS_MAX - 1], WF_STEPS_MAX - 1);
+    wf_spec_free(s);
+    json_object_put(spec);
+}
+
+/* ---- podFailurePolicy ------------------------------------------------------ */
+
+/* The policy a spec's first step passes to its Job, as compact JSON, or
+ * the error message. */
+static const char *policy_of(const char *text, char *buf, size_t cap)
+{
+    struct json_object *j = J(text);
+    struct wf_spec *s = NULL;
+    struct wf_error err;
+    memset(&err, 0, sizeof err);
+    if (wf_spec_parse(j, &s, &err) < 0)
+        snprintf(buf, cap, "error: %s", err.message);
+    else if (!s->steps[0].pod_failure_policy)
+        snprintf(buf, cap, "none");
+    else
+        snprintf(buf, cap, "%s",
+                 json_object_to_json_string_ext(s->steps[0].pod_failure_policy,
+                                                JSON_C_TO_STRING_PLAIN |
+                                                    JSON_C_TO_STRING_NOSLASHESCAPE));
+    wf_spec_free(s);
+    json_object_put(j);
+    return buf;
+}
+
+static void test_pod_failure_policy(void)
+{
+    char buf[4096];
+    struct {
+        const char *spec, *policy;
+    } ok[] = {
+        {"{'steps':[{'name':'a','image':'x'}]}", "none"},
+        {"{'steps':[{'name':'a','image':'x','podFailurePolicy':null}]}", "none"},
+        /* the shape of the issue: fail at once on 42, do not count disruptions */
+        {"{'steps':[{'name':'a','image':'x','retries':3,'podFailurePolicy':{'rules':["
+         "{'action':'FailJob','onExitCodes':{'containerName':'step','operator':'In','values':[42]}}"
+         ","
+         "{'action':'Ignore','onPodConditions':[{'type':'DisruptionTarget','status':'True'}]}]}}]}",
+         "{\"rules\":[{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"step\","
+         "\"operator\":\"In\",\"values\":[42]}},{\"action\":\"Ignore\",\"onPodConditions\":"
+         "[{\"type\":\"DisruptionTarget\",\"status\":\"True\"}]}]}"},
+        /* values sorted (the Job API wants them ascending); status defaults to True;
+         * NotIn may hold 0; unknown fields are not passed on */
+        {"{'steps':[{'name':'a','image':'x','podFailurePolicy':{'extra':1,'rules':["
+         "{'action':'Count','onExitCodes':{'operator':'NotIn','values':[255,0,3],'x':1}},"
+         "{'action':'Ignore','onPodConditions':[{'type':'example.com/Preempted'},"
+         "{'type':'Ready','status':'False'}],'y':2}]}}]}",
+         "{\"rules\":[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\","
+         "\"values\":[0,3,255]}},{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":"
+         "\"example.com/Preempted\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":"
+         "\"False\"}]}]}"},
+        /* an init container the podTemplate adds may be named */
+        {"{'steps':[{'name':'a','image':'x','podTemplate':{'spec':{'initContainers':[{'name':"
+         "'setup','image':'y'}]}},'podFailurePolicy':{'rules':[{'action':'FailJob','onExitCodes':"
+         "{'containerName':'setup','operator':'In','values':[2]}}]}}]}",
+         "{\"rules\":[{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"setup\","
+         "\"operator\":\"In\",\"values\":[2]}}]}"},
+        /* no rules: allowed, as by the Job API */
+        {"{'steps':[{'name':'a','image':'x','podFailurePolicy':{'rules':[]}}]}", "{\"rules\":[]}"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        CHECK_STR(policy_of(ok[i].spec, buf, sizeof buf), ok[i].policy);
+
+    /* the bounds: 20 rules, 255 exit codes, 20 conditions */
+    struct json_object *spec = J("{'steps':[{'name':'a','image':'x','podFailurePolicy':"
+                                 "{'rules':[]}}]}");
+    struct json_object *step = json_object_array_get_idx(json_object_object_get(spec, "steps"), 0);
+    struct json_object *rules =
+        json_object_object_get(json_object_object_get(step, "podFailurePolicy"), "rules");
+    struct json_object *codes = json_object_new_array();
+    for (int c = 255; c >= 1; c--)
+        json_object_array_add(codes, json_object_new_int(c));
+    struct json_object *oe = json_object_new_object();
+    json_object_object_add(oe, "operator", json_object_new_string("In"));
+    json_object_object_add(oe, "values", codes);
+    struct json_object *r0 = json_object_new_object();
+    json_object_object_add(r0, "action", json_object_new_string("FailJob"));
+    json_object_object_add(r0, "onExitCodes", oe);
+    json_object_array_add(rules, r0);
+    struct json_object *conds = json_object_new_array();
+    for (int c = 0; c < 20; c++)
+        json_object_array_add(conds, J("{'type':'DisruptionTarget'}"));
+    struct json_object *r1 = json_object_new_object();
+    json_object_object_add(r1, "action", json_object_new_string("Ignore"));
+    json_object_object_add(r1, "onPodConditions", conds);
+    json_object_array_add(rules, r1);
+    for (int i = 2; i < 20; i++)
+        json_object_array_add(rules, J("{'action':'Count','onExitCodes':{'operator':'In',"
+                                       "'values':[1]}}"));
+    struct wf_spec *s = NULL;
+    struct wf_error err;
+    CHECK_INT(wf_spec_parse(spec, &s, &err), 0);
+    if (s) {
+        struct json_object *r = json_object_array_get_idx(
+            json_object_object_get(s->steps[0].pod_failure_policy, "rules"), 0);
+        struct json_object *v =
+            json_object_object_get(json_object_object_get(r, "onExitCodes"), "values");
+        CHECK_INT(json_object_array_length(v), 255);
+        CHECK_INT(json_object_get_int(json_object_array_get_idx(v, 0)), 1); /* sorted */
+        CHECK_INT(json_object_get_int(json_object_array_get_idx(v, 254)), 255);
+    }
+    wf_spec_free(s);
+    s = NULL;
+    json_object_array_add(rules, J("{'action':'Count','onExitCodes':{'operator':'In',"
+                                   "'values':[1]}}"));
+    CHECK_INT(wf_spec_parse(spec, &s, &err), -EINVAL);
+    CHECK_STR(err.message, "step \"a\": podFailurePolicy has 21 rules (at most 20)");
+    json_object_array_del_idx(rules, 20, 1);
+    json_object_array_add(codes, json_object_new_int(7));
+    CHECK_INT(wf_spec_parse(spec, &s, &err), -EINVAL);
+    CHECK_STR(err.message,
+              "step \"a\": podFailurePolicy.rules[0].onExitCodes.values must list 1 to 255 exit "
+              "codes");
+    json_object_array_del_idx(codes, 255, 1);
+    json_object_array_add(conds, J("{'type':'DisruptionTarget'}"));
+    CHECK_INT(wf_spec_parse(spec, &s, &err), -EINVAL);
+    CHECK_STR(err.message,
+              "step \"a\": podFailurePolicy.rules[1].onPodConditions must list 1 to 20 "
+              "conditions");
+    json_object_array_del_idx(conds, 20, 1);
+    CHECK_INT(wf_spec_parse(spec, &s, &err), 0);
     wf_spec_free(s);
     json_object_put(spec);
 }
@@ -418,6 +638,7 @@ int main(void)
     RUN(test_invalid);
     RUN(test_valid_edge_cases);
     RUN(test_too_many_steps);
+    RUN(test_pod_failure_policy);
     RUN(test_params_resolve);
     RUN(test_subst);
     return check_finish();

@@ -259,11 +259,55 @@ static void test_job_long_names(void)
     wf_spec_free(s);
 }
 
+/* The step's podFailurePolicy reaches the Job as spec.podFailurePolicy,
+ * rule for rule, with what the Job API needs alongside it. */
+static void test_job_pod_failure_policy(void)
+{
+    struct json_object *o = json_tokener_parse(
+        "{\"steps\":[{\"name\":\"deploy\",\"image\":\"x\",\"retries\":3,"
+        "\"podFailurePolicy\":{\"rules\":["
+        "{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"step\","
+        "\"operator\":\"In\",\"values\":[42,3]}},"
+        "{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
+        "{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":[0]}}"
+        "]}},{\"name\":\"plain\",\"image\":\"x\"}]}");
+    struct wf_spec *s = NULL;
+    struct wf_error err;
+    CHECK_INT(wf_spec_parse(o, &s, &err), 0);
+    json_object_put(o);
+    if (!s)
+        return;
+    struct wf_params none = {NULL, 0};
+    struct json_object *job = NULL;
+    CHECK_INT(wf_job_build(s, 0, &none, &run, &job), 0);
+    CHECK_STR(
+        json_object_to_json_string_ext(at(job, "spec.podFailurePolicy"), JSON_C_TO_STRING_PLAIN),
+        "{\"rules\":[{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":"
+        "\"step\",\"operator\":\"In\",\"values\":[3,42]}},{\"action\":\"Ignore\","
+        "\"onPodConditions\":[{\"type\":\"DisruptionTarget\",\"status\":\"True\"}]},"
+        "{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":"
+        "[0]}}]}");
+    /* what the Job API requires of a Job with a podFailurePolicy */
+    CHECK_STR(str_at(job, "spec.template.spec.restartPolicy"), "Never");
+    CHECK_STR(str_at(job, "spec.podReplacementPolicy"), "Failed");
+    CHECK_STR(str_at(job, "spec.template.spec.containers.0.name"), "step");
+    CHECK_INT(int_at(job, "spec.backoffLimit"), 3);
+    /* a copy: the Job owns its own */
+    CHECK(at(job, "spec.podFailurePolicy") != s->steps[0].pod_failure_policy);
+    json_object_put(job);
+    /* a step without one: no podFailurePolicy at all */
+    CHECK_INT(wf_job_build(s, 1, &none, &run, &job), 0);
+    CHECK(at(job, "spec.podFailurePolicy") == NULL);
+    json_object_put(job);
+    wf_spec_free(s);
+}
+
 int main(void)
 {
     RUN(test_job_names);
     RUN(test_label_values);
     RUN(test_job_body);
     RUN(test_job_long_names);
+    RUN(test_job_pod_failure_policy);
     return check_finish();
 }
