@@ -143,6 +143,39 @@ void wf_params_free(struct wf_params *p);
  * caller frees it. -ENOENT if a referenced parameter is not in `p`. */
 int wf_subst(const char *text, const struct wf_params *p, char **ret);
 
+/* References (docs/design/results-when-matrix.md). A mask of kinds says
+ * which are live: a kind outside it is literal text. */
+enum wf_ref_kind {
+    WF_REF_PARAM = 1,      /* $(params.NAME): a = NAME (anything up to ')') */
+    WF_REF_RESULT = 2,     /* $(steps.S.results.R): a = S, b = R */
+    WF_REF_PHASE = 4,      /* $(steps.S.phase): a = S */
+    WF_REF_RUN_STATUS = 8, /* $(run.status) */
+    WF_REF_MATRIX = 16,    /* $(matrix.NAME): a = NAME */
+};
+struct wf_ref {
+    enum wf_ref_kind kind;
+    const char *a, *b; /* into the scanned text, not NUL-terminated */
+    size_t alen, blen;
+};
+/* fn gets each literal run (ref NULL) and each reference (lit NULL), in
+ * order; a negative return stops the scan with it. */
+typedef int (*wf_ref_fn)(void *ud, const char *lit, size_t len, const struct wf_ref *ref);
+/* Scans text. 0, fn's negative value, or -EINVAL for a reference of a live
+ * kind other than params that does not parse ("$(steps.a)", "$(run.x)",
+ * an unclosed one), with its offset in *bad (may be NULL). "$$" escapes. */
+int wf_ref_scan(const char *text, unsigned kinds, wf_ref_fn fn, void *ud, size_t *bad);
+/* A reference's value, or NULL when there is none (-ENOENT). */
+typedef const char *(*wf_lookup_fn)(void *ud, const struct wf_ref *ref);
+/* Substitutes every live reference with lookup's value, '$' doubled (see
+ * the top). *ret is malloc'd. -ENOENT, -EINVAL as wf_ref_scan. */
+int wf_subst_with(const char *text, unsigned kinds, wf_lookup_fn lookup, void *ud, char **ret);
+/* A step's `when` ([{input, operator: in|notin, values: [...]}], NULL:
+ * none): 1 when every expression holds, 0 when one does not (why says
+ * which, may be NULL), -ENOENT when a reference has no value, -EINVAL for
+ * a malformed list. Compares the values themselves ('$$' undone). */
+int wf_when_eval(struct json_object *when, unsigned kinds, wf_lookup_fn lookup, void *ud, char *why,
+                 size_t cap);
+
 /* 1 when s is a valid parameter name: [A-Za-z_][A-Za-z0-9_-]*, at most 63
  * characters (docs/api.md); the one rule for Workflows and Triggers. */
 int wf_param_name_ok(const char *s);

@@ -1,6 +1,6 @@
 /* wf_params.c - parameter resolution and $(params.NAME) substitution.
  *
- * One scanner (scan) defines the syntax for both the UnknownParameter
+ * The scanner of wf_ref.c defines the syntax for both the UnknownParameter
  * check and the substitution, so the two can never disagree about what a
  * reference is. See wf.h for the syntax and why '$' is doubled. */
 #include "wf/wf.h"
@@ -11,38 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REF_OPEN "$(params."
-#define REF_OPEN_LEN (sizeof REF_OPEN - 1)
-
-/* Called for each literal run (ref == 0) and each reference (ref == 1,
- * text = the name). Returns 0 to go on, negative to stop with that. */
-typedef int scan_fn(const char *text, size_t len, int ref, void *ctx);
-
-static int scan(const char *s, scan_fn *fn, void *ctx)
-{
-    const char *lit = s;
-    while (*s) {
-        if (s[0] == '$' && s[1] == '$') {
-            s += 2; /* escaped '$': stays literal, the kubelet unescapes it */
-            continue;
-        }
-        const char *close = NULL;
-        if (strncmp(s, REF_OPEN, REF_OPEN_LEN) == 0)
-            close = strchr(s + REF_OPEN_LEN, ')');
-        if (!close) {
-            s++;
-            continue;
-        }
-        int r = s > lit ? fn(lit, (size_t)(s - lit), 0, ctx) : 0;
-        if (r == 0)
-            r = fn(s + REF_OPEN_LEN, (size_t)(close - s - REF_OPEN_LEN), 1, ctx);
-        if (r < 0)
-            return r;
-        s = lit = close + 1;
-    }
-    return s > lit ? fn(lit, (size_t)(s - lit), 0, ctx) : 0;
-}
-
 /* ---- UnknownParameter check ------------------------------------------ */
 
 struct check_ctx {
@@ -50,11 +18,15 @@ struct check_ctx {
     char unknown[128];
 };
 
-static int check_ref(const char *text, size_t len, int ref, void *ctx)
+static int check_ref(void *ctx, const char *lit, size_t litlen, const struct wf_ref *ref)
 {
     struct check_ctx *c = ctx;
+    (void)lit;
+    (void)litlen;
     if (!ref)
         return 0;
+    const char *text = ref->a;
+    size_t len = ref->alen;
     for (size_t i = 0; i < c->spec->n_params; i++) {
         const char *n = c->spec->params[i].name;
         if (strlen(n) == len && memcmp(n, text, len) == 0)
@@ -75,7 +47,7 @@ static int check_list(struct check_ctx *c, const char *step, struct json_object 
             text = kj_get_str(item, "value");
             suffix = ".value";
         }
-        if (text && scan(text, check_ref, c) < 0)
+        if (text && wf_ref_scan(text, WF_REF_PARAM, check_ref, c, NULL) < 0)
             return wf_fail(err, WF_R_UNKNOWN_PARAM,
                            "step \"%s\" references unknown parameter \"%s\" in %s[%zu]%s", step,
                            c->unknown, field, i, suffix);
@@ -101,62 +73,23 @@ int wf_params_check(const struct wf_spec *s, struct wf_error *err)
 
 /* ---- substitution ----------------------------------------------------- */
 
-struct subst_ctx {
-    const struct wf_params *params;
-    char *out;
-    size_t len, cap;
-};
-
-static void emit(struct subst_ctx *c, const char *s, size_t n)
+static const char *param_of(void *ud, const struct wf_ref *ref)
 {
-    if (c->len + n + 1 > c->cap) {
-        size_t cap = c->cap ? c->cap : 64;
-        while (c->len + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(c->out, cap);
-        if (!p)
-            abort();
-        c->out = p;
-        c->cap = cap;
-    }
-    memcpy(c->out + c->len, s, n);
-    c->len += n;
-    c->out[c->len] = '\0';
-}
-
-static int subst_piece(const char *text, size_t len, int ref, void *ctx)
-{
-    struct subst_ctx *c = ctx;
-    if (!ref) {
-        emit(c, text, len);
-        return 0;
-    }
-    for (size_t i = 0; i < c->params->n; i++) {
-        const struct wf_kv *kv = &c->params->kv[i];
-        if (strlen(kv->name) != len || memcmp(kv->name, text, len) != 0)
-            continue;
-        /* Double every '$' so the kubelet's expansion yields the value. */
-        for (const char *v = kv->value; *v; v++) {
-            emit(c, v, 1);
-            if (*v == '$')
-                emit(c, "$", 1);
-        }
-        return 0;
-    }
-    return -ENOENT;
+    const struct wf_params *p = ud;
+    for (size_t i = 0; i < p->n; i++)
+        if (strlen(p->kv[i].name) == ref->alen && memcmp(p->kv[i].name, ref->a, ref->alen) == 0)
+            return p->kv[i].value;
+    return NULL;
 }
 
 int wf_subst(const char *text, const struct wf_params *p, char **ret)
 {
-    struct subst_ctx c = {.params = p};
-    emit(&c, "", 0);
-    int r = scan(text, subst_piece, &c);
-    if (r < 0) {
-        free(c.out);
-        return r;
-    }
-    *ret = c.out;
-    return 0;
+    /* wf_params is const here; the lookup only reads it. */
+    union {
+        const struct wf_params *c;
+        void *m;
+    } u = {p};
+    return wf_subst_with(text, WF_REF_PARAM, param_of, u.m, ret);
 }
 
 /* ---- resolution -------------------------------------------------------- */
