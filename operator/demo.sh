@@ -33,7 +33,11 @@ if [ -f "$dir/operator.pid" ] && kill -0 "$(cat "$dir/operator.pid")" 2>/dev/nul
 	kill "$(cat "$dir/operator.pid")"
 	sleep 1
 fi
-setsid "$op" --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 --ui-addr 127.0.0.1:0 \
+# The web UI on 127.0.0.1:8083 when that port is free (else any port; the
+# log says which).
+ui_port=8083
+python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",8083))' 2>/dev/null || ui_port=0
+setsid "$op" --kubeconfig "$KUBECONFIG" --health-addr 127.0.0.1:0 --metrics-addr 127.0.0.1:0 --webhook-addr 127.0.0.1:0 --ui-addr "127.0.0.1:$ui_port" \
 	>"$dir/logs/operator.log" 2>&1 </dev/null &
 echo $! >"$dir/operator.pid"
 echo "demo: operator running (pid $(cat "$dir/operator.pid"), log $dir/logs/operator.log)"
@@ -64,4 +68,28 @@ else
 	echo
 	echo "Try: kubectl apply -f $root/manifests/examples/fail-fast.yaml && kubectl get wfr -w"
 fi
+# A person for the web UI: a ServiceAccount allowed what the UI does
+# (docs/ui.md, "Who may do what"), in every namespace.
+kubectl apply -f - >/dev/null <<'YAML'
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: runbook-demo-user, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: runbook-demo-user}
+rules:
+- {apiGroups: [runbook.dev], resources: [workflowruns], verbs: [get, list, watch, patch, create]}
+- {apiGroups: [runbook.dev], resources: [workflows, triggers], verbs: [get, list, watch]}
+- {apiGroups: [""], resources: [events], verbs: [list]}
+- {apiGroups: [""], resources: [pods/log], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: runbook-demo-user}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: runbook-demo-user}
+subjects: [{kind: ServiceAccount, name: runbook-demo-user, namespace: default}]
+YAML
+ui_port=$(sed -n 's/.*msg="web UI listening" .*port=\([0-9]*\).*/\1/p' "$dir/logs/operator.log" | tail -n 1)
+echo "Web UI: http://127.0.0.1:$ui_port/  (sign in with: kubectl create token runbook-demo-user --duration=8h)"
 echo "Use: export KUBECONFIG=$KUBECONFIG     Stop: make demo-down"

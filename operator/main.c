@@ -246,9 +246,12 @@ static int start_ui(struct app *a, const struct kcfg *cfg, const struct opts *o)
     if (r < 0)
         fprintf(stderr, "runbook-operator: cannot start the web UI on %s: %s\n", o->ui_addr,
                 strerror(-r));
-    else
-        log_kv(LOGL_INFO, "web UI listening", "addr", o->ui_addr, "anonymous_read",
+    else {
+        char port[16]; /* the bound one: --ui-addr may say port 0 */
+        snprintf(port, sizeof port, "%d", ui_port(a->ui));
+        log_kv(LOGL_INFO, "web UI listening", "addr", o->ui_addr, "port", port, "anonymous_read",
                o->ui_anonymous_read ? "true" : "false", NULL);
+    }
     return r;
 }
 
