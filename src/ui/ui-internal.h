@@ -176,6 +176,20 @@ void ui_send_put(struct ui_session *s, struct json_object *o); /* and puts o */
 /* NULL past the limit of requests in flight: answer as on a failed send. */
 struct ui_req *ui_req_new(struct ui_session *s, const char *verb, const char *ns);
 void ui_req_free(struct ui_req *q);
+/* Items collected for one list message (owned until sent). */
+struct ui_items {
+    struct json_object **v;
+    size_t n, cap;
+};
+/* Takes o (even when it fails: -ENOMEM, o put). */
+int ui_items_push(struct ui_items *it, struct json_object *o);
+/* Sends the items and frees them: one {type: list, items: [...]} sorted by
+ * cmp (NULL: as collected), or, with one non-NULL, one {type: one, item}
+ * per item. */
+void ui_items_send(struct ui_session *s, struct ui_items *it, const char *list, const char *one,
+                   int (*cmp)(const void *, const void *));
+/* Frees a string that held a token, zeroed first (NULL: nothing). */
+void ui_wipe_free(char *p);
 
 /* ui_access.c: sign-in, and what the person may do. */
 int ui_start_auth(struct ui_session *s);

@@ -362,16 +362,6 @@ static void whoami_cb(void *ud, const struct kube_result *r)
         ui_auth_failed(s, "sign-in failed: out of memory");
 }
 
-static void wipe_free(char *p)
-{
-    if (!p)
-        return;
-    volatile char *v = p;
-    while (*v)
-        *v++ = '\0';
-    free(p);
-}
-
 /* The person's client: the operator's server and CA, their token. */
 int ui_start_auth(struct ui_session *s)
 {
@@ -386,7 +376,7 @@ int ui_start_auth(struct ui_session *s)
                               .max_host_connections = 4};
     int rc = kube_client_new(u->loop, &cfg, &ko, &s->kc);
     /* The client keeps its own copy: ours goes at once. */
-    wipe_free(s->token);
+    ui_wipe_free(s->token);
     s->token = NULL;
     if (rc < 0)
         return rc;

@@ -26,8 +26,7 @@ struct collect {
     struct ui_session *s;
     const struct kind *k;
     const char *only_ns;
-    struct json_object **items;
-    size_t n, cap;
+    struct ui_items it;
 };
 
 static void collect_one(void *ud, const char *ns, const char *name, struct json_object *obj)
@@ -36,15 +35,8 @@ static void collect_one(void *ud, const char *ns, const char *name, struct json_
     struct collect *c = ud;
     if (!obj || !ui_may(c->s, c->k->right, ns) || (c->only_ns && strcmp(ns, c->only_ns) != 0))
         return;
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? 2 * c->cap : 32;
-        struct json_object **p = realloc(c->items, ncap * sizeof(struct json_object *));
-        if (!p)
-            return; /* the list is short by one; the next change resends */
-        c->items = p;
-        c->cap = ncap;
-    }
-    c->items[c->n++] = c->k->item(obj);
+    /* Out of memory: the list is short by one; the next change resends. */
+    (void)ui_items_push(&c->it, c->k->item(obj));
 }
 
 /* Namespace, then name. */
@@ -67,23 +59,8 @@ static void send_list(struct ui_session *s, const struct kind *k, const char *on
         ctrl_workflows_each(s->u->ctrl, collect_one, &c);
     else if (s->u->trigd)
         trigd_each(s->u->trigd, collect_one, &c);
-    if (only_ns) { /* a namespace that became visible: item by item */
-        for (size_t i = 0; i < c.n; i++) {
-            struct json_object *o = ui_msg_new(k->one);
-            kj_put(o, "item", c.items[i]);
-            ui_send_put(s, o);
-        }
-        free(c.items);
-        return;
-    }
-    if (c.n)
-        qsort(c.items, c.n, sizeof(struct json_object *), by_name);
-    struct json_object *o = ui_msg_new(k->list), *arr = kj_arr();
-    for (size_t i = 0; i < c.n; i++)
-        kj_push(arr, c.items[i]);
-    free(c.items);
-    kj_put(o, "items", arr);
-    ui_send_put(s, o);
+    /* A namespace that became visible: item by item. */
+    ui_items_send(s, &c.it, only_ns ? NULL : k->list, only_ns ? k->one : NULL, by_name);
 }
 
 void ui_send_workflows(struct ui_session *s, const char *only_ns)

@@ -31,8 +31,7 @@ static int visible(struct ui_session *s, const char *ns)
 struct collect {
     struct ui_session *s;
     const char *only_ns; /* NULL: every visible namespace */
-    struct json_object **runs;
-    size_t n, cap;
+    struct ui_items it;
     int oom;
 };
 
@@ -45,18 +44,7 @@ static void collect_one(void *ud, const char *ns, const char *name, const char *
     struct json_object *run = kube_json_parse(json, len);
     if (!run)
         return;
-    if (c->n == c->cap) {
-        size_t ncap = c->cap ? 2 * c->cap : 64;
-        struct json_object **p = realloc(c->runs, ncap * sizeof(struct json_object *));
-        if (!p) {
-            c->oom = 1;
-            json_object_put(run);
-            return;
-        }
-        c->runs = p;
-        c->cap = ncap;
-    }
-    c->runs[c->n++] = ui_run_summary(run);
+    c->oom = ui_items_push(&c->it, ui_run_summary(run)) < 0;
     json_object_put(run);
 }
 
@@ -77,26 +65,14 @@ void ui_send_runs(struct ui_session *s)
     struct collect c = {.s = s};
     s->runs_at = uv_now(s->u->loop);
     ctrl_runs_each(s->u->ctrl, collect_one, &c);
-    if (c.n) /* runs is NULL then, which qsort may not take */
-        qsort(c.runs, c.n, sizeof(struct json_object *), newest_first);
-    struct json_object *o = ui_msg_new("runs"), *items = kj_arr();
-    for (size_t i = 0; i < c.n; i++)
-        kj_push(items, c.runs[i]);
-    free(c.runs);
-    kj_put(o, "items", items);
-    ui_send_put(s, o);
+    ui_items_send(s, &c.it, "runs", NULL, newest_first);
 }
 
 void ui_send_runs_of(struct ui_session *s, const char *ns)
 {
     struct collect c = {.s = s, .only_ns = ns};
     ctrl_runs_each(s->u->ctrl, collect_one, &c);
-    for (size_t i = 0; i < c.n; i++) {
-        struct json_object *o = ui_msg_new("run");
-        kj_put(o, "item", c.runs[i]);
-        ui_send_put(s, o);
-    }
-    free(c.runs);
+    ui_items_send(s, &c.it, NULL, "run", NULL);
 }
 
 static void send_gone(struct ui_session *s)

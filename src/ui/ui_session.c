@@ -22,7 +22,7 @@
 /* A tab that has not signed in by then is closed (it holds a slot). */
 #define SIGNIN_WITHIN_MS 120000
 
-static void wipe_free(char *p)
+void ui_wipe_free(char *p)
 {
     if (!p)
         return;
@@ -85,6 +85,44 @@ void ui_send_put(struct ui_session *s, struct json_object *o)
     json_object_put(o);
 }
 
+int ui_items_push(struct ui_items *it, struct json_object *o)
+{
+    if (it->n == it->cap) {
+        size_t ncap = it->cap ? 2 * it->cap : 64;
+        struct json_object **p = realloc(it->v, ncap * sizeof(struct json_object *));
+        if (!p) {
+            json_object_put(o);
+            return -ENOMEM;
+        }
+        it->v = p;
+        it->cap = ncap;
+    }
+    it->v[it->n++] = o;
+    return 0;
+}
+
+void ui_items_send(struct ui_session *s, struct ui_items *it, const char *list, const char *one,
+                   int (*cmp)(const void *, const void *))
+{
+    if (one) {
+        for (size_t i = 0; i < it->n; i++) {
+            struct json_object *o = ui_msg_new(one);
+            kj_put(o, "item", it->v[i]);
+            ui_send_put(s, o);
+        }
+    } else {
+        if (it->n && cmp) /* v is NULL when empty, which qsort may not take */
+            qsort(it->v, it->n, sizeof(struct json_object *), cmp);
+        struct json_object *o = ui_msg_new(list), *arr = kj_arr();
+        for (size_t i = 0; i < it->n; i++)
+            kj_push(arr, it->v[i]);
+        kj_put(o, "items", arr);
+        ui_send_put(s, o);
+    }
+    free(it->v);
+    memset(it, 0, sizeof *it);
+}
+
 static void send_error(struct ui_session *s, const char *text)
 {
     struct json_object *o = ui_msg_new("error");
@@ -119,7 +157,7 @@ static void session_free(struct ui_session *s)
         s->next->prev = s->prev;
     u->n_sessions--;
     ui_logs_stop(s); /* only one waiting for a retry is left by now */
-    wipe_free(s->token);
+    ui_wipe_free(s->token);
     free(s->perms);
     json_object_put(s->events);
     free(s);
