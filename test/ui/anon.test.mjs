@@ -131,6 +131,11 @@ test('anonymous read: every namespace, no writes, no logs; signing in makes the 
       assert.equal(r.code, 401, `${what}: 401`);
       assert.match(r.message, /sign in to act/);
     }
+    // What the server itself says (not only the page): nothing may be done.
+    const detail = await rawAsk(page, [{ type: 'watch_run', namespace: ns, name: 'anon-1' }], 'run_detail');
+    assert.equal(detail.item.canCancel, false, 'run_detail.canCancel is false for an anonymous reader');
+    const wf = await rawAsk(page, [{ type: 'watch_workflow', namespace: ns, name: 'anon-wf' }], 'workflow_detail');
+    assert.equal(wf.item.canStart, false, 'workflow_detail.canStart is false for an anonymous reader');
     const logs = await rawAsk(page, [{ type: 'watch_runs' }, { type: 'logs', namespace: ns, name: 'anon-1', step: 'wait' }], 'logs_end');
     assert.match(logs.message, /sign in to read logs/);
     await sleep(1000);
