@@ -15,6 +15,7 @@
 #define R_CANCELLED "Cancelled"
 #define R_DEADLINE "DeadlineExceeded"
 #define R_INVALID "InvalidWorkflow"
+#define PLAN_R_WHEN_FALSE "WhenConditionFalse" /* a step skipped by its when */
 
 #define PLAN_MSG_RUNNING "run is in progress"
 

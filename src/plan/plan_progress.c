@@ -144,8 +144,17 @@ static void create_job(struct run *r, struct step *s)
     a->body = job;
 }
 
+/* A dependency that lets its dependents start: it succeeded, or its
+ * `when` was false (Tekton's rule, docs/api.md: skipping by a condition is
+ * not a failure). */
+static int dep_satisfied(const struct step *d)
+{
+    return d->phase == SP_SUCCEEDED ||
+           (d->phase == SP_SKIPPED && strcmp(d->reason, PLAN_R_WHEN_FALSE) == 0);
+}
+
 /* Pending steps without a Job: skip them if a dependency did not
- * succeed, create their Job once all did. */
+ * succeed, or their `when` is false; create their Job once all did. */
 static void schedule(struct run *r, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
@@ -157,10 +166,12 @@ static void schedule(struct run *r, size_t lo, size_t hi)
         int ready = 1;
         for (size_t k = 0; k < s->def->n_deps; k++) {
             const struct step *d = &r->steps[r->pos[s->def->deps[k]]];
-            if (plan_step_terminal(d->phase) && d->phase != SP_SUCCEEDED && !blocking)
+            if (plan_step_terminal(d->phase) && !dep_satisfied(d) && !blocking)
                 blocking = d;
-            ready &= d->phase == SP_SUCCEEDED;
+            ready &= dep_satisfied(d);
         }
+        char why[PLAN_MSG_LEN];
+        int when = ready && !blocking ? wf_when_params(s->def, r->params, why, sizeof why) : 1;
         if (blocking) {
             char msg[PLAN_MSG_LEN];
             snprintf(msg, sizeof msg, "step \"%s\" did not succeed", blocking->def->name);
@@ -168,6 +179,12 @@ static void schedule(struct run *r, size_t lo, size_t hi)
             s->completion_ms = r->c->now;
             snprintf(s->reason, sizeof s->reason, "DependencyNotSucceeded");
             snprintf(s->message, sizeof s->message, "%s", msg);
+        } else if (ready && when == 0) {
+            /* Never started, and not a failure: its dependents still run. */
+            s->phase = SP_SKIPPED;
+            s->completion_ms = r->c->now;
+            snprintf(s->reason, sizeof s->reason, "%s", PLAN_R_WHEN_FALSE);
+            snprintf(s->message, sizeof s->message, "%s", why);
         } else if (ready) {
             create_job(r, s);
         }
@@ -406,6 +423,14 @@ static void current_steps(const struct run *r, struct draft *d)
         snprintf(d->current_step, cap, "%s", r->cause_step->def->name);
 }
 
+static size_t skipped_by_when(const struct run *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        n += r->steps[i].phase == SP_SKIPPED && strcmp(r->steps[i].reason, PLAN_R_WHEN_FALSE) == 0;
+    return n;
+}
+
 static void fill_draft(struct run *r, struct draft *d, int all_done)
 {
     struct ctx *c = r->c;
@@ -428,6 +453,9 @@ static void fill_draft(struct run *r, struct draft *d, int all_done)
                  r->spec->active_deadline_seconds);
     else if (k == CAUSE_CANCELLED)
         snprintf(d->message, sizeof d->message, "run was cancelled");
+    else if (all_done && skipped_by_when(r))
+        snprintf(d->message, sizeof d->message, "%zu steps succeeded, %zu skipped by when",
+                 r->n - skipped_by_when(r), skipped_by_when(r));
     else if (all_done)
         snprintf(d->message, sizeof d->message, "all %zu steps succeeded", r->n);
     else

@@ -37,6 +37,8 @@
 #define WF_PARAMS_MAX 200
 #define WF_NAME_LEN 64 /* a Job name or label value: 63 chars + NUL */
 #define WF_DEFAULT_GRACE_SECONDS 30
+#define WF_WHEN_MAX 10        /* expressions per step */
+#define WF_WHEN_VALUES_MAX 50 /* values per expression */
 
 #define WF_CONTAINER_NAME "step"
 
@@ -82,6 +84,8 @@ struct wf_step {
      * step's (exit codes sorted, condition status defaulted), or NULL.
      * Owned by the spec, not borrowed. */
     struct json_object *pod_failure_policy;
+    /* [{input, operator: in|notin, values}], checked; NULL: always runs. */
+    struct json_object *when;
 };
 
 struct wf_spec {
@@ -175,6 +179,11 @@ int wf_subst_with(const char *text, unsigned kinds, wf_lookup_fn lookup, void *u
  * a malformed list. Compares the values themselves ('$$' undone). */
 int wf_when_eval(struct json_object *when, unsigned kinds, wf_lookup_fn lookup, void *ud, char *why,
                  size_t cap);
+
+/* A step's `when` with the run's params: 1 (run it, also without a
+ * `when`), 0 (skip it; why says which expression), or < 0 (cannot be
+ * decided: not for a validated spec and its resolved params). */
+int wf_when_params(const struct wf_step *st, const struct wf_params *p, char *why, size_t cap);
 
 /* 1 when s is a valid parameter name: [A-Za-z_][A-Za-z0-9_-]*, at most 63
  * characters (docs/api.md); the one rule for Workflows and Triggers. */

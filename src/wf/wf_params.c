@@ -55,6 +55,57 @@ static int check_list(struct check_ctx *c, const char *step, struct json_object 
     return 0;
 }
 
+/* Every kind wf_ref.c knows: only params may be used yet, and a kind the
+ * controller cannot resolve is refused rather than compared as text. */
+#define ALL_REFS (WF_REF_PARAM | WF_REF_RESULT | WF_REF_PHASE | WF_REF_RUN_STATUS | WF_REF_MATRIX)
+
+static int not_param(void *ctx, const char *lit, size_t n, const struct wf_ref *ref)
+{
+    (void)ctx;
+    (void)lit;
+    (void)n;
+    return ref && ref->kind != WF_REF_PARAM ? -ENOTSUP : 0;
+}
+
+/* One text of a `when`: its params declared, no other reference. */
+static int check_when_text(struct check_ctx *c, const char *step, const char *text, size_t i,
+                           const char *field, struct wf_error *err)
+{
+    size_t bad = 0;
+    int r = wf_ref_scan(text, ALL_REFS, not_param, c, &bad);
+    if (r == -EINVAL)
+        return wf_fail(err, WF_R_INVALID,
+                       "step \"%s\": when[%zu].%s has a malformed reference at "
+                       "offset %zu",
+                       step, i, field, bad);
+    if (r == -ENOTSUP)
+        return wf_fail(err, WF_R_INVALID,
+                       "step \"%s\": when[%zu].%s may use $(params...) only (results, phases "
+                       "and matrix values are not supported in when yet)",
+                       step, i, field);
+    if (wf_ref_scan(text, WF_REF_PARAM, check_ref, c, NULL) < 0)
+        return wf_fail(err, WF_R_UNKNOWN_PARAM,
+                       "step \"%s\" references unknown parameter \"%s\" in when[%zu].%s", step,
+                       c->unknown, i, field);
+    return 0;
+}
+
+static int check_when(struct check_ctx *c, const struct wf_step *st, struct wf_error *err)
+{
+    size_t n = st->when ? json_object_array_length(st->when) : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(st->when, i), *vals = kj_get(e, "values");
+        int r = check_when_text(c, st->name, kj_get_str(e, "input"), i, "input", err);
+        for (size_t k = 0; r == 0 && k < json_object_array_length(vals); k++)
+            r = check_when_text(c, st->name,
+                                json_object_get_string(json_object_array_get_idx(vals, k)), i,
+                                "values", err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 int wf_params_check(const struct wf_spec *s, struct wf_error *err)
 {
     struct check_ctx c = {.spec = s};
@@ -65,10 +116,23 @@ int wf_params_check(const struct wf_spec *s, struct wf_error *err)
             r = check_list(&c, st->name, st->args, "args", err);
         if (r == 0)
             r = check_list(&c, st->name, st->env, "env", err);
+        if (r == 0)
+            r = check_when(&c, st, err);
         if (r < 0)
             return r;
     }
     return 0;
+}
+
+static const char *param_of(void *ud, const struct wf_ref *ref);
+
+int wf_when_params(const struct wf_step *st, const struct wf_params *p, char *why, size_t cap)
+{
+    union {
+        const struct wf_params *c;
+        void *m;
+    } u = {p};
+    return wf_when_eval(st->when, WF_REF_PARAM, param_of, u.m, why, cap);
 }
 
 /* ---- substitution ----------------------------------------------------- */

@@ -146,6 +146,36 @@ static int parse_pod_template(const char *step, struct json_object *pt, struct w
     return 0;
 }
 
+/* when: [{input, operator: in|notin, values: [strings]}]; the references
+ * in it are checked with the params (wf_params_check). */
+static int parse_when(const char *name, struct json_object *when, struct wf_error *err)
+{
+    if (!when)
+        return 0;
+    size_t n = json_object_is_type(when, json_type_array) ? json_object_array_length(when) : 0;
+    if (!json_object_is_type(when, json_type_array) || n > WF_WHEN_MAX)
+        return wf_fail(err, WF_R_INVALID,
+                       "step \"%s\": when must be a list of at most %d expressions", name,
+                       WF_WHEN_MAX);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(when, i);
+        const char *op = kj_get_str(e, "operator");
+        struct json_object *vals = kj_get(e, "values");
+        if (!json_object_is_type(e, json_type_object) || !kj_get_str(e, "input"))
+            return wf_fail(err, WF_R_INVALID, "step \"%s\": when[%zu].input must be a string", name,
+                           i);
+        if (!op || (strcmp(op, "in") != 0 && strcmp(op, "notin") != 0))
+            return wf_fail(err, WF_R_INVALID, "step \"%s\": when[%zu].operator must be in or notin",
+                           name, i);
+        if (!string_list(vals) || !vals || json_object_array_length(vals) == 0 ||
+            json_object_array_length(vals) > WF_WHEN_VALUES_MAX)
+            return wf_fail(err, WF_R_INVALID,
+                           "step \"%s\": when[%zu].values must be a list of 1 to %d strings", name,
+                           i, WF_WHEN_VALUES_MAX);
+    }
+    return 0;
+}
+
 static int parse_step(struct json_object *o, const char *list, size_t idx, struct wf_step *st,
                       struct wf_error *err)
 {
@@ -209,6 +239,10 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
                        name);
     st->retries = (int)retries;
     st->timeout_seconds = timeout;
+    st->when = kj_get(o, "when");
+    r = parse_when(name, st->when, err);
+    if (r < 0)
+        return r;
     return wf_pod_failure_policy(name, kj_get(o, "podFailurePolicy"), st->pod_template,
                                  &st->pod_failure_policy, err);
 }

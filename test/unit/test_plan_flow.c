@@ -192,13 +192,13 @@ static void check_kstatus(struct world *w)
 }
 
 /* seed 0: every write applied, repeats checked; else writes get lost */
-static void play(const struct script *sc, const char *policy, uint32_t seed)
+static void play_spec(const char *name, const char *policy, const char *spec, const char *run_spec,
+                      const char *script, uint32_t seed)
 {
-    char spec[1024], cmds[2048];
-    snprintf(spec, sizeof spec, DAG, policy);
-    snprintf(cmds, sizeof cmds, "%s", sc->cmds);
+    char cmds[2048];
+    snprintf(cmds, sizeof cmds, "%s", script);
     struct world w;
-    world_init(&w, spec, NULL);
+    world_init(&w, spec, run_spec);
     w.drop = seed;
     w.check_repeats = seed == 0;
     int before = check_failures;
@@ -212,8 +212,46 @@ static void play(const struct script *sc, const char *policy, uint32_t seed)
             fprintf(stderr, "  at \"%s\"\n", c);
     }
     if (check_failures != before)
-        fprintf(stderr, "  in script \"%s\" (%s, seed %u)\n", sc->name, policy, seed);
+        fprintf(stderr, "  in script \"%s\" (%s, seed %u)\n", name, policy, seed);
     world_free(&w);
+}
+
+static void play(const struct script *sc, const char *policy, uint32_t seed)
+{
+    char spec[1024];
+    snprintf(spec, sizeof spec, DAG, policy);
+    play_spec(sc->name, policy, spec, NULL, sc->cmds, seed);
+}
+
+/* when: a -> deploy (when env in [prod]) -> notify; a -> b; finally f
+ * (when env notin [prod]). A false when skips the step, not its
+ * dependents (Tekton's rule), and the run still succeeds. */
+#define WHEN_DAG                                                                                   \
+    "{'params':[{'name':'env','default':'dev'}],'steps':[{'name':'a','image':'x'},"                \
+    "{'name':'deploy','image':'x','dependsOn':['a'],'when':[{'input':'$(params.env)',"             \
+    "'operator':'in','values':['prod','staging']}]},"                                              \
+    "{'name':'notify','image':'x','dependsOn':['deploy']},{'name':'b','image':'x',"                \
+    "'dependsOn':['a']}],'finally':[{'name':'f','image':'x','when':[{'input':'$(params.env)',"     \
+    "'operator':'notin','values':['prod']}]}]}"
+
+static void test_when(void)
+{
+    static const char *dev =
+        "settle; job deploy 0; ok a; settle; step deploy=Skipped; reason Running; job deploy 0;"
+        "job notify 1; job b 1; ok notify; ok b; settle; job f 1; ok f; settle;"
+        "phase Succeeded; reason Succeeded; message 4 steps succeeded, 1 skipped by when;"
+        "progress 5/5";
+    static const char *prod =
+        "settle; ok a; settle; job deploy 1; job notify 0; ok deploy; ok b; settle;"
+        "job notify 1; ok notify; settle; step f=Skipped; job f 0; phase Succeeded;"
+        "message 4 steps succeeded, 1 skipped by when";
+    for (uint32_t seed = 0; seed <= 20; seed++) {
+        uint32_t sd = seed * 2654435761u;
+        play_spec("when false: skipped, dependents run", "-", WHEN_DAG, NULL, dev, sd);
+        play_spec("when true: runs; finally's when false", "-", WHEN_DAG,
+                  "{'workflowRef':{'name':'wf'},'params':[{'name':'env','value':'prod'}]}", prod,
+                  sd);
+    }
 }
 
 static void test_scripts(void)
@@ -243,5 +281,6 @@ int main(void)
 {
     RUN(test_scripts);
     RUN(test_scripts_lossy);
+    RUN(test_when);
     return check_finish();
 }

@@ -171,6 +171,26 @@ static const struct bad bad_specs[] = {
      "duplicate parameter name \"t\""},
     {"{'params':[{'name':'t','default':1}],'steps':[{'name':'a','image':'x'}]}", "InvalidSpec",
      "parameter \"t\": default must be a string"},
+/* when: its shape, and params only (results and phases are not live yet) */
+#define WHEN(x) "{'params':[{'name':'env'}],'steps':[{'name':'a','image':'x','when':" x "}]}"
+    {WHEN("{}"), "InvalidSpec", "step \"a\": when must be a list of at most 10 expressions"},
+    {WHEN("[{'operator':'in','values':['x']}]"), "InvalidSpec",
+     "step \"a\": when[0].input must be a string"},
+    {WHEN("[{'input':'x','operator':'IN','values':['x']}]"), "InvalidSpec",
+     "step \"a\": when[0].operator must be in or notin"},
+    {WHEN("[{'input':'x','operator':'in','values':[]}]"), "InvalidSpec",
+     "step \"a\": when[0].values must be a list of 1 to 50 strings"},
+    {WHEN("[{'input':'x','operator':'in','values':[1]}]"), "InvalidSpec",
+     "step \"a\": when[0].values must be a list of 1 to 50 strings"},
+    {WHEN("[{'input':'$(params.nope)','operator':'in','values':['x']}]"), "UnknownParameter",
+     "step \"a\" references unknown parameter \"nope\" in when[0].input"},
+    {WHEN("[{'input':'x','operator':'in','values':['$(params.env)','$(params.zz)']}]"),
+     "UnknownParameter", "step \"a\" references unknown parameter \"zz\" in when[0].values"},
+    {WHEN("[{'input':'$(steps.b.results.r)','operator':'in','values':['x']}]"), "InvalidSpec",
+     "step \"a\": when[0].input may use $(params...) only (results, phases and matrix values "
+     "are not supported in when yet)"},
+    {WHEN("[{'input':'$(steps.b)','operator':'in','values':['x']}]"), "InvalidSpec",
+     "step \"a\": when[0].input has a malformed reference at offset 0"},
 /* podFailurePolicy: the Job API's rules, checked before any Job is made */
 #define PFP(x) "{'steps':[{'name':'a','image':'x','podFailurePolicy':" x "}]}"
 #define PFP_RULE(x) PFP("{'rules':[" x "]}")
