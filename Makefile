@@ -154,5 +154,13 @@ bench: release
 bench-webhook:
 	bench/webhook.sh
 
+# The peer benchmark: Runbook beside Argo Workflows' workflow-controller
+# (built from its Go module, cached) on one local control plane of its own,
+# alternating trials, one table of medians with ratios (bench/README.md,
+# "Peers"; ~17 min, not part of make test). TRIALS=n rounds (default 2).
+.PHONY: bench-peers
+bench-peers:
+	bench/peers/run.sh $(if $(TRIALS),--trials $(TRIALS))
+
 clean:
 	rm -rf build

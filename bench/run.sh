@@ -26,37 +26,17 @@ for a in "$@"; do [ "$a" = --quick ] && quick=1; done
 nodes=${BENCH_NODES:-$([ $quick = 1 ] && echo 10 || echo 50)}
 t0=$SECONDS
 
+. bench/lib.bash
+
 # --- build (another module may be mid-edit: retry twice, a minute apart) ------
 build() {
 	cmake --preset release >/dev/null &&
 		cmake --build build/release -j2 --target runbook-operator bench_controller bench_watch_economy
 }
-for try in 1 2 3; do
-	if build >"$root/build/bench-build.log" 2>&1; then break; fi
-	if [ $try = 3 ]; then
-		tail -n 30 "$root/build/bench-build.log" >&2
-		echo "run.sh: the release build fails (log: build/bench-build.log)" >&2
-		exit 1
-	fi
-	echo "run.sh: release build failed (attempt $try); retrying in 60 s" >&2
-	sleep 60
-done
+bench_build run.sh "$root/build/bench-build.log" build
 
 # --- a cluster of our own -------------------------------------------------------
-test/cluster/down.sh "$dir" >/dev/null 2>&1 || true
-cleanup() {
-	local rc=$?
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "run.sh: cluster left running: export KUBECONFIG=$dir/kubeconfig"
-	else
-		test/cluster/down.sh "$dir" >/dev/null 2>&1 || true
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-test/cluster/up.sh "$dir" "$nodes" | tail -n 1
-export KUBECONFIG=$dir/kubeconfig
+bench_cluster run.sh "$dir" "${BENCH_KEEP:-0}" "$nodes"
 kubectl apply --server-side -f crds/ >/dev/null
 # Right after the apply a CRD may have no .status.conditions yet, which
 # kubectl wait reports as an error rather than waiting: try again.
