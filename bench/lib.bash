@@ -1,4 +1,4 @@
-# bench/lib.bash - what the benchmark scripts (bench/run.sh,
+# bench/lib.bash - what the benchmark scripts (bench/run.sh, webhook.sh,
 # bench/peers/run.sh) share: a build that another module's edit in progress
 # may break for a moment, and a local control plane of their own, stopped on
 # exit. Sourced from the repository root.

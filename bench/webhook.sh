@@ -47,17 +47,8 @@ build() {
 }
 mkdir -p build
 bin=${BENCH_BUILD:-build/release}
-for try in 1 2 3; do
-	[ -n "${BENCH_BUILD:-}" ] && break
-	if build >"$root/build/bench-webhook-build.log" 2>&1; then break; fi
-	if [ $try = 3 ]; then
-		tail -n 30 "$root/build/bench-webhook-build.log" >&2
-		echo "webhook.sh: the release build fails (log: build/bench-webhook-build.log)" >&2
-		exit 1
-	fi
-	echo "webhook.sh: release build failed (attempt $try); retrying in 60 s" >&2
-	sleep 60
-done
+. bench/lib.bash
+[ -n "${BENCH_BUILD:-}" ] || bench_build webhook.sh "$root/build/bench-webhook-build.log" build
 
 echo "webhook.sh: $(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 run() { # prints the command, then runs it
