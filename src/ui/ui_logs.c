@@ -110,8 +110,6 @@ static int on_chunk(void *ud, const char *data, size_t len)
     return 0;
 }
 
-static int open_stream(struct ui_log *l);
-
 static void on_end(void *ud, const struct kube_result *r)
 {
     struct ui_log *l = ud;
