@@ -24,31 +24,28 @@ static const struct {
     {"$(matrix.", WF_REF_MATRIX},
 };
 
-/* A step name: a DNS label (wf_is_dns_label's rule, length here). */
-static int step_ok(const char *s, size_t n)
+/* The scanner's slices are not NUL-terminated: checked through a copy by
+ * the one rule for each (a longer slice names nothing either way). */
+static int slice_ok(const char *s, size_t n, size_t max, int (*rule)(const char *))
 {
-    if (n == 0 || n > WF_STEP_NAME_MAX)
+    char buf[64];
+    if (n == 0 || n > max || n >= sizeof buf)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return 0;
-    }
-    return s[0] != '-' && s[n - 1] != '-';
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return rule(buf);
 }
 
-/* A param, result or matrix name: wf_param_name_ok's rule. */
+/* A step name: a DNS label of at most WF_STEP_NAME_MAX characters. */
+static int step_ok(const char *s, size_t n)
+{
+    return slice_ok(s, n, WF_STEP_NAME_MAX, wf_is_dns_label);
+}
+
+/* A param, result or matrix name. */
 static int name_ok(const char *s, size_t n)
 {
-    if (n == 0 || n > 63)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-        if (!(alpha || (i > 0 && ((c >= '0' && c <= '9') || c == '-'))))
-            return 0;
-    }
-    return 1;
+    return slice_ok(s, n, 63, wf_param_name_ok);
 }
 
 /* The body of a $(steps....) reference: S.results.R or S.phase. */
