@@ -1165,7 +1165,7 @@ static struct json_object *make_direct_job(int i, void *ud)
     struct wf_run_ref ref = {
         .name = run, .ns = ns, .uid = "00000000-0000-4000-8000-000000000000", .workflow = "start"};
     struct json_object *job = NULL;
-    if (wf_job_build(u->spec, (size_t)(i % u->steps), u->params, &ref, &job) < 0)
+    if (wf_job_build(u->spec, (size_t)(i % u->steps), wf_params_lookup, u->params, &ref, &job) < 0)
         die("wf_job_build failed");
     /* Not the operator's: no owner (a dangling one would make the garbage
      * collector delete the Job during the measurement), and a label the

@@ -58,9 +58,9 @@ struct ctrl_job {
 };
 
 struct ctrl_pod {
-    char *strs;    /* step, job, reason, message, uid, Job uid, run label */
+    char *strs;    /* step, job, reason, message, uid, Job uid, run label, result */
     uint8_t phase; /* enum plan_pod_phase */
-    unsigned deleting : 1, terminated : 1;
+    unsigned deleting : 1, terminated : 1, has_result : 1;
     int32_t exit_code;
     int64_t deletion_deadline_ms, finished_ms;
     int64_t created_ms; /* which attempt is the newest (the UI's logs) */
@@ -72,6 +72,7 @@ void ctrl_job_expand(const struct ctrl_job *r, struct plan_job *out);
 const char *ctrl_pod_job(const struct ctrl_pod *r);
 const char *ctrl_pod_run(const struct ctrl_pod *r); /* its runbook.dev/run label */
 const char *ctrl_pod_uid(const struct ctrl_pod *r);
+/* out->result borrows from r: valid while r is in the cache. */
 void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out);
 /* Equal in everything a plan reads: a change that is not needs no
  * reconcile (most Job and pod updates: conditions, ready counts, the

@@ -61,6 +61,9 @@ static void answered(void *ud, const struct kube_result *res)
     for (size_t i = 0; pods && i < n; i++) {
         if (plan_pod_from_json(json_object_array_get_idx(items, i), &pods[o]) < 0)
             continue; /* no name: the cache would not hold it either */
+        /* It points into the answer, freed below; a step's results are
+         * read from the cached pod, which the watch brings. */
+        pods[o].result = NULL;
         int running = pods[o].phase != PLAN_POD_SUCCEEDED && pods[o].phase != PLAN_POD_FAILED;
         lacked |= running && unseen(c, q->ns, &pods[o]);
         o++;

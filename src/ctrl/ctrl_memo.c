@@ -249,6 +249,7 @@ int ctrl_memo_ended(struct ctrl_memo *m, const char *ns, const char *run, const 
     }
     x->ended = e;
     x->ended[x->n_ended++] = *p;
+    x->ended[x->n_ended - 1].result = NULL; /* borrowed from a record about to go */
     return 0;
 }
 

@@ -191,7 +191,7 @@ void ctrl_job_expand(const struct ctrl_job *r, struct plan_job *out)
     out->completion_ms = r->completion_ms;
 }
 
-enum { PS_STEP, PS_JOB, PS_REASON, PS_MESSAGE, PS_UID, PS_JOB_UID, PS_RUN, PS_N };
+enum { PS_STEP, PS_JOB, PS_REASON, PS_MESSAGE, PS_UID, PS_JOB_UID, PS_RUN, PS_RESULT, PS_N };
 
 static int pod_project(struct json_object *obj, void *record)
 {
@@ -200,13 +200,20 @@ static int pod_project(struct json_object *obj, void *record)
     if (plan_pod_from_json(obj, &p) != 0)
         return -1;
     const char *run = kj_path_str(obj, "metadata", "labels", KJ_LABEL_RUN, NULL);
-    const char *s[PS_N] = {p.step, p.job, p.reason, p.message, p.uid, p.controller_uid, run};
+    /* A message of a container that exited 0 is kept whole (up to the
+     * kubelet's cap): a step's results are read from it. It is empty for
+     * nearly every pod, so this costs nothing for those. */
+    char result[PLAN_RESULT_MSG_MAX + 2];
+    plan_copy_trunc(result, sizeof result, p.result);
+    const char *s[PS_N] = {p.step,           p.job, p.reason, p.message, p.uid,
+                           p.controller_uid, run,   result};
     if (!(r->strs = ctrl_pack(s, PS_N)))
         return -1;
     r->phase = (uint8_t)p.phase;
     r->deleting = p.deleting;
     r->terminated = p.terminated;
     r->exit_code = p.exit_code;
+    r->has_result = p.result != NULL;
     r->deletion_deadline_ms = p.deletion_deadline_ms;
     r->finished_ms = p.finished_ms;
     (void)kj_time_parse(kj_path_str(obj, "metadata", "creationTimestamp", NULL), &r->created_ms);
@@ -248,6 +255,7 @@ void ctrl_pod_expand(const struct ctrl_pod *r, struct plan_pod *out)
     out->exit_code = r->exit_code;
     out->deletion_deadline_ms = r->deletion_deadline_ms;
     out->finished_ms = r->finished_ms;
+    out->result = r->has_result ? ctrl_packed(r->strs, PS_RESULT) : NULL; /* borrowed */
 }
 
 /* Equal packed buffers of n strings. */
@@ -280,6 +288,7 @@ int ctrl_job_same(const struct ctrl_job *a, const struct ctrl_job *b)
 int ctrl_pod_same(const struct ctrl_pod *a, const struct ctrl_pod *b)
 {
     return a->phase == b->phase && a->deleting == b->deleting && a->terminated == b->terminated &&
-           a->exit_code == b->exit_code && a->deletion_deadline_ms == b->deletion_deadline_ms &&
-           a->finished_ms == b->finished_ms && packed_equal(a->strs, b->strs, PS_N);
+           a->has_result == b->has_result && a->exit_code == b->exit_code &&
+           a->deletion_deadline_ms == b->deletion_deadline_ms && a->finished_ms == b->finished_ms &&
+           packed_equal(a->strs, b->strs, PS_N);
 }

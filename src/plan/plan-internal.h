@@ -16,6 +16,7 @@
 #define R_DEADLINE "DeadlineExceeded"
 #define R_INVALID "InvalidWorkflow"
 #define PLAN_R_WHEN_FALSE "WhenConditionFalse" /* a step skipped by its when */
+#define PLAN_R_RESULT_MISSING "ResultMissing"  /* a declared result not written */
 
 #define PLAN_MSG_RUNNING "run is in progress"
 
@@ -67,6 +68,14 @@ struct step {
     int has_exit, exit_code;
     char reason[PLAN_REASON_LEN];
     char message[PLAN_MSG_LEN];
+    /* Succeeded: [{name, value}] in declaration order (owned; NULL when the
+     * step declares none). Read from its pod when it succeeds, from the
+     * old status after that. */
+    struct json_object *results;
+    /* Its Job succeeded but its results are not read yet: 1 its pod will
+     * show them (the pod watch lags), 2 its pod is not in the cache (a
+     * LIST decides). The step stays Running meanwhile. */
+    int results_wait;
 };
 
 /* The status to write, before it becomes json. */
@@ -81,6 +90,7 @@ struct draft {
     struct json_object *steps; /* owned array, or NULL */
     int stuck;                 /* TeardownStuck: 1 True, 0 False if it was set, -1 omit */
     char stuck_message[1024];
+    struct json_object *results; /* status.results: owned, or NULL (omit) */
     /* Only for the first Running write; later they are carried over. */
     struct json_object *workflow_spec, *resolved_params; /* owned or NULL */
 };
@@ -131,6 +141,20 @@ void plan_step_failure(const struct step *s, char *buf, size_t cap);
 void plan_step_vanished(const struct ctx *c, struct step *s);
 /* A new status.steps[] entry for s. */
 struct json_object *plan_step_json(const struct step *s);
+
+/* plan_results.c: a step's results. */
+/* The Job of s succeeded and s declares results: reads them from its
+ * pod into s->results, or fails s with ResultMissing, or sets
+ * s->results_wait (s stays Running). */
+void plan_results_read(const struct ctx *c, struct step *s, const struct plan_job *j);
+/* A step waiting with results_wait 2, once a LIST showed its pod gone:
+ * Failed, ResultMissing. */
+void plan_results_gone(const struct ctx *c, struct step *s);
+/* status.steps[].results of a step that succeeded (old status entry), as
+ * a new array, or NULL. */
+struct json_object *plan_results_load(struct json_object *entry);
+/* The value of result `name` (len bytes) in a results array, or NULL. */
+const char *plan_results_get(struct json_object *results, const char *name, size_t len);
 
 /* plan_children.c: a run's Jobs and pods, which pods are the run's, and
  * deleting the strays. */

@@ -153,7 +153,16 @@ struct plan_pod {
     char reason[PLAN_REASON_LEN];
     char message[PLAN_MSG_LEN];
     int64_t finished_ms;
+    /* Container "step" exited 0: its whole termination message (a step's
+     * results are read from it; at most PLAN_RESULT_MSG_MAX bytes kept),
+     * "" if it wrote none. NULL when not known from this copy: not exited
+     * 0, or a copy that does not carry it (a LIST answer, an ended pod).
+     * Borrowed from whatever the projection was made from (the cache
+     * record, the pod's JSON); valid while the plan is computed. */
+    const char *result;
 };
+
+#define PLAN_RESULT_MSG_MAX 4096 /* the kubelet's cap on a termination message */
 
 /* Another run of the same Workflow in the namespace. */
 struct plan_sibling {

@@ -4,9 +4,12 @@
 #include "plan/plan.h"
 #include "plan/plan-internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define PLAN_RESULTS_RECHECK_MS 5000
 
 struct run {
     struct ctx *c;
@@ -125,23 +128,122 @@ static void stopped_message(const struct run *r, const char *what, char *buf, si
         snprintf(buf, cap, "%s because the run was cancelled", what);
 }
 
-static void create_job(struct run *r, struct step *s)
+/* --- values of references --------------------------------------------- */
+
+/* Where a step's references get their values. Results, phases and the
+ * run's status come from the run's observed status only, never from what
+ * this plan just decided: a Job built from a value the status does not
+ * hold yet could differ from the one a replan after a lost write builds
+ * (same name, other args). So a step whose values are not recorded yet
+ * waits one status round trip. */
+struct values {
+    struct run *r;
+    const struct step *self;
+    const struct step *skipped; /* a producer skipped by its when */
+    int wait;                   /* a value is not recorded yet */
+};
+
+static const char *run_outcome(const struct run *r)
+{
+    static const char *const o[] = {"Succeeded", "Failed", "Failed", "Cancelled"};
+    return o[r->cause];
+}
+
+static const char *value_of(void *ud, const struct wf_ref *ref)
+{
+    struct values *v = ud;
+    struct run *r = v->r;
+    if (ref->kind == WF_REF_PARAM)
+        return wf_params_lookup(r->params, ref);
+    if (ref->kind == WF_REF_RUN_STATUS) {
+        for (size_t i = 0; i < r->spec->n_main; i++)
+            if (!plan_step_terminal(r->steps[i].old_phase)) {
+                v->wait = 1;
+                return NULL;
+            }
+        return run_outcome(r);
+    }
+    char name[WF_NAME_LEN];
+    snprintf(name, sizeof name, "%.*s", (int)ref->alen, ref->a);
+    const struct step *p = step_named(r, name);
+    if (!p || ref->kind == WF_REF_MATRIX)
+        return NULL; /* refused when the Workflow was checked */
+    if (ref->kind == WF_REF_PHASE) {
+        if (plan_step_terminal(p->old_phase))
+            return plan_step_phase_name(p->old_phase);
+        v->wait = 1;
+        return NULL;
+    }
+    if (p->old_phase == SP_SUCCEEDED) {
+        const char *val = plan_results_get(p->results, ref->b, ref->blen);
+        return val ? val : ""; /* recorded without it: a status edited by hand */
+    }
+    if (!v->self->def->is_finally && p->phase == SP_SKIPPED) {
+        v->skipped = p;
+        return NULL;
+    }
+    /* A finally step reads "" for a step that did not succeed. */
+    if (v->self->def->is_finally && plan_step_terminal(p->old_phase))
+        return "";
+    v->wait = 1;
+    return NULL;
+}
+
+/* 1 created, 0 waits for a value, -1 s was skipped or failed here. */
+static int create_job(struct run *r, struct step *s, struct values *v)
 {
     struct ctx *c = r->c;
     struct wf_run_ref ref = {c->name, c->ns, c->uid, c->workflow ? c->workflow : ""};
     struct json_object *job = NULL;
     int idx = wf_step_index(r->spec, s->def->name);
-    if (idx < 0 || wf_job_build(r->spec, (size_t)idx, r->params, &ref, &job) < 0) {
+    int rc = idx < 0 ? -EINVAL : wf_job_build(r->spec, (size_t)idx, value_of, v, &ref, &job);
+    if (rc == -ENOENT && (v->wait || v->skipped))
+        return 0;
+    if (rc < 0) {
         s->phase = SP_FAILED; /* cannot happen for a validated snapshot */
         s->completion_ms = c->now;
         snprintf(s->reason, sizeof s->reason, "InvalidJob");
         snprintf(s->message, sizeof s->message, "the step's Job could not be built");
-        return;
+        return -1;
     }
     struct plan_action *a = plan_add(c->out, PLAN_CREATE_JOB);
     snprintf(a->name, sizeof a->name, "%s", s->job_name);
     snprintf(a->step, sizeof a->step, "%s", s->def->name);
     a->body = job;
+    return 1;
+}
+
+static void skip(struct run *r, struct step *s, const char *reason, const char *msg)
+{
+    s->phase = SP_SKIPPED;
+    s->completion_ms = r->c->now;
+    snprintf(s->reason, sizeof s->reason, "%s", reason);
+    plan_copy_trunc(s->message, sizeof s->message, msg);
+}
+
+/* A ready step: its `when`, then its Job, both through the recorded
+ * values. */
+static void start_step(struct run *r, struct step *s)
+{
+    struct values v = {.r = r, .self = s};
+    char why[PLAN_MSG_LEN];
+    int when = wf_when_eval(s->def->when, wf_step_kinds(s->def), value_of, &v, why, sizeof why);
+    if (when == 1 && (create_job(r, s, &v) != 0 || !v.skipped))
+        return;
+    if (v.skipped) {
+        /* Tekton's rule: it would read a value that was never made. */
+        snprintf(why, sizeof why, "it uses a result of step \"%s\", which was skipped by its when",
+                 v.skipped->def->name);
+        skip(r, s, PLAN_R_WHEN_FALSE, why);
+    } else if (when == 0) {
+        /* Never started, and not a failure: its dependents still run. */
+        skip(r, s, PLAN_R_WHEN_FALSE, why);
+    } else if (when < 0 && !v.wait) {
+        s->phase = SP_FAILED; /* cannot happen for a validated snapshot */
+        s->completion_ms = r->c->now;
+        snprintf(s->reason, sizeof s->reason, "InvalidWhen");
+        snprintf(s->message, sizeof s->message, "the step's when could not be evaluated");
+    }
 }
 
 /* A dependency that lets its dependents start: it succeeded, or its
@@ -154,7 +256,8 @@ static int dep_satisfied(const struct step *d)
 }
 
 /* Pending steps without a Job: skip them if a dependency did not
- * succeed, or their `when` is false; create their Job once all did. */
+ * succeed; once all did, start them (start_step: their `when`, then their
+ * Job). */
 static void schedule(struct run *r, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
@@ -170,23 +273,12 @@ static void schedule(struct run *r, size_t lo, size_t hi)
                 blocking = d;
             ready &= dep_satisfied(d);
         }
-        char why[PLAN_MSG_LEN];
-        int when = ready && !blocking ? wf_when_params(s->def, r->params, why, sizeof why) : 1;
         if (blocking) {
             char msg[PLAN_MSG_LEN];
             snprintf(msg, sizeof msg, "step \"%s\" did not succeed", blocking->def->name);
-            s->phase = SP_SKIPPED;
-            s->completion_ms = r->c->now;
-            snprintf(s->reason, sizeof s->reason, "DependencyNotSucceeded");
-            snprintf(s->message, sizeof s->message, "%s", msg);
-        } else if (ready && when == 0) {
-            /* Never started, and not a failure: its dependents still run. */
-            s->phase = SP_SKIPPED;
-            s->completion_ms = r->c->now;
-            snprintf(s->reason, sizeof s->reason, "%s", PLAN_R_WHEN_FALSE);
-            snprintf(s->message, sizeof s->message, "%s", why);
+            skip(r, s, "DependencyNotSucceeded", msg);
         } else if (ready) {
-            create_job(r, s);
+            start_step(r, s);
         }
     }
 }
@@ -431,6 +523,57 @@ static size_t skipped_by_when(const struct run *r)
     return n;
 }
 
+/* spec.results of a run that succeeded, from the results of this very
+ * write (the terminal one): a reference with no value (its step skipped
+ * by its when) is "" and a Warning says so; the outcome stands. */
+struct final {
+    struct run *r;
+    const char *unresolved;
+};
+
+static const char *final_value(void *ud, const struct wf_ref *ref)
+{
+    struct final *f = ud;
+    if (ref->kind == WF_REF_PARAM)
+        return wf_params_lookup(f->r->params, ref);
+    char name[WF_NAME_LEN];
+    snprintf(name, sizeof name, "%.*s", (int)ref->alen, ref->a);
+    const struct step *p = step_named(f->r, name);
+    if (p && p->phase == SP_SUCCEEDED) {
+        const char *v = plan_results_get(p->results, ref->b, ref->blen);
+        return v ? v : "";
+    }
+    f->unresolved = p ? p->def->name : "?";
+    return "";
+}
+
+static void run_results(struct run *r, struct draft *d)
+{
+    struct json_object *spec_res = r->spec->results;
+    size_t n = spec_res ? json_object_array_length(spec_res) : 0;
+    if (!n)
+        return;
+    d->results = kj_arr();
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(spec_res, i);
+        struct final f = {r, NULL};
+        char *v = NULL;
+        if (wf_resolve(kj_get_str(e, "value"), WF_REF_PARAM | WF_REF_RESULT, final_value, &f, &v) <
+            0)
+            v = NULL; /* cannot happen for a validated snapshot */
+        struct json_object *o = kj_obj();
+        kj_put(o, "name", kj_str(kj_get_str(e, "name")));
+        kj_put(o, "value", kj_str(v ? v : ""));
+        kj_push(d->results, o);
+        if (f.unresolved)
+            plan_event(r->c->out, 1, "ResultUnresolved", NULL,
+                       "spec.results \"%s\" reads a result of step \"%s\", which did not run "
+                       "(skipped by its when): it is \"\" where it has no value",
+                       kj_get_str(e, "name"), f.unresolved);
+        free(v);
+    }
+}
+
 static void fill_draft(struct run *r, struct draft *d, int all_done)
 {
     struct ctx *c = r->c;
@@ -471,6 +614,8 @@ static void fill_draft(struct run *r, struct draft *d, int all_done)
     }
     current_steps(r, d);
     snprintf(d->progress, sizeof d->progress, "%zu/%zu", done, r->n);
+    if (d->phase == PLAN_SUCCEEDED)
+        run_results(r, d);
 }
 
 /* The snapshot is unreadable (someone edited the status): nothing can be
@@ -524,6 +669,14 @@ static int load(struct run *r, struct ctx *c)
                        s->def->name, s->tampered_job, s->tampered_uid[0] ? s->tampered_uid : "none",
                        s->job_name, s->job ? " (uid " : "", s->job ? s->job->uid : "",
                        s->job ? ")" : "");
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        struct step *s = &r->steps[i];
+        if (s->results_wait == 1) /* the pod's update wakes the run; a slow look as well */
+            plan_requeue(c->out, PLAN_RESULTS_RECHECK_MS);
+        /* Not in the cache: a LIST says whether it is gone or just late. */
+        else if (s->results_wait == 2 && plan_pods_listed(c, 1))
+            plan_results_gone(c, s);
     }
     int64_t start = kj_get_time(c->status, "startTime");
     if (r->spec->active_deadline_seconds > 0 && start > 0) {
@@ -585,6 +738,8 @@ void plan_progress(struct ctx *c)
             plan_requeue(c->out, r.deadline_ms - c->now);
         plan_draft_release(&d);
     }
+    for (size_t i = 0; r.steps && i < r.n; i++)
+        json_object_put(r.steps[i].results);
     free(r.steps);
     free(r.pos);
     wf_params_free(r.params);

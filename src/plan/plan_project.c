@@ -106,6 +106,10 @@ static void pod_termination(struct json_object *st, struct plan_pod *p)
         plan_copy_trunc(p->reason, sizeof p->reason, kj_get_str(t, "reason"));
         plan_copy_trunc(p->message, sizeof p->message, kj_get_str(t, "message"));
         p->finished_ms = kj_get_time(t, "finishedAt");
+        if (p->exit_code == 0) {
+            const char *m = kj_get_str(t, "message");
+            p->result = m ? m : "";
+        }
         return;
     }
 }

@@ -53,6 +53,7 @@ void plan_draft_begin(struct draft *d, enum plan_phase phase, const char *reason
 void plan_draft_release(struct draft *d)
 {
     json_object_put(d->steps);
+    json_object_put(d->results);
     json_object_put(d->workflow_spec);
     json_object_put(d->resolved_params);
     plan_draft_init(d);
@@ -194,6 +195,10 @@ void plan_status_commit(struct ctx *c, struct draft *d)
     if (d->steps) {
         kj_put(st, "steps", d->steps);
         d->steps = NULL;
+    }
+    if (d->results) {
+        kj_put(st, "results", d->results);
+        d->results = NULL;
     }
     /* The snapshot is only compared on the first write (old has none). */
     struct json_object *ws = kj_get(c->status, "workflowSpec");

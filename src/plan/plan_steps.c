@@ -46,6 +46,8 @@ static void load_old(struct step *s, struct json_object *old_steps)
     const char *reason = kj_get_str(e, "reason"), *message = kj_get_str(e, "message");
     snprintf(s->reason, sizeof s->reason, "%s", reason ? reason : "");
     snprintf(s->message, sizeof s->message, "%s", message ? message : "");
+    if (s->old_phase == SP_SUCCEEDED && s->def->n_results)
+        s->results = plan_results_load(e);
 }
 
 static void find_job(const struct ctx *c, struct step *s)
@@ -239,6 +241,8 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
             failure_details(c, s, j);
         } else if (plan_job_succeeded(j)) {
             set_terminal(s, SP_SUCCEEDED, done, "", "");
+            if (def->n_results)
+                plan_results_read(c, s, j);
         } else {
             s->phase = SP_RUNNING;
         }
@@ -305,5 +309,7 @@ struct json_object *plan_step_json(const struct step *s)
         kj_put(e, "reason", kj_str(s->reason));
     if (s->message[0])
         kj_put(e, "message", kj_str(s->message));
+    if (s->results && s->phase == SP_SUCCEEDED)
+        kj_put(e, "results", json_object_get(s->results));
     return e;
 }

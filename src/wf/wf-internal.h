@@ -18,8 +18,9 @@ char *wf_xstrdup(const char *s);
 /* Graph checks on a parsed spec, in the order wf_spec_parse documents:
  * duplicates, unknown/cross-list dependencies, cycles; fills s->order. */
 int wf_graph_check(struct wf_spec *s, struct wf_error *err);
-/* UnknownParameter check of every $(params.X) in command/args/env. */
-int wf_params_check(const struct wf_spec *s, struct wf_error *err);
+/* Every reference of the spec (wf_check.c): UnknownParameter for an
+ * undeclared param, InvalidSpec for the rest. */
+int wf_refs_check(const struct wf_spec *s, struct wf_error *err);
 /* Checks a step's podFailurePolicy (NULL: none) the way the Job API does
  * (wf_policy.c) and, when it passes, sets *ret to a new object holding
  * the policy as the Job gets it (the caller owns it; NULL without one).

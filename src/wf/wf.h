@@ -39,6 +39,10 @@
 #define WF_DEFAULT_GRACE_SECONDS 30
 #define WF_WHEN_MAX 10        /* expressions per step */
 #define WF_WHEN_VALUES_MAX 50 /* values per expression */
+#define WF_RESULTS_MAX 20     /* results a step declares */
+/* A step's results all come from its termination message, which the
+ * kubelet cuts at 4096 bytes: no value can be longer. */
+#define WF_RESULT_MAX 4096
 
 #define WF_CONTAINER_NAME "step"
 
@@ -64,6 +68,13 @@ struct wf_param {
     const char *def; /* NULL: no default */
 };
 
+/* A declared result: written by the step's container to its termination
+ * message as {"name": "value", ...}. */
+struct wf_result {
+    const char *name;
+    const char *def; /* NULL: the step fails (ResultMissing) without it */
+};
+
 struct wf_step {
     const char *name;
     const char *image;
@@ -86,6 +97,8 @@ struct wf_step {
     struct json_object *pod_failure_policy;
     /* [{input, operator: in|notin, values}], checked; NULL: always runs. */
     struct json_object *when;
+    struct wf_result *results; /* main steps only; owned array, borrowed strings */
+    size_t n_results;
 };
 
 struct wf_spec {
@@ -104,6 +117,9 @@ struct wf_spec {
     long long successful_history; /* -1: unset */
     long long failed_history;     /* -1: unset */
     long long ttl_seconds;        /* -1: unset */
+    /* spec.results: [{name, value}], checked; NULL: none. Resolved when
+     * the run succeeds, into status.results. */
+    struct json_object *results;
 };
 
 /* Parses and fully validates a Workflow `spec`. On success *ret is a new
@@ -173,17 +189,15 @@ typedef const char *(*wf_lookup_fn)(void *ud, const struct wf_ref *ref);
 /* Substitutes every live reference with lookup's value, '$' doubled (see
  * the top). *ret is malloc'd. -ENOENT, -EINVAL as wf_ref_scan. */
 int wf_subst_with(const char *text, unsigned kinds, wf_lookup_fn lookup, void *ud, char **ret);
+/* As wf_subst_with, with the '$' doubling undone ("$$" becomes "$"): the
+ * value itself, for `when` and status.results rather than a container. */
+int wf_resolve(const char *text, unsigned kinds, wf_lookup_fn lookup, void *ud, char **ret);
 /* A step's `when` ([{input, operator: in|notin, values: [...]}], NULL:
  * none): 1 when every expression holds, 0 when one does not (why says
  * which, may be NULL), -ENOENT when a reference has no value, -EINVAL for
  * a malformed list. Compares the values themselves ('$$' undone). */
 int wf_when_eval(struct json_object *when, unsigned kinds, wf_lookup_fn lookup, void *ud, char *why,
                  size_t cap);
-
-/* A step's `when` with the run's params: 1 (run it, also without a
- * `when`), 0 (skip it; why says which expression), or < 0 (cannot be
- * decided: not for a validated spec and its resolved params). */
-int wf_when_params(const struct wf_step *st, const struct wf_params *p, char *why, size_t cap);
 
 /* 1 when s is a valid parameter name: [A-Za-z_][A-Za-z0-9_-]*, at most 63
  * characters (docs/api.md); the one rule for Workflows and Triggers. */
@@ -200,6 +214,14 @@ int wf_label_value(const char *value, char out[WF_NAME_LEN]);
 /* 1 if s is a DNS-1123 label (<= 63, [a-z0-9-], alnum at both ends). */
 int wf_is_dns_label(const char *s);
 
+/* The reference kinds a step may use: params and results of its
+ * ancestors; a finally step also $(steps.S.phase) and $(run.status). */
+unsigned wf_step_kinds(const struct wf_step *st);
+/* A wf_lookup_fn over resolved params (ud: const struct wf_params *). */
+const char *wf_params_lookup(void *ud, const struct wf_ref *ref);
+/* Index of the result `name` (len bytes) that steps[step] declares, or -1. */
+int wf_result_index(const struct wf_step *st, const char *name, size_t len);
+
 /* The run a Job is built for; all fields required, borrowed. */
 struct wf_run_ref {
     const char *name;
@@ -215,9 +237,11 @@ struct wf_run_ref {
  * = timeoutSeconds, podFailurePolicy (when the step has one),
  * podReplacementPolicy Failed, restartPolicy Never, the
  * Workflow's terminationGracePeriodSeconds and one container "step" with
- * command/args/env substituted. *ret is new; the caller owns it.
- * 0, -ENOENT (a parameter missing from p), -ENAMETOOLONG, -EINVAL. */
-int wf_job_build(const struct wf_spec *s, size_t step, const struct wf_params *p,
+ * command/args/env substituted through lookup (the kinds of
+ * wf_step_kinds), terminationMessagePolicy File when the step declares
+ * results. *ret is new; the caller owns it.
+ * 0, -ENOENT (lookup had no value), -ENAMETOOLONG, -EINVAL. */
+int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void *ud,
                  const struct wf_run_ref *run, struct json_object **ret);
 
 #endif

@@ -67,12 +67,21 @@ static struct json_object *copy(struct json_object *src)
     return dst;
 }
 
-static int subst_list(struct json_object *src, const struct wf_params *p, struct json_object **ret)
+/* How a step's texts are substituted: the kinds it may use, and where
+ * their values come from. */
+struct values {
+    unsigned kinds;
+    wf_lookup_fn lookup;
+    void *ud;
+};
+
+static int subst_list(struct json_object *src, const struct values *v, struct json_object **ret)
 {
     struct json_object *arr = kj_arr();
     for (size_t i = 0; i < json_object_array_length(src); i++) {
         char *s = NULL;
-        int r = wf_subst(json_object_get_string(json_object_array_get_idx(src, i)), p, &s);
+        int r = wf_subst_with(json_object_get_string(json_object_array_get_idx(src, i)), v->kinds,
+                              v->lookup, v->ud, &s);
         if (r < 0) {
             json_object_put(arr);
             return r;
@@ -85,15 +94,15 @@ static int subst_list(struct json_object *src, const struct wf_params *p, struct
 }
 
 /* env entries are copied; only a literal `value` is substituted. */
-static int subst_env(struct json_object *src, const struct wf_params *p, struct json_object **ret)
+static int subst_env(struct json_object *src, const struct values *v, struct json_object **ret)
 {
     struct json_object *arr = kj_arr();
     for (size_t i = 0; i < json_object_array_length(src); i++) {
         struct json_object *e = copy(json_object_array_get_idx(src, i));
-        const char *v = kj_get_str(e, "value");
-        if (v) {
+        const char *val = kj_get_str(e, "value");
+        if (val) {
             char *s = NULL;
-            int r = wf_subst(v, p, &s);
+            int r = wf_subst_with(val, v->kinds, v->lookup, v->ud, &s);
             if (r < 0) {
                 json_object_put(e);
                 json_object_put(arr);
@@ -108,7 +117,7 @@ static int subst_env(struct json_object *src, const struct wf_params *p, struct 
     return 0;
 }
 
-static int build_container(const struct wf_step *st, const struct wf_params *p,
+static int build_container(const struct wf_step *st, const struct values *p,
                            struct json_object **ret)
 {
     struct json_object *c = kj_obj(), *v = NULL;
@@ -125,6 +134,11 @@ static int build_container(const struct wf_step *st, const struct wf_params *p,
         json_object_put(c);
         return r;
     }
+    /* File is the default; said explicitly because the results are read
+     * from that file and FallbackToLogsOnError would pass the log off as
+     * results. */
+    if (st->n_results)
+        kj_put(c, "terminationMessagePolicy", kj_str("File"));
     if (st->working_dir)
         kj_put(c, "workingDir", kj_str(st->working_dir));
     if (st->resources)
@@ -185,12 +199,13 @@ static struct json_object *pod_template(const struct wf_spec *s, const struct wf
     return tmpl;
 }
 
-int wf_job_build(const struct wf_spec *s, size_t step, const struct wf_params *p,
+int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void *ud,
                  const struct wf_run_ref *run, struct json_object **ret)
 {
-    if (step >= s->n_steps || !run->name || !run->ns || !run->uid || !run->workflow)
+    if (step >= s->n_steps || !run->name || !run->ns || !run->uid || !run->workflow || !lookup)
         return -EINVAL;
     const struct wf_step *st = &s->steps[step];
+    struct values vals = {wf_step_kinds(st), lookup, ud};
     char name[WF_NAME_LEN], lrun[WF_NAME_LEN], lwf[WF_NAME_LEN];
     int r = wf_job_name(run->name, st->name, name);
     if (r == 0)
@@ -199,7 +214,7 @@ int wf_job_build(const struct wf_spec *s, size_t step, const struct wf_params *p
         r = wf_label_value(run->workflow, lwf);
     struct json_object *container = NULL;
     if (r == 0)
-        r = build_container(st, p, &container);
+        r = build_container(st, &vals, &container);
     if (r < 0)
         return r;
 

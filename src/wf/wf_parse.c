@@ -147,7 +147,7 @@ static int parse_pod_template(const char *step, struct json_object *pt, struct w
 }
 
 /* when: [{input, operator: in|notin, values: [strings]}]; the references
- * in it are checked with the params (wf_params_check). */
+ * in it are checked with the others (wf_check.c). */
 static int parse_when(const char *name, struct json_object *when, struct wf_error *err)
 {
     if (!when)
@@ -176,6 +176,60 @@ static int parse_when(const char *name, struct json_object *when, struct wf_erro
     return 0;
 }
 
+/* results: [{name, description, default}]: names unique, at most
+ * WF_RESULTS_MAX. Finally steps have none: nothing runs after them. */
+static int parse_results(struct wf_step *st, struct json_object *res, struct wf_error *err)
+{
+    if (!res)
+        return 0;
+    size_t n = json_object_is_type(res, json_type_array) ? json_object_array_length(res) : 0;
+    if (!json_object_is_type(res, json_type_array) || n > WF_RESULTS_MAX)
+        return wf_fail(err, WF_R_INVALID, "step \"%s\": results must be a list of at most %d",
+                       st->name, WF_RESULTS_MAX);
+    if (st->is_finally && n)
+        return wf_fail(err, WF_R_INVALID,
+                       "finally step \"%s\" declares results; nothing runs after finally steps "
+                       "to read them",
+                       st->name);
+    st->results = wf_xcalloc(n ? n : 1, sizeof *st->results);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(res, i), *def = kj_get(e, "default");
+        const char *name = kj_get_str(e, "name");
+        if (!json_object_is_type(e, json_type_object) || !name || !wf_param_name_ok(name))
+            return wf_fail(err, WF_R_INVALID,
+                           "step \"%s\": results[%zu].name must be a letter or '_', then "
+                           "letters, digits, '_' or '-' (at most 63)",
+                           st->name, i);
+        if (wf_result_index(st, name, strlen(name)) >= 0)
+            return wf_fail(err, WF_R_INVALID, "step \"%s\": duplicate result name \"%s\"", st->name,
+                           name);
+        if (def && (!json_object_is_type(def, json_type_string) ||
+                    (size_t)json_object_get_string_len(def) > WF_RESULT_MAX))
+            return wf_fail(err, WF_R_INVALID,
+                           "step \"%s\": result \"%s\": default must be a string of at most %d "
+                           "bytes",
+                           st->name, name, WF_RESULT_MAX);
+        st->results[i].name = name;
+        st->results[i].def = def ? json_object_get_string(def) : NULL;
+        st->n_results = i + 1;
+    }
+    return 0;
+}
+
+int wf_result_index(const struct wf_step *st, const char *name, size_t len)
+{
+    for (size_t i = 0; i < st->n_results; i++)
+        if (strlen(st->results[i].name) == len && memcmp(st->results[i].name, name, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+unsigned wf_step_kinds(const struct wf_step *st)
+{
+    return st->is_finally ? WF_REF_PARAM | WF_REF_RESULT | WF_REF_PHASE | WF_REF_RUN_STATUS
+                          : WF_REF_PARAM | WF_REF_RESULT;
+}
+
 static int parse_step(struct json_object *o, const char *list, size_t idx, struct wf_step *st,
                       struct wf_error *err)
 {
@@ -198,10 +252,11 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
     if (!st->image || !*st->image)
         return wf_fail(err, WF_R_INVALID, "step \"%s\": image is required", name);
     /* Not substituted there: every create would fail, the run never end. */
-    if (strstr(st->image, "$(params."))
+    if (strstr(st->image, "$(params.") || strstr(st->image, "$(steps.") ||
+        strstr(st->image, "$(run.") || strstr(st->image, "$(matrix."))
         return wf_fail(err, WF_R_INVALID,
-                       "step \"%s\": image cannot use $(params...); parameters are substituted "
-                       "in command, args and env only",
+                       "step \"%s\": image cannot use $(params...) or other references; they "
+                       "are substituted in command, args and env only",
                        name);
     st->command = kj_get(o, "command");
     st->args = kj_get(o, "args");
@@ -241,6 +296,8 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
     st->timeout_seconds = timeout;
     st->when = kj_get(o, "when");
     r = parse_when(name, st->when, err);
+    if (r == 0)
+        r = parse_results(st, kj_get(o, "results"), err);
     if (r < 0)
         return r;
     return wf_pod_failure_policy(name, kj_get(o, "podFailurePolicy"), st->pod_template,
@@ -278,6 +335,31 @@ static int parse_params(struct wf_spec *s, struct json_object *params, struct wf
         s->params[i].def = def ? json_object_get_string(def) : NULL;
         s->n_params = i + 1;
     }
+    return 0;
+}
+
+/* spec.results: [{name, value}], names unique; the references in the
+ * values are checked with the others (wf_check.c). */
+static int parse_run_results(struct wf_spec *s, struct json_object *res, struct wf_error *err)
+{
+    if (!res)
+        return 0;
+    size_t n = json_object_is_type(res, json_type_array) ? json_object_array_length(res) : 0;
+    if (!json_object_is_type(res, json_type_array) || n > WF_RESULTS_MAX)
+        return wf_fail(err, WF_R_INVALID, "spec.results must be a list of at most %d",
+                       WF_RESULTS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        struct json_object *e = json_object_array_get_idx(res, i);
+        const char *name = kj_get_str(e, "name");
+        struct json_object *v = kj_get(e, "value");
+        if (!name || !wf_param_name_ok(name) || !json_object_is_type(v, json_type_string))
+            return wf_fail(err, WF_R_INVALID,
+                           "spec.results[%zu] needs a valid name and a string value", i);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(kj_get_str(json_object_array_get_idx(res, k), "name"), name) == 0)
+                return wf_fail(err, WF_R_INVALID, "spec.results: duplicate name \"%s\"", name);
+    }
+    s->results = res;
     return 0;
 }
 
@@ -327,7 +409,8 @@ static int parse_top(struct wf_spec *s, struct json_object *spec, struct wf_erro
         if (opt_int(spec, ints[i].key, ints[i].min, INT32_MAX, outs[i]) < 0)
             return wf_fail(err, WF_R_INVALID, "spec.%s must be an integer %s", ints[i].key,
                            ints[i].min ? "> 0" : ">= 0");
-    return parse_params(s, kj_get(spec, "params"), err);
+    int r = parse_params(s, kj_get(spec, "params"), err);
+    return r < 0 ? r : parse_run_results(s, kj_get(spec, "results"), err);
 }
 
 static int parse_steps(struct wf_spec *s, struct json_object *spec, struct wf_error *err)
@@ -373,7 +456,7 @@ int wf_spec_parse(struct json_object *spec, struct wf_spec **ret, struct wf_erro
     if (r == 0)
         r = wf_graph_check(s, err);
     if (r == 0)
-        r = wf_params_check(s, err);
+        r = wf_refs_check(s, err);
     if (r < 0) {
         wf_spec_free(s);
         return r;
@@ -388,6 +471,7 @@ void wf_spec_free(struct wf_spec *s)
         return;
     for (size_t i = 0; i < s->n_steps; i++) {
         free(s->steps[i].deps);
+        free(s->steps[i].results);
         json_object_put(s->steps[i].pod_failure_policy);
     }
     free(s->steps);

@@ -193,7 +193,7 @@ int wf_subst_with(const char *text, unsigned kinds, wf_lookup_fn lookup, void *u
 
 /* A substituted value with the '$' doubling undone: `when` compares what
  * the references hold, not what a container would be given. */
-static int resolve(const char *text, unsigned kinds, wf_lookup_fn lookup, void *ud, char **ret)
+int wf_resolve(const char *text, unsigned kinds, wf_lookup_fn lookup, void *ud, char **ret)
 {
     char *s = NULL;
     int r = wf_subst_with(text, kinds, lookup, ud, &s);
@@ -224,7 +224,7 @@ int wf_when_eval(struct json_object *when, unsigned kinds, wf_lookup_fn lookup, 
             !json_object_is_type(vals, json_type_array))
             return -EINVAL;
         char *in = NULL;
-        int r = resolve(input, kinds, lookup, ud, &in);
+        int r = wf_resolve(input, kinds, lookup, ud, &in);
         if (r < 0)
             return r;
         int found = 0;
@@ -233,7 +233,7 @@ int wf_when_eval(struct json_object *when, unsigned kinds, wf_lookup_fn lookup, 
             char *val = NULL;
             if (!json_object_is_type(v, json_type_string))
                 r = -EINVAL;
-            else if ((r = resolve(json_object_get_string(v), kinds, lookup, ud, &val)) == 0)
+            else if ((r = wf_resolve(json_object_get_string(v), kinds, lookup, ud, &val)) == 0)
                 found |= strcmp(in, val) == 0;
             free(val);
         }

@@ -72,12 +72,12 @@ static struct json_object *run_params(const struct wf_spec *s)
     return arr;
 }
 
-static void check_jobs(const struct wf_spec *s, const struct wf_params *p)
+static void check_jobs(const struct wf_spec *s, struct wf_params *p)
 {
     const struct wf_run_ref run = {"run-1", "ns", "uid-1", "wf"};
     for (size_t i = 0; i < s->n_steps; i++) {
         struct json_object *job = NULL, *v = NULL;
-        REQUIRE(wf_job_build(s, i, p, &run, &job) == 0);
+        REQUIRE(wf_job_build(s, i, wf_params_lookup, p, &run, &job) == 0);
         REQUIRE(json_object_object_get_ex(job, "metadata", &v));
         REQUIRE(json_object_object_get_ex(v, "name", &v));
         const char *name = json_object_get_string(v);

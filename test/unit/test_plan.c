@@ -96,6 +96,9 @@ struct world {
     struct json_object *applied_status;
     int events;
     int listed; /* a LIST_PODS was answered: the next plan's pods_listed */
+    /* step -> the Job body created for it: a create of the same name must
+     * be the same Job (a replan after a lost write builds the same one) */
+    struct json_object *bodies;
 };
 
 HARNESS void world_init(struct world *w, const char *spec, const char *run_spec)
@@ -115,10 +118,12 @@ HARNESS void world_init(struct world *w, const char *spec, const char *run_spec)
     json_object_object_add(w->run, "spec",
                            J(run_spec ? run_spec : "{'workflowRef':{'name':'wf'}}"));
     w->rv = 1;
+    w->bodies = json_object_new_object();
 }
 
 HARNESS void world_free(struct world *w)
 {
+    json_object_put(w->bodies);
     json_object_put(w->run);
     json_object_put(w->workflow);
     json_object_put(w->applied_status);
@@ -332,6 +337,12 @@ static void apply_action(struct world *w, const struct plan_action *a)
         CHECK_STR(j.controller_uid, "uid-r1");
         CHECK_STR(j.name, a->name);
         snprintf(j.uid, sizeof j.uid, "uid-%.30s", j.name); /* as the API server would */
+        struct json_object *made = at(w->bodies, j.step);
+        struct json_object *c1 = at(a->body, "spec.template.spec.containers");
+        if (made) /* same name, same Job: never a value that differs */
+            CHECK(json_object_equal(at(made, "spec.template.spec.containers"), c1));
+        else
+            json_object_object_add(w->bodies, j.step, json_object_get(a->body));
         if (!job_of(w, j.step) && w->n_jobs < MAXJ)
             w->jobs[w->n_jobs++] = j; /* else the API server says 409 */
         break;
@@ -462,6 +473,7 @@ HARNESS void sim_ok(struct world *w, const char *step)
     p->phase = PLAN_POD_SUCCEEDED;
     p->terminated = 1;
     p->finished_ms = w->now;
+    p->result = ""; /* exited 0, wrote no termination message */
     j->active = 0;
     j->succeeded = 1;
     j->complete = j->success_criteria_met = 1;

@@ -26,7 +26,13 @@
  *   vanish S            S's Job is deleted by someone else
  *   phase P | reason R | current S | progress X | job S N | latched N
  *   step S=P            checks (job: a Job exists for S, N = 0 or 1)
- *   message TEXT        status.message == TEXT (the rest of the command) */
+ *   message TEXT        status.message == TEXT (the rest of the command)
+ *   okmsg S TEXT        ok S, its container's termination message TEXT
+ *   nopod S             S's pods vanish (deleted by hand)
+ *   args S TEXT         S's Job's container args, joined by ' ', == TEXT
+ *   sres S N=V          status.steps[S].results has N with value V
+ *   res N=V             status.results has N with value V
+ *   sreason S R         status.steps[S].reason == R */
 struct script {
     const char *name;
     int policies; /* bit 0 FailFast, bit 1 Continue */
@@ -105,6 +111,48 @@ static const struct script scripts[] = {
      "finished"},
 };
 
+static void nopod(struct world *w, const char *step)
+{
+    struct plan_job *j = job_of(w, step);
+    size_t o = 0;
+    for (size_t i = 0; j && i < w->n_pods; i++)
+        if (strcmp(w->pods[i].job, j->name) != 0)
+            w->pods[o++] = w->pods[i];
+    w->n_pods = o;
+}
+
+static const char *result_in(struct json_object *arr, const char *name)
+{
+    for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+        struct json_object *e = json_object_array_get_idx(arr, i);
+        if (!strcmp(str_at(e, "name"), name))
+            return str_at(e, "value");
+    }
+    return NULL;
+}
+
+static void check_result(struct json_object *arr, const char *nv)
+{
+    char name[64];
+    const char *eq = strchr(nv, '=');
+    CHECK(eq != NULL);
+    if (!eq)
+        return;
+    snprintf(name, sizeof name, "%.*s", (int)(eq - nv), nv);
+    CHECK_STR(result_in(arr, name), eq + 1);
+}
+
+static void check_args(struct world *w, const char *step, const char *want)
+{
+    struct json_object *args = at(at(w->bodies, step), "spec.template.spec.containers.0.args");
+    char got[512] = "";
+    size_t o = 0;
+    for (size_t i = 0; args && i < json_object_array_length(args) && o < sizeof got; i++)
+        o += (size_t)snprintf(got + o, sizeof got - o, "%s%s", i ? " " : "",
+                              json_object_get_string(json_object_array_get_idx(args, i)));
+    CHECK_STR(got, want);
+}
+
 static void vanish(struct world *w, const char *step)
 {
     struct plan_job *j = job_of(w, step);
@@ -127,8 +175,28 @@ static int command(struct world *w, const char *cmd)
         return 0;
     const char *rest = cmd + used;
     sscanf(rest, "%63s %d", arg, &n);
+    const char *text = rest; /* after the first argument */
+    while (*text && *text != ' ')
+        text++;
+    while (*text == ' ')
+        text++;
     if (!strcmp(verb, "settle"))
         settle(w);
+    else if (!strcmp(verb, "okmsg")) {
+        sim_ok(w, arg);
+        struct plan_pod *p = pod_of(w, arg);
+        if (p)
+            p->result = text; /* lives as long as the script's buffer */
+    } else if (!strcmp(verb, "nopod"))
+        nopod(w, arg);
+    else if (!strcmp(verb, "args"))
+        check_args(w, arg, text);
+    else if (!strcmp(verb, "sres"))
+        check_result(at(step_status(w, arg), "results"), text);
+    else if (!strcmp(verb, "res"))
+        check_result(at(status(w), "results"), arg);
+    else if (!strcmp(verb, "sreason"))
+        CHECK_STR(str_at(step_status(w, arg), "reason"), text);
     else if (!strcmp(verb, "run"))
         sim_running(w, arg);
     else if (!strcmp(verb, "ok"))
@@ -254,6 +322,128 @@ static void test_when(void)
     }
 }
 
+/* results: build writes them; deploy reads them in its args and its
+ * when; check reads one through an intermediate step; the finally step
+ * reads phases, the run's status and a result; the run publishes one. */
+#define RESULTS_DAG                                                                                \
+    "{'steps':[{'name':'build','image':'x','results':[{'name':'digest'},{'name':'tag',"            \
+    "'default':'latest'}]},{'name':'deploy','image':'x','dependsOn':['build'],'args':["            \
+    "'--image=app@$(steps.build.results.digest)','$(steps.build.results.tag)'],'when':[{"          \
+    "'input':'$(steps.build.results.tag)','operator':'notin','values':['skip']}]},"                \
+    "{'name':'check','image':'x','dependsOn':['deploy'],'args':['$(steps.build.results.digest)']}" \
+    "],'finally':[{'name':'notify','image':'x','args':['$(run.status)','$(steps.deploy.phase)',"   \
+    "'$(steps.build.results.digest)']}],'results':[{'name':'image','value':"                       \
+    "'app@$(steps.build.results.digest)'}]}"
+
+static void test_results(void)
+{
+    static const struct {
+        const char *name, *script;
+    } cases[] = {
+        {"a result drives args, when, a finally step and status.results",
+         "settle; run build; settle; okmsg build {\"digest\":\"sha256:1$x\",\"n\":3}; settle;"
+         "step build=Succeeded; sres build digest=sha256:1$x; sres build tag=latest;"
+         "args deploy --image=app@sha256:1$$x latest; ok deploy; settle;"
+         "args check sha256:1$$x; ok check; settle; args notify Succeeded Succeeded sha256:1$$x;"
+         "ok notify; settle; phase Succeeded; res image=app@sha256:1$x"},
+        {"a result that is not a string is kept as its JSON text",
+         "settle; okmsg build {\"digest\":[1,\"a\"],\"tag\":7}; settle; sres build tag=7;"
+         "args deploy --image=app@[1,\"a\"] 7"},
+        {"a result in when: false skips the step; its dependents still run",
+         "settle; okmsg build {\"digest\":\"d\",\"tag\":\"skip\"}; settle; step deploy=Skipped;"
+         "sreason deploy WhenConditionFalse; job check 1; ok check; settle; step check=Succeeded;"
+         "args notify Succeeded Skipped d; ok notify; settle; phase Succeeded;"
+         "res image=app@d"},
+        {"a declared result not written fails the step: ResultMissing",
+         "settle; okmsg build {\"tag\":\"t\"}; settle; step build=Failed;"
+         "sreason build ResultMissing; phase Failing; step deploy=Skipped; job deploy 0;"
+         "args notify Failed Skipped ; ok notify; settle; phase Failed;"
+         "message step \"build\" failed: ResultMissing: step \"build\" did not write its result "
+         "\"digest\" (no such key in its termination message of 11 bytes, and no default)"},
+        {"a termination message that is not a JSON object: ResultMissing",
+         "settle; okmsg build digest=1; settle; step build=Failed; sreason build ResultMissing"},
+        {"trailing bytes after the object: ResultMissing",
+         "settle; okmsg build {\"digest\":\"1\"} x; settle; sreason build ResultMissing"},
+        {"the pod is gone before its results were read: a LIST, then ResultMissing",
+         "settle; run build; settle; ok build; nopod build; settle; step build=Failed;"
+         "sreason build ResultMissing; job deploy 0"},
+    };
+    for (uint32_t seed = 0; seed <= 20; seed++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            play_spec(cases[i].name, "-", RESULTS_DAG, NULL, cases[i].script, seed * 2654435761u);
+}
+
+/* Tekton's rule for a step skipped by its when: its dependents run,
+ * unless they read one of its results (they would read a value that was
+ * never made): those are skipped too, and so are their own readers. */
+#define GATE_DAG                                                                                   \
+    "{'params':[{'name':'env','default':'dev'}],'steps':[{'name':'gate','image':'x','results':["   \
+    "{'name':'r'}],'when':[{'input':'$(params.env)','operator':'in','values':['prod']}]},"         \
+    "{'name':'reader','image':'x','dependsOn':['gate'],'args':['$(steps.gate.results.r)']},"       \
+    "{'name':'other','image':'x','dependsOn':['gate']},{'name':'last','image':'x',"                \
+    "'dependsOn':['reader','other']}]}"
+
+static void test_results_of_skipped(void)
+{
+    static const char *script =
+        "settle; step gate=Skipped; step reader=Skipped; sreason reader WhenConditionFalse;"
+        "job reader 0; job other 1; ok other; settle; job last 1; ok last; settle;"
+        "phase Succeeded; message 2 steps succeeded, 2 skipped by when";
+    for (uint32_t seed = 0; seed <= 20; seed++)
+        play_spec("readers of a when-skipped step's result are skipped", "-", GATE_DAG, NULL,
+                  script, seed * 2654435761u);
+}
+
+/* A dependent's Job is built only from results the run's status holds:
+ * the plan that reads them writes them, and creates nothing that uses
+ * them. */
+static void test_results_wait_for_status(void)
+{
+    struct world w;
+    world_init(&w, RESULTS_DAG, NULL);
+    settle(&w);
+    sim_ok(&w, "build");
+    pod_of(&w, "build")->result = "{\"digest\":\"d1\"}";
+    plan(&w);
+    CHECK_INT(plan_count(&w.plan, PLAN_CREATE_JOB), 0);
+    CHECK_INT(plan_count(&w.plan, PLAN_PATCH_STATUS), 1);
+    apply(&w);
+    CHECK_STR(step_phase(&w, "build"), "Succeeded");
+    plan(&w);
+    CHECK(find_action(&w.plan, PLAN_CREATE_JOB, "r1-deploy") != NULL);
+    world_free(&w);
+}
+
+/* The pod watch lags the Job watch: the Job says Complete while the
+ * cached pod has not terminated yet. The step waits as Running (never
+ * Succeeded without its results, never a LIST while the pod is known). */
+static void test_results_pod_lags(void)
+{
+    struct world w;
+    world_init(&w, RESULTS_DAG, NULL);
+    settle(&w);
+    sim_running(&w, "build");
+    settle(&w);
+    sim_ok(&w, "build");
+    struct plan_pod *p = pod_of(&w, "build");
+    p->terminated = 0;
+    p->phase = PLAN_POD_RUNNING;
+    p->result = NULL;
+    plan(&w);
+    CHECK_INT(plan_count(&w.plan, PLAN_LIST_PODS), 0);
+    CHECK_INT(plan_count(&w.plan, PLAN_CREATE_JOB), 0);
+    CHECK(w.plan.requeue_after_ms > 0);
+    apply(&w);
+    CHECK_STR(step_phase(&w, "build"), "Running");
+    p->terminated = 1;
+    p->phase = PLAN_POD_SUCCEEDED;
+    p->result = "{\"digest\":\"d2\"}";
+    settle(&w);
+    CHECK_STR(step_phase(&w, "build"), "Succeeded");
+    CHECK_STR(result_in(at(step_status(&w, "build"), "results"), "digest"), "d2");
+    world_free(&w);
+}
+
 static void test_scripts(void)
 {
     for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
@@ -282,5 +472,9 @@ int main(void)
     RUN(test_scripts);
     RUN(test_scripts_lossy);
     RUN(test_when);
+    RUN(test_results);
+    RUN(test_results_of_skipped);
+    RUN(test_results_wait_for_status);
+    RUN(test_results_pod_lags);
     return check_finish();
 }

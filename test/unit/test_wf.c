@@ -110,8 +110,11 @@ static const struct bad bad_specs[] = {
     {"{'steps':[{'name':'a'}]}", "InvalidSpec", "step \"a\": image is required"},
     {"{'steps':[{'name':'a','image':''}]}", "InvalidSpec", "step \"a\": image is required"},
     {"{'params':[{'name':'v'}],'steps':[{'name':'a','image':'x:$(params.v)'}]}", "InvalidSpec",
-     "step \"a\": image cannot use $(params...); parameters are substituted in command, args "
-     "and env only"},
+     "step \"a\": image cannot use $(params...) or other references; they are substituted in "
+     "command, args and env only"},
+    {"{'steps':[{'name':'a','image':'x:$(steps.b.results.r)'}]}", "InvalidSpec",
+     "step \"a\": image cannot use $(params...) or other references; they are substituted in "
+     "command, args and env only"},
     {"{'steps':[{'name':'a','image':'x','command':'ls'}]}", "InvalidSpec",
      "step \"a\": command must be a list of strings"},
     {"{'steps':[{'name':'a','image':'x','args':[1]}]}", "InvalidSpec",
@@ -187,8 +190,64 @@ static const struct bad bad_specs[] = {
     {WHEN("[{'input':'x','operator':'in','values':['$(params.env)','$(params.zz)']}]"),
      "UnknownParameter", "step \"a\" references unknown parameter \"zz\" in when[0].values"},
     {WHEN("[{'input':'$(steps.b.results.r)','operator':'in','values':['x']}]"), "InvalidSpec",
-     "step \"a\": when[0].input may use $(params...) only (results, phases and matrix values "
-     "are not supported in when yet)"},
+     "step \"a\" references unknown step \"b\" in when[0].input"},
+    {WHEN("[{'input':'$(matrix.os)','operator':'in','values':['x']}]"), "InvalidSpec",
+     "step \"a\" uses $(matrix.os) in when[0].input, but matrix is not supported yet"},
+/* results: declared, read only by descendants, phases in finally only */
+#define RES2(decl, use)                                                                            \
+    "{'steps':[{'name':'b','image':'x','results':" decl                                            \
+    "},{'name':'a','image':'x','dependsOn':['b'],'args':['" use "']}]}"
+    {RES2("[{'name':'r'}]", "$(steps.b.results.s)"), "InvalidSpec",
+     "step \"a\" reads result \"s\" of step \"b\" in args[0], which that step does not declare"},
+    {RES2("[{'name':'r'},{'name':'r'}]", "x"), "InvalidSpec",
+     "step \"b\": duplicate result name \"r\""},
+    {RES2("[{'name':'1r'}]", "x"), "InvalidSpec",
+     "step \"b\": results[0].name must be a letter or '_', then letters, digits, '_' or '-' (at "
+     "most 63)"},
+    {RES2("[{'name':'r','default':1}]", "x"), "InvalidSpec",
+     "step \"b\": result \"r\": default must be a string of at most 4096 bytes"},
+    {RES2("{'name':'r'}", "x"), "InvalidSpec", "step \"b\": results must be a list of at most 20"},
+    {RES2("[{'name':'r'}]", "$(steps.b.phase)"), "InvalidSpec",
+     "step \"a\" uses $(steps.NAME.phase) in args[0]; step phases and the run's status are "
+     "known to finally steps only"},
+    {RES2("[{'name':'r'}]", "$(run.status)"), "InvalidSpec",
+     "step \"a\" uses $(run.status) in args[0]; step phases and the run's status are known to "
+     "finally steps only"},
+    {RES2("[{'name':'r'}]", "$(steps.b.results.r"), "InvalidSpec",
+     "step \"a\": args[0] has a malformed reference at offset 0"},
+    {"{'steps':[{'name':'b','image':'x','results':[{'name':'r'}]},{'name':'a','image':'x',"
+     "'args':['$(steps.b.results.r)']}]}",
+     "InvalidSpec",
+     "step \"a\" reads a result of step \"b\" in args[0], but does not depend on it (dependsOn, "
+     "directly or through other steps): the read could race the step that writes it"},
+    /* a sibling that depends on the same step is not an ancestor either */
+    {"{'steps':[{'name':'c','image':'x'},{'name':'b','image':'x','dependsOn':['c'],'results':[{"
+     "'name':'r'}]},{'name':'a','image':'x','dependsOn':['c'],'env':[{'name':'E','value':'$("
+     "steps.b.results.r)'}]}]}",
+     "InvalidSpec",
+     "step \"a\" reads a result of step \"b\" in env[0].value, but does not depend on it "
+     "(dependsOn, directly or through other steps): the read could race the step that writes it"},
+    {"{'steps':[{'name':'a','image':'x'}],'finally':[{'name':'f','image':'x','results':[{'name':"
+     "'r'}]}]}",
+     "InvalidSpec",
+     "finally step \"f\" declares results; nothing runs after finally steps to read them"},
+    {"{'steps':[{'name':'a','image':'x'}],'finally':[{'name':'f','image':'x'},{'name':'g','image':"
+     "'x','args':['$(steps.f.phase)']}]}",
+     "InvalidSpec",
+     "step \"g\" references finally step \"f\" in args[0]; only main steps can be read"},
+    {"{'steps':[{'name':'a','image':'x'}],'results':[{'name':'d','value':'$(steps.a.results.r)'}]}",
+     "InvalidSpec",
+     "spec.results reads result \"r\" of step \"a\" in spec.results[0].value, which that step "
+     "does not declare"},
+    {"{'steps':[{'name':'a','image':'x'}],'results':[{'name':'d','value':'$(params.p)'}]}",
+     "UnknownParameter",
+     "spec.results references unknown parameter \"p\" in spec.results[0].value"},
+    {"{'steps':[{'name':'a','image':'x'}],'results':[{'name':'d','value':'x'},{'name':'d','value':"
+     "'y'}]}",
+     "InvalidSpec", "spec.results: duplicate name \"d\""},
+    {"{'steps':[{'name':'a','image':'x'}],'results':[{'name':'d'}]}", "InvalidSpec",
+     "spec.results[0] needs a valid name and a string value"},
+#undef RES2
     {WHEN("[{'input':'$(steps.b)','operator':'in','values':['x']}]"), "InvalidSpec",
      "step \"a\": when[0].input has a malformed reference at offset 0"},
 /* podFailurePolicy: the Job API's rules, checked before any Job is made */
@@ -358,6 +417,14 @@ static void test_valid_edge_cases(void)
         "{'steps':[{'name':'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa','image':'x'}]}",
         /* env from a secret, null fields treated as absent */
         "{'steps':[{'name':'a','image':'x','command':null,'env':[{'name':'T','valueFrom':{}}]}]}",
+        /* results: an ancestor through another step; finally steps read any main step's
+         * results and phase, and the run's status; spec.results any main step's */
+        ("{'steps':[{'name':'b','image':'x','results':[{'name':'r','default':''}]},{'name':'c',"
+         "'image':'x','dependsOn':['b']},{'name':'a','image':'x','dependsOn':['c'],'args':["
+         "'$(steps.b.results.r)'],'when':[{'input':'$(steps.b.results.r)','operator':'in',"
+         "'values':['$(steps.b.results.r)']}]}],'finally':[{'name':'f','image':'x','args':["
+         "'$(steps.a.phase) $(run.status) $(steps.b.results.r)']}],'results':[{'name':'out',"
+         "'value':'v=$(steps.b.results.r)'}]}"),
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         struct json_object *spec = J(ok[i]);

@@ -153,7 +153,8 @@ static void test_job_body(void)
     struct wf_spec *s = fixture_spec();
     struct wf_params *p = params();
     struct json_object *job = NULL;
-    CHECK_INT(wf_job_build(s, (size_t)wf_step_index(s, "build"), p, &run, &job), 0);
+    CHECK_INT(wf_job_build(s, (size_t)wf_step_index(s, "build"), wf_params_lookup, p, &run, &job),
+              0);
     if (!job)
         return;
     CHECK_STR(str_at(job, "apiVersion"), "batch/v1");
@@ -218,7 +219,8 @@ static void test_job_body(void)
     json_object_put(job);
 
     /* a finally step without timeout, podTemplate or env */
-    CHECK_INT(wf_job_build(s, (size_t)wf_step_index(s, "notify"), p, &run, &job), 0);
+    CHECK_INT(wf_job_build(s, (size_t)wf_step_index(s, "notify"), wf_params_lookup, p, &run, &job),
+              0);
     CHECK_STR(str_at(job, "metadata.name"), "r1-notify");
     CHECK_STR(key(at(job, "metadata.labels"), "runbook.dev/finally"), "true");
     CHECK_STR(key(at(job, "spec.template.metadata.labels"), "runbook.dev/finally"), "true");
@@ -232,9 +234,11 @@ static void test_job_body(void)
     /* a parameter the run does not have; a bad index */
     struct wf_params empty = {NULL, 0};
     job = NULL;
-    CHECK_INT(wf_job_build(s, (size_t)wf_step_index(s, "build"), &empty, &run, &job), -ENOENT);
+    CHECK_INT(
+        wf_job_build(s, (size_t)wf_step_index(s, "build"), wf_params_lookup, &empty, &run, &job),
+        -ENOENT);
     CHECK(job == NULL);
-    CHECK_INT(wf_job_build(s, 99, p, &run, &job), -EINVAL);
+    CHECK_INT(wf_job_build(s, 99, wf_params_lookup, p, &run, &job), -EINVAL);
     wf_params_free(p);
     wf_spec_free(s);
 }
@@ -248,7 +252,7 @@ static void test_job_long_names(void)
     longrun[80] = '\0';
     struct wf_run_ref r = {longrun, "ci", "u", longrun};
     struct json_object *job = NULL;
-    CHECK_INT(wf_job_build(s, 0, p, &r, &job), 0);
+    CHECK_INT(wf_job_build(s, 0, wf_params_lookup, p, &r, &job), 0);
     const char *name = str_at(job, "metadata.name");
     CHECK(name && strlen(name) == 63 && wf_is_dns_label(name));
     struct json_object *labels = at(job, "metadata.labels");
@@ -279,7 +283,7 @@ static void test_job_pod_failure_policy(void)
         return;
     struct wf_params none = {NULL, 0};
     struct json_object *job = NULL;
-    CHECK_INT(wf_job_build(s, 0, &none, &run, &job), 0);
+    CHECK_INT(wf_job_build(s, 0, wf_params_lookup, &none, &run, &job), 0);
     CHECK_STR(
         json_object_to_json_string_ext(at(job, "spec.podFailurePolicy"), JSON_C_TO_STRING_PLAIN),
         "{\"rules\":[{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":"
@@ -296,7 +300,7 @@ static void test_job_pod_failure_policy(void)
     CHECK(at(job, "spec.podFailurePolicy") != s->steps[0].pod_failure_policy);
     json_object_put(job);
     /* a step without one: no podFailurePolicy at all */
-    CHECK_INT(wf_job_build(s, 1, &none, &run, &job), 0);
+    CHECK_INT(wf_job_build(s, 1, wf_params_lookup, &none, &run, &job), 0);
     CHECK(at(job, "spec.podFailurePolicy") == NULL);
     json_object_put(job);
     wf_spec_free(s);
