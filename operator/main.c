@@ -390,7 +390,8 @@ int main(int argc, char **argv)
     }
     struct ctrl_options co = {.namespace = o.n_namespaces ? o.namespaces[0] : NULL,
                               .instance = host,
-                              .workers = o.workers};
+                              .workers = o.workers,
+                              .events_all = o.events_all};
     r = ctrl_new(&a.loop, a.kc, &co, &a.ctrl); /* keeps its own copy of host */
     if (r < 0) {
         fprintf(stderr, "runbook-operator: cannot start the controller: %s\n", strerror(-r));

@@ -135,6 +135,7 @@ struct ctrl {
     struct ctrl_stamps *status_at;
     struct ctrl_ev_lane *events;
     int events_closed;
+    int events_all; /* ctrl_options.events_all */
     struct ctrl_stats stats;
     ctrl_run_fn run_observer; /* the UI's (ctrl_observe_runs), or NULL */
     void *run_observer_ud;
@@ -200,6 +201,11 @@ struct ctrl_ev_stats {
 struct ctrl_ev_lane;
 int ctrl_ev_new(uv_loop_t *loop, const struct ctrl_ev_options *opt, const char *instance,
                 struct ctrl_ev_lane **out);
+/* 1 if the EVENT action a carries news (a phase change, a failure, a
+ * cancel, a warning...), 0 for a step going as planned (the reasons in
+ * ctrl_events.c's table). The executor sends an Event that is not news
+ * only with ctrl_options.events_all. */
+int ctrl_ev_news(const struct plan_action *a);
 /* Queues the EVENT action a about kind ('r' run, 'w' Workflow) ns/name. */
 void ctrl_ev_push(struct ctrl_ev_lane *l, char kind, const char *ns, const char *name,
                   const char *uid, const struct plan_action *a, int64_t now_ms);

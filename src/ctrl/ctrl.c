@@ -72,6 +72,7 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     c->runs_by_label = ctrl_idx_new();
     c->runs_by_wf = ctrl_idx_new();
     c->memo = ctrl_memo_new();
+    c->events_all = opt->events_all;
     c->on_teardown_sent = opt->on_teardown_sent;
     c->hook_ud = opt->hook_ud;
     if (!c->instance || (opt->namespace && !c->ns) || !c->q || !c->expect || !c->enq ||

@@ -61,6 +61,10 @@ struct ctrl_options {
     const char *instance;             /* reportingInstance of Events (hostname); NULL: "runbook" */
     int workers;                      /* reconciles in flight at once; 0: 16 */
     const struct ctrl_writer *writer; /* NULL: the kube client (see above); copied */
+    /* 0: only the Events that carry news (see ctrl_ev_news); 1: every
+     * Event the plan asks for, each step's StepStarted and StepSucceeded
+     * too (--events=all). */
+    int events_all;
     /* Instrumentation hook (bench/bench_controller.c); NULL: none. Called on
      * the loop right after the last DELETE of a plan that deletes Jobs (a
      * teardown) was handed to the kube client, for a key that an informer

@@ -238,6 +238,22 @@ void ctrl_ev_push(struct ctrl_ev_lane *l, char kind, const char *ns, const char 
     pump(l);
 }
 
+/* Not news: a step going as planned. Its start and end are in the run's
+ * status already (steps[].phase, startTime, completionTime, progress), and
+ * they were most of the operator's Events: two per step, against one per
+ * phase change (issue 15: 10 of a 5-step run's 12). A table of what to
+ * leave out, not of what to send: any other reason (a phase, a step's
+ * failure or cancel, a retry, every warning, reasons added later) is news. */
+static const char *const not_news[] = {"StepStarted", "StepSucceeded"};
+
+int ctrl_ev_news(const struct plan_action *a)
+{
+    for (size_t i = 0; i < sizeof not_news / sizeof not_news[0]; i++)
+        if (strcmp(a->reason, not_news[i]) == 0)
+            return 0;
+    return 1;
+}
+
 static void timer_closed(uv_handle_t *h)
 {
     struct ctrl_ev_lane *l = h->data;

@@ -466,10 +466,15 @@ static void delete_answered(struct op *o, const struct kube_result *res)
     }
 }
 
+/* Every Event of a plan goes through here: the one place where those that
+ * are not news stay unsent, unless --events=all (the step outcomes are
+ * counted before, from every Event, sent or not). */
 static void push_event(struct rec *r, size_t i)
 {
-    ctrl_ev_push(r->c->events, r->kind, r->ns, r->name, r->uid, &r->plan.actions[i],
-                 ctrl_wall_ms());
+    const struct plan_action *a = &r->plan.actions[i];
+    if (!r->c->events_all && !ctrl_ev_news(a))
+        return;
+    ctrl_ev_push(r->c->events, r->kind, r->ns, r->name, r->uid, a, ctrl_wall_ms());
 }
 
 /* The plan's events, once its status write succeeded and its Job DELETEs

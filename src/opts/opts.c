@@ -34,6 +34,7 @@ enum {
     O_UI_TLS_CERT,
     O_UI_TLS_KEY,
     O_UI_ANON,
+    O_EVENTS,
     O_HELP,
     O_VERSION
 };
@@ -65,6 +66,7 @@ static const struct option longopts[] = {
     {"ui-tls-cert", required_argument, NULL, O_UI_TLS_CERT},
     {"ui-tls-key", required_argument, NULL, O_UI_TLS_KEY},
     {"ui-anonymous-read", optional_argument, NULL, O_UI_ANON},
+    {"events", required_argument, NULL, O_EVENTS},
     {"help", no_argument, NULL, O_HELP},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -109,6 +111,9 @@ const char *opts_usage(void)
            "                        serve the UI over TLS (PEM; reloaded on change)\n"
            "  --ui-anonymous-read[=BOOL]  anyone who reaches the UI reads every run,\n"
            "                        Workflow and Trigger (never writes; default: false)\n"
+           "  --events WHICH        Events about runs: news (phase changes, failures,\n"
+           "                        cancels, warnings) or all, which adds each step's\n"
+           "                        start and success (default: news)\n"
            "  DUR is a number with a unit: 500ms, 15s, 1m.\n"
            "  --help, --version\n"
            "\n"
@@ -259,6 +264,11 @@ static int set(struct opts *o, int id, const char *name, const char *v, char *er
     case O_LOG_LEVEL:
         if (log_level_parse(v, &o->log_level) < 0)
             return fail(err, len, "%s: unknown level \"%s\" (debug, info, warn, error)", name, v);
+        break;
+    case O_EVENTS:
+        if (strcmp(v, "news") != 0 && strcmp(v, "all") != 0)
+            return fail(err, len, "%s: unknown value \"%s\" (news, all)", name, v);
+        o->events_all = strcmp(v, "all") == 0;
         break;
     case O_LOG_FORMAT:
         if (log_format_parse(v, &o->log_format) < 0)

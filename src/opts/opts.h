@@ -34,6 +34,7 @@ struct opts {
     const char *ui_addr;                  /* the web UI; default ":8083"; "" or "0" disables */
     const char *ui_tls_cert, *ui_tls_key; /* both or neither */
     int ui_anonymous_read;                /* tabs without a token read (never write) */
+    int events_all; /* --events=all: each step's StepStarted, StepSucceeded too; default news */
     int help, version;
 };
 

@@ -64,8 +64,16 @@ check "nor to its pods" \
 	'l=$(kubectl -n "$NS" get job/r1-a -o "jsonpath={.spec.template.metadata.labels}") && [ -n "$l" ] && [[ $l != *app.kubernetes.io/instance* ]]'
 check "parameter substituted in args" 'field_is job/r1-b "{.spec.template.spec.containers[0].args[0]}" "build arm64"'
 check "exactly 4 Jobs" '[ "$(kubectl -n "$NS" get jobs -l runbook.dev/run=r1 -o name | wc -l)" -eq 4 ]'
-check "StepStarted events recorded" \
-	'kubectl -n "$NS" get events.events.k8s.io -o jsonpath="{.items[*].reason}" | grep -qw StepStarted'
+# Events: by default (--events=news) the run's phase changes, not a
+# successful step's start or end (docs/operations.md#events). The lane sends
+# them after the status, so wait for the last one.
+reasons() {
+	kubectl -n "$NS" get events.events.k8s.io --field-selector regarding.name=r1 -o 'jsonpath={.items[*].reason}'
+}
+eventually 30 "phase-change Events Running and Succeeded recorded" \
+	'r=$(reasons) && grep -qw Running <<<"$r" && grep -qw Succeeded <<<"$r"'
+check "  and no StepStarted or StepSucceeded (--events=news)" \
+	'r=$(reasons) && ! grep -qwE "StepStarted|StepSucceeded" <<<"$r"'
 # Deleting the run removes its children through the garbage collector.
 kubectl -n "$NS" delete wfr r1 --wait=false >/dev/null
 eventually 60 "children collected after the run is deleted" 'none job runbook.dev/run=r1'

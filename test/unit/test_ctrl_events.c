@@ -209,6 +209,39 @@ static void test_pacing(void)
     close_all(&loop, l, &s);
 }
 
+/* Which of the plan's Events are news (sent by default): all but a step
+ * going as planned, whatever their type. */
+static void test_news(void)
+{
+    static const char *const news[] = {"StepFailed",
+                                       "StepCancelled",
+                                       "Running",
+                                       "Succeeded",
+                                       "Failing",
+                                       "Failed",
+                                       "Cancelling",
+                                       "Cancelled",
+                                       "Replacing",
+                                       "TeardownStuck",
+                                       "StatusCorrected",
+                                       "StrayJobDeleted",
+                                       "ForeignChildrenIgnored",
+                                       "ResultUnresolved",
+                                       "CycleDetected",
+                                       "SomeReasonAddedLater"};
+    for (size_t i = 0; i < sizeof news / sizeof news[0]; i++) {
+        struct plan_action a = event(news[i], "r1-a");
+        CHECK(ctrl_ev_news(&a));
+        snprintf(a.type, sizeof a.type, "Warning");
+        CHECK(ctrl_ev_news(&a));
+    }
+    static const char *const not_news[] = {"StepStarted", "StepSucceeded"};
+    for (size_t i = 0; i < sizeof not_news / sizeof not_news[0]; i++) {
+        struct plan_action a = event(not_news[i], "r1-a");
+        CHECK(!ctrl_ev_news(&a));
+    }
+}
+
 /* Freed without ever running the loop (ctrl_new's error path). */
 static void test_free_unused(void)
 {
@@ -227,5 +260,6 @@ int main(void)
     RUN(test_queue_bound_and_close);
     RUN(test_pacing);
     RUN(test_free_unused);
+    RUN(test_news);
     return check_finish();
 }

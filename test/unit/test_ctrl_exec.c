@@ -154,6 +154,7 @@ static void answer_all(void)
 
 static struct ctrl *c;
 static int rv = 100;
+static int events_all; /* the next started() controller's ctrl_options.events_all */
 static struct kube_client *kc_global(void);
 
 static struct json_object *J(const char *s)
@@ -261,7 +262,7 @@ static void started(void)
 {
     n_reqs = 0;
     n_jobs = 0;
-    struct ctrl_options o = {.namespace = "ci", .writer = &recorder};
+    struct ctrl_options o = {.namespace = "ci", .writer = &recorder, .events_all = events_all};
     CHECK_INT(ctrl_new(&loop, kc_global(), &o, &c), 0);
     for (int i = 0; i < CTRL_INF_MAX; i++)
         CHECK_INT(inf_feed_synced(c->inf[i]), 0);
@@ -624,6 +625,109 @@ static void test_refused_creates(void)
     teardown_all();
 }
 
+/* --- which Events are sent ---------------------------------------------- */
+
+/* The Events with that reason the recorder was sent. */
+static size_t events_sent(const char *reason)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < n_reqs; i++)
+        n += strcmp(reqs[i].verb, "create") == 0 && reqs[i].res == &KUBE_EVENTS &&
+             str_is(kj_get_str(reqs[i].body, "reason"), reason);
+    return n;
+}
+
+/* Answers the Event creates until the lane has none left to send. */
+static void events_answered(void)
+{
+    for (int round = 0; round < 100; round++) {
+        struct req *e = pending("create", "events", NULL);
+        if (!e)
+            break;
+        answer(e, 201, NULL, NULL);
+    }
+    CHECK(pending("create", "events", NULL) == NULL);
+}
+
+/* Job i (and its pod, if any) completed. */
+static void job_completes(size_t i)
+{
+    kj_put(jobs[i], "status",
+           J("{\"succeeded\":1,\"startTime\":\"2026-12-01T00:00:01Z\",\"completionTime\":"
+             "\"2026-12-01T00:00:02Z\",\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]"
+             "}"));
+    if (pods[i]) {
+        kj_put(pods[i], "status", J("{\"phase\":\"Succeeded\"}"));
+        feed(CTRL_INF_PODS, "MODIFIED", pods[i]);
+    }
+    feed(CTRL_INF_JOBS, "MODIFIED", jobs[i]);
+}
+
+/* A run whose four steps (a, b, c, then finally fin) all succeed: by
+ * default its phase changes are Events and its steps' starts and ends are
+ * not; with events_all they are too. Either way every step's success is
+ * counted. */
+static void successful_run(int all)
+{
+    events_all = all;
+    setup();
+    for (size_t i = 0; i < 3; i++)
+        job_completes(i);
+    CHECK(await("create", "jobs", "r1-fin", 3000) != NULL);
+    struct json_object *fin = job_lands("r1-fin");
+    if (fin)
+        job_completes(n_jobs - 1);
+    until_phase("Succeeded", 5000);
+    CHECK_STR(kj_path_str(run, "status", "phase", NULL), "Succeeded");
+    events_answered();
+    CHECK_INT(events_sent("StepStarted"), all ? 4 : 0);
+    CHECK_INT(events_sent("StepSucceeded"), all ? 4 : 0);
+    CHECK_INT(events_sent("Running"), 1);
+    CHECK_INT(events_sent("Succeeded"), 1);
+    CHECK_INT(c->stats.steps_succeeded, 4);
+    CHECK_INT(c->stats.steps_failed, 0);
+    teardown_all();
+    events_all = 0;
+}
+
+static void test_events_success_news(void)
+{
+    successful_run(0);
+}
+
+static void test_events_success_all(void)
+{
+    successful_run(1);
+}
+
+/* A step fails: its StepFailed and the run's Failing are news, sent with
+ * either setting; the step's start only with events_all. */
+static void failed_step(int all)
+{
+    events_all = all;
+    setup();
+    fail_a();
+    status_lands(); /* Failing */
+    answer_all();   /* the teardown's DELETEs, then the Events follow */
+    events_answered();
+    CHECK_INT(events_sent("StepFailed"), 1);
+    CHECK_INT(events_sent("Failing"), 1);
+    CHECK(all ? events_sent("StepStarted") >= 1 : events_sent("StepStarted") == 0);
+    CHECK_INT(c->stats.steps_failed, 1);
+    teardown_all();
+    events_all = 0;
+}
+
+static void test_events_failure_news(void)
+{
+    failed_step(0);
+}
+
+static void test_events_failure_all(void)
+{
+    failed_step(1);
+}
+
 static struct kube_client *the_kc;
 static struct kube_client *kc_global(void)
 {
@@ -652,6 +756,10 @@ int main(void)
     RUN(test_orphan);
     RUN(test_refused_creates);
     RUN(test_pod_watch_lags);
+    RUN(test_events_success_news);
+    RUN(test_events_success_all);
+    RUN(test_events_failure_news);
+    RUN(test_events_failure_all);
     int closed = 0;
     kube_client_close(the_kc, on_closed, &closed);
     uv_run(&loop, UV_RUN_DEFAULT);

@@ -180,6 +180,41 @@ static void test_webhook(void)
     CHECK_STR(o.webhook_addr, "0");
 }
 
+/* --events: news by default; all and news as flag or environment; any
+ * other value refused, naming the two. */
+static void test_events(void)
+{
+    struct opts o;
+    char err[256];
+    const char *const a[] = {"op", NULL};
+    CHECK_INT(parse(&o, err, 1, a), 0);
+    CHECK_INT(o.events_all, 0);
+    const char *const b[] = {"op", "--events=all", NULL};
+    CHECK_INT(parse(&o, err, 2, b), 0);
+    CHECK_INT(o.events_all, 1);
+    const char *const c[] = {"op", "--events", "news", NULL};
+    CHECK_INT(parse(&o, err, 3, c), 0);
+    CHECK_INT(o.events_all, 0);
+    setenv("RUNBOOK_EVENTS", "all", 1);
+    CHECK_INT(parse(&o, err, 1, a), 0);
+    CHECK_INT(o.events_all, 1);
+    CHECK_INT(parse(&o, err, 3, c), 0); /* the flag wins */
+    CHECK_INT(o.events_all, 0);
+    unsetenv("RUNBOOK_EVENTS");
+    static const char *const bad[] = {"none", "ALL", "", "news,all"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *const d[] = {"op", "--events", bad[i], NULL};
+        CHECK(parse(&o, err, 3, d) < 0);
+    }
+    const char *const e[] = {"op", "--events=none", NULL};
+    CHECK(parse(&o, err, 2, e) < 0);
+    CHECK_STR(err, "--events: unknown value \"none\" (news, all)");
+    const char *const f[] = {"op", "--events", NULL};
+    CHECK(parse(&o, err, 2, f) < 0);
+    CHECK_STR(err, "flag \"--events\" needs a value");
+    CHECK_CONTAINS(opts_usage(), "--events WHICH");
+}
+
 int main(void)
 {
     RUN(test_defaults_and_flags);
@@ -187,5 +222,6 @@ int main(void)
     RUN(test_errors);
     RUN(test_leader_and_addrs);
     RUN(test_webhook);
+    RUN(test_events);
     return check_finish();
 }
