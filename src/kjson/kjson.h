@@ -25,6 +25,7 @@
 #define KJ_LABEL_RUN "runbook.dev/run"
 #define KJ_LABEL_STEP "runbook.dev/step"
 #define KJ_LABEL_FINALLY "runbook.dev/finally"
+#define KJ_LABEL_MATRIX_INDEX "runbook.dev/matrix-index" /* a combination's Job */
 /* Labels the Job controller puts on a Job's pods (the unprefixed ones are
  * the older names, still set by Kubernetes 1.27+ alongside). */
 #define KJ_LABEL_JOB_NAME "batch.kubernetes.io/job-name"

@@ -47,9 +47,17 @@ struct ctx {
     size_t n_status_uids;
 };
 
-/* One step of a started run, old status merged with what was observed. */
+/* One step of a started run, old status merged with what was observed.
+ * A matrix step is the aggregate of its combinations (its phase, its
+ * results) and owns no Job; each combination is a struct step of its own,
+ * with one Job, kept in run.combos. */
 struct step {
     const struct wf_step *def;
+    long index;                 /* a combination: its index; else -1 */
+    char label[PLAN_SHORT_LEN]; /* "test", or "test[2]" for a combination */
+    const char *const *values;  /* a combination's values, def->matrix order; NULL if unknown */
+    size_t first, n_combos;     /* a matrix step: its combinations in run.combos */
+    int expanded;               /* a matrix step whose combinations are known */
     char job_name[WF_NAME_LEN];
     const struct plan_job *job; /* ours, observed; NULL if none */
     char job_uid[PLAN_UID_LEN]; /* observed, else accepted create, else status; "" if none */
@@ -95,6 +103,64 @@ struct draft {
     struct json_object *workflow_spec, *resolved_params; /* owned or NULL */
 };
 
+/* A started run being planned (plan_progress.c and its helpers). */
+struct run {
+    struct ctx *c;
+    struct wf_spec *spec;
+    struct wf_params *params;
+    struct step *steps; /* in spec->order: main steps first */
+    size_t n;
+    size_t *pos;         /* spec index -> index in steps */
+    struct step *combos; /* matrix combinations, by matrix step then index */
+    size_t n_combos;
+    struct wf_combos **expansions; /* spec index -> its matrix's combinations, or NULL */
+    enum cause cause;
+    const struct step *cause_step;
+    enum cause trigger; /* why main steps are torn down; NONE: they are not */
+    int deadline_hit;
+    int64_t deadline_ms;
+};
+
+/* plan_values.c */
+/* The lookup a step's references are resolved through (wf_lookup_fn). */
+struct values {
+    struct run *r;
+    const struct step *self;
+    const struct step *skipped; /* a producer skipped by its when */
+    int wait;                   /* a value is not recorded yet */
+};
+const char *plan_value_of(void *ud, const struct wf_ref *ref);
+/* The step named so (a combination by its label), or NULL. */
+struct step *plan_step_named(struct run *r, const char *name);
+
+/* plan_progress.c */
+/* A dependency that lets its dependents start: it succeeded, or its
+ * `when` was false. */
+int plan_dep_satisfied(const struct step *d);
+
+/* plan_matrix.c */
+/* After steps[i] (a matrix step) was observed, in topological order:
+ * its combinations, once its dependencies let it start and its values
+ * are recorded, or from the status once they were written; then its
+ * phase. May move run.combos: no pointer into it may be held yet. */
+void plan_matrix_load(struct run *r, size_t i);
+/* Its phase (and results) from its combinations'. */
+void plan_matrix_aggregate(struct run *r, struct step *s);
+/* Its `when` held: create the Jobs of pending combinations, up to
+ * maxParallel running at once. create makes one (1), waits (0), or fails
+ * the combination (-1). */
+void plan_matrix_start(struct run *r, struct step *s,
+                       int (*create)(struct run *r, struct step *s, struct values *v));
+/* The steps in [lo, hi) that own Jobs: plain steps, and matrix steps'
+ * combinations in their place. */
+struct plan_each {
+    const struct run *r;
+    size_t i, hi, k;
+};
+struct step *plan_each_next(struct plan_each *e);
+#define PLAN_EACH_JOB(run, lo, hi, s)                                                              \
+    for (struct plan_each each_ = {(run), (lo), (hi), 0}; ((s) = plan_each_next(&each_)) != NULL;)
+
 /* plan_actions.c */
 struct plan_action *plan_add(struct plan *p, enum plan_kind kind);
 void plan_event(struct plan *p, int warning, const char *reason, const char *related,
@@ -133,7 +199,7 @@ void plan_progress(struct ctx *c);
 /* plan_steps.c: one step of a started run. */
 /* Fills s from its old status entry (in old_steps) and what was
  * observed; s->phase is the step's phase before any run-level decision. */
-void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step *def,
+void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step *def, long index,
                        struct json_object *old_steps);
 /* `step "x" failed: exit code 3 (Error): <message>` and its variants. */
 void plan_step_failure(const struct step *s, char *buf, size_t cap);

@@ -86,8 +86,10 @@ void plan_job_uids(struct ctx *c)
         struct json_object *e = json_object_array_get_idx(steps, i);
         const char *step = kj_get_str(e, "name"), *uid = kj_get_str(e, "jobUID");
         const char *job = kj_get_str(e, "job");
+        struct json_object *ix = kj_get(e, "index");
+        long index = json_object_is_type(ix, json_type_int) ? (long)json_object_get_int64(ix) : -1;
         if (!step || !uid || !uid[0] || has_uid(uids, n, uid) || has_uid(suids, ns, uid) ||
-            wf_job_name(c->name, step, sjobs[ns]) < 0)
+            wf_entry_job_name(c->name, step, index, sjobs[ns]) < 0)
             continue;
         /* Not a Job this run would have made for that step, or not the
          * one it did make (observed, with another uid). */

@@ -11,20 +11,6 @@
 
 #define PLAN_RESULTS_RECHECK_MS 5000
 
-struct run {
-    struct ctx *c;
-    struct wf_spec *spec;
-    struct wf_params *params;
-    struct step *steps; /* in spec->order: main steps first */
-    size_t n;
-    size_t *pos; /* spec index -> index in steps */
-    enum cause cause;
-    const struct step *cause_step;
-    enum cause trigger; /* why main steps are torn down; NONE: they are not */
-    int deadline_hit;
-    int64_t deadline_ms;
-};
-
 static enum cause cause_parse(const char *reason)
 {
     if (!reason)
@@ -57,14 +43,6 @@ static const char *old_succeeded_reason(struct json_object *status)
     return NULL;
 }
 
-static struct step *step_named(struct run *r, const char *name)
-{
-    for (size_t i = 0; name && i < r->n; i++)
-        if (strcmp(r->steps[i].def->name, name) == 0)
-            return &r->steps[i];
-    return NULL;
-}
-
 static void decide_trigger(struct run *r)
 {
     r->trigger = CAUSE_NONE;
@@ -91,11 +69,15 @@ static void decide_cause(struct run *r)
     const char *msg = kj_get_str(c->status, "message");
     /* Our own message names the cause; step names hold no '"'. */
     if (r->cause == CAUSE_STEP_FAILED && msg && sscanf(msg, "step \"%63[^\"]\" failed", name) == 1)
-        r->cause_step = step_named(r, name);
+        r->cause_step = plan_step_named(r, name);
     if (r->cause == CAUSE_NONE) {
         for (size_t i = 0; i < r->n && !r->cause_step; i++)
             if (r->steps[i].phase == SP_FAILED)
                 r->cause_step = &r->steps[i];
+        /* A failed combination fails the run before its matrix step ends. */
+        for (size_t i = 0; i < r->n_combos && !r->cause_step; i++)
+            if (r->combos[i].phase == SP_FAILED)
+                r->cause_step = &r->combos[i];
         if (r->cause_step)
             r->cause = CAUSE_STEP_FAILED;
         else if (r->deadline_hit)
@@ -106,13 +88,15 @@ static void decide_cause(struct run *r)
     decide_trigger(r);
     if (r->trigger != CAUSE_NONE)
         return; /* teardown() turns vanished steps into Cancelled ones */
-    for (size_t i = 0; i < r->n; i++) {
-        if (!r->steps[i].vanished)
+    struct step *s;
+    PLAN_EACH_JOB(r, 0, r->n, s)
+    {
+        if (!s->vanished)
             continue;
-        plan_step_vanished(c, &r->steps[i]);
+        plan_step_vanished(c, s);
         if (r->cause == CAUSE_NONE) {
             r->cause = CAUSE_STEP_FAILED;
-            r->cause_step = &r->steps[i];
+            r->cause_step = s;
         }
     }
     decide_trigger(r);
@@ -121,72 +105,11 @@ static void decide_cause(struct run *r)
 static void stopped_message(const struct run *r, const char *what, char *buf, size_t cap)
 {
     if (r->trigger == CAUSE_STEP_FAILED && r->cause_step)
-        snprintf(buf, cap, "%s because step \"%s\" failed", what, r->cause_step->def->name);
+        snprintf(buf, cap, "%s because step \"%s\" failed", what, r->cause_step->label);
     else if (r->trigger == CAUSE_DEADLINE)
         snprintf(buf, cap, "%s because the run exceeded its deadline", what);
     else
         snprintf(buf, cap, "%s because the run was cancelled", what);
-}
-
-/* --- values of references --------------------------------------------- */
-
-/* Where a step's references get their values. Results, phases and the
- * run's status come from the run's observed status only, never from what
- * this plan just decided: a Job built from a value the status does not
- * hold yet could differ from the one a replan after a lost write builds
- * (same name, other args). So a step whose values are not recorded yet
- * waits one status round trip. */
-struct values {
-    struct run *r;
-    const struct step *self;
-    const struct step *skipped; /* a producer skipped by its when */
-    int wait;                   /* a value is not recorded yet */
-};
-
-static const char *run_outcome(const struct run *r)
-{
-    static const char *const o[] = {"Succeeded", "Failed", "Failed", "Cancelled"};
-    return o[r->cause];
-}
-
-static const char *value_of(void *ud, const struct wf_ref *ref)
-{
-    struct values *v = ud;
-    struct run *r = v->r;
-    if (ref->kind == WF_REF_PARAM)
-        return wf_params_lookup(r->params, ref);
-    if (ref->kind == WF_REF_RUN_STATUS) {
-        for (size_t i = 0; i < r->spec->n_main; i++)
-            if (!plan_step_terminal(r->steps[i].old_phase)) {
-                v->wait = 1;
-                return NULL;
-            }
-        return run_outcome(r);
-    }
-    char name[WF_NAME_LEN];
-    snprintf(name, sizeof name, "%.*s", (int)ref->alen, ref->a);
-    const struct step *p = step_named(r, name);
-    if (!p || ref->kind == WF_REF_MATRIX)
-        return NULL; /* refused when the Workflow was checked */
-    if (ref->kind == WF_REF_PHASE) {
-        if (plan_step_terminal(p->old_phase))
-            return plan_step_phase_name(p->old_phase);
-        v->wait = 1;
-        return NULL;
-    }
-    if (p->old_phase == SP_SUCCEEDED) {
-        const char *val = plan_results_get(p->results, ref->b, ref->blen);
-        return val ? val : ""; /* recorded without it: a status edited by hand */
-    }
-    if (!v->self->def->is_finally && p->phase == SP_SKIPPED) {
-        v->skipped = p;
-        return NULL;
-    }
-    /* A finally step reads "" for a step that did not succeed. */
-    if (v->self->def->is_finally && plan_step_terminal(p->old_phase))
-        return "";
-    v->wait = 1;
-    return NULL;
 }
 
 /* 1 created, 0 waits for a value, -1 s was skipped or failed here. */
@@ -195,8 +118,11 @@ static int create_job(struct run *r, struct step *s, struct values *v)
     struct ctx *c = r->c;
     struct wf_run_ref ref = {c->name, c->ns, c->uid, c->workflow ? c->workflow : ""};
     struct json_object *job = NULL;
-    int idx = wf_step_index(r->spec, s->def->name);
-    int rc = idx < 0 ? -EINVAL : wf_job_build(r->spec, (size_t)idx, value_of, v, &ref, &job);
+    int idx = wf_step_index(r->spec, s->def->name), rc = -EINVAL;
+    if (idx >= 0 && s->index >= 0)
+        rc = wf_job_build_combo(r->spec, (size_t)idx, s->index, plan_value_of, v, &ref, &job);
+    else if (idx >= 0)
+        rc = wf_job_build(r->spec, (size_t)idx, plan_value_of, v, &ref, &job);
     if (rc == -ENOENT && (v->wait || v->skipped))
         return 0;
     if (rc < 0) {
@@ -208,7 +134,8 @@ static int create_job(struct run *r, struct step *s, struct values *v)
     }
     struct plan_action *a = plan_add(c->out, PLAN_CREATE_JOB);
     snprintf(a->name, sizeof a->name, "%s", s->job_name);
-    snprintf(a->step, sizeof a->step, "%s", s->def->name);
+    /* what a refusal is remembered by (plan_step_observe's refused) */
+    plan_copy_trunc(a->step, sizeof a->step, s->label);
     a->body = job;
     return 1;
 }
@@ -227,9 +154,22 @@ static void start_step(struct run *r, struct step *s)
 {
     struct values v = {.r = r, .self = s};
     char why[PLAN_MSG_LEN];
-    int when = wf_when_eval(s->def->when, wf_step_kinds(s->def), value_of, &v, why, sizeof why);
-    if (when == 1 && (create_job(r, s, &v) != 0 || !v.skipped))
+    int when =
+        wf_when_eval(s->def->when, wf_step_kinds(s->def), plan_value_of, &v, why, sizeof why);
+    if (when == 1 && s->def->n_matrix) {
+        if (s->expanded) {
+            plan_matrix_start(r, s, create_job);
+            return;
+        }
+        /* Its values are not recorded yet, or one was never made. */
+        struct wf_combos *cb = NULL;
+        int rc = wf_matrix_expand(s->def, plan_value_of, &v, &cb, why, sizeof why);
+        wf_combos_free(cb);
+        if (rc == 0 || !v.skipped)
+            return;
+    } else if (when == 1 && (create_job(r, s, &v) != 0 || !v.skipped)) {
         return;
+    }
     if (v.skipped) {
         /* Tekton's rule: it would read a value that was never made. */
         snprintf(why, sizeof why, "it uses a result of step \"%s\", which was skipped by its when",
@@ -249,7 +189,7 @@ static void start_step(struct run *r, struct step *s)
 /* A dependency that lets its dependents start: it succeeded, or its
  * `when` was false (Tekton's rule, docs/api.md: skipping by a condition is
  * not a failure). */
-static int dep_satisfied(const struct step *d)
+int plan_dep_satisfied(const struct step *d)
 {
     return d->phase == SP_SUCCEEDED ||
            (d->phase == SP_SKIPPED && strcmp(d->reason, PLAN_R_WHEN_FALSE) == 0);
@@ -262,16 +202,18 @@ static void schedule(struct run *r, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
         struct step *s = &r->steps[i];
-        /* has_job: created once, never again, even if it vanished */
-        if (s->phase != SP_PENDING || s->job || s->has_job || s->foreign)
+        /* has_job: created once, never again, even if it vanished. A
+         * matrix step starts combinations for as long as it runs. */
+        if (s->def->n_matrix ? plan_step_terminal(s->phase)
+                             : s->phase != SP_PENDING || s->job || s->has_job || s->foreign)
             continue;
         const struct step *blocking = NULL;
         int ready = 1;
         for (size_t k = 0; k < s->def->n_deps; k++) {
             const struct step *d = &r->steps[r->pos[s->def->deps[k]]];
-            if (plan_step_terminal(d->phase) && !dep_satisfied(d) && !blocking)
+            if (plan_step_terminal(d->phase) && !plan_dep_satisfied(d) && !blocking)
                 blocking = d;
-            ready &= dep_satisfied(d);
+            ready &= plan_dep_satisfied(d);
         }
         if (blocking) {
             char msg[PLAN_MSG_LEN];
@@ -286,11 +228,10 @@ static void schedule(struct run *r, size_t lo, size_t hi)
 /* Teardown of main steps: unstarted ones Skipped, started ones Cancelled,
  * and every unfinished main-step Job deleted (whatever its step says: a
  * Job created just before the teardown may show up only now). */
-static void teardown(struct run *r)
+static void stop_step(struct run *r, struct step *s)
 {
     char msg[PLAN_MSG_LEN];
-    for (size_t i = 0; i < r->spec->n_main; i++) {
-        struct step *s = &r->steps[i];
+    {
         const struct plan_job *j = s->job;
         if (!plan_step_terminal(s->phase)) {
             int started = j || s->has_job || s->phase == SP_RUNNING;
@@ -305,7 +246,21 @@ static void teardown(struct run *r)
         int live = j ? !j->deleting && !plan_job_failed(j) && !plan_job_succeeded(j)
                      : s->unconfirmed && s->job_uid[0];
         if (live)
-            plan_delete_job(r->c, s->job_name, s->job_uid, s->def->name);
+            plan_delete_job(r->c, s->job_name, s->job_uid, s->label);
+    }
+}
+
+static void teardown(struct run *r)
+{
+    struct step *s;
+    PLAN_EACH_JOB(r, 0, r->spec->n_main, s)
+    stop_step(r, s);
+    for (size_t i = 0; i < r->spec->n_main; i++) {
+        struct step *m = &r->steps[i];
+        if (m->def->n_matrix && m->expanded)
+            plan_matrix_aggregate(r, m);
+        else if (m->def->n_matrix)
+            stop_step(r, m); /* no combination known: never started */
     }
 }
 
@@ -321,8 +276,9 @@ static int strays(struct run *r, int delete)
     for (size_t i = 0; i < c->in->n_jobs; i++) {
         const struct plan_job *j = &c->in->jobs[i];
         int step = 0;
-        for (size_t k = 0; k < r->n && !step; k++)
-            step = strcmp(r->steps[k].job_name, j->name) == 0;
+        const struct step *s;
+        PLAN_EACH_JOB(r, 0, r->n, s)
+        step |= strcmp(s->job_name, j->name) == 0;
         if (step || strcmp(j->controller_uid, c->uid) != 0)
             continue;
         busy |= j->deleting || !plan_job_done(j);
@@ -333,8 +289,9 @@ static int strays(struct run *r, int delete)
     for (size_t i = 0; i < c->in->n_pods; i++) {
         const struct plan_pod *p = &c->in->pods[i];
         int step = 0;
-        for (size_t k = 0; k < r->n && !step; k++)
-            step = strcmp(p->controller_uid, r->steps[k].job_uid) == 0;
+        const struct step *s;
+        PLAN_EACH_JOB(r, 0, r->n, s)
+        step |= s->job_uid[0] && strcmp(p->controller_uid, s->job_uid) == 0;
         busy |= !step && plan_pod_running(p) && plan_pod_ours(c, p);
     }
     return busy;
@@ -360,6 +317,8 @@ static size_t failed_steps(const struct run *r)
     size_t n = 0;
     for (size_t i = 0; i < r->n; i++)
         n += r->steps[i].phase == SP_FAILED;
+    for (size_t i = 0; i < r->n_combos; i++)
+        n += r->combos[i].phase == SP_FAILED;
     return n;
 }
 
@@ -367,9 +326,10 @@ static size_t failed_steps(const struct run *r)
  * and nothing for finally steps to clean up. */
 static int nothing_started(const struct run *r)
 {
-    for (size_t i = 0; i < r->spec->n_main; i++)
-        if (r->steps[i].job || r->steps[i].has_job)
-            return 0;
+    const struct step *s;
+    PLAN_EACH_JOB(r, 0, r->spec->n_main, s)
+    if (s->job || s->has_job)
+        return 0;
     return 1;
 }
 
@@ -391,8 +351,12 @@ static void skip_finally(struct run *r)
  * deleted, and none of their pods still running. */
 static int quiet(const struct run *r, size_t lo, size_t hi)
 {
-    for (size_t i = lo; i < hi; i++) {
-        const struct step *s = &r->steps[i];
+    for (size_t i = lo; i < hi; i++)
+        if (!plan_step_terminal(r->steps[i].phase))
+            return 0; /* a matrix step too, whatever its combinations */
+    const struct step *s;
+    PLAN_EACH_JOB(r, lo, hi, s)
+    {
         if (!plan_step_terminal(s->phase) || s->foreign == 1 || s->unconfirmed)
             return 0;
         if (s->job && (s->job->deleting || !plan_job_done(s->job)))
@@ -409,9 +373,10 @@ static int quiet(const struct run *r, size_t lo, size_t hi)
  * cache has not shown yet (plan.h): see plan_pods_listed. */
 static int gone(const struct run *r, size_t lo, size_t hi)
 {
-    for (size_t i = lo; i < hi; i++)
-        if (r->steps[i].job_uid[0] && !r->steps[i].job)
-            return 1;
+    const struct step *s;
+    PLAN_EACH_JOB(r, lo, hi, s)
+    if (s->job_uid[0] && !s->job)
+        return 1;
     return 0;
 }
 
@@ -419,8 +384,12 @@ static int gone(const struct run *r, size_t lo, size_t hi)
 static int started(const struct run *r, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++)
-        if (r->steps[i].job_uid[0] || plan_step_terminal(r->steps[i].phase))
+        if (plan_step_terminal(r->steps[i].phase))
             return 1;
+    const struct step *s;
+    PLAN_EACH_JOB(r, lo, hi, s)
+    if (s->job_uid[0] || plan_step_terminal(s->phase))
+        return 1;
     return 0;
 }
 
@@ -440,8 +409,9 @@ static void stuck_pods(struct run *r, struct draft *d)
     for (size_t k = 0; k < c->in->n_pods; k++) {
         const struct plan_pod *p = &c->in->pods[k];
         int main_pod = 0;
-        for (size_t i = 0; i < r->spec->n_main && !main_pod && p->controller_uid[0]; i++)
-            main_pod = strcmp(p->controller_uid, r->steps[i].job_uid) == 0;
+        const struct step *s;
+        PLAN_EACH_JOB(r, 0, r->spec->n_main, s)
+        main_pod |= p->controller_uid[0] && strcmp(p->controller_uid, s->job_uid) == 0;
         if (!main_pod || !p->deleting)
             continue;
         int64_t at = p->deletion_deadline_ms + PLAN_STUCK_AFTER_MS;
@@ -466,14 +436,15 @@ static void stuck_pods(struct run *r, struct draft *d)
     free(names);
 }
 
-static void step_events(struct run *r)
+/* Events of the steps that own Jobs (a matrix step's combinations speak
+ * for it, but when it fails before it has any). */
+static void step_event(struct run *r, const struct step *s)
 {
     char msg[PLAN_EVENT_MSG_LEN];
-    for (size_t i = 0; i < r->n; i++) {
-        const struct step *s = &r->steps[i];
-        const char *name = s->def->name, *job = s->has_job ? s->job_name : NULL;
-        if (s->phase == s->old_phase)
-            continue;
+    {
+        const char *name = s->label, *job = s->has_job ? s->job_name : NULL;
+        if (s->phase == s->old_phase || (s->def->n_matrix && s->expanded))
+            return;
         /* A step whose Job ran and ended between two status writes (fast
          * steps; the executor writes a run's status at most once a second)
          * still gets its start event before its end event. */
@@ -483,7 +454,7 @@ static void step_events(struct run *r)
             plan_event(r->c->out, 0, "StepStarted", job, "step \"%s\" started (job \"%s\")", name,
                        s->job_name);
         if (s->phase == SP_RUNNING)
-            continue;
+            return;
         if (s->phase == SP_SUCCEEDED) {
             plan_event(r->c->out, 0, "StepSucceeded", job, "step \"%s\" succeeded", name);
             r->c->out->actions[r->c->out->n - 1].outcome = 1;
@@ -494,6 +465,14 @@ static void step_events(struct run *r)
         } else if (s->phase == SP_CANCELLED)
             plan_event(r->c->out, 0, "StepCancelled", job, "step \"%s\" %s", name, s->message);
     }
+}
+
+static void step_events(struct run *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        step_event(r, &r->steps[i]);
+    for (size_t i = 0; i < r->n_combos; i++)
+        step_event(r, &r->combos[i]);
 }
 
 /* currentStep: the running steps, comma-separated (capped: it is a
@@ -512,7 +491,7 @@ static void current_steps(const struct run *r, struct draft *d)
         o += (size_t)snprintf(d->current_step + o, cap - o, "%s%s", o ? "," : "", name);
     }
     if (o == 0 && r->cause == CAUSE_STEP_FAILED && r->cause_step)
-        snprintf(d->current_step, cap, "%s", r->cause_step->def->name);
+        snprintf(d->current_step, cap, "%s", r->cause_step->label);
 }
 
 static size_t skipped_by_when(const struct run *r)
@@ -538,7 +517,7 @@ static const char *final_value(void *ud, const struct wf_ref *ref)
         return wf_params_lookup(f->r->params, ref);
     char name[WF_NAME_LEN];
     snprintf(name, sizeof name, "%.*s", (int)ref->alen, ref->a);
-    const struct step *p = step_named(f->r, name);
+    const struct step *p = plan_step_named(f->r, name);
     if (p && p->phase == SP_SUCCEEDED) {
         const char *v = plan_results_get(p->results, ref->b, ref->blen);
         return v ? v : "";
@@ -609,8 +588,11 @@ static void fill_draft(struct run *r, struct draft *d, int all_done)
     size_t done = 0;
     d->steps = kj_arr();
     for (size_t i = 0; i < r->n; i++) {
-        done += plan_step_terminal(r->steps[i].phase);
-        kj_push(d->steps, plan_step_json(&r->steps[i]));
+        const struct step *s = &r->steps[i];
+        done += plan_step_terminal(s->phase);
+        kj_push(d->steps, plan_step_json(s));
+        for (size_t x = 0; x < s->n_combos; x++) /* each after its matrix step */
+            kj_push(d->steps, plan_step_json(&r->combos[s->first + x]));
     }
     current_steps(r, d);
     snprintf(d->progress, sizeof d->progress, "%zu/%zu", done, r->n);
@@ -654,30 +636,42 @@ static int load(struct run *r, struct ctx *c)
     r->n = r->spec->n_steps;
     r->steps = calloc(r->n, sizeof *r->steps);
     r->pos = calloc(r->n, sizeof *r->pos);
-    if (!r->steps || !r->pos)
+    /* An array of pointers. NOLINTNEXTLINE(bugprone-sizeof-expression) */
+    r->expansions = calloc(r->n, sizeof *r->expansions);
+    if (!r->steps || !r->pos || !r->expansions)
         abort();
     struct json_object *old_steps = kj_get(c->status, "steps");
+    /* In topological order: a matrix step's dependencies are settled
+     * before it is expanded. */
     for (size_t i = 0; i < r->n; i++) {
         r->pos[r->spec->order[i]] = i;
-        plan_step_observe(c, &r->steps[i], &r->spec->steps[r->spec->order[i]], old_steps);
-        const struct step *s = &r->steps[i];
+        plan_step_observe(c, &r->steps[i], &r->spec->steps[r->spec->order[i]], -1, old_steps);
+        if (r->steps[i].def->n_matrix)
+            plan_matrix_load(r, i);
+    }
+    const struct step *s;
+    PLAN_EACH_JOB(r, 0, r->n, s)
+    {
         if (s->tampered)
             plan_event(c->out, 1, "StatusCorrected", s->job ? s->job_name : "",
                        "status.steps[] of step \"%s\" named job \"%s\" (uid %s), which is not "
                        "the step's job \"%s\"%s%s%s: the status is corrected; that job and its "
                        "pods are not this run's and are left alone",
-                       s->def->name, s->tampered_job, s->tampered_uid[0] ? s->tampered_uid : "none",
+                       s->label, s->tampered_job, s->tampered_uid[0] ? s->tampered_uid : "none",
                        s->job_name, s->job ? " (uid " : "", s->job ? s->job->uid : "",
                        s->job ? ")" : "");
     }
-    for (size_t i = 0; i < r->n; i++) {
-        struct step *s = &r->steps[i];
-        if (s->results_wait == 1) /* the pod's update wakes the run; a slow look as well */
+    struct step *w;
+    PLAN_EACH_JOB(r, 0, r->n, w)
+    {
+        if (w->results_wait == 1) /* the pod's update wakes the run; a slow look as well */
             plan_requeue(c->out, PLAN_RESULTS_RECHECK_MS);
         /* Not in the cache: a LIST says whether it is gone or just late. */
-        else if (s->results_wait == 2 && plan_pods_listed(c, 1))
-            plan_results_gone(c, s);
+        else if (w->results_wait == 2 && plan_pods_listed(c, 1))
+            plan_results_gone(c, w);
     }
+    for (size_t i = 0; i < r->n; i++)
+        plan_matrix_aggregate(r, &r->steps[i]); /* combinations that just ended so */
     int64_t start = kj_get_time(c->status, "startTime");
     if (r->spec->active_deadline_seconds > 0 && start > 0) {
         r->deadline_ms = start + r->spec->active_deadline_seconds * 1000;
@@ -706,6 +700,8 @@ void plan_progress(struct ctx *c)
                 }
             }
         }
+        for (size_t i = 0; i < n_main; i++) /* combinations created, or failed to be */
+            plan_matrix_aggregate(&r, &r.steps[i]);
         int all_terminal = 1;
         for (size_t i = 0; i < r.n; i++)
             all_terminal &= plan_step_terminal(r.steps[i].phase);
@@ -738,8 +734,14 @@ void plan_progress(struct ctx *c)
             plan_requeue(c->out, r.deadline_ms - c->now);
         plan_draft_release(&d);
     }
-    for (size_t i = 0; r.steps && i < r.n; i++)
+    for (size_t i = 0; r.steps && i < r.n; i++) {
         json_object_put(r.steps[i].results);
+        wf_combos_free(r.expansions ? r.expansions[i] : NULL);
+    }
+    for (size_t i = 0; i < r.n_combos; i++)
+        json_object_put(r.combos[i].results);
+    free(r.combos);
+    free(r.expansions);
     free(r.steps);
     free(r.pos);
     wf_params_free(r.params);

@@ -89,7 +89,8 @@ static const char *value_text(struct json_object *v)
         return NULL;
     if (json_object_is_type(v, json_type_string))
         return json_object_get_string(v);
-    return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+    return json_object_to_json_string_ext(v,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 void plan_results_read(const struct ctx *c, struct step *s, const struct plan_job *j)

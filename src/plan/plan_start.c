@@ -85,6 +85,7 @@ static void start(struct ctx *c, const struct wf_spec *spec, const struct wf_par
         struct step s;
         memset(&s, 0, sizeof s);
         s.def = &spec->steps[spec->order[i]];
+        s.index = -1;
         kj_push(d.steps, plan_step_json(&s));
     }
     d.workflow_spec = kj_copy(spec->raw);

@@ -20,9 +20,11 @@ static void load_old(struct step *s, struct json_object *old_steps)
     size_t n =
         json_object_is_type(old_steps, json_type_array) ? json_object_array_length(old_steps) : 0;
     for (size_t i = 0; i < n && !e; i++) {
-        struct json_object *x = json_object_array_get_idx(old_steps, i);
+        struct json_object *x = json_object_array_get_idx(old_steps, i), *ix = kj_get(x, "index");
         const char *name = kj_get_str(x, "name");
-        if (name && strcmp(name, s->def->name) == 0)
+        /* a combination's entry has its index; the step's own has none */
+        long index = json_object_is_type(ix, json_type_int) ? (long)json_object_get_int64(ix) : -1;
+        if (name && strcmp(name, s->def->name) == 0 && index == s->index)
             e = x;
     }
     s->old_phase = plan_step_phase_parse(kj_get_str(e, "phase"));
@@ -172,7 +174,7 @@ static void refused(const struct ctx *c, struct step *s)
 {
     const struct plan_refusal *f = NULL;
     for (size_t i = 0; i < c->in->n_refusals && !f; i++)
-        if (strcmp(c->in->refusals[i].step, s->def->name) == 0)
+        if (strcmp(c->in->refusals[i].step, s->label) == 0)
             f = &c->in->refusals[i];
     if (!f)
         return;
@@ -192,14 +194,26 @@ static void refused(const struct ctx *c, struct step *s)
     }
 }
 
-void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step *def,
+void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step *def, long index,
                        struct json_object *old_steps)
 {
     memset(s, 0, sizeof *s);
     s->def = def;
-    if (wf_job_name(c->name, def->name, s->job_name) < 0)
+    s->index = index;
+    if (index >= 0)
+        snprintf(s->label, sizeof s->label, "%.50s[%d]", def->name, (int)(index & 0xfff));
+    else
+        plan_copy_trunc(s->label, sizeof s->label, def->name);
+    if (wf_entry_job_name(c->name, def->name, index, s->job_name) < 0)
         s->job_name[0] = '\0';
     load_old(s, old_steps);
+    if (def->n_matrix && index < 0) {
+        /* No Job of its own: its phase comes from its combinations
+         * (plan_matrix_aggregate). */
+        s->job_name[0] = '\0';
+        s->phase = s->old_phase;
+        return;
+    }
     char status_uid[PLAN_UID_LEN];
     memcpy(status_uid, s->job_uid, sizeof status_uid);
     find_job(c, s);
@@ -278,7 +292,7 @@ void plan_step_vanished(const struct ctx *c, struct step *s)
 
 void plan_step_failure(const struct step *s, char *buf, size_t cap)
 {
-    int n = snprintf(buf, cap, "step \"%s\" failed", s->def->name);
+    int n = snprintf(buf, cap, "step \"%s\" failed", s->label);
     size_t o = n > 0 && (size_t)n < cap ? (size_t)n : cap - 1;
     if (s->has_exit)
         o += (size_t)snprintf(buf + o, cap - o, ": exit code %d%s%s%s", s->exit_code,
@@ -294,6 +308,13 @@ struct json_object *plan_step_json(const struct step *s)
     struct json_object *e = kj_obj();
     kj_put(e, "name", kj_str(s->def->name));
     kj_put(e, "finally", kj_bool(s->def->is_finally));
+    if (s->index >= 0) {
+        kj_put(e, "index", kj_int(s->index));
+        struct json_object *m = kj_obj();
+        for (size_t k = 0; s->values && k < s->def->n_matrix; k++)
+            kj_put(m, s->def->matrix[k].name, kj_str(s->values[k]));
+        kj_put(e, "matrix", m);
+    }
     kj_put(e, "phase", kj_str(plan_step_phase_name(s->phase)));
     if (s->has_job) {
         kj_put(e, "job", kj_str(s->job_name));

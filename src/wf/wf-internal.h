@@ -18,6 +18,9 @@ char *wf_xstrdup(const char *s);
 /* Graph checks on a parsed spec, in the order wf_spec_parse documents:
  * duplicates, unknown/cross-list dependencies, cycles; fills s->order. */
 int wf_graph_check(struct wf_spec *s, struct wf_error *err);
+/* A step's matrix (NULL: none): its shape and its static lists (at most
+ * WF_MATRIX_MAX combinations). 0, or -EINVAL with *err filled. */
+int wf_matrix_parse(struct wf_step *st, struct json_object *m, struct wf_error *err);
 /* Every reference of the spec (wf_check.c): UnknownParameter for an
  * undeclared param, InvalidSpec for the rest. */
 int wf_refs_check(const struct wf_spec *s, struct wf_error *err);

@@ -43,6 +43,8 @@
 /* A step's results all come from its termination message, which the
  * kubelet cuts at 4096 bytes: no value can be longer. */
 #define WF_RESULT_MAX 4096
+#define WF_MATRIX_MAX 256      /* combinations of one matrix step */
+#define WF_MATRIX_PARAMS_MAX 8 /* params of one matrix */
 
 #define WF_CONTAINER_NAME "step"
 
@@ -75,6 +77,14 @@ struct wf_result {
     const char *def; /* NULL: the step fails (ResultMissing) without it */
 };
 
+/* One param of a step's matrix: a list of values, or one reference (a
+ * param, or an ancestor's result) holding a JSON array. */
+struct wf_matrix_param {
+    const char *name;
+    struct json_object *values; /* array of strings, or NULL */
+    const char *ref;            /* "$(...)" when values is NULL */
+};
+
 struct wf_step {
     const char *name;
     const char *image;
@@ -99,6 +109,10 @@ struct wf_step {
     struct json_object *when;
     struct wf_result *results; /* main steps only; owned array, borrowed strings */
     size_t n_results;
+    /* matrix: one Job per combination (main steps only); owned array. */
+    struct wf_matrix_param *matrix;
+    size_t n_matrix;  /* 0: not a matrix step */
+    int max_parallel; /* combinations running at once; 0: no limit */
 };
 
 struct wf_spec {
@@ -222,6 +236,27 @@ const char *wf_params_lookup(void *ud, const struct wf_ref *ref);
 /* Index of the result `name` (len bytes) that steps[step] declares, or -1. */
 int wf_result_index(const struct wf_step *st, const char *name, size_t len);
 
+/* A matrix step's combinations: the cross product of its params' values,
+ * the first param varying slowest. values[i * n_params + k] is the value of
+ * param k in combination i. */
+struct wf_combos {
+    size_t n, n_params;
+    const char **names; /* borrowed from the spec */
+    char **values;      /* owned */
+};
+/* Expands steps[step]'s matrix, reading referenced values through lookup
+ * (a JSON array of strings or scalars; scalars as their JSON text). 0 with
+ * *ret (free with wf_combos_free; n may be 0), -ENOENT when lookup has no
+ * value yet, -EINVAL with why filled when a value is not a JSON array or
+ * there are more than WF_MATRIX_MAX combinations. */
+int wf_matrix_expand(const struct wf_step *st, wf_lookup_fn lookup, void *ud,
+                     struct wf_combos **ret, char *why, size_t cap);
+void wf_combos_free(struct wf_combos *c);
+
+/* The Job name of a step, or of a matrix step's combination `index`
+ * (index >= 0): wf_job_name(run, "<step>-<index>"). */
+int wf_entry_job_name(const char *run, const char *step, long index, char out[WF_NAME_LEN]);
+
 /* The run a Job is built for; all fields required, borrowed. */
 struct wf_run_ref {
     const char *name;
@@ -243,5 +278,10 @@ struct wf_run_ref {
  * 0, -ENOENT (lookup had no value), -ENAMETOOLONG, -EINVAL. */
 int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void *ud,
                  const struct wf_run_ref *run, struct json_object **ret);
+/* The Job of combination `index` of a matrix step: named by
+ * wf_entry_job_name, labelled runbook.dev/matrix-index, $(matrix.NAME)
+ * through lookup too. Same returns. */
+int wf_job_build_combo(const struct wf_spec *s, size_t step, long index, wf_lookup_fn lookup,
+                       void *ud, const struct wf_run_ref *run, struct json_object **ret);
 
 #endif

@@ -21,6 +21,7 @@ struct check {
     const struct wf_spec *spec;
     const struct wf_step *st; /* NULL: spec.results */
     char where[64];           /* "args[2]", "when[0].input", ... */
+    int in_when;              /* matrix values are per Job; a when is per step */
     struct wf_error *err;
 };
 
@@ -90,11 +91,17 @@ static int check_ref(void *ud, const char *lit, size_t len, const struct wf_ref 
                        "spec.results references unknown parameter \"%.*s\" in %s",
                        (int)(ref->alen > 100 ? 100 : ref->alen), ref->a, c->where);
     }
-    if (ref->kind == WF_REF_MATRIX)
+    if (ref->kind == WF_REF_MATRIX) {
+        for (size_t k = 0; c->st && !c->in_when && k < c->st->n_matrix; k++)
+            if (strlen(c->st->matrix[k].name) == ref->alen &&
+                memcmp(c->st->matrix[k].name, ref->a, ref->alen) == 0)
+                return 0;
         return wf_fail(c->err, WF_R_INVALID,
-                       "%s%s%s uses $(matrix.%.*s) in %s, but matrix is not supported yet",
+                       "%s%s%s uses $(matrix.%.*s) in %s; matrix values are known in the "
+                       "command, args and env of the step whose matrix declares them",
                        c->st ? "step \"" : "", who(c), c->st ? "\"" : "", (int)ref->alen, ref->a,
                        c->where);
+    }
     if ((ref->kind == WF_REF_PHASE || ref->kind == WF_REF_RUN_STATUS) &&
         !(c->st && c->st->is_finally))
         return wf_fail(c->err, WF_R_INVALID,
@@ -152,6 +159,16 @@ static int check_list(struct check *c, struct json_object *arr, const char *fiel
     return 0;
 }
 
+static int check_matrix(struct check *c)
+{
+    for (size_t k = 0; k < c->st->n_matrix; k++) {
+        snprintf(c->where, sizeof c->where, "matrix.params[%zu].values", k);
+        if (c->st->matrix[k].ref && check_text(c, c->st->matrix[k].ref) < 0)
+            return -EINVAL;
+    }
+    return 0;
+}
+
 static int check_when(struct check *c)
 {
     struct json_object *when = c->st->when;
@@ -170,14 +187,18 @@ static int check_when(struct check *c)
 
 int wf_refs_check(const struct wf_spec *s, struct wf_error *err)
 {
-    struct wf_error scratch;
+    struct wf_error scratch = {.reason = ""};
     struct check c = {.spec = s, .err = err ? err : &scratch};
     c.err->reason[0] = '\0';
     for (size_t i = 0; i < s->n_steps; i++) {
         c.st = &s->steps[i];
+        c.in_when = 0;
         if (check_list(&c, c.st->command, "command") < 0 ||
             check_list(&c, c.st->args, "args") < 0 || check_list(&c, c.st->env, "env") < 0 ||
-            check_when(&c) < 0)
+            check_matrix(&c) < 0)
+            return -EINVAL;
+        c.in_when = 1;
+        if (check_when(&c) < 0)
             return -EINVAL;
     }
     c.st = NULL;

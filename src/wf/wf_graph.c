@@ -14,12 +14,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* "<m>-<digits>": the Job name of a combination of matrix step m. */
+static int combo_name(const char *name, const char *m)
+{
+    size_t n = strlen(m);
+    if (strncmp(name, m, n) != 0 || name[n] != '-' || !name[n + 1])
+        return 0;
+    return strspn(name + n + 1, "0123456789") == strlen(name + n + 1);
+}
+
 static int check_duplicates(const struct wf_spec *s, struct wf_error *err)
 {
     for (size_t i = 1; i < s->n_steps; i++)
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->steps[i].name, s->steps[j].name) == 0)
                 return wf_fail(err, WF_R_DUPLICATE, "duplicate step name \"%s\"", s->steps[i].name);
+    /* Both would name their Jobs "<run>-<m>-<n>". */
+    for (size_t i = 0; i < s->n_steps; i++)
+        for (size_t j = 0; j < s->n_steps; j++)
+            if (s->steps[j].n_matrix && combo_name(s->steps[i].name, s->steps[j].name))
+                return wf_fail(err, WF_R_DUPLICATE,
+                               "step name \"%s\" is the name of a Job of matrix step \"%s\" "
+                               "(<step>-<index>); rename one of them",
+                               s->steps[i].name, s->steps[j].name);
     return 0;
 }
 

@@ -152,7 +152,7 @@ static int build_container(const struct wf_step *st, const struct values *p,
 /* Our labels; `user` (podTemplate labels) first so ours win on a clash,
  * and never the Argo CD tracking label (it would prune our children). */
 static struct json_object *labels(struct json_object *user, const char *wf, const char *run,
-                                  const struct wf_step *st)
+                                  const struct wf_step *st, long index)
 {
     struct json_object *l = user ? copy(user) : kj_obj();
     json_object_object_del(l, KJ_LABEL_ARGOCD_INSTANCE);
@@ -161,6 +161,11 @@ static struct json_object *labels(struct json_object *user, const char *wf, cons
     kj_put(l, KJ_LABEL_STEP, kj_str(st->name));
     if (st->is_finally)
         kj_put(l, KJ_LABEL_FINALLY, kj_str("true"));
+    if (index >= 0) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%ld", index);
+        kj_put(l, KJ_LABEL_MATRIX_INDEX, kj_str(buf));
+    }
     return l;
 }
 
@@ -179,12 +184,12 @@ static struct json_object *owner_ref(const struct wf_run_ref *run)
 
 static struct json_object *pod_template(const struct wf_spec *s, const struct wf_step *st,
                                         struct json_object *container, const char *lwf,
-                                        const char *lrun)
+                                        const char *lrun, long index)
 {
     struct json_object *pt = st->pod_template;
     struct json_object *umeta = kj_get(pt, "metadata"), *uspec = kj_get(pt, "spec");
     struct json_object *meta = kj_obj();
-    kj_put(meta, "labels", labels(kj_get(umeta, "labels"), lwf, lrun, st));
+    kj_put(meta, "labels", labels(kj_get(umeta, "labels"), lwf, lrun, st, index));
     if (kj_get(umeta, "annotations"))
         kj_put(meta, "annotations", copy(kj_get(umeta, "annotations")));
     struct json_object *spec = uspec ? copy(uspec) : kj_obj();
@@ -199,7 +204,7 @@ static struct json_object *pod_template(const struct wf_spec *s, const struct wf
     return tmpl;
 }
 
-int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void *ud,
+static int build(const struct wf_spec *s, size_t step, long index, wf_lookup_fn lookup, void *ud,
                  const struct wf_run_ref *run, struct json_object **ret)
 {
     if (step >= s->n_steps || !run->name || !run->ns || !run->uid || !run->workflow || !lookup)
@@ -207,7 +212,7 @@ int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void
     const struct wf_step *st = &s->steps[step];
     struct values vals = {wf_step_kinds(st), lookup, ud};
     char name[WF_NAME_LEN], lrun[WF_NAME_LEN], lwf[WF_NAME_LEN];
-    int r = wf_job_name(run->name, st->name, name);
+    int r = wf_entry_job_name(run->name, st->name, index, name);
     if (r == 0)
         r = wf_label_value(run->name, lrun);
     if (r == 0)
@@ -221,7 +226,7 @@ int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void
     struct json_object *meta = kj_obj();
     kj_put(meta, "name", kj_str(name));
     kj_put(meta, "namespace", kj_str(run->ns));
-    kj_put(meta, "labels", labels(NULL, lwf, lrun, st));
+    kj_put(meta, "labels", labels(NULL, lwf, lrun, st, index));
     kj_put(meta, "ownerReferences", owner_ref(run));
 
     struct json_object *spec = kj_obj();
@@ -233,7 +238,7 @@ int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void
         kj_put(spec, "podFailurePolicy", copy(st->pod_failure_policy));
     /* No replacement pod until the failed one is gone: no overlap. */
     kj_put(spec, "podReplacementPolicy", kj_str("Failed"));
-    kj_put(spec, "template", pod_template(s, st, container, lwf, lrun));
+    kj_put(spec, "template", pod_template(s, st, container, lwf, lrun, index));
 
     struct json_object *job = kj_obj();
     kj_put(job, "apiVersion", kj_str("batch/v1"));
@@ -242,4 +247,18 @@ int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void
     kj_put(job, "spec", spec);
     *ret = job;
     return 0;
+}
+
+int wf_job_build(const struct wf_spec *s, size_t step, wf_lookup_fn lookup, void *ud,
+                 const struct wf_run_ref *run, struct json_object **ret)
+{
+    return build(s, step, -1, lookup, ud, run, ret);
+}
+
+int wf_job_build_combo(const struct wf_spec *s, size_t step, long index, wf_lookup_fn lookup,
+                       void *ud, const struct wf_run_ref *run, struct json_object **ret)
+{
+    if (index < 0 || step >= s->n_steps || !s->steps[step].n_matrix)
+        return -EINVAL;
+    return build(s, step, index, lookup, ud, run, ret);
 }

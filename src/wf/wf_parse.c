@@ -226,8 +226,9 @@ int wf_result_index(const struct wf_step *st, const char *name, size_t len)
 
 unsigned wf_step_kinds(const struct wf_step *st)
 {
-    return st->is_finally ? WF_REF_PARAM | WF_REF_RESULT | WF_REF_PHASE | WF_REF_RUN_STATUS
-                          : WF_REF_PARAM | WF_REF_RESULT;
+    if (st->is_finally)
+        return WF_REF_PARAM | WF_REF_RESULT | WF_REF_PHASE | WF_REF_RUN_STATUS;
+    return WF_REF_PARAM | WF_REF_RESULT | (st->n_matrix ? WF_REF_MATRIX : 0u);
 }
 
 static int parse_step(struct json_object *o, const char *list, size_t idx, struct wf_step *st,
@@ -298,6 +299,8 @@ static int parse_step(struct json_object *o, const char *list, size_t idx, struc
     r = parse_when(name, st->when, err);
     if (r == 0)
         r = parse_results(st, kj_get(o, "results"), err);
+    if (r == 0)
+        r = wf_matrix_parse(st, kj_get(o, "matrix"), err);
     if (r < 0)
         return r;
     return wf_pod_failure_policy(name, kj_get(o, "podFailurePolicy"), st->pod_template,
@@ -472,6 +475,7 @@ void wf_spec_free(struct wf_spec *s)
     for (size_t i = 0; i < s->n_steps; i++) {
         free(s->steps[i].deps);
         free(s->steps[i].results);
+        free(s->steps[i].matrix);
         json_object_put(s->steps[i].pod_failure_policy);
     }
     free(s->steps);

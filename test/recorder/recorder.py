@@ -37,9 +37,10 @@ KINDS = (  # kind, API prefix, resource
 )
 RUN_LABEL = "runbook.dev/run"
 STEP_LABEL = "runbook.dev/step"
+MATRIX_LABEL = "runbook.dev/matrix-index"  # a matrix step's combination: one Job each
 FINALLY_LABEL = "runbook.dev/finally"
 UID_LABELS = ("batch.kubernetes.io/controller-uid", "controller-uid")
-KEEP_LABELS = (RUN_LABEL, STEP_LABEL, FINALLY_LABEL, "job-name") + UID_LABELS
+KEEP_LABELS = (RUN_LABEL, STEP_LABEL, MATRIX_LABEL, FINALLY_LABEL, "job-name") + UID_LABELS
 TERMINAL_RUN = {"Succeeded", "Failed", "Cancelled"}
 TERMINAL_STEP = {"Succeeded", "Failed", "Cancelled", "Skipped"}
 TERMINAL_POD = {"Succeeded", "Failed"}
@@ -137,8 +138,11 @@ def project(kind, obj):
         rec["conditions"] = [c.get("type") for c in status.get("conditions") or [] if c.get("status") == "True"]
     else:
         rec["phase"] = status.get("phase", "")
-        rec["steps"] = [{"name": s.get("name"), "phase": s.get("phase", ""), "job": s.get("job", "")}
-                        for s in status.get("steps") or []]
+        # A matrix step's combinations share its name: each is keyed by its
+        # index too ("test[3]"), the step's own entry by its name.
+        rec["steps"] = [{"name": s.get("name") + (f"[{s['index']}]" if "index" in s else ""),
+                         "phase": s.get("phase", ""), "job": s.get("job", "")}
+                        for s in status.get("steps") or [] if s.get("name")]
         rec["cancel"] = bool(spec.get("cancel"))
     return rec
 
@@ -435,6 +439,8 @@ class Checker:
         r = self.run(run_uid, labels.get(RUN_LABEL, ""))
         r.jobs.add(e["uid"])
         step = labels.get(STEP_LABEL, "?")
+        if MATRIX_LABEL in labels:  # each combination is a step of its own
+            step += f"[{labels[MATRIX_LABEL]}]"
         # Retries happen inside the one Job (backoffLimit), so no retry can
         # explain a second Job for a step.
         others = r.step_jobs.setdefault(step, {})

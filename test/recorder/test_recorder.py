@@ -33,12 +33,16 @@ class Stream:
         return self.add(typ, "WorkflowRun", name, uid, phase=phase, cancel=False,
                         steps=[{"name": s, "phase": p, "job": f"{name}-{s}"} for s, p in steps])
 
-    def job(self, step, uid, typ="ADDED", fin=False, owner=RUN_UID, run="r"):
+    def job(self, step, uid, typ="ADDED", fin=False, owner=RUN_UID, run="r", index=None):
         labels = {"runbook.dev/run": run, "runbook.dev/step": step}
         if fin:
             labels["runbook.dev/finally"] = "true"
+        name = f"{run}-{step}"
+        if index is not None:
+            labels["runbook.dev/matrix-index"] = str(index)
+            name += f"-{index}"
         owners = [{"uid": owner, "kind": "WorkflowRun", "controller": True}] if owner else []
-        return self.add(typ, "Job", f"{run}-{step}", uid, labels=labels, owners=owners, conditions=[])
+        return self.add(typ, "Job", name, uid, labels=labels, owners=owners, conditions=[])
 
     def pod(self, name, uid, job_uid, phase, typ="MODIFIED", deleting=False, run="r"):
         labels = {"runbook.dev/run": run, "batch.kubernetes.io/controller-uid": job_uid}
@@ -119,6 +123,20 @@ class CheckerTest(unittest.TestCase):
         s = Stream()
         s.run("Running", typ="ADDED").job("a", "ja1").job("a", "ja1", typ="DELETED").job("a", "ja2")
         self.assertViolates(s, "I3", "uid ja2", "uid ja1")
+
+    def test_i3_combinations_of_a_matrix_step_are_steps_of_their_own(self):
+        s = Stream()
+        s.run("Running", typ="ADDED").job("t", "j0", index=0).job("t", "j1", index=1)
+        self.assertTrue(self.check(s)[1])
+        s.job("t", "j1b", index=1)
+        self.assertViolates(s, "I3", "step t[1]", "uid j1b")
+
+    def test_matrix_entries_are_keyed_by_index(self):
+        rec = recorder.project("WorkflowRun", {"metadata": {"name": "r", "uid": "u", "resourceVersion": "5"},
+                                               "status": {"steps": [{"name": "t", "phase": "Failed"},
+                                                                    {"name": "t", "index": 0, "phase": "Cancelled"},
+                                                                    {"name": "t", "index": 1, "phase": "Failed"}]}})
+        self.assertEqual([x["name"] for x in rec["steps"]], ["t", "t[0]", "t[1]"])
 
     def test_i3_same_step_name_in_a_new_run_is_fine(self):
         s = Stream()

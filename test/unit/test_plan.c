@@ -142,12 +142,22 @@ HARNESS const char *phase(struct world *w)
     return p ? p : "";
 }
 
+/* "name", or "name[i]" for combination i of a matrix step. */
 HARNESS struct json_object *step_status(struct world *w, const char *name)
 {
     struct json_object *steps = at(w->run, "status.steps");
+    char base[64];
+    long index = -1;
+    snprintf(base, sizeof base, "%s", name);
+    char *br = strchr(base, '[');
+    if (br) {
+        index = strtol(br + 1, NULL, 10);
+        *br = '\0';
+    }
     for (size_t i = 0; steps && i < json_object_array_length(steps); i++) {
-        struct json_object *s = json_object_array_get_idx(steps, i);
-        if (strcmp(str_at(s, "name"), name) == 0)
+        struct json_object *s = json_object_array_get_idx(steps, i), *ix = NULL;
+        long si = json_object_object_get_ex(s, "index", &ix) ? (long)json_object_get_int64(ix) : -1;
+        if (strcmp(str_at(s, "name"), base) == 0 && si == index)
             return s;
     }
     return NULL;
@@ -337,13 +347,18 @@ static void apply_action(struct world *w, const struct plan_action *a)
         CHECK_STR(j.controller_uid, "uid-r1");
         CHECK_STR(j.name, a->name);
         snprintf(j.uid, sizeof j.uid, "uid-%.30s", j.name); /* as the API server would */
-        struct json_object *made = at(w->bodies, j.step);
+        /* by Job name: a matrix step's combinations share a step label */
+        struct json_object *made = NULL;
+        json_object_object_get_ex(w->bodies, j.name, &made);
         struct json_object *c1 = at(a->body, "spec.template.spec.containers");
         if (made) /* same name, same Job: never a value that differs */
             CHECK(json_object_equal(at(made, "spec.template.spec.containers"), c1));
         else
-            json_object_object_add(w->bodies, j.step, json_object_get(a->body));
-        if (!job_of(w, j.step) && w->n_jobs < MAXJ)
+            json_object_object_add(w->bodies, j.name, json_object_get(a->body));
+        int exists = 0;
+        for (size_t i = 0; i < w->n_jobs; i++)
+            exists |= strcmp(w->jobs[i].name, j.name) == 0;
+        if (!exists && w->n_jobs < MAXJ)
             w->jobs[w->n_jobs++] = j; /* else the API server says 409 */
         break;
     }

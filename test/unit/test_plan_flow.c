@@ -144,7 +144,11 @@ static void check_result(struct json_object *arr, const char *nv)
 
 static void check_args(struct world *w, const char *step, const char *want)
 {
-    struct json_object *args = at(at(w->bodies, step), "spec.template.spec.containers.0.args");
+    char name[WF_NAME_LEN];
+    wf_job_name("r1", step, name);
+    struct json_object *body = NULL;
+    json_object_object_get_ex(w->bodies, name, &body);
+    struct json_object *args = at(body, "spec.template.spec.containers.0.args");
     char got[512] = "";
     size_t o = 0;
     for (size_t i = 0; args && i < json_object_array_length(args) && o < sizeof got; i++)
@@ -263,7 +267,7 @@ static void check_kstatus(struct world *w)
 static void play_spec(const char *name, const char *policy, const char *spec, const char *run_spec,
                       const char *script, uint32_t seed)
 {
-    char cmds[2048];
+    char cmds[4096];
     snprintf(cmds, sizeof cmds, "%s", script);
     struct world w;
     world_init(&w, spec, run_spec);
@@ -444,6 +448,73 @@ static void test_results_pod_lags(void)
     world_free(&w);
 }
 
+/* matrix: test fans out over 3 x 2 (a static list and a param holding a
+ * JSON array), fan over a result of list with maxParallel 2; after reads
+ * test's results (an array in combination order). */
+#define MATRIX_DAG                                                                                 \
+    "{'failurePolicy':'%s','params':[{'name':'vs','default':'[\\\"1\\\",2]'}],'steps':[{'name':"   \
+    "'list','image':'x','results':[{'name':'targets'}]},{'name':'test','image':'x','dependsOn':"   \
+    "['list'],'matrix':{'params':[{'name':'os','values':['linux','mac','win']},{'name':'v',"       \
+    "'values':'$(params.vs)'}]},'args':['$(matrix.os)-$(matrix.v)'],'results':[{'name':'out'}]},"  \
+    "{'name':'fan','image':'x','dependsOn':['list'],'matrix':{'params':[{'name':'t','values':"     \
+    "'$(steps.list.results.targets)'}],'maxParallel':2},'args':['$(matrix.t)']},{'name':"          \
+    "'after','image':'x','dependsOn':['test','fan'],'args':['$(steps.test.results.out)']}],"       \
+    "'finally':[{'name':'f','image':'x'}]}"
+
+#define LIST_OK "settle; okmsg list {\"targets\":[\"a\",\"b\",\"c\"]}; settle;"
+
+static void test_matrix(void)
+{
+    static const struct {
+        const char *name;
+        int policies;
+        const char *script;
+    } cases[] = {
+        {"a 3x2 and a result-driven fan-out, maxParallel 2", BOTH,
+         "settle; job test-0 0; " LIST_OK "args test-0 linux-1; args test-1 linux-2;"
+         "args test-2 mac-1; args test-5 win-2; job test-5 1; job fan-0 1; job fan-1 1; job fan-2 "
+         "0;"
+         "args fan-0 a; step test=Running; step test[4]=Running; ok fan-0; settle; job fan-2 1;"
+         "args fan-2 c; ok fan-1; ok fan-2; okmsg test-0 {\"out\":\"r0\"};"
+         "okmsg test-1 {\"out\":\"r1\"}; okmsg test-2 {\"out\":\"r2\"};"
+         "okmsg test-3 {\"out\":\"r3\"}; okmsg test-4 {\"out\":\"r4\"}; settle; job after 0;"
+         "step test=Running; okmsg test-5 {\"out\":\"r5\"}; settle; step test=Succeeded;"
+         "step fan=Succeeded; sres test out=[\"r0\",\"r1\",\"r2\",\"r3\",\"r4\",\"r5\"];"
+         "args after [\"r0\",\"r1\",\"r2\",\"r3\",\"r4\",\"r5\"]; ok after; settle; ok f;"
+         "settle; phase Succeeded; progress 5/5"},
+        {"fail-fast: one combination fails, its running siblings are torn down", FF,
+         LIST_OK
+         "run test-0; run test-1; run test-2; run fan-0; settle; fail test-3 3; settle;"
+         "phase Failing; step test[3]=Failed; step test[0]=Cancelled; step test[2]=Cancelled;"
+         "step test[4]=Cancelled; step test=Failed; step fan=Cancelled; step after=Skipped;"
+         "message step \"test[3]\" failed: exit code 3 (Error): boom; job f 0; gone; settle;"
+         "job test-0 0; job fan-0 0; job f 1; ok f; settle; phase Failed"},
+        {"continue: the other combinations finish; dependents skipped", CONT,
+         LIST_OK
+         "fail test-3 3; settle; phase Failing; step test[4]=Running; step test=Running;"
+         "okmsg test-0 {\"out\":\"r\"}; okmsg test-1 {\"out\":\"r\"}; okmsg test-2 {\"out\":\"r\"};"
+         "okmsg test-4 {\"out\":\"r\"}; okmsg test-5 {\"out\":\"r\"}; ok fan-0; ok fan-1; settle;"
+         "ok fan-2; settle; step test=Failed; step fan=Succeeded; step after=Skipped; ok f; settle;"
+         "phase Failed"},
+        {"values that are not a JSON array fail the step", FF,
+         "settle; okmsg list {\"targets\":\"a,b\"}; settle; step fan=Failed; sreason fan "
+         "InvalidMatrix;"
+         "phase Failing"},
+        {"an empty list: the step succeeds with no combination", BOTH,
+         "settle; okmsg list {\"targets\":[]}; settle; step fan=Succeeded; job fan-0 0"},
+    };
+    static const char *const pol[] = {"FailFast", "Continue"};
+    for (uint32_t seed = 0; seed <= 12; seed++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            for (int p = 0; p < 2; p++) {
+                if (!(cases[i].policies & (1 << p)))
+                    continue;
+                char spec[2048];
+                snprintf(spec, sizeof spec, MATRIX_DAG, pol[p]);
+                play_spec(cases[i].name, pol[p], spec, NULL, cases[i].script, seed * 2654435761u);
+            }
+}
+
 static void test_scripts(void)
 {
     for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
@@ -476,5 +547,6 @@ int main(void)
     RUN(test_results_of_skipped);
     RUN(test_results_wait_for_status);
     RUN(test_results_pod_lags);
+    RUN(test_matrix);
     return check_finish();
 }

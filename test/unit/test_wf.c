@@ -192,7 +192,8 @@ static const struct bad bad_specs[] = {
     {WHEN("[{'input':'$(steps.b.results.r)','operator':'in','values':['x']}]"), "InvalidSpec",
      "step \"a\" references unknown step \"b\" in when[0].input"},
     {WHEN("[{'input':'$(matrix.os)','operator':'in','values':['x']}]"), "InvalidSpec",
-     "step \"a\" uses $(matrix.os) in when[0].input, but matrix is not supported yet"},
+     "step \"a\" uses $(matrix.os) in when[0].input; matrix values are known in the command, "
+     "args and env of the step whose matrix declares them"},
 /* results: declared, read only by descendants, phases in finally only */
 #define RES2(decl, use)                                                                            \
     "{'steps':[{'name':'b','image':'x','results':" decl                                            \
@@ -248,6 +249,50 @@ static const struct bad bad_specs[] = {
     {"{'steps':[{'name':'a','image':'x'}],'results':[{'name':'d'}]}", "InvalidSpec",
      "spec.results[0] needs a valid name and a string value"},
 #undef RES2
+/* matrix */
+#define MX(m, extra) "{'steps':[{'name':'t','image':'x','matrix':" m extra "}]}"
+    {MX("{'params':[]}", ""), "InvalidSpec",
+     "step \"t\": matrix must be an object with a list of 1 to 8 params"},
+    {MX("{'params':[{'name':'os','values':[]}]}", ""), "InvalidSpec",
+     "step \"t\": matrix param \"os\": values must be a list of 1 to 256 strings, or one "
+     "$(params.NAME) or $(steps.STEP.results.NAME) holding a JSON array"},
+    {MX("{'params':[{'name':'os','values':'linux'}]}", ""), "InvalidSpec",
+     "step \"t\": matrix param \"os\": values must be a list of 1 to 256 strings, or one "
+     "$(params.NAME) or $(steps.STEP.results.NAME) holding a JSON array"},
+    {MX("{'params':[{'name':'os','values':['a']},{'name':'os','values':['b']}]}", ""),
+     "InvalidSpec", "step \"t\": matrix param \"os\" appears twice"},
+    {MX("{'params':[{'name':'os','values':['a']}],'maxParallel':0}", ""), "InvalidSpec",
+     "step \"t\": matrix.maxParallel must be 1 to 256"},
+    {MX("{'params':[{'name':'a','values':['1','2','3','4','5','6','7','8','9','10','11','12',"
+        "'13','14','15','16','17']},{'name':'b','values':['1','2','3','4','5','6','7','8','9',"
+        "'10','11','12','13','14','15','16']}]}",
+        ""),
+     "InvalidSpec", "step \"t\": matrix has more than 256 combinations"},
+    {MX("{'params':[{'name':'os','values':['a']}]}", ",'args':['$(matrix.v)']"), "InvalidSpec",
+     "step \"t\" uses $(matrix.v) in args[0]; matrix values are known in the command, args and "
+     "env of the step whose matrix declares them"},
+    {MX("{'params':[{'name':'os','values':['a']}]}",
+        ",'when':[{'input':'$(matrix.os)','operator':'in','values':['a']}]"),
+     "InvalidSpec",
+     "step \"t\" uses $(matrix.os) in when[0].input; matrix values are known in the command, "
+     "args and env of the step whose matrix declares them"},
+    {MX("{'params':[{'name':'os','values':'$(params.nope)'}]}", ""), "UnknownParameter",
+     "step \"t\" references unknown parameter \"nope\" in matrix.params[0].values"},
+    {"{'steps':[{'name':'l','image':'x','results':[{'name':'r'}]},{'name':'t','image':'x',"
+     "'matrix':{'params':[{'name':'v','values':'$(steps.l.results.r)'}]}}]}",
+     "InvalidSpec",
+     "step \"t\" reads a result of step \"l\" in matrix.params[0].values, but does not depend "
+     "on it (dependsOn, directly or through other steps): the read could race the step that "
+     "writes it"},
+    {"{'steps':[{'name':'t','image':'x','matrix':{'params':[{'name':'v','values':['a']}]}},{"
+     "'name':'t-1','image':'x'}]}",
+     "DuplicateStepName",
+     "step name \"t-1\" is the name of a Job of matrix step \"t\" (<step>-<index>); rename one "
+     "of them"},
+    {"{'steps':[{'name':'a','image':'x'}],'finally':[{'name':'f','image':'x','matrix':{'params':"
+     "[{'name':'v','values':['a']}]}}]}",
+     "InvalidSpec", "finally step \"f\" cannot have a matrix"},
+#undef MX
     {WHEN("[{'input':'$(steps.b)','operator':'in','values':['x']}]"), "InvalidSpec",
      "step \"a\": when[0].input has a malformed reference at offset 0"},
 /* podFailurePolicy: the Job API's rules, checked before any Job is made */

@@ -306,6 +306,80 @@ static void test_job_pod_failure_policy(void)
     wf_spec_free(s);
 }
 
+/* matrix: the cross product, first param slowest; a param holding a JSON
+ * array; Job names and labels of combinations; $(matrix.NAME). */
+static struct wf_spec *spec_text(const char *text)
+{
+    struct json_object *o = json_tokener_parse(text);
+    struct wf_spec *s = NULL;
+    struct wf_error err;
+    if (wf_spec_parse(o, &s, &err) < 0)
+        fprintf(stderr, "spec: %s\n", err.message);
+    json_object_put(o);
+    return s;
+}
+
+static const char *lookup_list(void *ud, const struct wf_ref *ref)
+{
+    (void)ref;
+    return ud; /* every reference: the text given */
+}
+
+static void test_matrix_expand(void)
+{
+    struct wf_spec *s = spec_text(
+        "{\"params\":[{\"name\":\"vs\"}],\"steps\":[{\"name\":\"t\",\"image\":\"x\","
+        "\"args\":[\"$(matrix.os)/$(matrix.v)\"],\"matrix\":{\"params\":[{\"name\":\"os\","
+        "\"values\":[\"linux\",\"mac\"]},{\"name\":\"v\",\"values\":\"$(params.vs)\"}]}}]}");
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    struct wf_combos *c = NULL;
+    char why[256] = "";
+    char mixed[] = "[\"1\",2,true]", obj[] = "{\"a\":1}", empty[] = "[]", two[] = "[\"1\",\"2\"]";
+    char mac[] = "mac", x[] = "x";
+    CHECK_INT(wf_matrix_expand(&s->steps[0], lookup_list, mixed, &c, why, sizeof why), 0);
+    CHECK_INT(c ? (int)c->n : -1, 6);
+    static const char *const want[] = {"linux", "1", "linux", "2", "linux", "true",
+                                       "mac",   "1", "mac",   "2", "mac",   "true"};
+    for (size_t i = 0; c && i < 12; i++)
+        CHECK_STR(c->values[i], want[i]);
+    wf_combos_free(c);
+    c = NULL;
+    CHECK_INT(wf_matrix_expand(&s->steps[0], lookup_list, obj, &c, why, sizeof why), -EINVAL);
+    CHECK(strstr(why, "is not a JSON array") != NULL);
+    CHECK_INT(wf_matrix_expand(&s->steps[0], lookup_list, NULL, &c, why, sizeof why), -ENOENT);
+    /* 2 x 129 > 256 */
+    char big[2048] = "[";
+    for (int i = 0; i < 129; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), "%s%d", i ? "," : "", i);
+    strcat(big, "]");
+    CHECK_INT(wf_matrix_expand(&s->steps[0], lookup_list, big, &c, why, sizeof why), -EINVAL);
+    CHECK_STR(why, "matrix has more than 256 combinations");
+    CHECK_INT(wf_matrix_expand(&s->steps[0], lookup_list, empty, &c, why, sizeof why), 0);
+    CHECK_INT(c ? (int)c->n : -1, 0);
+    wf_combos_free(c);
+
+    /* combination 3 = (mac, 2): its Job */
+    struct json_object *job = NULL;
+    struct wf_combos *cc = NULL;
+    wf_matrix_expand(&s->steps[0], lookup_list, two, &cc, why, sizeof why);
+    CHECK_INT(wf_job_build_combo(s, 0, -1, lookup_list, x, &run, &job), -EINVAL);
+    CHECK_INT(wf_job_build_combo(s, 0, 3, lookup_list, mac, &run, &job), 0);
+    CHECK_STR(str_at(job, "metadata.name"), "r1-t-3");
+    CHECK_STR(key(at(job, "metadata.labels"), "runbook.dev/matrix-index"), "3");
+    CHECK_STR(key(at(job, "spec.template.metadata.labels"), "runbook.dev/matrix-index"), "3");
+    CHECK_STR(str_at(job, "spec.template.spec.containers.0.args.0"), "mac/mac");
+    json_object_put(job);
+    char name[WF_NAME_LEN];
+    CHECK_INT(wf_entry_job_name("r1", "t", 12, name), 0);
+    CHECK_STR(name, "r1-t-12");
+    CHECK_INT(wf_entry_job_name("r1", "t", -1, name), 0);
+    CHECK_STR(name, "r1-t");
+    wf_combos_free(cc);
+    wf_spec_free(s);
+}
+
 int main(void)
 {
     RUN(test_job_names);
@@ -313,5 +387,6 @@ int main(void)
     RUN(test_job_body);
     RUN(test_job_long_names);
     RUN(test_job_pod_failure_policy);
+    RUN(test_matrix_expand);
     return check_finish();
 }
