@@ -116,10 +116,18 @@ export function createRunView(conn) {
     }
   });
 
-  function stepRow(st, now) {
+  // A matrix step's combinations follow its row, each with its values;
+  // selecting one selects the step.
+  function stepRows(st, now) {
+    const combos = Array.isArray(st.combinations) ? st.combinations : [];
+    return [stepRow(st, now), ...combos.map((c) => stepRow({ ...c, name: st.name, finally: st.finally }, now, c))];
+  }
+
+  function stepRow(st, now, combo) {
     const d = duration(st.started, st.completed, now);
-    return h('tr', { dataset: { step: st.name }, class: st.finally ? 'finally' : undefined },
-      h('td', { class: 'name' }, st.name, st.finally ? h('span', { class: 'tag', text: 'finally' }) : null),
+    const label = combo ? h('span', { class: 'combo', text: `[${combo.index}] ${combo.values || ''}` }) : st.name;
+    return h('tr', { dataset: combo ? { step: st.name, combo: String(combo.index) } : { step: st.name }, class: combo ? 'combination' : st.finally ? 'finally' : undefined },
+      h('td', { class: 'name' }, label, st.finally && !combo ? h('span', { class: 'tag', text: 'finally' }) : null),
       h('td', {}, h('span', { class: `phase ${phaseClass(st.phase || 'Pending')}`, text: st.phase || 'Pending' })),
       h('td', { class: 'num', text: st.attempts ?? '' }),
       h('td', { text: fmtTime(st.started), title: st.started || undefined }),
@@ -207,7 +215,7 @@ export function createRunView(conn) {
       st.reason ? ` (${st.reason})` : '',
       st.message ? ': ' : '', st.message ? h('span', { class: 'message', text: st.message }) : '')));
     renderDag(svg, steps, selectStep);
-    stepsBody.replaceChildren(...steps.map((st) => stepRow(st, now)));
+    stepsBody.replaceChildren(...steps.flatMap((st) => stepRows(st, now)));
     if (selected && !steps.some((st) => st.name === selected)) select(null, false);
     markSelected();
     autoSelect(steps);
@@ -235,7 +243,9 @@ export function createRunView(conn) {
     if (steps.some((st) => st.started && !st.completed)) {
       updateDag(svg, steps, now);
       for (const tr of stepsBody.children) {
-        const st = steps.find((x) => x.name === tr.dataset.step);
+        const top = steps.find((x) => x.name === tr.dataset.step);
+        const st = tr.dataset.combo !== undefined && top && Array.isArray(top.combinations)
+          ? top.combinations.find((c) => String(c.index) === tr.dataset.combo) : top;
         if (st && st.started && !st.completed) setText(tr.querySelector('.duration'), fmtDuration(duration(st.started, null, now)));
       }
     }

@@ -12,6 +12,7 @@
 
 #define UI_TOKEN_MAX ((size_t)16 * 1024) /* OIDC tokens with many groups run to a few KiB */
 #define UI_STEPS_MAX 1000
+#define UI_COMBOS_MAX 256 /* combinations shown for a matrix step (its own cap) */
 #define UI_SUBPROTOCOL "runbook.v1"
 #define UI_CLOSE_AUTH 4401 /* private-use close code: sign-in refused */
 

@@ -78,6 +78,55 @@ static struct json_object *params(struct json_object *status)
     return out;
 }
 
+/* What status.steps[] says of a step (or of a combination). */
+static void put_state(struct json_object *e, struct json_object *s)
+{
+    struct json_object *v;
+    const char *phase = kj_get_str(s, "phase");
+    kj_put(e, "phase", kj_str(phase ? phase : "Pending"));
+    put_str(e, "job", kj_get_str(s, "job"));
+    if ((v = kj_get(s, "attempts")) && json_object_is_type(v, json_type_int))
+        kj_put(e, "attempts", kj_int(json_object_get_int64(v)));
+    put_time_str(e, "started", s, "startTime");
+    put_time_str(e, "completed", s, "completionTime");
+    if ((v = kj_get(s, "exitCode")) && json_object_is_type(v, json_type_int))
+        kj_put(e, "exitCode", kj_int(json_object_get_int64(v)));
+    put_str(e, "reason", kj_get_str(s, "reason"));
+    put_str(e, "message", kj_get_str(s, "message"));
+}
+
+/* A matrix step's combinations, as status.steps[] has them: index, values
+ * ("os=linux, v=2", in the entry's order) and state. */
+static struct json_object *combinations(struct json_object *st_steps, const char *name)
+{
+    struct json_object *out = kj_arr();
+    size_t n =
+        json_object_is_type(st_steps, json_type_array) ? json_object_array_length(st_steps) : 0;
+    for (size_t i = 0; i < n && json_object_array_length(out) < UI_COMBOS_MAX; i++) {
+        struct json_object *s = json_object_array_get_idx(st_steps, i), *ix = kj_get(s, "index");
+        const char *sn = kj_get_str(s, "name");
+        if (!sn || strcmp(sn, name) != 0 || !json_object_is_type(ix, json_type_int))
+            continue;
+        struct json_object *c = kj_obj(), *m = kj_get(s, "matrix");
+        kj_put(c, "index", kj_int(json_object_get_int64(ix)));
+        char vals[512] = "";
+        size_t o = 0;
+        if (json_object_is_type(m, json_type_object)) {
+            json_object_object_foreach(m, k, v)
+            {
+                if (o < sizeof vals)
+                    o += (size_t)snprintf(
+                        vals + o, sizeof vals - o, "%s%s=%s", o ? ", " : "", k,
+                        json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "?");
+            }
+        }
+        kj_put(c, "values", kj_str(vals));
+        put_state(c, s);
+        kj_push(out, c);
+    }
+    return out;
+}
+
 /* The steps of the run's snapshot (main, then finally), each with its
  * dependsOn and what status.steps[] says of it. */
 static void add_steps(struct json_object *out, struct json_object *spec, const char *key,
@@ -100,18 +149,11 @@ static void add_steps(struct json_object *out, struct json_object *spec, const c
                 kj_push(deps, kj_str(json_object_get_string(v)));
         }
         kj_put(e, "dependsOn", deps);
-        struct json_object *s = kj_find(st_steps, "name", name), *v;
-        const char *phase = kj_get_str(s, "phase");
-        kj_put(e, "phase", kj_str(phase ? phase : "Pending"));
-        put_str(e, "job", kj_get_str(s, "job"));
-        if ((v = kj_get(s, "attempts")) && json_object_is_type(v, json_type_int))
-            kj_put(e, "attempts", kj_int(json_object_get_int64(v)));
-        put_time_str(e, "started", s, "startTime");
-        put_time_str(e, "completed", s, "completionTime");
-        if ((v = kj_get(s, "exitCode")) && json_object_is_type(v, json_type_int))
-            kj_put(e, "exitCode", kj_int(json_object_get_int64(v)));
-        put_str(e, "reason", kj_get_str(s, "reason"));
-        put_str(e, "message", kj_get_str(s, "message"));
+        /* the step's own entry: the first of its name (a matrix step's
+         * combinations follow it) */
+        put_state(e, kj_find(st_steps, "name", name));
+        if (kj_get(d, "matrix"))
+            kj_put(e, "combinations", combinations(st_steps, name));
         kj_push(out, e);
     }
 }

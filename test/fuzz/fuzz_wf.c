@@ -8,6 +8,7 @@
  *    has exactly one container, named "step";
  *  - plan_run never fails on a well-formed run, and its second pass
  *    creates only Jobs of steps without dependencies. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,12 +73,32 @@ static struct json_object *run_params(const struct wf_spec *s)
     return arr;
 }
 
+/* Params as resolved; every other reference a value with a '$' in it,
+ * and a JSON array for a matrix's values. */
+static const char *any_value(void *ud, const struct wf_ref *ref)
+{
+    if (ref->kind == WF_REF_PARAM)
+        return wf_params_lookup(ud, ref);
+    return ref->kind == WF_REF_RESULT ? "[\"a$b\",1]" : "v$(x)";
+}
+
 static void check_jobs(const struct wf_spec *s, struct wf_params *p)
 {
     const struct wf_run_ref run = {"run-1", "ns", "uid-1", "wf"};
     for (size_t i = 0; i < s->n_steps; i++) {
         struct json_object *job = NULL, *v = NULL;
-        REQUIRE(wf_job_build(s, i, wf_params_lookup, p, &run, &job) == 0);
+        if (s->steps[i].n_matrix) {
+            struct wf_combos *c = NULL;
+            char why[256];
+            int r = wf_matrix_expand(&s->steps[i], any_value, p, &c, why, sizeof why);
+            /* a param's value is not a JSON array: refused, said why */
+            REQUIRE(r == 0 || (r == -EINVAL && why[0]));
+            REQUIRE(r < 0 || c->n <= WF_MATRIX_MAX);
+            wf_combos_free(c);
+            REQUIRE(wf_job_build_combo(s, i, 0, any_value, p, &run, &job) == 0);
+        } else {
+            REQUIRE(wf_job_build(s, i, any_value, p, &run, &job) == 0);
+        }
         REQUIRE(json_object_object_get_ex(job, "metadata", &v));
         REQUIRE(json_object_object_get_ex(v, "name", &v));
         const char *name = json_object_get_string(v);

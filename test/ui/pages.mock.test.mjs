@@ -468,3 +468,31 @@ test('anonymous read: everything shown, every write disabled "sign in to act", a
     assert.ok(m.sent.some((x) => x.type === 'auth' && x.token === 'writer'));
   });
 });
+
+test('a matrix step: its combinations listed under it with their values, phases as text', { timeout: 60000 }, async () => {
+  await withPage(browser, 'mock-matrix', async (page) => {
+    const m = await openAs(page, 'writer', '#/runs/team/build-00', { on: { logs() {} } });
+    await page.waitForSelector('#run-body:not([hidden])');
+    const d = fixtures().details['team/build-00'];
+    const steps = d.steps.map((s) => ({ ...s }));
+    steps[1] = { ...steps[1], phase: 'Failed', reason: 'Error', message: 'compile[1]: boom', combinations: [
+      { index: 0, values: 'os=linux, cc=gcc', phase: 'Cancelled', reason: 'StepFailed', job: 'build-00-compile-0', started: iso(3000), completed: iso(0) },
+      { index: 1, values: `os=mac, cc=${XSS}`, phase: 'Failed', exitCode: 3, reason: 'Error', job: 'build-00-compile-1', started: iso(3000), completed: iso(1000) },
+    ] };
+    m.last().send({ type: 'run_detail', item: { ...d, steps } });
+    await page.waitForSelector('#steps-body tr.combination[data-combo="1"]');
+    const rows = await page.$$eval('#steps-body tr', (trs) => trs.map((t) => [t.dataset.step, t.dataset.combo ?? '', t.querySelector('td.name').textContent, t.querySelector('.phase').textContent]));
+    assert.deepEqual(rows, [
+      ['fetch', '', 'fetch', 'Running'],
+      ['compile', '', 'compile', 'Failed'],
+      ['compile', '0', '[0] os=linux, cc=gcc', 'Cancelled'],
+      ['compile', '1', `[1] os=mac, cc=${XSS}`, 'Failed'],
+      ['test', '', 'test', 'Pending'],
+    ]);
+    assert.equal(await page.$$eval('#steps-body img', (x) => x.length), 0, 'values are text');
+    // a combination's row selects its step
+    await page.click('#steps-body tr[data-combo="1"]');
+    await m.waitFor('logs', (x) => x.step === 'compile');
+    await screenshot(page, 'mock-matrix');
+  });
+});

@@ -188,6 +188,33 @@ static void test_summary_detail(void)
     json_object_put(run);
 }
 
+/* A matrix step: its own entry's state, and its combinations with their
+ * values (in the entry's order) and states. */
+static void test_detail_matrix(void)
+{
+    static const char *text =
+        "{\"metadata\":{\"name\":\"r\",\"namespace\":\"ci\"},\"status\":{\"phase\":"
+        "\"Failing\",\"workflowSpec\":{\"steps\":[{\"name\":\"t\",\"matrix\":{\"params\":[]}},"
+        "{\"name\":\"u\"}]},\"steps\":[{\"name\":\"t\",\"phase\":\"Running\"},{\"name\":"
+        "\"t\",\"index\":0,\"matrix\":{\"os\":\"linux\",\"v\":\"2\"},\"phase\":\"Failed\","
+        "\"exitCode\":3,\"job\":\"r-t-0\"},{\"name\":\"t\",\"index\":1,\"matrix\":{\"os\":"
+        "\"mac\",\"v\":7},\"phase\":\"Running\"},{\"name\":\"u\",\"phase\":\"Pending\"}]}}";
+    struct json_object *run = kube_json_parse(text, strlen(text));
+    struct json_object *d = ui_run_detail(run, 1), *steps = kj_get(d, "steps");
+    CHECK_INT(json_object_array_length(steps), 2);
+    struct json_object *t = json_object_array_get_idx(steps, 0), *c = kj_get(t, "combinations");
+    CHECK_STR(kj_get_str(t, "phase"), "Running");
+    CHECK_INT(c ? (int)json_object_array_length(c) : -1, 2);
+    CHECK_STR(kj_get_str(json_object_array_get_idx(c, 0), "values"), "os=linux, v=2");
+    CHECK_STR(kj_get_str(json_object_array_get_idx(c, 0), "phase"), "Failed");
+    CHECK_STR(kj_get_str(json_object_array_get_idx(c, 0), "job"), "r-t-0");
+    CHECK_INT(kj_get_i32(json_object_array_get_idx(c, 0), "exitCode"), 3);
+    CHECK_STR(kj_get_str(json_object_array_get_idx(c, 1), "values"), "os=mac, v=?");
+    CHECK(kj_get(json_object_array_get_idx(steps, 1), "combinations") == NULL);
+    json_object_put(d);
+    json_object_put(run);
+}
+
 /* Run again: the same spec (Workflow, params), never the cancel; named by
  * the API server after the old run; labelled with it (hashed when long). */
 static void test_run_again(void)
@@ -318,6 +345,7 @@ int main(void)
 {
     test_parse();
     test_summary_detail();
+    test_detail_matrix();
     test_run_again();
     test_workflow();
     test_trigger();
