@@ -31,6 +31,9 @@
  *           (b) T0 -> every sibling Job seen with a deletionTimestamp;
  *           (b') T0 -> every sibling pod seen with one; (c) T0 -> the last
  *           sibling pod seen DELETED.
+ *   matrix  the same reaction, the siblings being the --matrix-width
+ *           (100) combinations of one matrix step, --matrix-runs (10) runs:
+ *           fail-fast across a fan-out (issue 14).
  *   econ    K runs of a 5-step Workflow (parallel, then a chain) that
  *           succeed: the operator client's own write counters (POST, PUT,
  *           PATCH, DELETE attempts, retries included) over the window, per
@@ -53,6 +56,7 @@
  *   bench_controller --kubeconfig PATH [--quick] [--operator PATH] [--only LIST]
  *       [--runs N] [--start-steps N] [--start-workers LIST] [--start-mode M]
  *       [--direct-jobs N] [--react-runs N] [--react-steps M] [--fail-gap MS]
+ *       [--matrix-runs N] [--matrix-width W]
  *       [--grace S] [--econ-runs N] [--rss-runs N] [--rss-steps S] [--rss-timeout S]
  *       [--window W] [--qps Q] [--burst B] [--workers N] [--summary FILE] [--workdir DIR]
  * Without --kubeconfig (e.g. from `make bench`) it prints a note and exits 0. */
@@ -90,6 +94,7 @@ static struct {
     int direct_jobs; /* 0: runs x start_steps */
     int runs, start_steps;
     int react_runs, react_steps, fail_gap_ms, grace_s;
+    int matrix_runs, matrix_width;
     int econ_runs;
     int rss_runs, rss_steps, rss_timeout_s;
     int window;
@@ -197,8 +202,13 @@ static struct kube_options client_options(void)
 /* Namespaces are "bench-<tag>-<phase>", tag unique per invocation, so a
  * second run against the same cluster starts clean. */
 static char tag[16];
-static char ns_react[64], ns_rss[64];
-#define NS_REACT ns_react
+static char ns_react[64], ns_rss[64], ns_matrix[64];
+/* The react phases' namespace: ns_react, or ns_matrix for the matrix one. */
+static const char *ns_now = ns_react;
+#define NS_REACT ns_now
+/* The matrix react phase: the failing "step" is combination 0 of one
+ * matrix step, the siblings are its other combinations. */
+static int matrix_mode;
 #define NS_RSS ns_rss
 
 static const char *ns_name(const char *phase)
@@ -215,6 +225,7 @@ static void ns_names_init(void)
     snprintf(tag, sizeof tag, "%lx", (unsigned long)(time(NULL) % 0xfffff));
     snprintf(ns_react, sizeof ns_react, "bench-%s-react", tag);
     snprintf(ns_rss, sizeof ns_rss, "bench-%s-rss", tag);
+    snprintf(ns_matrix, sizeof ns_matrix, "bench-%s-matrix", tag);
 }
 
 /* ---- many creates with a window of requests in flight --------------------------- */
@@ -380,11 +391,42 @@ static struct json_object *workflow(const char *name, const char *ns, int n, int
     return wf;
 }
 
+/* One FailFast step "s" whose matrix has n combinations (values "000"...),
+ * each Running for `dur`: a fan-out of n siblings. */
+static struct json_object *workflow_matrix(const char *name, const char *ns, int n, const char *dur,
+                                           int grace)
+{
+    struct json_object *vals = json_object_new_array();
+    for (int i = 0; i < n; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "%03d", i);
+        json_object_array_add(vals, json_object_new_string(v));
+    }
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"apiVersion\":\"runbook.dev/v1alpha1\",\"kind\":\"Workflow\","
+             "\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"},"
+             "\"spec\":{\"failurePolicy\":\"FailFast\",\"terminationGracePeriodSeconds\":%d,"
+             "\"steps\":[{\"name\":\"s\",\"image\":\"busybox:1.36\",\"command\":[\"sh\",\"-c\","
+             "\"true\"],\"args\":[\"$(matrix.i)\"],\"matrix\":{\"params\":[{\"name\":\"i\"}]},"
+             "\"podTemplate\":{\"metadata\":{\"annotations\":{\"runbook.dev/"
+             "test-duration\":\"%s\"}}}}]}}",
+             name, ns, grace, dur);
+    struct json_object *wf = parse(text);
+    struct json_object *spec = json_object_object_get(wf, "spec");
+    struct json_object *step = json_object_array_get_idx(json_object_object_get(spec, "steps"), 0);
+    struct json_object *param = json_object_array_get_idx(
+        json_object_object_get(json_object_object_get(step, "matrix"), "params"), 0);
+    json_object_object_add(param, "values", vals);
+    return wf;
+}
+
 /* Creates that Workflow in ns. */
 static void workflow_create(const char *name, const char *ns, int n, int chain, const char *dur,
                             int grace)
 {
-    struct json_object *wf = workflow(name, ns, n, chain, dur, grace);
+    struct json_object *wf = matrix_mode ? workflow_matrix(name, ns, n, dur, grace)
+                                         : workflow(name, ns, n, chain, dur, grace);
     long st = create_sync(kc, &KUBE_WORKFLOWS, ns, wf);
     json_object_put(wf);
     if (st != 201)
@@ -491,11 +533,20 @@ static int cond_true(struct json_object *obj, const char *type)
     return 0;
 }
 
+/* "s012" -> 12; a matrix combination: its index. */
+static int step_of(struct json_object *obj)
+{
+    const char *ix = kj_path_str(obj, "metadata", "labels", KJ_LABEL_MATRIX_INDEX, NULL);
+    if (ix)
+        return atoi(ix);
+    return step_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
+}
+
 static int job_project(struct json_object *obj, void *record)
 {
     struct bjob *j = record;
     j->run = name_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_RUN, NULL));
-    j->step = step_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
+    j->step = step_of(obj);
     j->deleting = kj_path_str(obj, "metadata", "deletionTimestamp", NULL) != NULL;
     j->failed = cond_true(obj, "FailureTarget") || cond_true(obj, "Failed");
     j->complete = cond_true(obj, "Complete");
@@ -506,7 +557,7 @@ static int pod_project(struct json_object *obj, void *record)
 {
     struct bpod *p = record;
     p->run = name_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_RUN, NULL));
-    p->step = step_index(kj_path_str(obj, "metadata", "labels", KJ_LABEL_STEP, NULL));
+    p->step = step_of(obj);
     const char *ph = kj_path_str(obj, "status", "phase", NULL);
     p->deleting = kj_path_str(obj, "metadata", "deletionTimestamp", NULL) != NULL;
     p->running = ph && strcmp(ph, "Running") == 0 && !p->deleting;
@@ -1486,21 +1537,41 @@ static void react_report(struct react_seen *rs, int n, int m)
     say("  T0 -> last sibling pod gone: p50 %.2f s p99 %.2f s max %.2f s (%zu runs)", g.p50, g.p99,
         g.max, rs->gone.n);
     char fig[96], tgt[48];
-    snprintf(fig, sizeof fig, "react: event -> last sibling DELETE sent, in operator, p99");
+    const char *ph = matrix_mode ? "matrix" : "react",
+               *sib = matrix_mode ? "combinations" : "siblings";
+    snprintf(fig, sizeof fig, "%s: event -> last sibling DELETE sent, in operator, p99", ph);
     row(fig, "<= 5 ms", rs->disp.n == (size_t)n && d.p99 <= 0.005, "%.2f ms (max %.2f)",
         d.p99 * 1e3, d.max * 1e3);
-    snprintf(fig, sizeof fig, "react: failure -> all %d siblings deletionTimestamp, p99", m - 1);
+    snprintf(fig, sizeof fig, "%s: failure -> all %d %s deletionTimestamp, p99", ph, m - 1, sib);
     row(fig, "<= 250 ms", rs->del.n == (size_t)n && l.p99 <= 0.25, "%.0f ms (max %.0f)",
         l.p99 * 1e3, l.max * 1e3);
-    snprintf(fig, sizeof fig, "react: failure -> last sibling pod gone, max (%d runs)", n);
+    snprintf(fig, sizeof fig, "%s: failure -> last sibling pod gone, max (%d runs)", ph, n);
     snprintf(tgt, sizeof tgt, "<= %d s (grace+1)", opt.grace_s + 1);
     row(fig, tgt, rs->gone.n == (size_t)n && g.max <= opt.grace_s + 1.0, "%.2f s (p99 %.2f)", g.max,
         g.p99);
 }
 
+static void react_run(int n, int m);
+
 static void phase_react(void)
 {
-    int n = opt.react_runs, m = opt.react_steps;
+    react_run(opt.react_runs, opt.react_steps);
+}
+
+/* The same reaction, the siblings being the combinations of one matrix
+ * step (issue 14: fail-fast across a fan-out). */
+static void phase_matrix(void)
+{
+    say("== matrix: the siblings are the %d combinations of one matrix step", opt.matrix_width);
+    matrix_mode = 1;
+    ns_now = ns_matrix;
+    react_run(opt.matrix_runs, opt.matrix_width);
+    matrix_mode = 0;
+    ns_now = ns_react;
+}
+
+static void react_run(int n, int m)
+{
     say("== react: %d runs x %d steps, all Running; then s000 of one run fails every %d ms; grace "
         "%d s",
         n, m, opt.fail_gap_ms, opt.grace_s);
@@ -1819,6 +1890,8 @@ static const struct flag {
     {"direct-jobs", 'i', &opt.direct_jobs, NULL},
     {"react-runs", 'i', &opt.react_runs, "100"},
     {"react-steps", 'i', &opt.react_steps, "50"},
+    {"matrix-runs", 'i', &opt.matrix_runs, "10"},
+    {"matrix-width", 'i', &opt.matrix_width, "100"},
     {"fail-gap", 'i', &opt.fail_gap_ms, "1000"},
     {"grace", 'i', &opt.grace_s, "1"},
     {"econ-runs", 'i', &opt.econ_runs, "20"},
@@ -1921,6 +1994,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (opt.runs < 1 || opt.react_runs < 1 || opt.react_steps < 2 || opt.react_steps > 100 ||
+        opt.matrix_runs < 1 || opt.matrix_width < 2 || opt.matrix_width > 256 ||
         opt.start_steps < 1 || opt.rss_steps < 1 || opt.window < 1 || opt.econ_runs < 1)
         usage();
     if (!opt.direct_jobs)
@@ -1939,6 +2013,8 @@ int main(int argc, char **argv)
     phases_direct_and_start();
     if (phase_on("react"))
         phase_react();
+    if (phase_on("matrix"))
+        phase_matrix();
     if (phase_on("econ"))
         phase_econ();
     if (phase_on("rss"))
