@@ -173,40 +173,20 @@ static void reap_cancelled(struct kube_client *c, struct kube_link *head)
     }
 }
 
-static void on_work(uv_timer_t *t)
+/* Starts the requests of one FIFO while its bucket has tokens; watches
+ * pass the bucket. Starting may fail and call back, which may queue more:
+ * the list is re-read after each start. How long until the next token,
+ * or 0. */
+static uint64_t release(struct kube_client *c, struct kube_link *fifo, struct limit_bucket *bucket,
+                        uint64_t now)
 {
-    struct kube_client *c = t->data;
-    c->work_due = UINT64_MAX;
-    if (c->closing) {
-        teardown(c);
-        return;
-    }
-    reap_cancelled(c, &c->active);
-    reap_cancelled(c, &c->queue);
-    reap_cancelled(c, &c->delayed);
-
-    uint64_t now = uv_now(c->loop), next = UINT64_MAX;
-    /* Backed-off requests whose time has come go to the end of the queue. */
-    for (struct kube_link *n = c->delayed.next; n != &c->delayed;) {
-        struct kube_req *r = KUBE_CONTAINER(n, struct kube_req, link);
-        n = n->next;
-        if (r->due_ms <= now) {
-            kube_list_unlink(&r->link);
-            r->state = KUBE_REQ_QUEUED;
-            kube_list_push(&c->queue, &r->link);
-        } else if (r->due_ms < next) {
-            next = r->due_ms;
-        }
-    }
-    /* FIFO for everything rate-limited; watches pass the bucket. Starting
-     * may fail and call back, which may queue more: always re-read next. */
     uint64_t wait = 0;
-    for (struct kube_link *n = c->queue.next; n != &c->queue && !c->closing;) {
+    for (struct kube_link *n = fifo->next; n != fifo && !c->closing;) {
         struct kube_req *r = KUBE_CONTAINER(n, struct kube_req, link);
         n = n->next;
         if (r->verb != KUBE_VERB_WATCH) {
             if (!wait)
-                wait = limit_bucket_take(&c->bucket, now);
+                wait = limit_bucket_take(bucket, now);
             if (wait) {
                 if (!r->wait_from) {
                     r->wait_from = now ? now : 1;
@@ -224,10 +204,44 @@ static void on_work(uv_timer_t *t)
         kube_req_start(r);
         n = after->next;
     }
+    return wait;
+}
+
+static void on_work(uv_timer_t *t)
+{
+    struct kube_client *c = t->data;
+    c->work_due = UINT64_MAX;
     if (c->closing) {
         teardown(c);
         return;
     }
+    reap_cancelled(c, &c->active);
+    reap_cancelled(c, &c->queue);
+    reap_cancelled(c, &c->lane);
+    reap_cancelled(c, &c->delayed);
+
+    uint64_t now = uv_now(c->loop), next = UINT64_MAX;
+    /* Backed-off requests whose time has come go to the end of the queue. */
+    for (struct kube_link *n = c->delayed.next; n != &c->delayed;) {
+        struct kube_req *r = KUBE_CONTAINER(n, struct kube_req, link);
+        n = n->next;
+        if (r->due_ms <= now) {
+            kube_list_unlink(&r->link);
+            r->state = KUBE_REQ_QUEUED;
+            kube_list_push(kube_req_fifo(r), &r->link);
+        } else if (r->due_ms < next) {
+            next = r->due_ms;
+        }
+    }
+    /* The DELETE lane first, then the FIFO of everything else. */
+    uint64_t lane_wait = release(c, &c->lane, &c->lane_bucket, now);
+    uint64_t wait = c->closing ? 0 : release(c, &c->queue, &c->bucket, now);
+    if (c->closing) {
+        teardown(c);
+        return;
+    }
+    if (lane_wait && now + lane_wait < next)
+        next = now + lane_wait;
     if (wait && now + wait < next)
         next = now + wait;
     if (next != UINT64_MAX && next < c->work_due) {
@@ -285,6 +299,7 @@ static void teardown(struct kube_client *c)
     fail_all(c, &c->active);
     fail_all(c, &c->delayed);
     fail_all(c, &c->queue);
+    fail_all(c, &c->lane);
 
     /* Stop polling while curl's sockets are still open, then let curl close
      * them; it must not call back into handles that are closing. */
@@ -376,6 +391,7 @@ int kube_client_new(uv_loop_t *loop, const struct kcfg *cfg, const struct kube_o
     }
     c->loop = loop;
     kube_list_init(&c->queue);
+    kube_list_init(&c->lane);
     kube_list_init(&c->delayed);
     kube_list_init(&c->active);
     kube_list_init(&c->polls);
@@ -386,8 +402,14 @@ int kube_client_new(uv_loop_t *loop, const struct kcfg *cfg, const struct kube_o
     c->backoff_cap_ms = o->backoff_cap_ms > 0 ? o->backoff_cap_ms : 30000;
     if (c->backoff_cap_ms < c->backoff_base_ms)
         c->backoff_cap_ms = c->backoff_base_ms;
-    limit_bucket_init(&c->bucket, o->qps == 0 ? 20.0 : o->qps, o->burst > 0 ? o->burst : 30,
-                      uv_now(loop));
+    double qps = o->qps == 0 ? 20.0 : o->qps;
+    int burst = o->burst > 0 ? o->burst : 30;
+    limit_bucket_init(&c->bucket, qps, burst, uv_now(loop));
+    /* A lane of their own for DELETEs: never fewer tokens than the main
+     * bucket, and room for a whole teardown at once (kube.h). */
+    double lane_qps = o->delete_qps != 0 ? o->delete_qps : qps < 0 ? qps : qps > 100 ? qps : 100;
+    int lane_burst = o->delete_burst > 0 ? o->delete_burst : burst > 600 ? burst : 600;
+    limit_bucket_init(&c->lane_bucket, lane_qps, lane_burst, uv_now(loop));
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     c->rng = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)(uintptr_t)c;

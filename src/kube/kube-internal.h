@@ -93,6 +93,8 @@ struct kube_client {
     int open_handles;      /* uv handles not yet closed */
 
     struct kube_link queue, delayed, active, polls;
+    struct kube_link lane; /* DELETEs waiting for a token of lane_bucket */
+    struct limit_bucket lane_bucket;
 
     int closing; /* kube_client_close called */
     int torn_down;
@@ -135,6 +137,11 @@ struct kube_req *kube_req_new(struct kube_client *c, enum kube_verb verb, size_t
 void kube_req_free(struct kube_req *r);
 /* Queues a built request for the work timer; on error frees it. */
 int kube_req_submit(struct kube_req *r);
+/* The FIFO a queued request waits in: DELETEs their own lane. */
+static inline struct kube_link *kube_req_fifo(struct kube_req *r)
+{
+    return r->verb == KUBE_VERB_DELETE ? &r->c->lane : &r->c->queue;
+}
 /* Starts an attempt (adds to the multi). On failure finishes the request. */
 void kube_req_start(struct kube_req *r);
 /* Called with a transfer curl reports done (already removed from multi). */

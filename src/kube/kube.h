@@ -40,7 +40,11 @@
  *   - Any verb, watch included: a 401 with a token file re-reads the file and
  *     retries once.
  * The client-side token bucket (qps/burst) gates every non-watch attempt;
- * requests wait in a FIFO for a token, and watches never wait.
+ * requests wait in a FIFO for a token, and watches never wait. DELETEs have
+ * a lane of their own, a FIFO and a bucket released before the other one:
+ * a teardown (a failed step's siblings, a cancel) never waits behind a
+ * burst of creates, status writes or Events, and has a budget the others
+ * cannot spend.
  */
 #ifndef RB_KUBE_H
 #define RB_KUBE_H
@@ -91,6 +95,10 @@ struct kube_options {
     int http1_only;            /* do not offer HTTP/2 (tests, debugging proxies) */
     long max_host_connections; /* 0: 32. Over HTTP/1.1 every open watch holds
                                 * one, so keep it above the number of watches */
+    double delete_qps;         /* the DELETE lane's rate; 0: max(qps, 100); < 0: no limit */
+    int delete_burst;          /* its size; 0: max(burst, 600): the teardown of a
+                                * 256-combination matrix (its Jobs, then their
+                                * pods) never waits for a token */
 };
 
 /* Builds the client; cfg is only read here (copied: the caller may free it

@@ -69,7 +69,7 @@ int kube_req_submit(struct kube_req *r)
         return -ESHUTDOWN;
     }
     r->state = KUBE_REQ_QUEUED;
-    kube_list_push(&c->queue, &r->link);
+    kube_list_push(kube_req_fifo(r), &r->link);
     c->stats.in_flight++;
     c->stats.queued++;
     /* Never start from inside the caller's call: it may be a curl callback,
@@ -353,7 +353,7 @@ static void retry_later(struct kube_req *r, long http)
 static void requeue_now(struct kube_req *r)
 {
     r->state = KUBE_REQ_QUEUED;
-    kube_list_push(&r->c->queue, &r->link);
+    kube_list_push(kube_req_fifo(r), &r->link);
     r->c->stats.queued++;
     kube_schedule(r->c, 0);
 }

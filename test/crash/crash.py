@@ -105,6 +105,26 @@ SCENARIOS = {
         objects=[wf("w", [step("a", ann("1s")), step("b", ann("500ms"), ["a"])]), run("r", "w")],
         stimuli=[(lambda p: p.step_phase("r", "a") == "Running", lambda p: p.kubectl("delete", "workflow", "w"))],
         runs=["r"]),
+    # Results (issue 14): read from the pod, recorded, then used by a
+    # dependent and a finally step; a crash between reading and recording
+    # must read the same value again, and never make a second Job.
+    "results": dict(
+        objects=[wf("w", [dict(step("build", dict(ann("300ms"), **{"runbook.dev/test-termination-message": '{"d":"v1"}'})),
+                               results=[{"name": "d"}]),
+                          dict(step("deploy", ann("300ms"), ["build"]), args=["$(steps.build.results.d)"])],
+                    final=[dict(step("f", ann("300ms")), args=["$(run.status) $(steps.deploy.phase)"])]), run("r", "w")],
+        stimuli=[], runs=["r"]),
+    # A 2x2 matrix whose combination 2 fails after 1 s while the others run
+    # for an hour: fail-fast across the fan-out, crash and restart included.
+    "matrix": dict(
+        objects=[wf("w", [dict(step("t", dict(LONG, **{"runbook.dev/test-exit-code": "3",
+                                                        "runbook.dev/test-matrix-index": "2",
+                                                        "runbook.dev/test-fail-after": "1s"})),
+                               matrix={"params": [{"name": "os", "values": ["a", "b"]},
+                                                  {"name": "v", "values": ["1", "2"]}]}),
+                          step("after", ann("300ms"), ["t"])],
+                    final=[step("f", ann("300ms"))]), run("r", "w")],
+        stimuli=[], runs=["r"]),
     "history": dict(
         objects=[wf("w", [step("a", ann("300ms"))], successfulRunsHistoryLimit=1), run("r1", "w")],
         stimuli=[(lambda p: p.phase("r1") == "Succeeded", lambda p: p.apply([run("r2", "w")]))],
@@ -190,7 +210,9 @@ class Point:
         out = {}
         for r, o in sorted(self.runs().items()):
             st = o.get("status") or {}
-            out[r] = (st.get("phase", ""), tuple(sorted((s["name"], s.get("phase", "")) for s in st.get("steps", []))))
+            # a matrix step's combinations by their index too
+            out[r] = (st.get("phase", ""), tuple(sorted((s["name"] + (f"[{s['index']}]" if "index" in s else ""),
+                                                         s.get("phase", "")) for s in st.get("steps", []))))
         for r in self.sc["runs"]:
             out.setdefault(r, ("absent", ()))
         return out
