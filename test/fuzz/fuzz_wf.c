@@ -121,13 +121,14 @@ static int when_skipped(struct json_object *steps, const char *name)
     size_t n = json_object_is_type(steps, json_type_array) ? json_object_array_length(steps) : 0;
     for (size_t i = 0; i < n; i++) {
         struct json_object *e = json_object_array_get_idx(steps, i), *v = NULL;
-        if (!json_object_object_get_ex(e, "name", &v) || strcmp(json_object_get_string(v), name))
+        if (!json_object_object_get_ex(e, "name", &v) ||
+            strcmp(json_object_get_string(v), name) != 0)
             continue;
         struct json_object *ph = NULL, *re = NULL;
         return json_object_object_get_ex(e, "phase", &ph) &&
                json_object_object_get_ex(e, "reason", &re) &&
-               !strcmp(json_object_get_string(ph), "Skipped") &&
-               !strcmp(json_object_get_string(re), "WhenConditionFalse");
+               strcmp(json_object_get_string(ph), "Skipped") == 0 &&
+               strcmp(json_object_get_string(re), "WhenConditionFalse") == 0;
     }
     return 0;
 }
