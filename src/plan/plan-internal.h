@@ -205,6 +205,10 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
 void plan_step_failure(const struct step *s, char *buf, size_t cap);
 /* A vanished step that no teardown explains: Failed, reason JobDeleted. */
 void plan_step_vanished(const struct ctx *c, struct step *s);
+/* s ends (or is skipped) now: phase, completionTime, reason, message (cut
+ * to fit). The one way a plan ends a step. */
+void plan_step_end(struct step *s, enum step_phase ph, int64_t when, const char *reason,
+                   const char *message);
 /* A new status.steps[] entry for s. */
 struct json_object *plan_step_json(const struct step *s);
 

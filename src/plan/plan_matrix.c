@@ -58,14 +58,6 @@ static int deps_ready(const struct run *r, const struct step *s)
     return 1;
 }
 
-static void fail(struct run *r, struct step *s, const char *reason, const char *msg)
-{
-    s->phase = SP_FAILED;
-    s->completion_ms = r->c->now;
-    snprintf(s->reason, sizeof s->reason, "%s", reason);
-    plan_copy_trunc(s->message, sizeof s->message, msg);
-}
-
 void plan_matrix_load(struct run *r, size_t i)
 {
     struct step *s = &r->steps[i];
@@ -86,7 +78,7 @@ void plan_matrix_load(struct run *r, size_t i)
     if (rc == -EINVAL && !rec) {
         char msg[PLAN_EVENT_MSG_LEN];
         snprintf(msg, sizeof msg, "step \"%s\": %s", s->def->name, why);
-        fail(r, s, "InvalidMatrix", msg);
+        plan_step_end(s, SP_FAILED, r->c->now, "InvalidMatrix", msg);
         return;
     }
     if (rc < 0 && !rec)

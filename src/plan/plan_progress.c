@@ -140,14 +140,6 @@ static int create_job(struct run *r, struct step *s, struct values *v)
     return 1;
 }
 
-static void skip(struct run *r, struct step *s, const char *reason, const char *msg)
-{
-    s->phase = SP_SKIPPED;
-    s->completion_ms = r->c->now;
-    snprintf(s->reason, sizeof s->reason, "%s", reason);
-    plan_copy_trunc(s->message, sizeof s->message, msg);
-}
-
 /* A ready step: its `when`, then its Job, both through the recorded
  * values. */
 static void start_step(struct run *r, struct step *s)
@@ -174,10 +166,10 @@ static void start_step(struct run *r, struct step *s)
         /* Tekton's rule: it would read a value that was never made. */
         snprintf(why, sizeof why, "it uses a result of step \"%s\", which was skipped by its when",
                  v.skipped->def->name);
-        skip(r, s, PLAN_R_WHEN_FALSE, why);
+        plan_step_end(s, SP_SKIPPED, r->c->now, PLAN_R_WHEN_FALSE, why);
     } else if (when == 0) {
         /* Never started, and not a failure: its dependents still run. */
-        skip(r, s, PLAN_R_WHEN_FALSE, why);
+        plan_step_end(s, SP_SKIPPED, r->c->now, PLAN_R_WHEN_FALSE, why);
     } else if (when < 0 && !v.wait) {
         s->phase = SP_FAILED; /* cannot happen for a validated snapshot */
         s->completion_ms = r->c->now;
@@ -218,7 +210,7 @@ static void schedule(struct run *r, size_t lo, size_t hi)
         if (blocking) {
             char msg[PLAN_MSG_LEN];
             snprintf(msg, sizeof msg, "step \"%s\" did not succeed", blocking->def->name);
-            skip(r, s, "DependencyNotSucceeded", msg);
+            plan_step_end(s, SP_SKIPPED, r->c->now, "DependencyNotSucceeded", msg);
         } else if (ready) {
             start_step(r, s);
         }

@@ -50,11 +50,8 @@ struct json_object *plan_results_load(struct json_object *entry)
 
 static void missing(const struct ctx *c, struct step *s, const char *msg)
 {
-    s->phase = SP_FAILED;
-    s->completion_ms = c->now;
     s->results_wait = 0;
-    snprintf(s->reason, sizeof s->reason, "%s", PLAN_R_RESULT_MISSING);
-    plan_copy_trunc(s->message, sizeof s->message, msg);
+    plan_step_end(s, SP_FAILED, c->now, PLAN_R_RESULT_MISSING, msg);
 }
 
 /* The pod whose message holds the results: exited 0, ours, the latest to

@@ -140,8 +140,8 @@ static void stopped_details(const struct ctx *c, struct step *s)
         snprintf(s->message + o, cap - o, "; its container exited with code %d", p->exit_code);
 }
 
-static void set_terminal(struct step *s, enum step_phase ph, int64_t when, const char *reason,
-                         const char *message)
+void plan_step_end(struct step *s, enum step_phase ph, int64_t when, const char *reason,
+                   const char *message)
 {
     s->phase = ph;
     s->completion_ms = when;
@@ -185,7 +185,7 @@ static void refused(const struct ctx *c, struct step *s)
     if (f->permanent) {
         snprintf(msg, sizeof msg, "the API server refused job \"%s\"%s: %s", s->job_name, code,
                  f->message);
-        set_terminal(s, SP_FAILED, c->now, f->reason[0] ? f->reason : "JobRejected", msg);
+        plan_step_end(s, SP_FAILED, c->now, f->reason[0] ? f->reason : "JobRejected", msg);
     } else if (c->now - f->first_ms >= PLAN_CREATE_REPORT_MS) {
         snprintf(msg, sizeof msg, "creating job \"%s\" failed %u times%s, still retrying: %s",
                  s->job_name, f->count, code, f->message);
@@ -254,7 +254,7 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
             s->completion_ms = done;
             failure_details(c, s, j);
         } else if (plan_job_succeeded(j)) {
-            set_terminal(s, SP_SUCCEEDED, done, "", "");
+            plan_step_end(s, SP_SUCCEEDED, done, "", "");
             if (def->n_results)
                 plan_results_read(c, s, j);
         } else {
@@ -262,7 +262,7 @@ void plan_step_observe(const struct ctx *c, struct step *s, const struct wf_step
         }
     } else if (s->foreign == 2) {
         snprintf(msg, sizeof msg, "job \"%s\" exists but is not owned by this run", s->job_name);
-        set_terminal(s, SP_FAILED, c->now, "JobConflict", msg);
+        plan_step_end(s, SP_FAILED, c->now, "JobConflict", msg);
     } else if (s->unconfirmed) {
         s->has_job = 1;
     } else if (s->has_job || made) {
@@ -286,7 +286,7 @@ void plan_step_vanished(const struct ctx *c, struct step *s)
                  s->tampered_job, s->job_name);
     else
         snprintf(msg, sizeof msg, "job \"%s\" was deleted before the step finished", s->job_name);
-    set_terminal(s, SP_FAILED, c->now, "JobDeleted", msg);
+    plan_step_end(s, SP_FAILED, c->now, "JobDeleted", msg);
     s->vanished = 0;
 }
 
