@@ -220,26 +220,24 @@ static void schedule(struct run *r, size_t lo, size_t hi)
 /* Teardown of main steps: unstarted ones Skipped, started ones Cancelled,
  * and every unfinished main-step Job deleted (whatever its step says: a
  * Job created just before the teardown may show up only now). */
+/* A main step of a torn-down run: unstarted Skipped, started Cancelled,
+ * its unfinished Job deleted. */
 static void stop_step(struct run *r, struct step *s)
 {
-    char msg[PLAN_MSG_LEN];
-    {
-        const struct plan_job *j = s->job;
-        if (!plan_step_terminal(s->phase)) {
-            int started = j || s->has_job || s->phase == SP_RUNNING;
-            stopped_message(r, started ? "stopped" : "not started", msg, sizeof msg);
-            s->phase = started ? SP_CANCELLED : SP_SKIPPED;
-            s->completion_ms = r->c->now;
-            snprintf(s->reason, sizeof s->reason, "%s", cause_reason(r->trigger));
-            snprintf(s->message, sizeof s->message, "%s", msg);
-        }
-        /* An accepted create the cache does not show yet is deleted by
-         * its name and uid: it exists, or the 404 says it is gone. */
-        int live = j ? !j->deleting && !plan_job_failed(j) && !plan_job_succeeded(j)
-                     : s->unconfirmed && s->job_uid[0];
-        if (live)
-            plan_delete_job(r->c, s->job_name, s->job_uid, s->label);
+    const struct plan_job *j = s->job;
+    if (!plan_step_terminal(s->phase)) {
+        char msg[PLAN_MSG_LEN];
+        int started = j || s->has_job || s->phase == SP_RUNNING;
+        stopped_message(r, started ? "stopped" : "not started", msg, sizeof msg);
+        plan_step_end(s, started ? SP_CANCELLED : SP_SKIPPED, r->c->now, cause_reason(r->trigger),
+                      msg);
     }
+    /* An accepted create the cache does not show yet is deleted by its
+     * name and uid: it exists, or the 404 says it is gone. */
+    int live = j ? !j->deleting && !plan_job_failed(j) && !plan_job_succeeded(j)
+                 : s->unconfirmed && s->job_uid[0];
+    if (live)
+        plan_delete_job(r->c, s->job_name, s->job_uid, s->label);
 }
 
 static void teardown(struct run *r)
@@ -433,30 +431,28 @@ static void stuck_pods(struct run *r, struct draft *d)
 static void step_event(struct run *r, const struct step *s)
 {
     char msg[PLAN_EVENT_MSG_LEN];
-    {
-        const char *name = s->label, *job = s->has_job ? s->job_name : NULL;
-        if (s->phase == s->old_phase || (s->def->n_matrix && s->expanded))
-            return;
-        /* A step whose Job ran and ended between two status writes (fast
-         * steps; the executor writes a run's status at most once a second)
-         * still gets its start event before its end event. */
-        int skipped_running = s->old_phase == SP_PENDING && s->has_job &&
-                              (s->phase == SP_SUCCEEDED || s->phase == SP_FAILED);
-        if (s->phase == SP_RUNNING || skipped_running)
-            plan_event(r->c->out, 0, "StepStarted", job, "step \"%s\" started (job \"%s\")", name,
-                       s->job_name);
-        if (s->phase == SP_RUNNING)
-            return;
-        if (s->phase == SP_SUCCEEDED) {
-            plan_event(r->c->out, 0, "StepSucceeded", job, "step \"%s\" succeeded", name);
-            r->c->out->actions[r->c->out->n - 1].outcome = 1;
-        } else if (s->phase == SP_FAILED) {
-            plan_step_failure(s, msg, sizeof msg);
-            plan_event(r->c->out, 1, "StepFailed", job, "%s", msg);
-            r->c->out->actions[r->c->out->n - 1].outcome = -1;
-        } else if (s->phase == SP_CANCELLED)
-            plan_event(r->c->out, 0, "StepCancelled", job, "step \"%s\" %s", name, s->message);
-    }
+    const char *name = s->label, *job = s->has_job ? s->job_name : NULL;
+    if (s->phase == s->old_phase || (s->def->n_matrix && s->expanded))
+        return;
+    /* A step whose Job ran and ended between two status writes (fast
+     * steps; the executor writes a run's status at most once a second)
+     * still gets its start event before its end event. */
+    int skipped_running = s->old_phase == SP_PENDING && s->has_job &&
+                          (s->phase == SP_SUCCEEDED || s->phase == SP_FAILED);
+    if (s->phase == SP_RUNNING || skipped_running)
+        plan_event(r->c->out, 0, "StepStarted", job, "step \"%s\" started (job \"%s\")", name,
+                   s->job_name);
+    if (s->phase == SP_RUNNING)
+        return;
+    if (s->phase == SP_SUCCEEDED) {
+        plan_event(r->c->out, 0, "StepSucceeded", job, "step \"%s\" succeeded", name);
+        r->c->out->actions[r->c->out->n - 1].outcome = 1;
+    } else if (s->phase == SP_FAILED) {
+        plan_step_failure(s, msg, sizeof msg);
+        plan_event(r->c->out, 1, "StepFailed", job, "%s", msg);
+        r->c->out->actions[r->c->out->n - 1].outcome = -1;
+    } else if (s->phase == SP_CANCELLED)
+        plan_event(r->c->out, 0, "StepCancelled", job, "step \"%s\" %s", name, s->message);
 }
 
 static void step_events(struct run *r)
