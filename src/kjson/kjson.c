@@ -44,6 +44,16 @@ const char *kj_get_str(struct json_object *o, const char *key)
     return as_str(kj_get(o, key));
 }
 
+const char *kj_text(struct json_object *v)
+{
+    if (!v)
+        return NULL;
+    if (json_object_is_type(v, json_type_string))
+        return json_object_get_string(v);
+    return json_object_to_json_string_ext(v,
+                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
 const char *kj_path_str(struct json_object *o, ...)
 {
     va_list ap;

@@ -46,6 +46,9 @@ struct json_object *kj_path(struct json_object *o, ...) __attribute__((sentinel)
 const char *kj_get_str(struct json_object *o, const char *key);
 /* The string at a path (keys ending with NULL), or NULL. */
 const char *kj_path_str(struct json_object *o, ...) __attribute__((sentinel));
+/* A value as text: a string as it is, anything else as its JSON text
+ * ('/' not escaped); NULL for NULL (JSON null). Valid while v lives. */
+const char *kj_text(struct json_object *v);
 /* 1 only for a boolean true. */
 int kj_get_bool(struct json_object *o, const char *key);
 /* An integer member; 0 when absent or not an integer (saturated to int32). */

@@ -209,6 +209,9 @@ void plan_step_vanished(const struct ctx *c, struct step *s);
  * to fit). The one way a plan ends a step. */
 void plan_step_end(struct step *s, enum step_phase ph, int64_t when, const char *reason,
                    const char *message);
+/* The `index` of a status.steps[] entry: a matrix step's combination,
+ * else -1 (the step's own entry). */
+long plan_entry_index(struct json_object *entry);
 /* A new status.steps[] entry for s. */
 struct json_object *plan_step_json(const struct step *s);
 

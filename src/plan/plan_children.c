@@ -85,8 +85,7 @@ void plan_job_uids(struct ctx *c)
     for (size_t i = 0; i < n_steps; i++) {
         struct json_object *e = json_object_array_get_idx(steps, i);
         const char *step = kj_get_str(e, "name"), *uid = kj_get_str(e, "jobUID");
-        struct json_object *ix = kj_get(e, "index");
-        long index = json_object_is_type(ix, json_type_int) ? (long)json_object_get_int64(ix) : -1;
+        long index = plan_entry_index(e);
         if (!step || !uid || !uid[0] || has_uid(uids, n, uid) || has_uid(suids, ns, uid) ||
             wf_entry_job_name(c->name, step, index, sjobs[ns]) < 0)
             continue;

@@ -39,11 +39,11 @@ static size_t recorded(const struct ctx *c, const struct step *s)
     size_t n = json_object_is_type(steps, json_type_array) ? json_object_array_length(steps) : 0;
     size_t rec = 0;
     for (size_t i = 0; i < n; i++) {
-        struct json_object *e = json_object_array_get_idx(steps, i), *ix = kj_get(e, "index");
+        struct json_object *e = json_object_array_get_idx(steps, i);
         const char *name = kj_get_str(e, "name");
-        if (!name || strcmp(name, s->def->name) != 0 || !json_object_is_type(ix, json_type_int))
+        long k = plan_entry_index(e);
+        if (!name || strcmp(name, s->def->name) != 0)
             continue;
-        int64_t k = json_object_get_int64(ix);
         if (k >= 0 && k < WF_MATRIX_MAX && (size_t)k + 1 > rec)
             rec = (size_t)k + 1;
     }

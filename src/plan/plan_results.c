@@ -78,18 +78,6 @@ static const struct plan_pod *result_pod(const struct ctx *c, const char *job_ui
     return best;
 }
 
-/* A value as the status keeps it: a string as is, anything else as its
- * JSON text; null counts as not written. */
-static const char *value_text(struct json_object *v)
-{
-    if (!v)
-        return NULL;
-    if (json_object_is_type(v, json_type_string))
-        return json_object_get_string(v);
-    return json_object_to_json_string_ext(v,
-                                          JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-}
-
 void plan_results_read(const struct ctx *c, struct step *s, const struct plan_job *j)
 {
     int pending = 0;
@@ -124,7 +112,8 @@ void plan_results_read(const struct ctx *c, struct step *s, const struct plan_jo
     struct json_object *out = kj_arr();
     for (size_t i = 0; i < s->def->n_results; i++) {
         const struct wf_result *r = &s->def->results[i];
-        const char *v = value_text(kj_get(msg, r->name));
+        /* a non-string as its JSON text; null counts as not written */
+        const char *v = kj_text(kj_get(msg, r->name));
         if (!v)
             v = r->def;
         if (!v) {

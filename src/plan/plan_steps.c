@@ -20,11 +20,9 @@ static void load_old(struct step *s, struct json_object *old_steps)
     size_t n =
         json_object_is_type(old_steps, json_type_array) ? json_object_array_length(old_steps) : 0;
     for (size_t i = 0; i < n && !e; i++) {
-        struct json_object *x = json_object_array_get_idx(old_steps, i), *ix = kj_get(x, "index");
+        struct json_object *x = json_object_array_get_idx(old_steps, i);
         const char *name = kj_get_str(x, "name");
-        /* a combination's entry has its index; the step's own has none */
-        long index = json_object_is_type(ix, json_type_int) ? (long)json_object_get_int64(ix) : -1;
-        if (name && strcmp(name, s->def->name) == 0 && index == s->index)
+        if (name && strcmp(name, s->def->name) == 0 && plan_entry_index(x) == s->index)
             e = x;
     }
     s->old_phase = plan_step_phase_parse(kj_get_str(e, "phase"));
@@ -50,6 +48,12 @@ static void load_old(struct step *s, struct json_object *old_steps)
     snprintf(s->message, sizeof s->message, "%s", message ? message : "");
     if (s->old_phase == SP_SUCCEEDED && s->def->n_results)
         s->results = plan_results_load(e);
+}
+
+long plan_entry_index(struct json_object *entry)
+{
+    struct json_object *ix = kj_get(entry, "index");
+    return json_object_is_type(ix, json_type_int) ? (long)json_object_get_int64(ix) : -1;
 }
 
 static void find_job(const struct ctx *c, struct step *s)

@@ -144,11 +144,9 @@ int wf_matrix_expand(const struct wf_step *st, wf_lookup_fn lookup, void *ud,
                 size_t len = json_object_array_length(vals[k]);
                 struct json_object *v = json_object_array_get_idx(vals[k], rest % len);
                 rest /= len;
-                const char *s =
-                    json_object_is_type(v, json_type_string)
-                        ? json_object_get_string(v)
-                        : json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-                                                                JSON_C_TO_STRING_NOSLASHESCAPE);
+                const char *s = kj_text(v);
+                if (!s)
+                    s = "null"; /* a JSON null in the array, as its text */
                 c->values[i * np + k] = wf_xstrdup(s);
             }
         }
