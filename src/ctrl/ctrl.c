@@ -56,7 +56,7 @@ int ctrl_new(uv_loop_t *loop, struct kube_client *kc, const struct ctrl_options 
     wq_config_default(&qc);
     qc.qps = 0; /* the kube client's token bucket already paces writes */
     c->q = wq_new(&qc);
-    c->expect = lh_kchar_table_new(256, ctrl_expect_free);
+    c->expect = lh_kchar_table_new(16, ctrl_expect_free);
     c->enq = ctrl_stamps_new();
     c->deleted = ctrl_stamps_new();
     c->status_at = ctrl_stamps_new();

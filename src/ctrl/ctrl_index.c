@@ -38,7 +38,7 @@ struct ctrl_idx *ctrl_idx_new(void)
     struct ctrl_idx *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
-    x->t = lh_kchar_table_new(256, set_free);
+    x->t = lh_kchar_table_new(16, set_free); /* grows by doubling; idle costs little */
     if (!x->t) {
         free(x);
         return NULL;

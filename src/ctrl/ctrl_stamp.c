@@ -36,7 +36,7 @@ static void stamp_free(struct lh_entry *e)
 struct ctrl_stamps *ctrl_stamps_new(void)
 {
     struct ctrl_stamps *st = calloc(1, sizeof *st);
-    if (st && !(st->t = lh_kchar_table_new(256, stamp_free))) {
+    if (st && !(st->t = lh_kchar_table_new(16, stamp_free))) {
         free(st);
         st = NULL;
     }

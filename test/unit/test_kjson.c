@@ -5,6 +5,7 @@
 #include "kube/kube.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct json_object *J(const char *s)
@@ -116,11 +117,48 @@ static void test_time(void)
     }
 }
 
+/* kube_json_parse reads a shallow document with a small tokener and
+ * retries a deeper one at the full depth: every depth up to the API
+ * server's reads, one past the cap does not, and garbage stays refused. */
+static char *nested(int depth)
+{
+    char *s = malloc((size_t)depth * 2 + 1);
+    if (!s)
+        abort();
+    memset(s, '[', (size_t)depth);
+    memset(s + depth, ']', (size_t)depth);
+    s[depth * 2] = '\0';
+    return s;
+}
+
+static void test_parse_depths(void)
+{
+    const int depths[] = {1, 30, 31, 32, 33, 64, 200, KJ_MAX_DEPTH};
+    for (size_t i = 0; i < sizeof depths / sizeof depths[0]; i++) {
+        char *s = nested(depths[i]);
+        struct json_object *o = kube_json_parse(s, strlen(s));
+        CHECK(json_object_is_type(o, json_type_array));
+        json_object_put(o);
+        s[depths[i] * 2 - 1] = 'x'; /* not JSON at any depth */
+        CHECK(kube_json_parse(s, strlen(s)) == NULL);
+        free(s);
+    }
+    char *s = nested(KJ_MAX_DEPTH + 1);
+    CHECK(kube_json_parse(s, strlen(s)) == NULL);
+    free(s);
+    const char *garbage = "{\"a\":[[[1]]]} x", *spaced = "{\"a\":[[[1]]]}\n";
+    CHECK(kube_json_parse(garbage, strlen(garbage)) == NULL);
+    struct json_object *o = kube_json_parse(spaced, strlen(spaced));
+    CHECK(json_object_is_type(o, json_type_object));
+    json_object_put(o);
+}
+
 int main(void)
 {
     RUN(test_getters);
     RUN(test_conditions);
     RUN(test_delete_options);
     RUN(test_time);
+    RUN(test_parse_depths);
     return check_finish();
 }
