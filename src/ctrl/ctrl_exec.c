@@ -18,10 +18,6 @@
 #include "wf/wf.h"
 
 #define CTRL_STALE_RECHECK_MS 1000
-/* A run's status patches that do not change its phase are at most one a
- * second: a step's Running and Succeeded, and its successor's start, then
- * share one write (measured: 7-17 status writes per 5-step run without). */
-#define CTRL_STATUS_COALESCE_MS 1000
 
 /* One reconcile in flight. */
 struct rec {
@@ -748,8 +744,9 @@ static int plan_for(struct ctrl *c, struct rec *r)
 static uint64_t status_hold_ms(struct ctrl *c, const struct rec *r)
 {
     uint64_t last, now = uv_now(c->loop);
+    uint64_t window = r->plan.awaits_status ? CTRL_STATUS_COALESCE_MS : CTRL_STATUS_LAZY_MS;
     if (r->kind != 'r' || r->phase == PLAN_PHASE_NONE ||
-        !ctrl_stamp_get(c->status_at, r->key, &last) || now >= last + CTRL_STATUS_COALESCE_MS)
+        !ctrl_stamp_get(c->status_at, r->key, &last) || now >= last + window)
         return 0;
     for (size_t i = 0; i < r->plan.n; i++) {
         const struct plan_action *a = &r->plan.actions[i];
@@ -758,7 +755,7 @@ static uint64_t status_hold_ms(struct ctrl *c, const struct rec *r)
         const char *phase = kj_path_str(a->body, "status", "phase", NULL);
         if (!phase || plan_phase_parse(phase) != r->phase)
             return 0;
-        return last + CTRL_STATUS_COALESCE_MS - now;
+        return last + window - now;
     }
     return 0;
 }

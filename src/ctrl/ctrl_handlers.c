@@ -132,11 +132,24 @@ static void run_deleted(void *ud, const void *rec)
     wake_runs_of(c, inf_rec_namespace(rec), r->workflow);
 }
 
-static void job_enqueue(struct ctrl *c, const void *rec)
+/* Urgent news of a child is planned at once: a failure starts the
+ * teardown, a deletion may end one. The rest (made, started, succeeded)
+ * comes in bursts and waits CTRL_BATCH_MS to be planned together. */
+static void job_enqueue(struct ctrl *c, const void *rec, int urgent)
 {
     const char *run = ctrl_job_run(rec);
-    if (run[0])
+    if (!run[0])
+        return;
+    if (urgent)
         ctrl_enqueue(c, 'r', inf_rec_namespace(rec), run);
+    else
+        ctrl_enqueue_soon(c, 'r', inf_rec_namespace(rec), run);
+}
+
+static int job_urgent(const struct ctrl_job *o, const struct ctrl_job *n)
+{
+    return n->failed || n->failure_target || n->deleting || n->failed_pods > o->failed_pods ||
+           strcmp(o->uid, n->uid) != 0;
 }
 
 static void job_added(void *ud, const void *rec)
@@ -146,7 +159,7 @@ static void job_added(void *ud, const void *rec)
     index_add(c->jobs_by_run, rec, ctrl_job_run(rec));
     /* seen now, even if it is gone before the run is planned again */
     ctrl_memo_seen(c->memo, inf_rec_namespace(rec), ctrl_job_run(rec), inf_rec_name(rec), j->uid);
-    job_enqueue(c, rec);
+    job_enqueue(c, rec, j->failed || j->failure_target || j->deleting);
 }
 
 static void job_updated(void *ud, const void *old_rec, const void *new_rec)
@@ -159,7 +172,7 @@ static void job_updated(void *ud, const void *old_rec, const void *new_rec)
     if (strcmp(o->uid, n->uid) != 0)
         ctrl_deleted_forget(c, o->uid); /* replaced under the same name (relist) */
     if (!ctrl_job_same(o, n))
-        job_enqueue(c, new_rec);
+        job_enqueue(c, new_rec, job_urgent(o, n));
 }
 
 static void job_deleted(void *ud, const void *rec)
@@ -168,25 +181,37 @@ static void job_deleted(void *ud, const void *rec)
     const struct ctrl_job *j = rec;
     ctrl_idx_del(c->jobs_by_run, inf_rec_namespace(rec), ctrl_job_run(rec), inf_rec_name(rec));
     ctrl_deleted_forget(c, j->uid);
-    job_enqueue(c, rec);
+    job_enqueue(c, rec, 1);
 }
 
 /* A pod names its run by label, and keeps it when its Job is gone: the
  * run (normally one) whose label value that is decides what the pod is. */
-static void pod_enqueue(struct ctrl *c, const void *rec)
+static void pod_enqueue(struct ctrl *c, const void *rec, int urgent)
 {
     size_t len;
     const char *ns = inf_rec_namespace(rec);
     const char *names = ctrl_idx_get(c->runs_by_label, ns, ctrl_pod_run(rec), &len);
     CTRL_IDX_FOREACH(name, names, len)
-    ctrl_enqueue(c, 'r', ns, name);
+    {
+        if (urgent)
+            ctrl_enqueue(c, 'r', ns, name);
+        else
+            ctrl_enqueue_soon(c, 'r', ns, name);
+    }
+}
+
+/* A pod that failed, ended badly or is going: what a teardown waits for
+ * or starts from. */
+static int pod_urgent(const struct ctrl_pod *p)
+{
+    return p->phase == PLAN_POD_FAILED || p->deleting || (p->terminated && p->exit_code != 0);
 }
 
 static void pod_added(void *ud, const void *rec)
 {
     struct ctrl *c = ud;
     index_add(c->pods_by_run, rec, ctrl_pod_run(rec));
-    pod_enqueue(c, rec);
+    pod_enqueue(c, rec, pod_urgent(rec));
 }
 
 static void pod_updated(void *ud, const void *old_rec, const void *new_rec)
@@ -197,7 +222,7 @@ static void pod_updated(void *ud, const void *old_rec, const void *new_rec)
     if (n->deleting)
         ctrl_deleted_forget(c, ctrl_pod_uid(n)); /* the cache shows it now */
     if (!ctrl_pod_same(old_rec, new_rec))
-        pod_enqueue(c, new_rec);
+        pod_enqueue(c, new_rec, pod_urgent(n));
 }
 
 static void pod_deleted(void *ud, const void *rec)
@@ -213,7 +238,7 @@ static void pod_deleted(void *ud, const void *rec)
     }
     ctrl_idx_del(c->pods_by_run, inf_rec_namespace(rec), ctrl_pod_run(rec), inf_rec_name(rec));
     ctrl_deleted_forget(c, ctrl_pod_uid(rec));
-    pod_enqueue(c, rec);
+    pod_enqueue(c, rec, 1);
 }
 
 static void synced(void *ud)

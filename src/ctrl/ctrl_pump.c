@@ -62,6 +62,18 @@ void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name)
     }
 }
 
+void ctrl_enqueue_soon(struct ctrl *c, char kind, const char *ns, const char *name)
+{
+    char key[CTRL_KEY_LEN];
+    int n = snprintf(key, sizeof key, "%c:%s/%s", kind, ns ? ns : "", name);
+    if (n < 0 || (size_t)n >= sizeof key)
+        return;
+    /* No latency stamp: the delay is chosen, not queueing. */
+    if (wq_add_within(c->q, key, CTRL_BATCH_MS, uv_now(c->loop)) == 0 &&
+        wq_next_deadline_ms(c->q) != WQ_NO_DEADLINE)
+        arm(c, wq_next_deadline_ms(c->q));
+}
+
 static void pump_cb(uv_timer_t *t)
 {
     struct ctrl *c = t->data;

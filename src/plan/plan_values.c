@@ -39,6 +39,16 @@ static const char *matrix_value(const struct step *s, const struct wf_ref *ref)
     return NULL;
 }
 
+/* A value the status does not record yet: the step waits, and the plan
+ * says so, because the status write that records it is what unblocks the
+ * step (the executor sends such a write without the long hold). */
+static const char *await_status(struct values *v)
+{
+    v->wait = 1;
+    v->r->c->out->awaits_status = 1;
+    return NULL;
+}
+
 const char *plan_value_of(void *ud, const struct wf_ref *ref)
 {
     struct values *v = ud;
@@ -49,10 +59,8 @@ const char *plan_value_of(void *ud, const struct wf_ref *ref)
         return matrix_value(v->self, ref); /* only a combination has them */
     if (ref->kind == WF_REF_RUN_STATUS) {
         for (size_t i = 0; i < r->spec->n_main; i++)
-            if (!plan_step_terminal(r->steps[i].old_phase)) {
-                v->wait = 1;
-                return NULL;
-            }
+            if (!plan_step_terminal(r->steps[i].old_phase))
+                return await_status(v);
         return run_outcome(r);
     }
     char name[WF_NAME_LEN];
@@ -63,8 +71,7 @@ const char *plan_value_of(void *ud, const struct wf_ref *ref)
     if (ref->kind == WF_REF_PHASE) {
         if (plan_step_terminal(p->old_phase))
             return plan_step_phase_name(p->old_phase);
-        v->wait = 1;
-        return NULL;
+        return await_status(v);
     }
     if (p->old_phase == SP_SUCCEEDED) {
         const char *val = plan_results_get(p->results, ref->b, ref->blen);
@@ -77,6 +84,5 @@ const char *plan_value_of(void *ud, const struct wf_ref *ref)
     /* A finally step reads "" for a step that did not succeed. */
     if (v->self->def->is_finally && plan_step_terminal(p->old_phase))
         return "";
-    v->wait = 1;
-    return NULL;
+    return await_status(v);
 }

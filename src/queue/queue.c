@@ -358,6 +358,18 @@ int wq_add_after(struct wq *q, const char *key, uint64_t delay_ms, uint64_t now_
     return 0;
 }
 
+int wq_add_within(struct wq *q, const char *key, uint64_t delay_ms, uint64_t now_ms)
+{
+    if (!key_ok(key))
+        return -EINVAL;
+    if (q->shut)
+        return 0;
+    struct wq_entry *e = find(q, key, hash_key(q->seed, key));
+    if (e && e->dirty)
+        return 0; /* its processing is still to come and reads the news */
+    return wq_add_after(q, key, delay_ms, now_ms);
+}
+
 static uint64_t item_backoff(const struct wq_config *c, unsigned failures)
 {
     uint64_t d = c->base_delay_ms;

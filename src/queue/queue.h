@@ -45,6 +45,11 @@ void wq_free(struct wq *q);
 int wq_add(struct wq *q, const char *key);
 /* delay_ms 0 is wq_add. The key is copied. */
 int wq_add_after(struct wq *q, const char *key, uint64_t delay_ms, uint64_t now_ms);
+/* Makes sure key is processed within delay_ms: like wq_add_after, except
+ * that a key already waiting to be processed (added and not yet handed
+ * out, or added again while being processed) needs nothing more. For
+ * news that can wait a little to be read together with what follows. */
+int wq_add_within(struct wq *q, const char *key, uint64_t delay_ms, uint64_t now_ms);
 /* Counts a failure of key and adds it after the backoff. */
 int wq_add_rate_limited(struct wq *q, const char *key, uint64_t now_ms);
 /* Resets key's failure count (call after a successful reconcile). */

@@ -145,6 +145,48 @@ static void test_add_after(void)
     wq_free(q);
 }
 
+/* wq_add_within: a key already waiting needs nothing more; otherwise it
+ * is a delayed add, and the earliest deadline still wins. */
+static void test_add_within(void)
+{
+    struct wq *q = no_bucket(5, 1000);
+    /* Waiting in the FIFO: no second processing at the deadline. */
+    wq_add(q, "ci/a");
+    CHECK_INT(wq_add_within(q, "ci/a", 50, 0), 0);
+    CHECK_INT(wq_delayed_len(q), 0);
+    TAKE(q, 0, "ci/a");
+    CHECK(wq_get(q, 100) == NULL);
+    /* Added again while processing (dirty): the re-queue at done reads it. */
+    wq_add(q, "ci/b");
+    const char *b = wq_get(q, 0);
+    wq_add(q, "ci/b");
+    CHECK_INT(wq_add_within(q, "ci/b", 50, 0), 0);
+    CHECK_INT(wq_delayed_len(q), 0);
+    wq_done(q, b);
+    TAKE(q, 0, "ci/b");
+    CHECK(wq_get(q, 100) == NULL);
+    /* Processing and clean: the news came after its plan read the state. */
+    wq_add(q, "ci/c");
+    const char *cc = wq_get(q, 0);
+    CHECK_INT(wq_add_within(q, "ci/c", 50, 0), 0);
+    CHECK_INT(wq_delayed_len(q), 1);
+    wq_done(q, cc);
+    CHECK(wq_get(q, 49) == NULL);
+    TAKE(q, 50, "ci/c");
+    /* Idle: delayed; a burst keeps one deadline, the first. */
+    CHECK_INT(wq_add_within(q, "ci/d", 50, 100), 0);
+    CHECK_INT(wq_add_within(q, "ci/d", 50, 120), 0);
+    CHECK_INT(wq_next_deadline_ms(q), 150);
+    /* An urgent add meanwhile is processed at once; the deadline still
+     * comes, one more processing (wq_add_after semantics). */
+    wq_add(q, "ci/d");
+    TAKE(q, 130, "ci/d");
+    TAKE(q, 150, "ci/d");
+    CHECK(wq_get(q, 1000) == NULL);
+    CHECK_INT(wq_add_within(q, "", 5, 0), -EINVAL);
+    wq_free(q);
+}
+
 static void test_backoff(void)
 {
     struct wq *q = wq_new(NULL); /* defaults: 5 ms doubling, cap 300 s */
@@ -360,10 +402,15 @@ static void test_against_model(void)
         if (op < 25) {
             wq_add(q, key);
             m_add(&m, k);
-        } else if (op < 40) {
+        } else if (op < 37) {
             uint64_t d = rnd(&s) % 50;
             wq_add_after(q, key, d, now);
             m_after(&m, k, d, now);
+        } else if (op < 45) {
+            uint64_t d = rnd(&s) % 50;
+            wq_add_within(q, key, d, now);
+            if (!m.dirty[k])
+                m_after(&m, k, d, now);
         } else if (op < 50) {
             uint64_t d = 5;
             for (unsigned i = 0; i < m.failures[k] && d < 200; i++)
@@ -466,6 +513,7 @@ int main(void)
     RUN(test_dedup_fifo);
     RUN(test_dirty_while_processing);
     RUN(test_add_after);
+    RUN(test_add_within);
     RUN(test_backoff);
     RUN(test_bucket);
     RUN(test_invalid);
