@@ -183,6 +183,9 @@ static uint64_t release(struct kube_client *c, struct kube_link *fifo, struct li
     uint64_t wait = 0;
     for (struct kube_link *n = fifo->next; n != fifo && !c->closing;) {
         struct kube_req *r = KUBE_CONTAINER(n, struct kube_req, link);
+        /* The lane is full: an answer makes room (left_wire, request.c). */
+        if (fifo == &c->lane && c->lane_active >= KUBE_LANE_IN_FLIGHT)
+            break;
         n = n->next;
         if (r->verb != KUBE_VERB_WATCH) {
             if (!wait)
@@ -405,9 +408,9 @@ int kube_client_new(uv_loop_t *loop, const struct kcfg *cfg, const struct kube_o
     double qps = o->qps == 0 ? 20.0 : o->qps;
     int burst = o->burst > 0 ? o->burst : 30;
     limit_bucket_init(&c->bucket, qps, burst, uv_now(loop));
-    /* A lane of their own for DELETEs: never fewer tokens than the main
-     * bucket, and room for a whole teardown at once (kube.h). */
-    double lane_qps = o->delete_qps != 0 ? o->delete_qps : qps < 0 ? qps : qps > 100 ? qps : 100;
+    /* A lane of their own for DELETEs, paced by the API server's answers
+     * (KUBE_LANE_IN_FLIGHT), with no rate of its own unless asked (kube.h). */
+    double lane_qps = o->delete_qps > 0 ? o->delete_qps : -1;
     int lane_burst = o->delete_burst > 0 ? o->delete_burst : burst > 600 ? burst : 600;
     limit_bucket_init(&c->lane_bucket, lane_qps, lane_burst, uv_now(loop));
     struct timespec ts;

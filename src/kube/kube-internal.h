@@ -93,8 +93,9 @@ struct kube_client {
     int open_handles;      /* uv handles not yet closed */
 
     struct kube_link queue, delayed, active, polls;
-    struct kube_link lane; /* DELETEs waiting for a token of lane_bucket */
+    struct kube_link lane; /* DELETEs waiting for room (lane_active) or a token */
     struct limit_bucket lane_bucket;
+    size_t lane_active; /* DELETEs on the wire: at most KUBE_LANE_IN_FLIGHT */
 
     int closing; /* kube_client_close called */
     int torn_down;

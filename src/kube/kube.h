@@ -95,10 +95,12 @@ struct kube_options {
     int http1_only;            /* do not offer HTTP/2 (tests, debugging proxies) */
     long max_host_connections; /* 0: 32. Over HTTP/1.1 every open watch holds
                                 * one, so keep it above the number of watches */
-    double delete_qps;         /* the DELETE lane's rate; 0: max(qps, 100); < 0: no limit */
-    int delete_burst;          /* its size; 0: max(burst, 600): the teardown of a
-                                * 256-combination matrix (its Jobs, then their
-                                * pods) never waits for a token */
+    /* The DELETE lane's rate and burst. 0 (the default): no rate, only
+     * KUBE_LANE_IN_FLIGHT at once, so the lane goes at the API server's
+     * pace on one connection. A teardown only deletes what creates paced
+     * by the main bucket made. > 0: a token bucket as well. */
+    double delete_qps;
+    int delete_burst; /* 0: max(burst, 600) when delete_qps > 0 */
 };
 
 /* Builds the client; cfg is only read here (copied: the caller may free it
@@ -308,7 +310,13 @@ struct kube_stats {
     uint64_t connections;                  /* new connections opened */
     uint64_t in_flight;                    /* gauge: requests and watches not finished */
     uint64_t queued;                       /* gauge: waiting for a token or a backoff */
+    uint64_t lane_peak;                    /* most DELETEs in flight at once */
 };
+
+/* DELETEs in flight at once, at most: what one HTTP/2 connection carries
+ * well (curl.c allows 250 streams; more would open new connections), and
+ * what a direct client needs to reach the API server's DELETE rate. */
+#define KUBE_LANE_IN_FLIGHT 64
 
 /* Copies the counters (a snapshot) into *out. */
 void kube_client_stats(const struct kube_client *c, struct kube_stats *out);

@@ -78,6 +78,17 @@ int kube_req_submit(struct kube_req *r)
     return 0;
 }
 
+/* An active request is off the wire (answered, failed or cancelled): a
+ * DELETE makes room in the lane for the next one. */
+static void left_wire(struct kube_req *r)
+{
+    struct kube_client *c = r->c;
+    if (r->verb != KUBE_VERB_DELETE || !c->lane_active)
+        return;
+    if (c->lane_active-- == KUBE_LANE_IN_FLIGHT && !kube_list_empty(&c->lane))
+        kube_schedule(c, 0);
+}
+
 static void finish(struct kube_req *r, const struct kube_result *res)
 {
     r->state = KUBE_REQ_DONE;
@@ -98,6 +109,7 @@ void kube_req_fail(struct kube_req *r, int err, const char *why)
     case KUBE_REQ_ACTIVE:
         curl_multi_remove_handle(c->multi, r->easy);
         kube_list_unlink(&r->link);
+        left_wire(r);
         break;
     default:
         break;
@@ -287,6 +299,8 @@ void kube_req_start(struct kube_req *r)
     }
     r->state = KUBE_REQ_ACTIVE;
     kube_list_push(&c->active, &r->link);
+    if (r->verb == KUBE_VERB_DELETE && ++c->lane_active > c->stats.lane_peak)
+        c->stats.lane_peak = c->lane_active;
 }
 
 /* How deep a first attempt reads. json-c callocs its per-level stack up
@@ -394,6 +408,7 @@ void kube_req_done(struct kube_req *r, CURLcode code)
         code = CURLE_OK;
     count_outcome(c, r->verb, code == CURLE_OK ? http : 0);
     r->state = KUBE_REQ_NEW;
+    left_wire(r);
 
     struct kube_result res = {.attempts = r->attempts};
     res.http_version = ver == CURL_HTTP_VERSION_2_0   ? 20

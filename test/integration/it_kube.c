@@ -498,14 +498,15 @@ static void test_rate_limit(void)
 }
 
 /* DELETEs have a lane of their own: with the main bucket spent (and a
- * slow refill), 50 DELETEs all go at once while GETs queued before them
- * still wait for a token. A teardown never waits behind other writes. */
+ * slow refill), 150 DELETEs all go while GETs queued before them still
+ * wait for a token. A teardown never waits behind other writes, nor for a
+ * rate of its own: only KUBE_LANE_IN_FLIGHT are on the wire at once. */
 static void test_delete_lane(void)
 {
     struct kube_options o = {.qps = 0.1, .burst = 5};
     struct kube_client *c4;
     CHECK_INT(kube_client_new(&it_loop, it_cfg, &o, &c4), 0);
-    enum { G = 20, D = 50 };
+    enum { G = 20, D = 150 };
     static struct it_call gets[G], dels[D];
     for (int i = 0; i < G; i++)
         CHECK_INT(kube_get(c4, &KUBE_CONFIGMAPS, ns, "cm-0", it_on_result, &gets[i]), 0);
@@ -525,9 +526,15 @@ static void test_delete_lane(void)
     int got = 0;
     for (int i = 0; i < G; i++)
         got += gets[i].done;
-    fprintf(stderr, "delete lane: %d of %d DELETEs answered, %d of %d GETs past the bucket\n", done,
-            D, got, G);
+    struct kube_stats st;
+    kube_client_stats(c4, &st);
+    fprintf(stderr,
+            "delete lane: %d of %d DELETEs answered, %d of %d GETs past the bucket, at most %llu "
+            "DELETEs in flight\n",
+            done, D, got, G, (unsigned long long)st.lane_peak);
     CHECK_INT(done, D);
+    /* all released in one pass, up to the bound, the rest as answers come */
+    CHECK_INT(st.lane_peak, KUBE_LANE_IN_FLIGHT);
     CHECK(got <= 6); /* 5 of the burst, perhaps one refilled: the rest wait */
     int closed = 0;
     kube_client_close(c4, it_count, &closed);
