@@ -128,7 +128,11 @@ struct ctrl {
     void (*work)(struct ctrl *c, const char *key);
     void (*drained)(struct ctrl *c);
     int pump_closed;
-    size_t in_flight;        /* reconciles with writes outstanding */
+    size_t in_flight; /* reconciles holding a worker */
+    /* Teardowns whose DELETEs are all with the client: they wait for the
+     * answers without a worker, so another run's failure never queues
+     * behind them (a storm of 100 held all 16 workers for seconds). */
+    size_t awaiting;
     struct lh_table *expect; /* key -> struct ctrl_expect* */
     unsigned expect_dels;    /* see ctrl_lh_delete */
     /* Instrumentation: key -> struct ctrl_enq, the uv_hrtime() of the first

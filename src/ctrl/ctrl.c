@@ -173,7 +173,7 @@ static void events_closed(void *ud)
 
 static void maybe_stopped(struct ctrl *c)
 {
-    if (c->in_flight)
+    if (c->in_flight || c->awaiting)
         return;
     if (c->closing_infs < 0) { /* writes drained: now close the informers */
         c->closing_infs = 0;
@@ -204,7 +204,8 @@ void ctrl_stop(struct ctrl *c, void (*stopped)(void *ud), void *ud)
     c->closing_infs = -1;
     wq_shutdown(c->q);
     uv_timer_stop(&c->pump);
-    log_kv(LOGL_INFO, "controller stopping", "writes_in_flight", c->in_flight ? "yes" : "no", NULL);
+    log_kv(LOGL_INFO, "controller stopping", "writes_in_flight",
+           c->in_flight || c->awaiting ? "yes" : "no", NULL);
     maybe_stopped(c);
 }
 

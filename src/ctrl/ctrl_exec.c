@@ -37,6 +37,7 @@ struct rec {
     int status_ok;
     int events_sent;
     size_t dels_out; /* DELETE_JOBs not answered yet */
+    int awaiting;    /* gave its worker back (c->awaiting) */
     uint64_t t0;
     struct ctrl_expect *exp; /* built while writes answer; handed to c->expect */
 };
@@ -279,9 +280,16 @@ static void rec_finish(struct rec *r)
         if (r->recheck)
             wq_add_after(c->q, key, CTRL_STALE_RECHECK_MS, now);
     }
+    int awaiting = r->awaiting;
     plan_release(&r->plan);
     free(r);
-    ctrl_reconcile_done(c);
+    if (!awaiting) {
+        ctrl_reconcile_done(c);
+    } else if (--c->awaiting == 0 && c->stopping) {
+        c->drained(c);
+    } else if (!c->stopping) {
+        ctrl_kick(c); /* for the re-adds above */
+    }
 }
 
 static void op_done(struct rec *r)
@@ -825,5 +833,12 @@ void ctrl_reconcile(struct ctrl *c, const char *key)
     }
     if (!c->leading)
         r->plan.requeue_after_ms = 0;
+    /* A teardown waits for its answers (the key stays taken until then)
+     * without holding a worker. */
+    if (r->dels_out && r->pending > 1) {
+        r->awaiting = 1;
+        c->awaiting++;
+        ctrl_reconcile_done(c);
+    }
     op_done(r);
 }

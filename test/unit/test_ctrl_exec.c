@@ -155,6 +155,7 @@ static void answer_all(void)
 static struct ctrl *c;
 static int rv = 100;
 static int events_all; /* the next started() controller's ctrl_options.events_all */
+static int workers;    /* ... and its ctrl_options.workers (0: the default) */
 static struct kube_client *kc_global(void);
 
 static struct json_object *J(const char *s)
@@ -262,7 +263,8 @@ static void started(void)
 {
     n_reqs = 0;
     n_jobs = 0;
-    struct ctrl_options o = {.namespace = "ci", .writer = &recorder, .events_all = events_all};
+    struct ctrl_options o = {
+        .namespace = "ci", .writer = &recorder, .events_all = events_all, .workers = workers};
     CHECK_INT(ctrl_new(&loop, kc_global(), &o, &c), 0);
     for (int i = 0; i < CTRL_INF_MAX; i++)
         CHECK_INT(inf_feed_synced(c->inf[i]), 0);
@@ -422,6 +424,42 @@ static void test_no_second_delete(void)
     CHECK_INT(count("delete", "jobs", "r1-b"), 1);
     CHECK_INT(count("delete", "jobs", "r1-c"), 1);
     CHECK_INT(count("delete", "pods", "r1-b-p"), 1);
+    teardown_all();
+}
+
+/* A child's failure is planned at once (routine news waits CTRL_BATCH_MS):
+ * the teardown's DELETEs are out before the loop has waited at all. */
+static void test_failure_planned_at_once(void)
+{
+    setup();
+    uint64_t t0 = uv_now(&loop);
+    fail_a();
+    CHECK(pending("delete", "jobs", "r1-b") != NULL);
+    CHECK(uv_now(&loop) - t0 < CTRL_BATCH_MS);
+    teardown_all();
+}
+
+static struct req *await(const char *verb, const char *resource, const char *name, uint64_t ms);
+
+/* A teardown waits for its DELETEs' answers without a worker: with one
+ * worker, another run is planned while they are all still unanswered. */
+static void test_teardown_frees_worker(void)
+{
+    workers = 1;
+    setup();
+    workers = 0;
+    fail_a();
+    status_lands();
+    CHECK(pending("delete", "jobs", "r1-b") != NULL);
+    struct json_object *r2 =
+        J("{\"apiVersion\":\"runbook.dev/v1alpha1\",\"kind\":\"WorkflowRun\",\"metadata\":{"
+          "\"name\":\"r2\",\"namespace\":\"ci\",\"uid\":\"uid-r2\",\"generation\":1,"
+          "\"creationTimestamp\":\"2026-12-01T00:00:02Z\"},\"spec\":{\"workflowRef\":{\"name\":"
+          "\"wf\"}}}");
+    feed(CTRL_INF_RUNS, "ADDED", r2);
+    CHECK(await("status", "workflowruns", "r2", 1000) != NULL);
+    CHECK(pending("delete", "jobs", "r1-b") != NULL); /* still unanswered */
+    json_object_put(r2);
     teardown_all();
 }
 
@@ -769,6 +807,8 @@ int main(void)
     CHECK_INT(kube_client_new(&loop, &cfg, NULL, &the_kc), 0);
     RUN(test_teardown_requests);
     RUN(test_no_second_delete);
+    RUN(test_teardown_frees_worker);
+    RUN(test_failure_planned_at_once);
     RUN(test_leadership_lost);
     RUN(test_cancel);
     RUN(test_lost_write);
