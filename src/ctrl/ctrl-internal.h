@@ -18,23 +18,17 @@ enum { CTRL_INF_WORKFLOWS = 0, CTRL_INF_RUNS, CTRL_INF_JOBS, CTRL_INF_PODS, CTRL
  * waiting for them (expectations, the accepted-DELETE overlay, unseen
  * accepted creates). */
 #define CTRL_EXPECT_MS 30000
-/* A run's status patches that keep its phase wait, so that several
- * changes share one write (measured: 7-17 status writes per 5-step run
- * without any wait, 6 a run with 1 s when steps start and end apart).
- * A write a step waits for (a result or phase it reads: plan.awaits_status)
- * waits at most 1 s after the run's previous status write. Bookkeeping
- * (steps started or ended, their Jobs' uids) waits up to 5 s, so a run
- * whose steps take less costs two status writes, start and end. What a
- * held write would record stays derivable from the Jobs meanwhile; the
- * price is a Job deleted by someone else while the operator is down in
- * that window, whose uid the status never recorded: its step is created
- * again rather than failed (docs/operations.md, Status writes). */
+/* A run's status patches that keep its phase wait up to 1 s after the
+ * run's previous status write, so that several changes share one write
+ * (measured: 7-17 status writes per 5-step run without any wait): steps
+ * started or ended, their Jobs' uids. Not longer: people and scripts watch
+ * a step's phase, and a Job's uid is what the status must hold should the
+ * operator restart. A write a step waits for (a result or a phase it
+ * reads: plan.awaits_status) does not wait at all. */
 #define CTRL_STATUS_COALESCE_MS 1000
-#define CTRL_STATUS_LAZY_MS 5000
 /* ctrl_enqueue_soon's delay: a run's Jobs are seen within a few ms of
  * each other, their pods' starts within tens of ms. Measured with 100
- * 5-step runs at once: 32 plans a run without it, 21 with it (and the
- * lazy status above). */
+ * 5-step runs at once: 32 plans a run without it. */
 #define CTRL_BATCH_MS 50
 
 /* A queue key "r:<namespace>/<name>" or "ns/name" fits in this. */

@@ -752,7 +752,7 @@ static int plan_for(struct ctrl *c, struct rec *r)
 static uint64_t status_hold_ms(struct ctrl *c, const struct rec *r)
 {
     uint64_t last, now = uv_now(c->loop);
-    uint64_t window = r->plan.awaits_status ? CTRL_STATUS_COALESCE_MS : CTRL_STATUS_LAZY_MS;
+    uint64_t window = r->plan.awaits_status ? 0 : CTRL_STATUS_COALESCE_MS;
     if (r->kind != 'r' || r->phase == PLAN_PHASE_NONE ||
         !ctrl_stamp_get(c->status_at, r->key, &last) || now >= last + window)
         return 0;

@@ -3,8 +3,8 @@
  * accepted (with the new Job's uid) and the ones it refused.
  *
  * An accepted create is the proof that the step's Job exists or existed.
- * The status records it up to CTRL_STATUS_LAZY_MS later (status writes
- * are coalesced) and the Job watch a few milliseconds later; a Job deleted in
+ * The status records it up to CTRL_STATUS_COALESCE_MS later (status
+ * writes are coalesced) and the Job watch a few milliseconds later; a Job deleted in
  * between would otherwise look never created, and be created again. So a
  * record stays until the run's cached status carries the Job's uid and the
  * Job cache has shown the Job (or 30 s have passed without it). A

@@ -294,9 +294,9 @@ struct plan {
     size_t n, cap;
     int64_t requeue_after_ms; /* 0: no timed requeue needed */
     /* A step waits for a value only the status can give it (a result, a
-     * phase a finally step reads): the plan's status write unblocks it. A
-     * status write without this, that keeps the run's phase, is
-     * bookkeeping, which the executor may hold back to ride with the next. */
+     * phase a finally step reads): the plan's status write unblocks it, so
+     * the executor sends it at once. A status write without this, that
+     * keeps the run's phase, may be held back to ride with the next. */
     int awaits_status;
 };
 

@@ -41,7 +41,7 @@ static const char *matrix_value(const struct step *s, const struct wf_ref *ref)
 
 /* A value the status does not record yet: the step waits, and the plan
  * says so, because the status write that records it is what unblocks the
- * step (the executor sends such a write without the long hold). */
+ * step (the executor sends such a write without holding it back). */
 static const char *await_status(struct values *v)
 {
     v->wait = 1;

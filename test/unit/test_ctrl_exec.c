@@ -414,7 +414,7 @@ static void test_no_second_delete(void)
     int fired = 0;
     uv_timer_init(&loop, &t);
     t.data = &fired;
-    uv_timer_start(&t, on_timer, CTRL_STATUS_LAZY_MS + 200, 0);
+    uv_timer_start(&t, on_timer, CTRL_STATUS_COALESCE_MS + 200, 0);
     while (!fired) {
         uv_run(&loop, UV_RUN_ONCE);
         answer_all();

@@ -411,10 +411,12 @@ static void test_results_wait_for_status(void)
     plan(&w);
     CHECK_INT(plan_count(&w.plan, PLAN_CREATE_JOB), 0);
     CHECK_INT(plan_count(&w.plan, PLAN_PATCH_STATUS), 1);
+    CHECK_INT(w.plan.awaits_status, 1); /* deploy waits for this write */
     apply(&w);
     CHECK_STR(step_phase(&w, "build"), "Succeeded");
     plan(&w);
     CHECK(find_action(&w.plan, PLAN_CREATE_JOB, "r1-deploy") != NULL);
+    CHECK_INT(w.plan.awaits_status, 0);
     world_free(&w);
 }
 
