@@ -34,6 +34,15 @@
  *   matrix  the same reaction, the siblings being the --matrix-width
  *           (100) combinations of one matrix step, --matrix-runs (10) runs:
  *           fail-fast across a fan-out (issue 14).
+ *   storm   issue 15: --storm-runs (100) runs x --storm-steps (50) all
+ *           Running, and s000 of every run failed at once. In the same
+ *           run, the reference: a bare client with no client-side limit
+ *           DELETEs as many Jobs of the step's shape and their Running pods,
+ *           with the operator's bodies, --window in flight. Figures: the
+ *           in-operator reaction (a), (b), (b'), and the operator's DELETE
+ *           rate (its writer's first DELETE to the last answered, or to the
+ *           last deletionTimestamp seen if later) over the reference's,
+ *           measured before and after the storm.
  *   econ    K runs of a 5-step Workflow (parallel, then a chain) that
  *           succeed: the operator client's own write counters (POST, PUT,
  *           PATCH, DELETE attempts, retries included) over the window, per
@@ -43,6 +52,12 @@
  *           bench-<tag>-rss, its health and metrics servers on free ports)
  *           as a separate process: VmRSS idle; with N Pending runs (their
  *           Workflow not created yet); with N runs x S steps Running.
+ *
+ * react, matrix and storm create their runs with a controller at the bench
+ * budget (--qps/--burst), then stop it and start a fresh one at the
+ * operator's default budget (src/opts; the DELETE lane as the client derives
+ * it, or --delete-qps/--delete-burst), which relists and leads before the
+ * first failure: the reaction figures are the operator's as it runs.
  *
  * The controller of phases start..econ runs in-process (ctrl_new) on a
  * thread, loop and kube client of its own, wired as operator/main.c wires
@@ -56,7 +71,8 @@
  *   bench_controller --kubeconfig PATH [--quick] [--operator PATH] [--only LIST]
  *       [--runs N] [--start-steps N] [--start-workers LIST] [--start-mode M]
  *       [--direct-jobs N] [--react-runs N] [--react-steps M] [--fail-gap MS]
- *       [--matrix-runs N] [--matrix-width W]
+ *       [--matrix-runs N] [--matrix-width W] [--storm-runs N] [--storm-steps M]
+ *       [--delete-qps Q] [--delete-burst B]
  *       [--grace S] [--econ-runs N] [--rss-runs N] [--rss-steps S] [--rss-timeout S]
  *       [--window W] [--qps Q] [--burst B] [--workers N] [--summary FILE] [--workdir DIR]
  * Without --kubeconfig (e.g. from `make bench`) it prints a note and exits 0. */
@@ -81,6 +97,7 @@
 #include "ctrl/ctrl.h"
 #include "informer/inf.h"
 #include "log/log.h"
+#include "opts/opts.h"
 #include "plan/plan.h"
 #include "wf/wf.h"
 
@@ -95,6 +112,9 @@ static struct {
     int runs, start_steps;
     int react_runs, react_steps, fail_gap_ms, grace_s;
     int matrix_runs, matrix_width;
+    int storm_runs, storm_steps;
+    double delete_qps; /* the default-budget operator's DELETE lane; 0: the client's default */
+    int delete_burst;
     int econ_runs;
     int rss_runs, rss_steps, rss_timeout_s;
     int window;
@@ -154,6 +174,47 @@ static int step_index(const char *s)
     return *end || v < 0 ? -1 : (int)v;
 }
 
+/* Answers per second since the first send, for the log: a flat line at the
+ * DELETE lane's rate is the client's budget at work, not the API server. */
+#define PERSEC_MAX 1024
+struct persec {
+    uint64_t t0; /* the first send; 0: nothing sent yet */
+    unsigned n[PERSEC_MAX];
+    int last; /* the last second with an answer */
+};
+
+static void persec_add(struct persec *p, uint64_t t)
+{
+    if (!p->t0 || t < p->t0)
+        return;
+    uint64_t s = (t - p->t0) / 1000000000u;
+    int i = s >= PERSEC_MAX ? PERSEC_MAX - 1 : (int)s;
+    p->n[i]++;
+    if (i > p->last)
+        p->last = i;
+}
+
+/* The median of the whole seconds between the first and the last (the
+ * steady rate, without the start's burst and the tail); NAN if too short. */
+static double persec_steady(const struct persec *p)
+{
+    double v[PERSEC_MAX];
+    size_t n = 0;
+    for (int i = 1; i < p->last; i++)
+        v[n++] = p->n[i];
+    return pct(v, n, 0.5);
+}
+
+static void persec_log(const struct persec *p, const char *who)
+{
+    char line[4096];
+    int len = 0;
+    for (int i = 0; i <= p->last && len < (int)sizeof line - 16; i++)
+        len += snprintf(line + len, sizeof line - (size_t)len, " %u", p->n[i]);
+    say("  %s: DELETEs answered in each second from the first send:%s (steady: %.0f/s)", who,
+        p->t0 ? line : " none", persec_steady(p));
+}
+
 /* ---- the summary table ------------------------------------------------------ */
 
 struct row {
@@ -202,8 +263,8 @@ static struct kube_options client_options(void)
 /* Namespaces are "bench-<tag>-<phase>", tag unique per invocation, so a
  * second run against the same cluster starts clean. */
 static char tag[16];
-static char ns_react[64], ns_rss[64], ns_matrix[64];
-/* The react phases' namespace: ns_react, or ns_matrix for the matrix one. */
+static char ns_react[64], ns_rss[64], ns_matrix[64], ns_storm[64];
+/* The react phases' namespace: ns_react, ns_matrix or ns_storm. */
 static const char *ns_now = ns_react;
 #define NS_REACT ns_now
 /* The matrix react phase: the failing "step" is combination 0 of one
@@ -226,6 +287,7 @@ static void ns_names_init(void)
     snprintf(ns_react, sizeof ns_react, "bench-%s-react", tag);
     snprintf(ns_rss, sizeof ns_rss, "bench-%s-rss", tag);
     snprintf(ns_matrix, sizeof ns_matrix, "bench-%s-matrix", tag);
+    snprintf(ns_storm, sizeof ns_storm, "bench-%s-storm", tag);
 }
 
 /* ---- many creates with a window of requests in flight --------------------------- */
@@ -1072,6 +1134,87 @@ static void on_teardown_sent(void *ud, const char *ns, const char *run, size_t n
     pthread_mutex_unlock(&dmu);
 }
 
+/* ---- the operator's DELETEs, timed as the direct client's ------------------------- */
+
+/* The storm's rate is the operator's DELETEs from the first one handed to
+ * the kube client to the last one answered, the same span as the direct
+ * client's: the controller's writer is the kube client's verbs, with the
+ * DELETEs counted on their way. Operator thread only; read with op_snap. */
+struct del_count {
+    uint64_t sent, answered, ok; /* ok: 2xx, or 404/409 (nothing of ours left) */
+    uint64_t t_first, t_last;    /* first handed to the client, last answered */
+    struct persec ps;
+};
+static struct del_count op_dels;
+
+struct dw_op {
+    kube_cb cb;
+    void *ud;
+};
+
+static int delete_ok(const struct kube_result *r)
+{
+    return r->err == 0 && (r->http_status < 300 || r->http_status == 404 || r->http_status == 409);
+}
+
+static void dw_answered(void *ud, const struct kube_result *r)
+{
+    struct dw_op o = *(struct dw_op *)ud;
+    free(ud);
+    if (r->err != -ECANCELED) { /* cancelled: the controller is stopping */
+        uint64_t t = uv_hrtime();
+        op_dels.answered++;
+        op_dels.ok += delete_ok(r);
+        op_dels.t_last = t;
+        persec_add(&op_dels.ps, t);
+    }
+    o.cb(o.ud, r);
+}
+
+static int dw_delete(void *ud, const struct kube_resource *res, const char *ns, const char *name,
+                     struct json_object *body, kube_cb cb, void *cb_ud)
+{
+    struct dw_op *o = malloc(sizeof *o);
+    if (!o)
+        return -ENOMEM;
+    *o = (struct dw_op){cb, cb_ud};
+    uint64_t t = uv_hrtime();
+    int rc = kube_delete_body(ud, res, ns, name, body, dw_answered, o);
+    if (rc < 0) {
+        free(o);
+        return rc;
+    }
+    if (!op_dels.sent++)
+        op_dels.t_first = op_dels.ps.t0 = t;
+    return 0;
+}
+
+/* The other verbs go to the client as they would without a writer. */
+static int dw_create(void *ud, const struct kube_resource *res, const char *ns,
+                     struct json_object *body, kube_cb cb, void *cb_ud)
+{
+    return kube_create(ud, res, ns, body, cb, cb_ud);
+}
+
+static int dw_patch(void *ud, const struct kube_resource *res, const char *ns, const char *name,
+                    const char *body, size_t len, const struct kube_patch_opts *po, kube_cb cb,
+                    void *cb_ud)
+{
+    return kube_patch(ud, res, ns, name, body, len, po, cb, cb_ud);
+}
+
+static int dw_get(void *ud, const struct kube_resource *res, const char *ns, const char *name,
+                  kube_cb cb, void *cb_ud)
+{
+    return kube_get(ud, res, ns, name, cb, cb_ud);
+}
+
+static int dw_list(void *ud, const struct kube_resource *res, const char *ns,
+                   const struct kube_list_opts *lo, kube_cb cb, void *cb_ud)
+{
+    return kube_list(ud, res, ns, lo, cb, cb_ud);
+}
+
 static void op_start_fn(void *arg)
 {
     (void)arg;
@@ -1089,6 +1232,7 @@ static void op_lead_fn(void *arg)
 struct op_snap {
     struct ctrl_stats cs;
     struct kube_stats ks;
+    struct del_count dels;
     int synced;
 };
 
@@ -1097,6 +1241,7 @@ static void op_snap_fn(void *arg)
     struct op_snap *s = arg;
     ctrl_get_stats(op.ctrl, &s->cs);
     kube_client_stats(op.kc, &s->ks);
+    s->dels = op_dels;
     s->synced = ctrl_synced(op.ctrl);
 }
 
@@ -1125,20 +1270,54 @@ static void op_stop_fn(void *arg)
     ctrl_stop(op.ctrl, op_stopped, NULL);
 }
 
+/* The operator's own client budget, read from src/opts as the binary reads
+ * it (the --qps and --burst defaults, or RUNBOOK_QPS / RUNBOOK_BURST) and
+ * handed over as operator/main.c does; the DELETE lane's rate and burst
+ * follow from those in the client (kube.h) unless --delete-qps or
+ * --delete-burst is given. */
+static struct kube_options operator_budget(void)
+{
+    char a0[] = "runbook-operator", err[256];
+    char *argv[] = {a0, NULL};
+    struct opts o;
+    if (opts_parse(1, argv, &o, err, sizeof err) < 0)
+        die("the operator's defaults: %s", err);
+    struct kube_options ko = {.qps = o.qps,
+                              .burst = o.burst,
+                              .delete_qps = opt.delete_qps,
+                              .delete_burst = opt.delete_burst};
+    return ko;
+}
+
+static const char *budget_text(const struct kube_options *ko)
+{
+    static char buf[160];
+    int n = snprintf(buf, sizeof buf, "qps %g, burst %d", ko->qps, ko->burst);
+    if (ko->delete_qps || ko->delete_burst)
+        snprintf(buf + n, sizeof buf - (size_t)n, "; DELETE lane qps %g, burst %d (0: default)",
+                 ko->delete_qps, ko->delete_burst);
+    else
+        snprintf(buf + n, sizeof buf - (size_t)n, "; DELETE lane: the client's default");
+    return buf;
+}
+
 /* A fresh controller scoped to ns (its phase's namespace, so that its caches
- * hold that phase's objects only), with `workers` reconciles in flight. */
-static void op_launch(const char *ns, int workers)
+ * hold that phase's objects only), with `workers` reconciles in flight and
+ * the client budget ko. */
+static void op_launch(const char *ns, int workers, const struct kube_options *ko)
 {
     if (op.running)
         return;
     memset(&op.loop, 0, sizeof op.loop);
+    memset(&op_dels, 0, sizeof op_dels);
     uv_loop_init(&op.loop);
-    struct kube_options ko = client_options();
-    if (kube_client_new(&op.loop, cfg, &ko, &op.kc) < 0)
+    if (kube_client_new(&op.loop, cfg, ko, &op.kc) < 0)
         die("cannot make the controller's client");
+    struct ctrl_writer w = {dw_create, dw_patch, dw_delete, dw_get, dw_list, op.kc};
     struct ctrl_options co = {.namespace = ns,
                               .instance = "bench",
                               .workers = workers,
+                              .writer = &w, /* copied */
                               .on_teardown_sent = on_teardown_sent};
     if (ctrl_new(&op.loop, op.kc, &co, &op.ctrl) < 0)
         die("ctrl_new failed");
@@ -1147,10 +1326,11 @@ static void op_launch(const char *ns, int workers)
         die("pthread_create failed");
     op.running = 1;
     op_call(op_start_fn, NULL);
-    for (int i = 0; i < 600 && !op_snap().synced; i++)
+    int synced = 0;
+    for (int i = 0; i < 1200 && !(synced = op_snap().synced); i++)
         sleep_loop(0.05);
-    say("in-process controller for %s synced (qps %g, burst %d, workers %d)", ns, opt.qps,
-        opt.burst, workers);
+    say("in-process controller for %s %s (%s, workers %d)", ns, synced ? "synced" : "NOT SYNCED",
+        budget_text(ko), workers);
 }
 
 /* Makes the controller leader; returns when it was (uv_hrtime). */
@@ -1185,6 +1365,40 @@ static uint64_t writes_of(const struct kube_stats *k)
 {
     return k->requests[KUBE_VERB_CREATE] + k->requests[KUBE_VERB_UPDATE] +
            k->requests[KUBE_VERB_PATCH] + k->requests[KUBE_VERB_DELETE];
+}
+
+/* Polls the operator every 0.5 s until its write count has not moved for
+ * `quiet` polls in a row, `max` polls at most; the last snapshot. */
+static struct op_snap op_wait_quiet(int quiet, int max)
+{
+    struct op_snap s = op_snap();
+    for (int still = 0, i = 0; still < quiet && i < max; i++) {
+        sleep_loop(0.5);
+        struct op_snap sx = op_snap();
+        still = writes_of(&sx.ks) == writes_of(&s.ks) ? still + 1 : 0;
+        s = sx;
+    }
+    return s;
+}
+
+/* The failures meet the operator as it runs by default. The ramp's
+ * controller has the bench budget (at 50/s, creating 5,000 Jobs would take
+ * minutes): it is stopped, and a fresh one at the operator's default budget
+ * relists the phase's objects, leads, and writes what it finds to write
+ * before the first failure is triggered. */
+static void op_relaunch(const char *ns)
+{
+    op_shutdown();
+    struct kube_options ko = operator_budget();
+    op_launch(ns, opt.workers, &ko);
+    struct op_snap s0 = op_snap();
+    double t0 = now_s();
+    op_lead();
+    struct op_snap s1 = op_wait_quiet(4, 120);
+    say("  it leads: %llu writes (status %llu, events %llu) until quiet for 2 s, %.1f s",
+        (unsigned long long)(writes_of(&s1.ks) - writes_of(&s0.ks)),
+        (unsigned long long)(s1.cs.status_writes - s0.cs.status_writes),
+        (unsigned long long)(s1.cs.events - s0.cs.events), now_s() - t0);
 }
 
 /* ---- phase 1: the direct client --------------------------------------------------- */
@@ -1360,7 +1574,8 @@ static struct start_result phase_start(int workers)
         live ? "runs POSTed while the controller leads"
              : "backlog: runs created, then the controller leads");
     ns_create(kc, ns);
-    op_launch(ns, workers);
+    struct kube_options ko = client_options();
+    op_launch(ns, workers, &ko);
     workflow_create("start", ns, steps, 0, "1h", 0);
     watch_start(ns, n, steps, -1, WATCH_JOBS);
     if (live)
@@ -1417,7 +1632,8 @@ static int react_all_running(void *ud)
 static void react_ramp(int n, int m)
 {
     ns_create(kc, NS_REACT);
-    op_launch(NS_REACT, opt.workers);
+    struct kube_options ko = client_options(); /* see op_relaunch */
+    op_launch(NS_REACT, opt.workers, &ko);
     workflow_create("react", NS_REACT, m, 0, "1h", opt.grace_s);
     watch_start(NS_REACT, n, m, 0, WATCH_JOBS | WATCH_PODS);
     op_lead();
@@ -1444,15 +1660,15 @@ static void trigger_cb(void *ud, const struct kube_result *r)
         (*errors)++;
 }
 
-/* One failure every fail_gap_ms, in run order; a trigger that cannot be
- * sent, and (as they come) refused answers, count in *errors. */
-static void react_fail_all(int n, int *errors)
+/* One failure every gap_ms (0: all at once), in run order; a trigger that
+ * cannot be sent, and (as they come) refused answers, count in *errors. */
+static void react_fail_all(int n, int gap_ms, int *errors)
 {
     static const char patch[] = "{\"metadata\":{\"annotations\":{\"runbook.dev/test-exit-code\":"
                                 "\"3\",\"runbook.dev/test-duration\":\"0s\"}}}";
     double tt = now_s();
     for (int i = 0; i < n; i++) {
-        double due = tt + i * opt.fail_gap_ms / 1000.0;
+        double due = tt + i * gap_ms / 1000.0;
         if (due > now_s())
             sleep_loop(due - now_s());
         if (!W.rt[i].fail_pod[0] || kube_patch(kc, &KUBE_PODS, NS_REACT, W.rt[i].fail_pod, patch,
@@ -1471,6 +1687,14 @@ static void sample_add(struct samples *st, uint64_t from, uint64_t to)
 {
     if (from && to)
         st->v[st->n++] = ((double)to - (double)from) / 1e9;
+}
+
+static size_t samples_over(const struct samples *st, double limit)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->n; i++)
+        n += st->v[i] > limit;
+    return n;
 }
 
 struct dist {
@@ -1517,25 +1741,35 @@ static void react_collect(struct react_seen *rs, int n, int m)
     pthread_mutex_unlock(&dmu);
 }
 
-/* The reaction's latencies: log lines and the three summary rows. */
-static void react_report(struct react_seen *rs, int n, int m)
+/* The reaction's latencies, as log lines. */
+static void react_log(struct react_seen *rs)
 {
     struct dist d = dist_of(&rs->disp), s = dist_of(&rs->sent), l = dist_of(&rs->del),
                 p = dist_of(&rs->pdel), g = dist_of(&rs->gone);
     say("  in the operator: event that queued the run -> last DELETE handed to the client: p50 "
-        "%.2f ms p99 %.2f ms max %.2f ms (%zu runs)",
-        d.p50 * 1e3, d.p99 * 1e3, d.max * 1e3, rs->disp.n);
+        "%.2f ms p99 %.2f ms max %.2f ms (%zu runs; %zu over 5 ms, %zu over 100 ms)",
+        d.p50 * 1e3, d.p99 * 1e3, d.max * 1e3, rs->disp.n, samples_over(&rs->disp, 0.005),
+        samples_over(&rs->disp, 0.1));
     say("  T0 = failing Job's FailureTarget at our watch; T0 -> last DELETE handed to the client: "
         "p50 %.2f ms p99 %.2f ms",
         s.p50 * 1e3, s.p99 * 1e3);
     say("  T0 -> every sibling Job has a deletionTimestamp: p50 %.0f ms p99 %.0f ms max %.0f ms "
         "(%zu runs)",
         l.p50 * 1e3, l.p99 * 1e3, l.max * 1e3, rs->del.n);
-    say("  T0 -> every sibling pod has a deletionTimestamp (garbage collector): p50 %.0f ms p99 "
-        "%.0f ms (%zu runs)",
-        p.p50 * 1e3, p.p99 * 1e3, rs->pdel.n);
+    /* The operator DELETEs a torn-down Job's pods itself once the Job's
+     * DELETE is accepted; the garbage collector (Foreground) may come first. */
+    say("  T0 -> every sibling pod has a deletionTimestamp: p50 %.0f ms p99 %.0f ms max %.0f ms "
+        "(%zu runs)",
+        p.p50 * 1e3, p.p99 * 1e3, p.max * 1e3, rs->pdel.n);
     say("  T0 -> last sibling pod gone: p50 %.2f s p99 %.2f s max %.2f s (%zu runs)", g.p50, g.p99,
         g.max, rs->gone.n);
+}
+
+/* The reaction's four summary rows. */
+static void react_rows(struct react_seen *rs, int n, int m)
+{
+    struct dist d = dist_of(&rs->disp), l = dist_of(&rs->del), p = dist_of(&rs->pdel),
+                g = dist_of(&rs->gone);
     char fig[96], tgt[48];
     const char *ph = matrix_mode ? "matrix" : "react",
                *sib = matrix_mode ? "combinations" : "siblings";
@@ -1545,6 +1779,10 @@ static void react_report(struct react_seen *rs, int n, int m)
     snprintf(fig, sizeof fig, "%s: failure -> all %d %s deletionTimestamp, p99", ph, m - 1, sib);
     row(fig, "<= 250 ms", rs->del.n == (size_t)n && l.p99 <= 0.25, "%.0f ms (max %.0f)",
         l.p99 * 1e3, l.max * 1e3);
+    snprintf(fig, sizeof fig, "%s: failure -> all %d %s' pods deletionTimestamp, p99", ph, m - 1,
+             sib);
+    row(fig, "<= 250 ms", rs->pdel.n == (size_t)n && p.p99 <= 0.25, "%.0f ms (max %.0f)",
+        p.p99 * 1e3, p.max * 1e3);
     snprintf(fig, sizeof fig, "%s: failure -> last sibling pod gone, max (%d runs)", ph, n);
     snprintf(tgt, sizeof tgt, "<= %d s (grace+1)", opt.grace_s + 1);
     row(fig, tgt, rs->gone.n == (size_t)n && g.max <= opt.grace_s + 1.0, "%.2f s (p99 %.2f)", g.max,
@@ -1576,11 +1814,11 @@ static void react_run(int n, int m)
         "%d s",
         n, m, opt.fail_gap_ms, opt.grace_s);
     react_ramp(n, m);
-    sleep_loop(3); /* let the operator's status writes for the ramp settle */
+    op_relaunch(NS_REACT);
     struct op_snap s0 = op_snap();
     struct cpu_snap c1 = cpu_snap();
     int trig_errors = 0;
-    react_fail_all(n, &trig_errors);
+    react_fail_all(n, opt.fail_gap_ms, &trig_errors);
     int rc = wait_until(react_done, NULL, 120 + opt.grace_s);
     struct cpu_snap c2 = cpu_snap();
     struct op_snap s1 = op_snap();
@@ -1599,10 +1837,540 @@ static void react_run(int n, int m)
         (unsigned long long)(s1.cs.jobs_deleted - s0.cs.jobs_deleted),
         (unsigned long long)(s1.cs.status_writes - s0.cs.status_writes),
         (unsigned long long)(s1.cs.events - s0.cs.events));
-    react_report(&rs, n, m);
+    react_log(&rs);
+    react_rows(&rs, n, m);
     free(rs.buf);
     watch_stop();
     op_shutdown();
+}
+
+/* ---- phase 3c: the teardown storm ----------------------------------------------------- */
+
+/* The direct reference's Jobs and pods, as their DELETEs need them. */
+struct dobj {
+    char uid[PLAN_UID_LEN];
+    char job[PLAN_SHORT_LEN]; /* a pod's Job */
+    unsigned running : 1;
+};
+
+static int dobj_project(struct json_object *obj, void *record)
+{
+    struct dobj *d = record;
+    const char *uid = kj_path_str(obj, "metadata", "uid", NULL);
+    const char *job = kj_path_str(obj, "metadata", "labels", "batch.kubernetes.io/job-name", NULL);
+    const char *ph = kj_path_str(obj, "status", "phase", NULL);
+    snprintf(d->uid, sizeof d->uid, "%s", uid ? uid : "");
+    snprintf(d->job, sizeof d->job, "%s", job ? job : "");
+    d->running = ph && strcmp(ph, "Running") == 0 &&
+                 !kj_path_str(obj, "metadata", "deletionTimestamp", NULL);
+    return 0;
+}
+
+static const struct inf_projection dobj_proj = {sizeof(struct dobj), dobj_project, NULL};
+
+/* How many of the reference's Jobs and pods exist, and pods Running. */
+struct dcount {
+    long jobs, pods, running;
+};
+
+static void djob_add(void *ud, const void *rec)
+{
+    (void)rec;
+    ((struct dcount *)ud)->jobs++;
+}
+
+static void djob_delete(void *ud, const void *rec)
+{
+    (void)rec;
+    ((struct dcount *)ud)->jobs--;
+}
+
+static void dpod_add(void *ud, const void *rec)
+{
+    struct dcount *c = ud;
+    c->pods++;
+    c->running += ((const struct dobj *)rec)->running;
+}
+
+static void dpod_update(void *ud, const void *o, const void *n)
+{
+    ((struct dcount *)ud)->running +=
+        (long)((const struct dobj *)n)->running - (long)((const struct dobj *)o)->running;
+}
+
+static void dpod_delete(void *ud, const void *rec)
+{
+    struct dcount *c = ud;
+    c->pods--;
+    c->running -= ((const struct dobj *)rec)->running;
+}
+
+static const struct inf_handlers djob_h = {djob_add, NULL, djob_delete, NULL};
+static const struct inf_handlers dpod_h = {dpod_add, dpod_update, dpod_delete, NULL};
+
+/* The reference's watches: they count, and they hold the uids. Watching
+ * also costs the API server what our watches of the storm cost it. */
+struct dref {
+    struct dcount cnt;
+    struct inf *jobs, *pods;
+    int closed;
+};
+
+static int dref_synced(void *ud)
+{
+    const struct dref *d = ud;
+    return inf_synced(d->jobs) && inf_synced(d->pods);
+}
+
+static void dref_watch(struct dref *d, const char *ns)
+{
+    if (inf_new(kc, &L, &KUBE_JOBS, ns, NULL, NULL, &dobj_proj, &djob_h, &d->cnt, &d->jobs) < 0 ||
+        inf_new(kc, &L, &KUBE_PODS, ns, NULL, NULL, &dobj_proj, &dpod_h, &d->cnt, &d->pods) < 0 ||
+        inf_start(d->jobs) < 0 || inf_start(d->pods) < 0 || wait_until(dref_synced, d, 60) < 0)
+        die("cannot watch %s", ns);
+}
+
+static void dref_closed(struct inf *inf, void *ud)
+{
+    inf_free(inf);
+    ((struct dref *)ud)->closed++;
+}
+
+static int dref_all_closed(void *ud)
+{
+    return ((struct dref *)ud)->closed == 2;
+}
+
+static void dref_unwatch(struct dref *d)
+{
+    inf_close(d->jobs, dref_closed, d);
+    inf_close(d->pods, dref_closed, d);
+    wait_until(dref_all_closed, d, 30);
+}
+
+struct dref_want {
+    const struct dcount *cnt;
+    long running; /* < 0: until every Job and pod is gone */
+};
+
+static int dref_reached(void *ud)
+{
+    const struct dref_want *w = ud;
+    return w->running < 0 ? w->cnt->jobs == 0 && w->cnt->pods == 0 : w->cnt->running >= w->running;
+}
+
+/* One Job of the reference and its Running pod (pod "" if none). */
+struct dtarget {
+    char job[PLAN_SHORT_LEN], job_uid[PLAN_UID_LEN];
+    char pod[PLAN_OBJ_LEN], pod_uid[PLAN_UID_LEN];
+};
+
+struct dtargets {
+    struct dtarget *t;
+    size_t n, cap, pods;
+};
+
+static int dtarget_job(void *ud, const void *rec)
+{
+    struct dtargets *ts = ud;
+    if (ts->n == ts->cap)
+        return 1;
+    struct dtarget *t = &ts->t[ts->n++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->job, sizeof t->job, "%s", inf_rec_name(rec));
+    snprintf(t->job_uid, sizeof t->job_uid, "%s", ((const struct dobj *)rec)->uid);
+    return 0;
+}
+
+static int dtarget_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct dtarget *)a)->job, ((const struct dtarget *)b)->job);
+}
+
+static int dtarget_pod(void *ud, const void *rec)
+{
+    struct dtargets *ts = ud;
+    const struct dobj *p = rec;
+    struct dtarget key;
+    snprintf(key.job, sizeof key.job, "%s", p->job);
+    struct dtarget *t = bsearch(&key, ts->t, ts->n, sizeof *t, dtarget_cmp);
+    if (t && p->running && !t->pod[0]) { /* the operator deletes only live pods */
+        snprintf(t->pod, sizeof t->pod, "%s", inf_rec_name(rec));
+        snprintf(t->pod_uid, sizeof t->pod_uid, "%s", p->uid);
+        ts->pods++;
+    }
+    return 0;
+}
+
+/* Every Job of the reference, each with its Running pod. */
+static struct dtargets dtargets_collect(const struct dref *d)
+{
+    struct dtargets ts = {.cap = inf_count(d->jobs)};
+    ts.t = calloc(ts.cap + 1, sizeof *ts.t);
+    if (!ts.t)
+        die("out of memory");
+    inf_foreach(d->jobs, dtarget_job, &ts);
+    qsort(ts.t, ts.n, sizeof *ts.t, dtarget_cmp);
+    inf_foreach(d->pods, dtarget_pod, &ts);
+    return ts;
+}
+
+/* The reference's DELETEs in flight: every Job's, each followed by its
+ * pod's once it was accepted, as the operator sequences them. */
+struct dstorm {
+    struct kube_client *kc;
+    const char *ns;
+    const struct dtarget *t;
+    int n, next, in_flight, window, answered, failed;
+    long first_error;
+    uint64_t t_first, t_last; /* first send, last answer */
+    struct persec ps;
+};
+
+struct dsop {
+    struct dstorm *d;
+    int i, pod;
+};
+
+static void dstorm_fill(struct dstorm *d);
+static void dstorm_send(struct dstorm *d, int i, int pod);
+
+static void dstorm_cb(void *ud, const struct kube_result *r)
+{
+    struct dsop *o = ud;
+    struct dstorm *d = o->d;
+    uint64_t t = uv_hrtime();
+    int ok = delete_ok(r), i = o->i, pod = o->pod;
+    free(o);
+    d->t_last = t;
+    d->answered++;
+    d->in_flight--;
+    persec_add(&d->ps, t);
+    if (!ok && !d->failed++)
+        d->first_error = r->err ? r->err : r->http_status;
+    if (!pod && ok && d->t[i].pod[0])
+        dstorm_send(d, i, 1);
+    dstorm_fill(d);
+}
+
+static void dstorm_send(struct dstorm *d, int i, int pod)
+{
+    const struct dtarget *t = &d->t[i];
+    struct dsop *o = malloc(sizeof *o);
+    if (!o)
+        die("out of memory");
+    *o = (struct dsop){d, i, pod};
+    /* The operator's bodies (plan_delete_job, plan_delete_pods): a Job
+     * Foreground with its uid as precondition, a pod with its uid. */
+    struct json_object *body =
+        kj_delete_options(pod ? NULL : "Foreground", pod ? t->pod_uid : t->job_uid);
+    uint64_t now = uv_hrtime();
+    int rc = kube_delete_body(d->kc, pod ? &KUBE_PODS : &KUBE_JOBS, d->ns, pod ? t->pod : t->job,
+                              body, dstorm_cb, o);
+    json_object_put(body);
+    if (rc < 0)
+        die("kube_delete_body: %s", strerror(-rc));
+    if (!d->t_first)
+        d->t_first = d->ps.t0 = now;
+    d->in_flight++;
+}
+
+static void dstorm_fill(struct dstorm *d)
+{
+    while (d->next < d->n && d->in_flight < d->window)
+        dstorm_send(d, d->next++, 0);
+}
+
+static int dstorm_done(void *ud)
+{
+    const struct dstorm *d = ud;
+    return d->next == d->n && d->in_flight == 0;
+}
+
+static void client_closed(void *ud)
+{
+    *(int *)ud = 1;
+}
+
+static int flag_set_p(void *ud)
+{
+    return *(int *)ud;
+}
+
+/* The reference's figures: DELETEs answered (2xx, 404, 409) per second. */
+struct dref_result {
+    double rate, secs;
+    int deletes;
+};
+
+/* The DELETEs, by a client of their own with no client-side limit (the
+ * physical limit is the API server's, not a token bucket's). */
+static struct dref_result dstorm_run(const char *ns, const struct dtargets *ts)
+{
+    struct kube_options ko = {.qps = -1, .delete_qps = -1};
+    struct kube_client *dc = bench_client(cfg, &ko);
+    struct dstorm d = {.kc = dc, .ns = ns, .t = ts->t, .n = (int)ts->n, .window = opt.window};
+    /* Its connection made before the clock starts, as the operator's is. */
+    get_sync(dc, &KUBE_NAMESPACES, NULL, ns);
+    struct kube_stats k0, k1;
+    kube_client_stats(dc, &k0);
+    struct cpu_snap c0 = cpu_snap();
+    dstorm_fill(&d);
+    int rc = wait_until(dstorm_done, &d, 600);
+    struct cpu_snap c1 = cpu_snap();
+    kube_client_stats(dc, &k1);
+    struct dref_result res = {.secs = (double)(d.t_last - d.t_first) / 1e9,
+                              .deletes = d.answered - d.failed};
+    res.rate = res.deletes / res.secs;
+    say("direct: %s%d DELETEs (%zu Jobs, %zu pods) answered in %.2f s = %.0f/s; %d failed (first "
+        "%ld); %llu attempts, %llu answered 429; %llu connections opened",
+        rc ? "TIMEOUT: " : "", d.answered, ts->n, ts->pods, res.secs, res.rate, d.failed,
+        d.first_error,
+        (unsigned long long)(k1.requests[KUBE_VERB_DELETE] - k0.requests[KUBE_VERB_DELETE]),
+        (unsigned long long)(k1.by_code[429] - k0.by_code[429]),
+        (unsigned long long)(k1.connections - k0.connections));
+    persec_log(&d.ps, "direct");
+    cpu_report("the direct DELETEs", &c0, &c1);
+    int closed = 0;
+    kube_client_close(dc, client_closed, &closed);
+    wait_until(flag_set_p, &closed, 30);
+    return res;
+}
+
+/* The physical limit for the storm, in the same run: as many Jobs of the
+ * step's shape as the storm has siblings (no owner, the run label renamed:
+ * see make_direct_job), with the controller manager running so that their
+ * pods exist and are Running, then a DELETE for each Job and pod. */
+static struct dref_result storm_direct(const char *ns, int n_jobs, int m)
+{
+    say("== storm, the direct reference (%s): %d Jobs with their pods Running, then the operator's "
+        "DELETE of each Job and pod, %d in flight, no client-side limit",
+        ns, n_jobs, opt.window);
+    ns_create(kc, ns);
+    struct json_object *wf = workflow("storm", ns, m, 0, "1h", opt.grace_s);
+    struct wf_error err;
+    struct direct_ud u = {.ns = ns, .prefix = "direct", .steps = m - 1};
+    if (wf_spec_parse(json_object_object_get(wf, "spec"), &u.spec, &err) < 0 ||
+        wf_params_resolve(u.spec, NULL, &u.params, &err) < 0)
+        die("workflow: %s", err.message);
+    struct dref d = {{0}};
+    dref_watch(&d, ns);
+    double t0 = now_s();
+    struct batch b;
+    creates_run(&b, &KUBE_JOBS, ns, n_jobs, make_direct_job, &u, 600);
+    free(b.lat);
+    struct dref_want up = {&d.cnt, n_jobs}, gone = {&d.cnt, -1};
+    int rc = wait_until(dref_reached, &up, 600);
+    say("%s%ld of %d pods Running %.1f s after the first create (%d create errors)",
+        rc ? "TIMEOUT: only " : "", d.cnt.running, n_jobs, now_s() - t0, b.errors);
+    struct dtargets ts = dtargets_collect(&d);
+    struct dref_result res = dstorm_run(ns, &ts);
+    t0 = now_s();
+    rc = wait_until(dref_reached, &gone, 600); /* a quiet cluster for the storm */
+    say("%s%ld Jobs and %ld pods left %.1f s after the last answer", rc ? "TIMEOUT: " : "",
+        d.cnt.jobs, d.cnt.pods, now_s() - t0);
+    dref_unwatch(&d);
+    free(ts.t);
+    json_object_put(wf);
+    wf_params_free(u.params);
+    wf_spec_free(u.spec);
+    return res;
+}
+
+static int storm_marked(void *ud)
+{
+    (void)ud;
+    for (int i = 0; i < W.n; i++) {
+        const struct rt *r = &W.rt[i];
+        if (!r->t_fail || !r->t_sib_del_all || !r->t_sib_pods_del_all)
+            return 0;
+    }
+    return 1;
+}
+
+/* Until the operator's DELETEs are all answered and none was sent for 1 s
+ * (its pod DELETEs follow its Job DELETEs' answers); says so if not. */
+static void op_dels_settle(double timeout_s)
+{
+    double end = now_s() + timeout_s;
+    struct op_snap s = op_snap();
+    int still = 0;
+    while (still < 5 && now_s() < end) {
+        sleep_loop(0.2);
+        struct op_snap x = op_snap();
+        still = x.dels.sent == s.dels.sent && x.dels.answered == x.dels.sent ? still + 1 : 0;
+        s = x;
+    }
+    if (still < 5)
+        say("TIMEOUT: %llu of the operator's %llu DELETEs unanswered after %.0f s more",
+            (unsigned long long)(s.dels.sent - s.dels.answered), (unsigned long long)s.dels.sent,
+            timeout_s);
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+    return a > b ? a : b;
+}
+
+/* The last sibling deletionTimestamp (Job or pod) our watches saw. */
+static uint64_t storm_last_marked(void)
+{
+    uint64_t t = 0;
+    for (int i = 0; i < W.n; i++)
+        t = max_u64(t, max_u64(W.rt[i].t_sib_del_all, W.rt[i].t_sib_pods_del_all));
+    return t;
+}
+
+/* The first failure our watch saw. */
+static uint64_t storm_first_fail(void)
+{
+    uint64_t t = 0;
+    for (int i = 0; i < W.n; i++)
+        if (W.rt[i].t_fail && (!t || W.rt[i].t_fail < t))
+            t = W.rt[i].t_fail;
+    return t;
+}
+
+/* What else the operator wrote while it tore down, and what its client
+ * waited for. */
+static void storm_writes_log(const struct op_snap *s0, const struct op_snap *s1,
+                             const struct react_seen *rs, int n, int m)
+{
+    const struct kube_stats *a = &s0->ks, *z = &s1->ks;
+#define K(f) (unsigned long long)(z->f - a->f)
+#define C(f) (unsigned long long)(s1->cs.f - s0->cs.f)
+    say("  teardown plans: %d for %d runs; Job DELETEs in them: %d (siblings: %d)", rs->calls, n,
+        rs->deletes, n * (m - 1));
+    say("  operator writes until its DELETEs were answered: %llu (Job deletes %llu, pod deletes "
+        "%llu, status %llu, events %llu; events dropped %llu)",
+        (unsigned long long)(writes_of(z) - writes_of(a)), C(jobs_deleted), C(pods_deleted),
+        C(status_writes), C(events), C(events_dropped));
+    say("  operator client: DELETE attempts %llu (2xx %llu, 4xx %llu, 5xx %llu, none %llu); 429s "
+        "%llu, retries %llu, connections opened %llu; %llu requests waited for a token, %.0f ms "
+        "on average (both lanes)",
+        K(requests[KUBE_VERB_DELETE]), K(by_class[KUBE_VERB_DELETE][2]),
+        K(by_class[KUBE_VERB_DELETE][4]), K(by_class[KUBE_VERB_DELETE][5]),
+        K(by_class[KUBE_VERB_DELETE][0]), K(by_code[429]), K(retries), K(connections),
+        K(ratelimit_waits),
+        z->ratelimit_waits > a->ratelimit_waits
+            ? (double)(z->ratelimit_wait_ms - a->ratelimit_wait_ms) /
+                  (double)(z->ratelimit_waits - a->ratelimit_waits)
+            : 0.0);
+#undef K
+#undef C
+}
+
+/* The operator's DELETE rates: the DELETEs it had answered (2xx, 404, 409)
+ * over the span from its first DELETE handed to the client to the last
+ * answered, the direct client's span; and, from the same start, to the last
+ * sibling deletionTimestamp our watches saw, which comes later by the
+ * watches' delay. */
+struct storm_rates {
+    double answered, watched;
+    int complete; /* every sibling seen deleting */
+};
+
+static struct storm_rates storm_rate(const struct op_snap *s0, const struct op_snap *s1)
+{
+    const struct del_count *a = &s0->dels, *z = &s1->dels;
+    struct storm_rates r = {0, 0, storm_marked(NULL)};
+    uint64_t marked = storm_last_marked(), t0 = storm_first_fail();
+    if (a->sent)
+        say("  NOTE: the operator sent %llu DELETEs before the failures",
+            (unsigned long long)a->sent);
+    if (!z->t_first) {
+        say("  the operator sent no DELETE");
+        return r;
+    }
+    double span = (double)(z->t_last - z->t_first) / 1e9;
+    double span_w = (double)(max_u64(z->t_last, marked) - z->t_first) / 1e9;
+    r.answered = (double)(z->ok - a->ok) / span;
+    r.watched = (double)(z->ok - a->ok) / span_w;
+    say("  operator DELETEs: %llu handed to the client, %llu answered (%llu ok); from the first "
+        "handed to the last answered %.2f s = %.0f/s; to the last sibling deletionTimestamp seen "
+        "%.2f s = %.0f/s",
+        (unsigned long long)(z->sent - a->sent), (unsigned long long)(z->answered - a->answered),
+        (unsigned long long)(z->ok - a->ok), span, r.answered, span_w, r.watched);
+    say("  first failure seen -> first DELETE handed: %.1f ms",
+        t0 && z->t_first > t0 ? (double)(z->t_first - t0) / 1e6 : NAN);
+    persec_log(&z->ps, "operator");
+    return r;
+}
+
+/* The storm's latency rows (the rate's come with the reference). */
+static void storm_rows(struct react_seen *rs, int n, int m)
+{
+    struct dist d = dist_of(&rs->disp), l = dist_of(&rs->del), p = dist_of(&rs->pdel);
+    char fig[96];
+    snprintf(fig, sizeof fig, "storm: event -> last sibling DELETE sent, in operator, p99");
+    row(fig, "<= 5 ms", rs->disp.n == (size_t)n && d.p99 <= 0.005, "%.2f ms (max %.2f)",
+        d.p99 * 1e3, d.max * 1e3);
+    snprintf(fig, sizeof fig, "storm: failure -> all %d siblings deletionTimestamp, p99", m - 1);
+    row(fig, "-", -1, "%.0f ms (max %.0f)", l.p99 * 1e3, l.max * 1e3);
+    snprintf(fig, sizeof fig, "storm: failure -> all %d siblings' pods deletionTimestamp, p99",
+             m - 1);
+    row(fig, "-", -1, "%.0f ms (max %.0f)", p.p99 * 1e3, p.max * 1e3);
+}
+
+/* n runs x m steps all Running, then every run's s000 failed at once. */
+static struct storm_rates storm_run(int n, int m)
+{
+    say("== storm (%s): %d runs x %d steps, all Running; then s000 of every run fails at once; "
+        "grace %d s",
+        NS_REACT, n, m, opt.grace_s);
+    react_ramp(n, m);
+    op_relaunch(NS_REACT);
+    struct op_snap s0 = op_snap();
+    struct cpu_snap c0 = cpu_snap();
+    int trig_errors = 0;
+    react_fail_all(n, 0, &trig_errors);
+    int rc = wait_until(storm_marked, NULL, 600);
+    op_dels_settle(120);
+    struct cpu_snap c1 = cpu_snap();
+    struct op_snap s1 = op_snap();
+    int gone = wait_until(react_done, NULL, 120 + opt.grace_s); /* pods gone: log only */
+    struct react_seen rs;
+    react_collect(&rs, n, m);
+    say("storm: %s%d/%d runs had all %d siblings Running when s000 failed; %d trigger errors; %d "
+        "sibling deletions seen before T0",
+        rc ? "TIMEOUT: not every sibling Job and pod seen deleting; " : "", rs.all_running, n,
+        m - 1, trig_errors, rs.early);
+    cpu_report("the storm (until the operator's DELETEs were answered)", &c0, &c1);
+    storm_writes_log(&s0, &s1, &rs, n, m);
+    react_log(&rs);
+    if (gone)
+        say("  not every sibling pod was gone %d s after the teardown", 120 + opt.grace_s);
+    struct storm_rates r = storm_rate(&s0, &s1);
+    storm_rows(&rs, n, m);
+    free(rs.buf);
+    watch_stop();
+    op_shutdown();
+    return r;
+}
+
+/* Issue 15. The reference is measured before and after the storm, and the
+ * mean is the one compared with: the box is shared and its load drifts
+ * (as for B). */
+static void phase_storm(void)
+{
+    int n = opt.storm_runs, m = opt.storm_steps;
+    struct dref_result r1 = storm_direct(ns_name("storm-direct-1"), n * (m - 1), m);
+    ns_now = ns_storm;
+    struct storm_rates r = storm_run(n, m);
+    ns_now = ns_react;
+    struct dref_result r2 = storm_direct(ns_name("storm-direct-2"), n * (m - 1), m);
+    double ref = (r1.rate + r2.rate) / 2;
+    say("storm: operator %.0f DELETEs/s (%.0f/s to the last deletionTimestamp seen) = %.2f (%.2f) "
+        "x the direct client's %.0f/s (%.0f before, %.0f after)",
+        r.answered, r.watched, r.answered / ref, r.watched / ref, ref, r1.rate, r2.rate);
+    char fig[96];
+    snprintf(fig, sizeof fig, "storm: direct client DELETEs/s (%d Jobs + pods, %d in flight)",
+             n * (m - 1), opt.window);
+    row(fig, "reference", -1, "%.0f/s (%.0f, %.0f)", ref, r1.rate, r2.rate);
+    snprintf(fig, sizeof fig, "storm: operator DELETE rate / direct (%d x %d, default budget)", n,
+             m);
+    row(fig, ">= 0.9", r.complete && r.answered / ref >= 0.9, "%.2f (%.0f/s; %.2f to the watch)",
+        r.answered / ref, r.answered, r.watched / ref);
 }
 
 /* ---- phase 4: economy ---------------------------------------------------------------- */
@@ -1619,7 +2387,8 @@ static void econ_one(const char *name, int chain)
     int n = opt.econ_runs, m = 5;
     const char *ns = ns_name(chain ? "econ-chain" : "econ-par");
     ns_create(kc, ns);
-    op_launch(ns, opt.workers);
+    struct kube_options ko = client_options();
+    op_launch(ns, opt.workers, &ko);
     op_lead();
     watch_start(ns, n, m, -1, WATCH_RUNS);
     workflow_create(name, ns, m, chain, "500ms", 0);
@@ -1630,13 +2399,7 @@ static void econ_one(const char *name, int chain)
     int rc = wait_until(econ_done, NULL, 120 + 10.0 * m);
     /* Trailing writes (events after the last status): until the operator's
      * write count has not moved for 2 s. */
-    struct op_snap s1 = op_snap();
-    for (int quiet = 0, i = 0; quiet < 4 && i < 40; i++) {
-        sleep_loop(0.5);
-        struct op_snap sx = op_snap();
-        quiet = writes_of(&sx.ks) == writes_of(&s1.ks) ? quiet + 1 : 0;
-        s1 = sx;
-    }
+    struct op_snap s1 = op_wait_quiet(4, 40);
     const struct kube_stats *a = &s0.ks, *z = &s1.ks;
     double per = 1.0 / n;
 #define D(f) ((double)(z->requests[f] - a->requests[f]) * per)
@@ -1652,8 +2415,11 @@ static void econ_one(const char *name, int chain)
     char fig[96], tgt[32];
     snprintf(fig, sizeof fig, "econ: API writes per successful %d-step run (%s)", m,
              chain ? "chain" : "parallel");
-    snprintf(tgt, sizeof tgt, "<= %d (M+3)", m + 3);
-    row(fig, tgt, !rc && W.runs_succeeded == n && writes <= m + 3, "%.1f (%.1f w/o Events)", writes,
+    /* Issue 15's target, by default: the two phase-change Events of a
+     * successful run count, so it is met only without them (the row
+     * shows both). */
+    snprintf(tgt, sizeof tgt, "<= %d (M+2)", m + 2);
+    row(fig, tgt, !rc && W.runs_succeeded == n && writes <= m + 2, "%.1f (%.1f w/o Events)", writes,
         no_events);
 #undef D
 #undef C
@@ -1862,9 +2628,12 @@ static void phase_rss(void)
 static __attribute__((noreturn)) void usage(void)
 {
     fputs("usage: bench_controller --kubeconfig PATH [--quick] [--operator PATH]\n"
-          "  [--only direct,start,react,econ,rss] [--runs N] [--start-steps N]\n"
+          "  [--only direct,start,react,matrix,storm,econ,rss] [--runs N] [--start-steps N]\n"
           "  [--start-mode backlog|live] [--direct-jobs N] [--react-runs N] [--react-steps M]\n"
-          "  [--fail-gap MS] [--grace S] [--econ-runs N] [--rss-runs N] [--rss-steps S]\n"
+          "  [--fail-gap MS] [--grace S] [--matrix-runs N] [--matrix-width W]\n"
+          "  [--storm-runs N (default 100)] [--storm-steps M (default 50)]\n"
+          "  [--delete-qps Q] [--delete-burst B] (the default-budget operator's DELETE lane)\n"
+          "  [--econ-runs N] [--rss-runs N] [--rss-steps S]\n"
           "  [--rss-timeout S] [--window W] [--qps Q] [--burst B] [--workers N]\n"
           "  [--start-workers LIST (default 16,64)] [--kcm-running]\n"
           "  [--summary FILE] [--workdir DIR]\n",
@@ -1892,6 +2661,10 @@ static const struct flag {
     {"react-steps", 'i', &opt.react_steps, "50"},
     {"matrix-runs", 'i', &opt.matrix_runs, "10"},
     {"matrix-width", 'i', &opt.matrix_width, "100"},
+    {"storm-runs", 'i', &opt.storm_runs, "100"},
+    {"storm-steps", 'i', &opt.storm_steps, "50"},
+    {"delete-qps", 'd', &opt.delete_qps, "0"},
+    {"delete-burst", 'i', &opt.delete_burst, "0"},
     {"fail-gap", 'i', &opt.fail_gap_ms, "1000"},
     {"grace", 'i', &opt.grace_s, "1"},
     {"econ-runs", 'i', &opt.econ_runs, "20"},
@@ -1932,6 +2705,7 @@ static void parse_flags(int argc, char **argv)
             opt.quick = 1;
             opt.runs = 50;
             opt.react_runs = 10;
+            opt.storm_runs = 10;
             opt.econ_runs = 5;
             opt.rss_runs = 50;
             opt.rss_timeout_s = 120;
@@ -1995,7 +2769,9 @@ int main(int argc, char **argv)
     }
     if (opt.runs < 1 || opt.react_runs < 1 || opt.react_steps < 2 || opt.react_steps > 100 ||
         opt.matrix_runs < 1 || opt.matrix_width < 2 || opt.matrix_width > 256 ||
-        opt.start_steps < 1 || opt.rss_steps < 1 || opt.window < 1 || opt.econ_runs < 1)
+        opt.storm_runs < 1 || opt.storm_steps < 2 || opt.storm_steps > 100 ||
+        opt.delete_burst < 0 || opt.start_steps < 1 || opt.rss_steps < 1 || opt.window < 1 ||
+        opt.econ_runs < 1)
         usage();
     if (!opt.direct_jobs)
         opt.direct_jobs = opt.runs * opt.start_steps;
@@ -2015,6 +2791,8 @@ int main(int argc, char **argv)
         phase_react();
     if (phase_on("matrix"))
         phase_matrix();
+    if (phase_on("storm"))
+        phase_storm();
     if (phase_on("econ"))
         phase_econ();
     if (phase_on("rss"))
