@@ -451,8 +451,28 @@ static void step_event(struct run *r, const struct step *s)
         plan_step_failure(s, msg, sizeof msg);
         plan_event(r->c->out, 1, "StepFailed", job, "%s", msg);
         r->c->out->actions[r->c->out->n - 1].outcome = -1;
-    } else if (s->phase == SP_CANCELLED)
-        plan_event(r->c->out, 0, "StepCancelled", job, "step \"%s\" %s", name, s->message);
+    }
+    /* SP_CANCELLED: cancelled_event, one for the plan. */
+}
+
+static int newly_cancelled(const struct step *s)
+{
+    return s->phase == SP_CANCELLED && s->old_phase != SP_CANCELLED &&
+           !(s->def->n_matrix && s->expanded);
+}
+
+/* A teardown cancels its running steps in one plan: one Event says so,
+ * naming them (as many as fit), not one per step. 49 StepCancelled Events
+ * a teardown were a third of the API server's work while it deleted the
+ * 49 Jobs and their pods (bench_controller's react phase). */
+static void cancelled_event(struct run *r, const struct step *first, size_t n, char *names)
+{
+    if (n == 1) {
+        plan_event(r->c->out, 0, "StepCancelled", first->has_job ? first->job_name : NULL,
+                   "step \"%s\" %s", first->label, first->message);
+        return;
+    }
+    plan_event(r->c->out, 0, "StepsCancelled", NULL, "%zu steps %s: %s", n, first->message, names);
 }
 
 static void step_events(struct run *r)
@@ -461,6 +481,26 @@ static void step_events(struct run *r)
         step_event(r, &r->steps[i]);
     for (size_t i = 0; i < r->n_combos; i++)
         step_event(r, &r->combos[i]);
+    const struct step *first = NULL;
+    size_t n = 0, used = 0;
+    char names[PLAN_EVENT_MSG_LEN / 2] = "";
+    for (size_t i = 0; i < r->n + r->n_combos; i++) {
+        const struct step *s = i < r->n ? &r->steps[i] : &r->combos[i - r->n];
+        if (!newly_cancelled(s))
+            continue;
+        if (!first)
+            first = s;
+        n++;
+        size_t len = strlen(s->label), room = sizeof names - used;
+        if (used < sizeof names && len + 6 < room) { /* ", " and room for ", ..." */
+            used += (size_t)snprintf(names + used, room, "%s%s", used ? ", " : "", s->label);
+        } else if (used < sizeof names) {
+            snprintf(names + used, room, ", ...");
+            used = sizeof names;
+        }
+    }
+    if (first)
+        cancelled_event(r, first, n, names);
 }
 
 /* currentStep: the running steps, comma-separated (capped: it is a

@@ -47,6 +47,21 @@ static void test_twenty_siblings(void)
     CHECK_STR(d ? d->uid : NULL, "uid-r1-s8");
     CHECK_STR(d ? d->step : NULL, "s8");
     CHECK_INT(w.plan.requeue_after_ms, 0); /* deletes not issued yet: nothing to time */
+    /* One Event for the 20 cancelled steps, not 20 (and the failure's). */
+    const struct plan_action *ev = find_action(&w.plan, PLAN_EVENT, NULL);
+    size_t n_cancel = 0;
+    for (size_t i = 0; i < w.plan.n; i++)
+        if (w.plan.actions[i].kind == PLAN_EVENT &&
+            (strcmp(w.plan.actions[i].reason, "StepCancelled") == 0 ||
+             strcmp(w.plan.actions[i].reason, "StepsCancelled") == 0)) {
+            n_cancel++;
+            ev = &w.plan.actions[i];
+        }
+    CHECK_INT(n_cancel, 1);
+    CHECK_STR(ev ? ev->reason : NULL, "StepsCancelled");
+    CHECK(ev &&
+          strncmp(ev->message, "20 steps stopped because step \"s7\" failed: s0, s1, ", 50) == 0);
+    CHECK(ev && strstr(ev->message, "s20") != NULL);
     apply(&w);
     CHECK_STR(phase(&w), "Failing");
     CHECK_STR(step_phase(&w, "s8"), "Cancelled");
