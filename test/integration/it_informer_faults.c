@@ -119,7 +119,10 @@ static void test_torn_chunks(void)
     /* Events of ~700 bytes in pieces of 1..13: dozens per event. */
     CHECK(events > 0 && (uint64_t)pieces > 20 * events);
     CHECK_INT(st.malformed, 0);
-    CHECK_INT(st.watch_restarts, 0);
+    /* No watch ended in error (a torn event misread would). A clean end
+     * and re-watch is not the decoder's: one came once in CI, under load,
+     * after 49 s of churn (watches 2, restarts 1, watch_errors 0). */
+    CHECK_INT(st.watch_errors, 0);
     CHECK_INT(st.relists, 0);
     it_inf_close(inf);
     free(s.t.o);
