@@ -49,12 +49,6 @@ static long rss_bytes(void)
     return resident * sysconf(_SC_PAGESIZE);
 }
 
-static long heap_bytes(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return (long)(mi.uordblks + mi.hblkhd);
-}
-
 /* The JSON text of object i of a kind (0 Job, 1 Pod), as the server sends it. */
 static const char *object_text(int kind, int i, int rv)
 {

@@ -66,19 +66,6 @@
 #define SEC 1000LL
 #define FLEET_STEPS 5
 
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long heap_bytes(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return (long)(mi.uordblks + mi.hblkhd);
-}
-
 /* ---- the controller's caches and indexes ------------------------------------ */
 
 /* What ctrl_exec.c reads: the four caches, the owner indexes the handlers
@@ -712,11 +699,11 @@ static double per_call_us(void (*fn)(struct scen *), struct scen *s, double secs
     double best = 1e30;
     for (int round = 0; round < 3; round++) {
         long n = 0;
-        double t0 = cpu_s(), t;
+        double t0 = thread_cpu_s(), t;
         do {
             fn(s);
             n++;
-            t = cpu_s() - t0;
+            t = thread_cpu_s() - t0;
         } while (t < secs);
         if (t / (double)n < best)
             best = t / (double)n;

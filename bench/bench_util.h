@@ -13,10 +13,12 @@
 #include "kubeconfig/kubeconfig.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <json-c/json.h>
 #include <uv.h>
@@ -48,6 +50,21 @@ BENCH_FN __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fm
 BENCH_FN double now_s(void)
 {
     return (double)uv_hrtime() / 1e9;
+}
+
+/* CPU seconds of the calling thread (the loop's, in a one-loop bench). */
+BENCH_FN double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Heap in use, mmap'd blocks included (mallinfo2): the precise figure. */
+BENCH_FN long heap_bytes(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return (long)(mi.uordblks + mi.hblkhd);
 }
 
 BENCH_FN int cmp_double(const void *a, const void *b)

@@ -243,19 +243,6 @@ static void measure(const char *label, const struct gen *g, size_t chunk,
 
 /* ---- relist: LIST pages ------------------------------------------------------- */
 
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long heap_bytes(void)
-{
-    struct mallinfo2 mi = mallinfo2();
-    return (long)(mi.uordblks + mi.hblkhd);
-}
-
 /* Object i of a kind (0 Job, 1 Pod) as a LIST returns it: Running. */
 static void list_item(struct gen *g, struct json_object *t, int kind, int i, long rv)
 {
