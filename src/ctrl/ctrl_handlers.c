@@ -146,10 +146,11 @@ static void job_enqueue(struct ctrl *c, const void *rec, int urgent)
         ctrl_enqueue_soon(c, 'r', inf_rec_namespace(rec), run);
 }
 
+/* o: the Job as cached before, NULL when it is new. */
 static int job_urgent(const struct ctrl_job *o, const struct ctrl_job *n)
 {
-    return n->failed || n->failure_target || n->deleting || n->failed_pods > o->failed_pods ||
-           strcmp(o->uid, n->uid) != 0;
+    return n->failed || n->failure_target || n->deleting ||
+           (o && (n->failed_pods > o->failed_pods || strcmp(o->uid, n->uid) != 0));
 }
 
 static void job_added(void *ud, const void *rec)
@@ -159,7 +160,7 @@ static void job_added(void *ud, const void *rec)
     index_add(c->jobs_by_run, rec, ctrl_job_run(rec));
     /* seen now, even if it is gone before the run is planned again */
     ctrl_memo_seen(c->memo, inf_rec_namespace(rec), ctrl_job_run(rec), inf_rec_name(rec), j->uid);
-    job_enqueue(c, rec, j->failed || j->failure_target || j->deleting);
+    job_enqueue(c, rec, job_urgent(NULL, j));
 }
 
 static void job_updated(void *ud, const void *old_rec, const void *new_rec)

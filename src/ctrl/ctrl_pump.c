@@ -50,11 +50,17 @@ void ctrl_kick(struct ctrl *c)
     arm(c, 0);
 }
 
+/* The queue key "<kind>:<ns>/<name>"; -1 if it does not fit. */
+static int key_of(char key[CTRL_KEY_LEN], char kind, const char *ns, const char *name)
+{
+    int n = snprintf(key, CTRL_KEY_LEN, "%c:%s/%s", kind, ns ? ns : "", name);
+    return n < 0 || n >= CTRL_KEY_LEN ? -1 : 0;
+}
+
 void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name)
 {
     char key[CTRL_KEY_LEN];
-    int n = snprintf(key, sizeof key, "%c:%s/%s", kind, ns ? ns : "", name);
-    if (n < 0 || (size_t)n >= sizeof key)
+    if (key_of(key, kind, ns, name) < 0)
         return;
     if (wq_add(c->q, key) == 0) {
         ctrl_enq_restore(c, key, uv_hrtime());
@@ -65,8 +71,7 @@ void ctrl_enqueue(struct ctrl *c, char kind, const char *ns, const char *name)
 void ctrl_enqueue_soon(struct ctrl *c, char kind, const char *ns, const char *name)
 {
     char key[CTRL_KEY_LEN];
-    int n = snprintf(key, sizeof key, "%c:%s/%s", kind, ns ? ns : "", name);
-    if (n < 0 || (size_t)n >= sizeof key)
+    if (key_of(key, kind, ns, name) < 0)
         return;
     /* No latency stamp: the delay is chosen, not queueing. */
     if (wq_add_within(c->q, key, CTRL_BATCH_MS, uv_now(c->loop)) == 0 &&
